@@ -1,0 +1,171 @@
+"""TK6xx: lifecycle — coherent statuses and dates, and the argumentation that 生效 needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from twoku.checks.registry import finding, store_check
+from twoku.model import enums
+from twoku.model.argumentation import PASSING, participant_problem, required_kinds
+from twoku.model.findings import WARNING, Finding
+from twoku.model.library import Item, Library
+
+PLACEHOLDER = "【待填写"
+
+
+def _date(value: Any) -> str | None:
+    return value if isinstance(value, str) and len(value) >= 10 else None
+
+
+@store_check("TK601", "dates")
+def dates(lib: Library) -> Iterator[Finding]:
+    """日期前后矛盾：发布晚于施行、施行晚于失效、废弃早于施行、调整完成早于启动。
+
+    坏：``effective: 2025-01-01`` 而 ``expires: 2024-12-31``
+    """
+    pairs = (("issued", "effective", "发布日期", "施行日期"), ("effective", "expires", "施行日期", "失效日期"),
+             ("opened", "closed", "启动日期", "完成日期"))
+    for item in lib.items.values():
+        for early, late, early_label, late_label in pairs:
+            a, b = _date(item.data.get(early)), _date(item.data.get(late))
+            if a and b and a > b:
+                yield finding("TK601", f"{early_label} {a} 晚于{late_label} {b}", item.path, (late,),
+                              item.id, "核对这两个日期")
+        dep = item.data.get("deprecated")
+        start = _date(item.data.get("effective"))
+        if isinstance(dep, Mapping) and start and _date(dep.get("date")) and dep["date"] < start:
+            yield finding("TK601", f"废弃日期 {dep['date']} 早于施行日期 {start}", item.path,
+                          ("deprecated", "date"), item.id)
+
+
+@store_check("TK602", "deprecation")
+def deprecation(lib: Library) -> Iterator[Finding]:
+    """废弃的条目须说明何时、为何废弃；未废弃的条目不应带废弃信息。
+
+    历史不改写：废弃保留文件，状态改为 废弃，并填写 ``deprecated: {date, reason, replaced_by}``。
+    被替代（superseded_by）的知识应为废弃状态。
+    """
+    for item in lib.items.values():
+        if item.kind not in ("knowledge", "rule", "override"):
+            continue
+        has = isinstance(item.data.get("deprecated"), Mapping)
+        if item.deprecated and not has:
+            yield finding("TK602", "状态为废弃，但未填写废弃信息", item.path, ("status",), item.id,
+                          "补充 deprecated: {date: YYYY-MM-DD, reason: …, replaced_by: …}")
+        elif has and not item.deprecated:
+            yield finding("TK602", f"填写了废弃信息，但状态为 {item.status}", item.path, ("deprecated",),
+                          item.id, "把 status 改为 废弃，或删除 deprecated")
+        if item.kind == "knowledge" and item.data.get("superseded_by") and not item.deprecated:
+            yield finding("TK602", "已被替代（superseded_by）的知识仍为 " + str(item.status), item.path,
+                          ("superseded_by",), item.id, "启动即时调整，把该知识标为废弃", WARNING)
+
+
+def _records_by_subject(lib: Library) -> dict[str, list[tuple[Item, int, str]]]:
+    out: dict[str, list[tuple[Item, int, str]]] = {}
+    for record in lib.of_kind("argumentation"):
+        subjects = record.data.get("subjects")
+        for n, subject in enumerate(subjects if isinstance(subjects, list) else []):
+            if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
+                out.setdefault(subject["id"], []).append((record, n, str(subject.get("digest"))))
+    return out
+
+
+@store_check("TK603", "argumentation-required")
+def argumentation_required(lib: Library) -> Iterator[Finding]:
+    """生效的规则缺少所需且现行的论证记录（第九条：两库应用前应组织多方论证）。
+
+    所需论证形式由 twoku.yaml 的 argumentation 设定，默认每条规则须业务论证；标注第十一条
+    论证重点（focus）的规则须学术、业务、行业三种论证。论证记录以内容摘要绑定规则：
+    规则的规范性内容此后被修改，记录即不再现行。
+    """
+    records = _records_by_subject(lib)
+    policy = lib.config.get("argumentation")
+    for rule in lib.of_kind("rule"):
+        if not rule.active:
+            continue
+        digest = rule.digest
+        current = {rec.data.get("kind") for rec, _, d in records.get(rule.id, [])
+                   if d == digest and rec.data.get("conclusion") in PASSING}
+        missing = [k for k in required_kinds(rule.data, policy if isinstance(policy, Mapping) else None)
+                   if k not in current]
+        if missing:
+            stale = {rec.data.get("kind") for rec, _, d in records.get(rule.id, []) if d != digest}
+            detail = "；".join(f"{k}{'已过时' if k in stale else '缺失'}" for k in missing)
+            yield finding("TK603", f"规则为生效状态，但{detail}", rule.path, ("status",), rule.id,
+                          f"组织论证后记录：twoku signoff record {rule.id} --kind {missing[0]} …；"
+                          "或把状态改回 已论证 之前的状态")
+
+
+@store_check("TK604", "argumentation-stale", WARNING)
+def argumentation_stale(lib: Library) -> Iterator[Finding]:
+    """论证记录已过时：所论证的条目此后被修改，内容摘要不再相符。
+
+    论证针对的是论证时的内容；之后修改阈值、逻辑或依据，需要重新论证。
+    """
+    for subject_id, entries in sorted(_records_by_subject(lib).items()):
+        item = lib.get(subject_id)
+        if item is None or item.deprecated:
+            continue
+        digest = item.digest
+        for record, n, recorded in entries:
+            if recorded != digest:
+                found = finding("TK604", f"{subject_id}（{item.title}）在{record.data.get('kind')}后已被修改",
+                                record.path, ("subjects", n, "digest"), record.id,
+                                f"运行 twoku diff 查看修改；需要时重新论证 {subject_id}")
+                found.extra.update(target=subject_id, base_digest=recorded, current_digest=digest,
+                                   target_path=item.path)
+                yield found
+
+
+@store_check("TK605", "argumentation-participants")
+def argumentation_participants(lib: Library) -> Iterator[Finding]:
+    """论证参加人员与第十条不符。
+
+    学术论证：学会协会、高等院校、科研院所的医保管理、医疗卫生、法律、信息技术等领域专家；
+    业务论证：医保行政部门、经办机构的医保管理、经办人员；
+    行业论证：卫生健康、中医药管理部门以及定点医药机构的专家。
+    """
+    for record in lib.of_kind("argumentation"):
+        kind = str(record.data.get("kind"))
+        people = record.data.get("participants")
+        for n, person in enumerate(people if isinstance(people, list) else []):
+            if isinstance(person, Mapping):
+                problem = participant_problem(kind, person)
+                if problem:
+                    yield finding("TK605", f"第 {n + 1} 位参加人员：{problem}", record.path,
+                                  ("participants", n), record.id, "按第十条组织相应单位和领域的人员参加")
+
+
+@store_check("TK606", "argumentation-subject")
+def argumentation_subject(lib: Library) -> Iterator[Finding]:
+    """论证记录的对象不存在。"""
+    for record in lib.of_kind("argumentation"):
+        subjects = record.data.get("subjects")
+        for n, subject in enumerate(subjects if isinstance(subjects, list) else []):
+            ref = subject.get("id") if isinstance(subject, Mapping) else None
+            if isinstance(ref, str) and lib.get(ref) is None:
+                yield finding("TK606", f"论证对象 {ref} 不存在", record.path, ("subjects", n, "id"),
+                              record.id, "核对编号；条目改号后请同步修改论证记录（twoku renumber 会自动处理）")
+
+
+@store_check("TK607", "placeholder", WARNING)
+def placeholder(lib: Library) -> Iterator[Finding]:
+    """条目中仍有“【待填写…】”占位内容（twoku new 生成的模板）。"""
+    for item in lib.items.values():
+        for pointer, text in _strings(item.data, ()):
+            if PLACEHOLDER in text:
+                yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id,
+                              "把占位内容替换为实际内容")
+
+
+def _strings(value: Any, pointer: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(value, str):
+        yield pointer, value
+    elif isinstance(value, Mapping):
+        for key, sub in value.items():
+            yield from _strings(sub, (*pointer, key))
+    elif isinstance(value, list):
+        for n, sub in enumerate(value):
+            yield from _strings(sub, (*pointer, n))
+

@@ -1,0 +1,169 @@
+"""TK4xx: references — what an item cites exists, is in reach, and is still in force."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from twoku.checks.registry import finding, store_check
+from twoku.model.findings import WARNING, Finding
+from twoku.model.library import Item, Library
+
+
+def _basis(item: Item) -> list[tuple[int, Any]]:
+    basis = item.data.get("basis")
+    if not isinstance(basis, list):
+        return []
+    return [(n, entry.get("id")) for n, entry in enumerate(basis) if isinstance(entry, Mapping)]
+
+
+@store_check("TK401", "basis-exists")
+def basis_exists(lib: Library) -> Iterator[Finding]:
+    """依据（basis）引用了不存在的知识条目。第八条：规则库基于知识库产生。
+
+    坏：``basis: [{id: CN-K-0999}]`` 而库中没有 CN-K-0999
+    好：先用 twoku new knowledge 录入依据，再引用其编号
+    """
+    for item in lib.items.values():
+        for n, ref in _basis(item):
+            if lib.get(ref, "knowledge") is None:
+                what = "不是知识条目" if lib.get(ref) else "不存在"
+                yield finding("TK401", f"依据 {ref} {what}", item.path, ("basis", n, "id"), item.id,
+                              "核对编号；可用 twoku ls knowledge 查看现有知识")
+
+
+@store_check("TK402", "basis-in-reach")
+def basis_in_reach(lib: Library) -> Iterator[Finding]:
+    """依据引用了本层级链之外的知识（下级或其他地区的知识）。
+
+    一个条目只能引用本层级或上级（国家 → 本省 → 本市）的知识：上级规则不能依据下级知识，
+    一个省也不能依据另一个省的知识。
+    """
+    for item in lib.items.values():
+        if item.layer is None:
+            continue
+        for n, ref in _basis(item):
+            cited = lib.get(ref, "knowledge")
+            if cited is None or cited.layer is None or item.kind in ("argumentation", "adjustment"):
+                continue
+            if cited.layer not in item.layer.chain:
+                yield finding("TK402", f"{item.id}（{item.layer}）不能引用 {cited.layer} 层的知识 {ref}",
+                              item.path, ("basis", n, "id"), item.id,
+                              "只能引用本层级或上级的知识；需要时在本层录入相应知识")
+
+
+@store_check("TK403", "basis-deprecated")
+def basis_deprecated(lib: Library) -> Iterator[Finding]:
+    """依据引用了已废弃的知识。生效条目引用废弃知识为错误，其他状态为警告。
+
+    依据被替代时（第十五条：所依据的法律法规、政策文件出现重大调整），应启动即时调整，
+    把引用改为替代它的知识。
+    """
+    for item in lib.items.values():
+        if item.deprecated:
+            continue
+        for n, ref in _basis(item):
+            cited = lib.get(ref, "knowledge")
+            if cited is None or not cited.deprecated:
+                continue
+            successor = cited.data.get("superseded_by")
+            hint = f"改为引用替代它的 {successor}" if successor else "改为引用现行有效的知识"
+            severity = None if item.active else WARNING
+            yield finding("TK403", f"依据 {ref}（{cited.title}）已废弃", item.path,
+                          ("basis", n, "id"), item.id, hint, severity)
+
+
+@store_check("TK404", "successor-exists")
+def successor_exists(lib: Library) -> Iterator[Finding]:
+    """被替代为（superseded_by）或替代条目（deprecated.replaced_by）指向不存在的条目。"""
+    for item in lib.items.values():
+        refs: list[tuple[tuple[str | int, ...], Any]] = []
+        if "superseded_by" in item.data:
+            refs.append((("superseded_by",), item.data["superseded_by"]))
+        deprecated = item.data.get("deprecated")
+        if isinstance(deprecated, Mapping) and "replaced_by" in deprecated:
+            refs.append((("deprecated", "replaced_by"), deprecated["replaced_by"]))
+        for pointer, ref in refs:
+            target = lib.get(ref)
+            if target is None or target.kind != item.kind:
+                yield finding("TK404", f"替代条目 {ref} 不存在", item.path, pointer, item.id,
+                              "填写库中已有的同类条目编号")
+            elif target.id == item.id:
+                yield finding("TK404", "条目不能被自己替代", item.path, pointer, item.id)
+
+
+@store_check("TK405", "knowledge-cycle")
+def knowledge_cycle(lib: Library) -> Iterator[Finding]:
+    """知识之间的引用（basis、superseded_by）成环：A 依据 B，B 又依据 A。
+
+    环使“依据从何而来”无从回答，也会使即时调整的影响分析无法终止。
+    """
+    graph: dict[str, list[tuple[str, tuple[str | int, ...]]]] = {}
+    for item in lib.of_kind("knowledge"):
+        edges = [(ref, ("basis", n, "id")) for n, ref in _basis(item) if lib.get(ref, "knowledge")]
+        successor = item.data.get("superseded_by")
+        if lib.get(successor, "knowledge"):
+            edges.append((successor, ("superseded_by",)))
+        graph[item.id] = edges
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    reported: set[frozenset[str]] = set()
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = []
+        while stack:
+            node, index = stack.pop()
+            if index == 0:
+                state[node] = 1
+                path.append(node)
+            edges = graph.get(node, [])
+            if index < len(edges):
+                stack.append((node, index + 1))
+                target, pointer = edges[index]
+                if state.get(target) == 1:
+                    cycle = path[path.index(target):]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        item = lib.items[node]
+                        loop = " → ".join([*cycle, target])
+                        yield finding("TK405", f"知识引用成环：{loop}", item.path, pointer, node,
+                                      "去掉其中一处引用；依据应从法律法规指向具体知识，而不回指")
+                elif not state.get(target):
+                    stack.append((target, 0))
+            else:
+                state[node] = 2
+                path.pop()
+
+
+@store_check("TK406", "code-table")
+def code_table(lib: Library) -> Iterator[Finding]:
+    """医保信息业务编码条目的代码表（table）缺失，或其中的代码不符合 pattern。
+
+    坏：pattern ``^H\\d{11}$`` 而代码表中有 ``H1234``
+    好：代码表中的每个代码都符合编码规则
+    """
+    for item in lib.of_kind("knowledge"):
+        table = item.data.get("table")
+        if not isinstance(table, str):
+            continue
+        path = item.path.rsplit("/", 1)[0] + "/" + table
+        codes = lib.tables.get(path)
+        if codes is None:
+            yield finding("TK406", f"代码表 {table} 不存在或不是 UTF-8 CSV", item.path, ("table",),
+                          item.id, f"在 {path} 放置代码表（首行为表头，首列为代码）")
+            continue
+        pattern = item.data.get("pattern")
+        try:
+            regex = re.compile(pattern) if isinstance(pattern, str) else None
+        except re.error:
+            yield finding("TK406", f"编码规则 {pattern} 不是有效的正则表达式", item.path, ("pattern",),
+                          item.id)
+            continue
+        bad = [c for c in codes if regex and not regex.fullmatch(c)]
+        if bad:
+            sample = "、".join(bad[:3])
+            yield finding("TK406", f"代码表 {table} 中有 {len(bad)} 个代码不符合编码规则：{sample}",
+                          item.path, ("table",), item.id, f"编码规则为 {pattern}")

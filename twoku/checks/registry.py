@@ -1,0 +1,58 @@
+"""The registry of checks: every kind of problem has a stable code, a name and a docstring.
+
+Codes never change meaning once shipped (sqlfluff's habit).  ``TK1xx`` syntax,
+``TK2xx`` schema, ``TK3xx`` identity and paths, ``TK4xx`` references, ``TK5xx``
+layering, ``TK6xx`` lifecycle and sign-offs, ``TK7xx`` the store's configuration.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from twoku.model.findings import ERROR, Finding
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    name: str
+    severity: str
+    doc: str
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name
+
+
+CHECKS: dict[str, Check] = {}
+STORE_CHECKS: list[Callable[..., Iterator[Finding]]] = []
+
+
+def declare(code: str, name: str, doc: str, severity: str = ERROR) -> Check:
+    """Register a code whose findings are produced elsewhere (the YAML reader)."""
+    check = Check(code, name, severity, inspect.cleandoc(doc))
+    if code in CHECKS:
+        raise ValueError(f"check code {code} declared twice")
+    CHECKS[code] = check
+    return check
+
+
+def store_check(code: str, name: str, severity: str = ERROR) -> Callable[[Any], Any]:
+    """Register a function ``(library) -> findings`` as the check ``code``."""
+
+    def wrap(fn: Callable[..., Iterator[Finding]]) -> Callable[..., Iterator[Finding]]:
+        declare(code, name, fn.__doc__ or name, severity)
+        STORE_CHECKS.append(fn)
+        return fn
+
+    return wrap
+
+
+def finding(code: str, message: str, path: str, pointer: tuple[str | int, ...] = (),
+            item: str | None = None, hint: str | None = None,
+            severity: str | None = None) -> Finding:
+    """A finding of a registered check, with its default severity unless told otherwise."""
+    return Finding(code, severity or CHECKS[code].severity, message, path, pointer, item, hint)

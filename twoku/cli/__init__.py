@@ -1,0 +1,13 @@
+"""The command line: typer commands that parse, call one operation, render, exit."""
+
+from __future__ import annotations
+
+from twoku.cli import validate as _validate  # noqa: F401  (registers commands)
+from twoku.cli import library as _library  # noqa: F401
+from twoku.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

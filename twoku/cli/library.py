@@ -1,0 +1,97 @@
+"""``twoku ls`` and ``twoku show``."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from twoku.cli.app import Format, app, emit, guarded, stdout
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    json = "json"
+    yaml = "yaml"
+
+
+@app.command("ls")
+@guarded
+def ls(
+    what: str = typer.Argument(..., help="rules（规则）、knowledge（知识）或 overrides（本地化）"),
+    region: str = typer.Option(None, "--region", "-r", help="地区代码：列出 国家 + 本省 + 本市 的生效库"),
+    status: str = typer.Option(None, "--status", "-s", help="只列出该状态，如 生效"),
+    category: str = typer.Option(None, "--category", "-c", help="只列出该类别，如 药品合理使用类 或 drug-rational-use"),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
+) -> None:
+    """列出一个地区生效库（国家 + 本省 + 本市）中的规则或知识。
+
+    示例：
+
+      twoku ls rules --region 510100
+
+      twoku ls knowledge --category 法律法规
+
+      twoku ls rules --status 生效 --format json
+    """
+    from twoku.model.regions import layer_name
+    from twoku.ops.library import list_items
+    from twoku.store.files import find_root
+
+    listing = list_items(find_root(), what, region, status, category)
+    if fmt is Format.json:
+        emit(json.dumps([
+            {"id": i.id, "layer": i.layer.code if i.layer else None, "title": i.title,
+             "category": i.data.get("category"), "status": i.status, "path": i.path,
+             **({"target": i.data.get("target")} if i.kind == "override" else {})}
+            for i in listing.items
+        ], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    title = f"{layer_name(listing.region, listing.names)}（{listing.region}）生效库 · {len(listing.items)} 条"
+    table = Table(title=title, title_justify="left", box=None, show_edge=False)
+    for column in ("编号", "层级", "名称", "类别" if listing.kind != "override" else "目标", "状态"):
+        table.add_column(column)
+    for i in listing.items:
+        table.add_row(i.id, i.layer.label if i.layer else "", i.title,
+                      str(i.data.get("target" if listing.kind == "override" else "category", "")),
+                      _status(i.status))
+    stdout().print(table)
+
+
+def _status(status: str | None) -> str:
+    styles = {"生效": "green", "废弃": "dim", "草稿": "yellow", "征求意见": "yellow"}
+    return f"[{styles.get(status or '', 'cyan')}]{status}[/]" if status else ""
+
+
+@app.command()
+@guarded
+def show(
+    item_id: str = typer.Argument(..., metavar="ID", help="条目编号，如 CN-R-0017"),
+    region: str = typer.Option(None, "--region", "-r", help="在该地区生效的取值（含本地化），如 510100"),
+    fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f", help="输出格式"),
+) -> None:
+    """显示一个条目在某地区生效时的样子，每个取值标明由哪一层设定。
+
+    示例：
+
+      twoku show CN-R-0017 --region 510100
+
+      twoku show CN-K-0003
+
+      twoku show CN-R-0017 --region 510000 --format json
+    """
+    from twoku.ops.library import effective_dict, show_item
+    from twoku.render.show import show_text, show_yaml
+    from twoku.store.files import find_root
+
+    shown = show_item(find_root(), item_id, region)
+    if fmt is ShowFormat.json:
+        emit(json.dumps(effective_dict(shown), ensure_ascii=False, indent=2))
+    elif fmt is ShowFormat.yaml:
+        emit(show_yaml(effective_dict(shown)))
+    else:
+        show_text(shown, stdout())

@@ -1,0 +1,89 @@
+"""``twoku validate`` and ``twoku checks``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from twoku.cli.app import app, emit, guarded, stdout
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command()
+@guarded
+def validate(
+    paths: list[Path] = typer.Argument(None, help="只检查这些文件或目录（默认整个库）", show_default=False),
+    region: str = typer.Option(None, "--region", "-r", help="只检查该地区的生效库：国家 + 本省 + 本市，如 510100"),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="输出格式"),
+    strict: bool = typer.Option(False, "--strict", help="有警告也以失败退出"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="不使用缓存，全部重新检查"),
+) -> None:
+    """检查库中每个文件：YAML 语法、JSON Schema、编号与路径、引用、层级、生命周期与论证。
+
+    报告全部问题（不止第一个），每个问题带文件、行号、检查代码和处理建议。
+    没有错误时退出码为 0，有错误为 1（--strict 时警告也算）。
+
+    示例：
+
+      twoku validate
+
+      twoku validate provincial/510000 --region 510000
+
+      twoku validate --format sarif > twoku.sarif
+    """
+    from twoku.ops.validate import validate as run
+    from twoku.render import validate as render
+    from twoku.store.files import find_root, load_config
+
+    root = find_root()
+    report = run(root, paths or (), region, use_cache=not no_cache)
+    if fmt is ReportFormat.json:
+        emit(render.to_json(report))
+    elif fmt is ReportFormat.sarif:
+        emit(render.to_sarif(report))
+    else:
+        names = load_config(root).get("regions") or {}
+        render.to_text(report, stdout(), names, strict)
+    raise typer.Exit(1 if report.failed(strict) else 0)
+
+
+@app.command("checks")
+@guarded
+def list_checks(
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", "-f", help="输出格式（text 或 json）"),
+) -> None:
+    """列出全部检查代码及其说明（代码一经发布不改变含义）。
+
+    示例：
+
+      twoku checks
+
+      twoku checks --format json
+    """
+    import json
+
+    from twoku.checks import CHECKS
+
+    if fmt is not ReportFormat.text:
+        emit(json.dumps([{"code": c.code, "name": c.name, "severity": c.severity, "doc": c.doc}
+                         for c in CHECKS.values()], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(box=None, show_edge=False)
+    table.add_column("代码")
+    table.add_column("名称")
+    table.add_column("级别")
+    table.add_column("说明")
+    for code in sorted(CHECKS):
+        c = CHECKS[code]
+        table.add_row(c.code, c.name, {"error": "错误", "warning": "警告"}.get(c.severity, c.severity),
+                      c.summary)
+    stdout().print(table)

@@ -1,0 +1,66 @@
+"""The content digest: one fingerprint of an item's normative content.
+
+``sha256:`` + the hex SHA-256 of the canonical JSON of the item's normative fields:
+
+* every top-level field except those of :data:`NON_NORMATIVE` (identity, lifecycle,
+  internal notes, the override's own binding);
+* keys sorted, no whitespace (``separators=(",", ":")``), UTF-8, non-ASCII kept as is;
+* strings in Unicode NFC; dates as ISO 8601 strings (``2024-01-01``);
+* lists kept in order, except the set-valued fields of :data:`SET_FIELDS`, sorted;
+* integers stay integers: ``14`` and ``14.0`` are different thresholds.
+
+Comments, quoting, indentation and key order never change the digest; changing a
+threshold, a scenario or a cited article always does.  Diff, argumentation
+staleness, override drift and report manifests all use this one function, and
+another tool can recompute it from this description alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+NON_NORMATIVE: frozenset[str] = frozenset(
+    {"id", "status", "effective", "expires", "deprecated", "superseded_by", "notes",
+     "base_digest"}
+)
+# Lists whose order means nothing: compared, digested and diffed as sets.
+SET_FIELDS: frozenset[str] = frozenset({"scenarios", "stages", "focus"})
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-ready copy of ``value``: NFC strings, ISO dates, sets sorted."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {canonical(str(k)): canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return unicodedata.normalize("NFC", str(value))
+
+
+def normative(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The normative part of an item, canonicalised."""
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        if key in NON_NORMATIVE:
+            continue
+        value = canonical(value)
+        if key in SET_FIELDS and isinstance(value, list):
+            value = sorted(value, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
+        out[key] = value
+    return out
+
+
+def content_digest(item: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of the canonical JSON of the item's normative fields."""
+    text = json.dumps(normative(item), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

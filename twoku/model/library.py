@@ -1,0 +1,172 @@
+"""The library: every item of a store indexed by ID, and a region's effective view.
+
+A region's effective library is national + its province + its city (第五条). A lower
+layer adds items and overrides upper rules' parameters; it never changes an upper
+file.  Every value of an effective rule says which layer set it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from twoku.model import enums
+from twoku.model.digest import content_digest
+from twoku.model.ids import parse_id
+from twoku.model.regions import Layer
+
+
+@dataclass(frozen=True)
+class Item:
+    """One parsed store file that carries an item: knowledge, rule, override or record."""
+
+    kind: str
+    path: str
+    data: Mapping[str, Any]
+    layer: Layer | None  # the layer its ID names (None if the ID is unusable)
+
+    @property
+    def id(self) -> str:
+        value = self.data.get("id")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def status(self) -> str | None:
+        value = self.data.get("status")
+        return value if isinstance(value, str) else None
+
+    @property
+    def active(self) -> bool:
+        return self.status == enums.ACTIVE
+
+    @property
+    def deprecated(self) -> bool:
+        return self.status == enums.DEPRECATED
+
+    @property
+    def title(self) -> str:
+        for key in ("name", "title", "reason"):
+            value = self.data.get(key)
+            if isinstance(value, str):
+                return value
+        return self.id
+
+    @property
+    def digest(self) -> str:
+        return content_digest(self.data)
+
+
+def make_item(kind: str, path: str, data: Mapping[str, Any]) -> Item:
+    parsed = parse_id(data.get("id"))
+    layer = parsed.layer if parsed else None
+    if kind == "adjustment":
+        region = data.get("region")
+        layer = Layer(region) if isinstance(region, str) and parse_id(f"{region}-K-0001") else None
+    return Item(kind, path, data, layer)
+
+
+@dataclass
+class Library:
+    """All items of a store, by ID; duplicates kept aside for the identity check."""
+
+    items: dict[str, Item] = field(default_factory=dict)
+    duplicates: dict[str, list[Item]] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    tables: dict[str, list[str] | None] = field(default_factory=dict)  # CSV path → codes
+
+    @classmethod
+    def build(cls, items: Iterable[Item], config: Mapping[str, Any] | None = None,
+              tables: dict[str, list[str] | None] | None = None) -> Library:
+        lib = cls(config=config or {}, tables=tables or {})
+        by_id: dict[str, list[Item]] = defaultdict(list)
+        for item in items:
+            if item.id:
+                by_id[item.id].append(item)
+        for item_id, group in by_id.items():
+            group.sort(key=lambda i: i.path)
+            lib.items[item_id] = group[0]
+            if len(group) > 1:
+                lib.duplicates[item_id] = group
+        return lib
+
+    def of_kind(self, kind: str) -> list[Item]:
+        return sorted((i for i in self.items.values() if i.kind == kind), key=lambda i: i.id)
+
+    def get(self, item_id: object, kind: str | None = None) -> Item | None:
+        item = self.items.get(item_id) if isinstance(item_id, str) else None
+        if item is not None and kind is not None and item.kind != kind:
+            return None
+        return item
+
+    def region_names(self) -> dict[str, str]:
+        names = self.config.get("regions")
+        return dict(names) if isinstance(names, Mapping) else {}
+
+    def in_region(self, item: Item, region: Layer) -> bool:
+        """Whether an item belongs to the effective library of ``region``."""
+        return item.layer is not None and item.layer in region.chain
+
+    def overrides_of(self, rule_id: str, region: Layer) -> list[Item]:
+        """The overrides of a rule within a region's chain, from the top layer down."""
+        found = [
+            o for o in self.of_kind("override")
+            if o.data.get("target") == rule_id and self.in_region(o, region) and not o.deprecated
+        ]
+        return sorted(found, key=lambda o: (o.layer.depth if o.layer else 0, o.id))
+
+    def layers(self) -> list[Layer]:
+        seen = {i.layer for i in self.items.values() if i.layer and i.kind in ("knowledge", "rule",
+                                                                                "override")}
+        return sorted(seen, key=lambda layer: (layer.depth, layer.code))
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A value of an effective item and the layer (and file) that set it."""
+
+    value: Any
+    layer: Layer
+    source: str  # the ID of the item that set it
+
+
+@dataclass(frozen=True)
+class EffectiveRule:
+    rule: Item
+    region: Layer
+    fields: dict[str, Sourced]
+    parameters: dict[str, dict[str, Any]]  # name → parameter with "value" as Sourced
+    overrides: list[Item]
+
+
+def effective_rule(lib: Library, rule: Item, region: Layer) -> EffectiveRule:
+    """A rule as it takes effect in ``region``: upper values with lower overrides applied."""
+    assert rule.layer is not None
+    base = rule.layer
+    fields = {k: Sourced(v, base, rule.id) for k, v in rule.data.items() if k != "parameters"}
+    params: dict[str, dict[str, Any]] = {}
+    raw_params = rule.data.get("parameters")
+    if isinstance(raw_params, Mapping):
+        for name, spec in raw_params.items():
+            spec = dict(spec) if isinstance(spec, Mapping) else {"value": spec}
+            spec["value"] = Sourced(spec.get("value"), base, rule.id)
+            params[name] = spec
+    overrides = lib.overrides_of(rule.id, region)
+    for override in overrides:
+        assert override.layer is not None
+        for name, value in (override.data.get("parameters") or {}).items():
+            if name in params:
+                params[name]["value"] = Sourced(value, override.layer, override.id)
+        extra = override.data.get("scenarios") or []
+        if extra:
+            current = fields.get("scenarios")
+            merged = list(current.value) if current else []
+            merged += [s for s in extra if s not in merged]
+            fields["scenarios"] = Sourced(merged, override.layer, override.id)
+        local_basis = override.data.get("basis") or []
+        if local_basis:
+            current = fields.get("basis")
+            fields["basis"] = Sourced([*(current.value if current else []), *local_basis],
+                                      override.layer, override.id)
+    return EffectiveRule(rule, region, fields, params, overrides)

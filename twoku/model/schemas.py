@@ -1,0 +1,416 @@
+"""The JSON Schemas of every kind of store file, built from the domain vocabularies.
+
+``scripts/gen_schemas.py`` writes them to ``schema/``; a test keeps the files and this
+module in step, so the enums of ``model/enums.py`` are the one source of every list.
+Each property has a Chinese ``title`` and a ``description`` (editors that read
+``# yaml-language-server: $schema=`` show them) and an ``x-twoku-disclosure``
+annotation: who may see the value when the library is published (第十二条).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twoku.model import enums
+from twoku.model.ids import ADJUSTMENT_ID_PATTERN
+
+SCHEMA_VERSION = 1
+BASE_URI = "https://twoku.example.org/schema/"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+FRAMEWORK_CODE_PATTERN = r"^(GZ|ZB)10000[123]0[1-5]\d{3}000$"
+REGION_PATTERN = r"^(CN|\d{6})$"
+DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+PARAM_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+Schema = dict[str, Any]
+
+FILES: dict[str, str] = {
+    "knowledge": "knowledge.schema.json",
+    "rule": "rule.schema.json",
+    "override": "override.schema.json",
+    "argumentation": "argumentation.schema.json",
+    "adjustment": "adjustment.schema.json",
+    "config": "store.schema.json",
+}
+
+
+def _p(title: str, description: str, disclosure: str = "society", **schema: Any) -> Schema:
+    return {"title": title, "description": description, "x-twoku-disclosure": disclosure, **schema}
+
+
+def _id(letter: str, what: str) -> Schema:
+    return _p(
+        "编号",
+        f"{what}编号：<层级>-{letter}-<四位序号>。层级为 CN（国家）或所属地区的六位 GB/T 2260 代码，"
+        f"如 CN-{letter}-0001、510000-{letter}-0001。文件路径由编号决定。",
+        type="string",
+        pattern=rf"^(CN|\d{{6}})-{letter}-\d{{4}}$",
+    )
+
+
+def _date(title: str, description: str, disclosure: str = "society") -> Schema:
+    return _p(title, description, disclosure, type="string", format="date")
+
+
+def _text(title: str, description: str, disclosure: str = "society", **extra: Any) -> Schema:
+    return _p(title, description, disclosure, type="string", minLength=1, **extra)
+
+
+def _enum(title: str, description: str, values: list[str], disclosure: str = "society") -> Schema:
+    return _p(title, description, disclosure, type="string", enum=values)
+
+
+def _enum_set(title: str, description: str, values: list[str], **extra: Any) -> Schema:
+    return _p(
+        title,
+        description,
+        type="array",
+        items={"type": "string", "enum": values},
+        uniqueItems=True,
+        **extra,
+    )
+
+
+def _status() -> Schema:
+    return _enum(
+        "状态",
+        "生命周期：草稿 → 征求意见 → 已论证 → 生效 → 废弃。规则须具备所需且现行的论证记录方可生效；"
+        "废弃时保留文件并填写 deprecated。",
+        list(enums.STATUSES),
+    )
+
+
+def _basis() -> Schema:
+    return _p(
+        "依据",
+        "所依据的知识条目及条款（第八条：规则库基于知识库产生）。只能引用本层级或上级的知识。",
+        type="array",
+        items={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id"],
+            "properties": {
+                "id": _p("知识编号", "所引用知识条目的编号，如 CN-K-0003", type="string",
+                         pattern=r"^(CN|\d{6})-K-\d{4}$"),
+                "article": _text("条款", "所依据的条款或段落，如 第八十七条"),
+            },
+        },
+    )
+
+
+def _deprecated(replacement_letter: str) -> Schema:
+    return _p(
+        "废弃信息",
+        "状态为废弃时必填：何时、为何废弃，由谁替代。历史不改写，文件保留。",
+        type="object",
+        additionalProperties=False,
+        required=["date", "reason"],
+        properties={
+            "date": _date("废弃日期", "自该日起不再适用"),
+            "reason": _text("废弃原因", "为何废弃，如 依据文件已被替代"),
+            "replaced_by": _p("替代条目", "替代本条目的编号（如有）", type="string",
+                              pattern=rf"^(CN|\d{{6}})-{replacement_letter}-\d{{4}}$"),
+        },
+    )
+
+
+def _notes() -> Schema:
+    return _text("内部备注", "仅供内部使用的备注，不对外公开。", "internal")
+
+
+def _obj(schema_id: str, title: str, description: str, required: list[str],
+         properties: dict[str, Schema], **extra: Any) -> Schema:
+    return {
+        "$schema": DRAFT,
+        "$id": BASE_URI + schema_id,
+        "title": title,
+        "description": description,
+        "type": "object",
+        "additionalProperties": False,
+        "required": required,
+        "properties": properties,
+        **extra,
+    }
+
+
+def knowledge_schema() -> Schema:
+    return _obj(
+        FILES["knowledge"],
+        "知识条目",
+        "知识库中的一条知识（第七条）：法律法规、政策规范、医药学知识、医保信息业务编码或管理规范。",
+        ["id", "category", "title", "status"],
+        {
+            "id": _id("K", "知识"),
+            "category": _enum("知识类别", "第七条所列五类之一", enums.labels(enums.KNOWLEDGE_CATEGORIES)),
+            "title": _text("标题", "文件或知识的正式名称"),
+            "issuer": _text("发布机关", "制定或发布机关，如 国家医疗保障局"),
+            "doc_number": _text("文号", "发文字号，如 医保发〔2022〕12号；无法核实时不填"),
+            "issued": _date("发布日期", "发布或通过日期"),
+            "effective": _date("施行日期", "开始施行或适用的日期"),
+            "expires": _date("失效日期", "不再适用的日期（如有）"),
+            "status": _status(),
+            "superseded_by": _p("被替代为", "替代本条目的知识编号（如有）", type="string",
+                                pattern=r"^(CN|\d{6})-K-\d{4}$"),
+            "deprecated": _deprecated("K"),
+            "summary": _text("摘要", "一两句话说明这条知识讲什么、规则如何使用它"),
+            "articles": _p(
+                "条款",
+                "规则所依据的条款或段落原文",
+                type="array",
+                items={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["ref"],
+                    "properties": {
+                        "ref": _text("条款号", "如 第八十七条、说明书【用法用量】"),
+                        "text": _text("原文", "条款或段落原文，照录不改；无法核实原文时不填"),
+                        "gist": _text("要点", "用自己的话概括的要点（不是原文引用）"),
+                    },
+                },
+            ),
+            "facts": _p(
+                "要点",
+                "医药学知识等的结构化要点：名称到取值，如 适用性别: 男",
+                type="object",
+                additionalProperties={"type": ["string", "number", "integer", "boolean", "array"]},
+            ),
+            "pattern": _text("编码规则", "医保信息业务编码的正则表达式，如 ^H\\d{11}$", format="regex"),
+            "table": _text("代码表", "同目录下的 CSV 代码表文件名，首列为代码，须符合 pattern",
+                           pattern=r"^[A-Za-z0-9._-]+\.csv$"),
+            "basis": _basis(),
+            "source": _text("来源", "原文出处，如 发布机关网站栏目或公报期号"),
+            "notes": _notes(),
+        },
+    )
+
+
+def _parameter() -> Schema:
+    value_types = ["string", "number", "integer", "boolean", "array"]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["value", "description"],
+        "properties": {
+            "value": _p("取值", "参数的建议值或取值", type=value_types),
+            "unit": _text("单位", "取值的单位，如 天、岁、次、元、%"),
+            "description": _text("说明", "参数的含义"),
+            "localisable": _p(
+                "可本地化范围",
+                "下级可在此范围内调整取值：数值用 min/max，枚举用 choices；{} 表示可改为任意同类取值。"
+                "缺省表示不可本地化。",
+                type="object",
+                additionalProperties=False,
+                properties={
+                    "min": _p("下限", "可设定的最小值", type="number"),
+                    "max": _p("上限", "可设定的最大值", type="number"),
+                    "choices": _p("可选值", "可选取值列表", type="array", minItems=1),
+                },
+            ),
+        },
+    }
+
+
+def rule_schema() -> Schema:
+    return _obj(
+        FILES["rule"],
+        "规则",
+        "规则库中的一条规则（第三条、第八条）：名称、定义、逻辑、参数、应用场景、判断等级及具体违规情形。",
+        ["id", "name", "category", "definition", "logic", "scenarios", "level", "violations",
+         "basis", "status"],
+        {
+            "id": _id("R", "规则"),
+            "name": _text("规则名称", "规则的名称，如 分解住院"),
+            "category": _enum("规则分类", "国家规则框架的二级分类",
+                              enums.labels(enums.RULE_CATEGORIES)),
+            "framework_code": _p("框架编码", "国家智能监管规则框架编码（确知时才填），如 GZ10000204001000",
+                                 type="string", pattern=FRAMEWORK_CODE_PATTERN),
+            "definition": _text("定义", "规则监控的是什么行为"),
+            "monitoring_point": _text("监控要点", "用平实语言写给定点医药机构的监控要点"),
+            "logic": _text("逻辑", "判断逻辑，审核人员能据以核对的清楚文字"),
+            "parameters": _p(
+                "参数",
+                "阈值等参数：名称（英文小写加下划线）到 取值、单位、说明、可本地化范围",
+                type="object",
+                propertyNames={"pattern": PARAM_NAME_PATTERN},
+                additionalProperties=_parameter(),
+            ),
+            "scenarios": _enum_set("应用场景", "第十九条所列场景", list(enums.SCENARIOS), minItems=1),
+            "stages": _enum_set("监管环节", "事前、事中、事后", list(enums.STAGES)),
+            "level": _enum("判断等级", "明确违规 或 可疑", list(enums.LEVELS)),
+            "violations": _p("具体违规情形", "能据以判断的具体违规情形", type="array", minItems=1,
+                             items={"type": "string", "minLength": 1}),
+            "basis": {**_basis(), "minItems": 1},
+            "focus": _enum_set("论证重点", "第十一条所列论证重点情形（如有）",
+                               enums.labels(enums.FOCUS)),
+            "status": _status(),
+            "effective": _date("生效日期", "规则开始适用的日期"),
+            "expires": _date("失效日期", "规则停止适用的日期（如有）"),
+            "deprecated": _deprecated("R"),
+            "notes": _notes(),
+        },
+    )
+
+
+def override_schema() -> Schema:
+    return _obj(
+        FILES["override"],
+        "本地化参数",
+        "下级对上级规则的本地化：在上级给出的范围内调整参数、增加场景或本地依据，从不修改上级文件。",
+        ["id", "target", "base_digest", "reason", "status"],
+        {
+            "id": _id("O", "本地化"),
+            "target": _p("目标规则", "被本地化的上级规则编号", type="string",
+                         pattern=r"^(CN|\d{6})-R-\d{4}$"),
+            "base_digest": _p("基准摘要", "编写时目标规则的内容摘要；上级修改规则后不再相符，须复核",
+                              "internal", type="string", pattern=DIGEST_PATTERN),
+            "parameters": _p("本地参数", "参数名到本地取值，须在上级给出的可本地化范围内",
+                             type="object", propertyNames={"pattern": PARAM_NAME_PATTERN}),
+            "scenarios": _enum_set("增加的应用场景", "本地增加的应用场景", list(enums.SCENARIOS)),
+            "basis": _basis(),
+            "reason": _text("本地化理由", "为何需要本地化，如 本省协议管理要求"),
+            "status": _status(),
+            "effective": _date("生效日期", "本地化开始适用的日期"),
+            "expires": _date("失效日期", "本地化停止适用的日期（如有）"),
+            "deprecated": _deprecated("O"),
+            "notes": _notes(),
+        },
+    )
+
+
+def argumentation_schema() -> Schema:
+    participant = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "affiliation", "affiliation_type", "field"],
+        "properties": {
+            "name": _text("姓名", "参加人员姓名（个人信息，仅存于内部记录）", "internal"),
+            "affiliation": _text("单位", "参加人员所在单位", "internal"),
+            "affiliation_type": _enum("单位类型", "第十条据以判断参加单位是否适当",
+                                      list(enums.AFFILIATION_TYPES), "internal"),
+            "field": _enum("专业领域", "参加人员的专业领域", list(enums.FIELDS), "internal"),
+        },
+    }
+    return _obj(
+        FILES["argumentation"],
+        "论证记录",
+        "学术论证、业务论证或行业论证的记录（第九条至第十一条），以内容摘要绑定所论证的条目。",
+        ["id", "kind", "date", "organizer", "subjects", "participants", "conclusion"],
+        {
+            "id": _id("A", "论证记录"),
+            "kind": _enum("论证形式", "学术论证、业务论证或行业论证", list(enums.ARGUMENTATION_KINDS)),
+            "date": _date("论证日期", "论证会议或书面论证完成的日期"),
+            "organizer": _text("组织单位", "组织论证的单位"),
+            "subjects": _p(
+                "论证对象",
+                "所论证的条目及论证时的内容摘要；条目此后的规范性修改使本记录过时",
+                type="array",
+                minItems=1,
+                items={
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id", "digest"],
+                    "properties": {
+                        "id": _p("条目编号", "规则、知识或本地化的编号", type="string",
+                                 pattern=r"^(CN|\d{6})-(K|R|O)-\d{4}$"),
+                        "digest": _p("内容摘要", "论证时该条目的内容摘要", "internal",
+                                     type="string", pattern=DIGEST_PATTERN),
+                    },
+                },
+            ),
+            "participants": _p("参加人员", "参加论证的专家或人员（内部记录，不公开）", "internal",
+                               type="array", minItems=1, items=participant),
+            "conclusion": _enum("论证结论", "通过、修改后通过或不通过", list(enums.CONCLUSIONS)),
+            "opinions": _p("主要意见", "论证中提出的主要意见", "internal", type="array",
+                           items={"type": "string", "minLength": 1}),
+            "minutes": _text("会议纪要", "纪要文件的路径（相对库根目录）", "internal"),
+            "notes": _notes(),
+        },
+    )
+
+
+def adjustment_schema() -> Schema:
+    return _obj(
+        FILES["adjustment"],
+        "调整记录",
+        "年度调整或即时调整的记录（第十三条至第十六条）。记录文件为准，标签只是便利。",
+        ["id", "kind", "region", "opened", "status"],
+        {
+            "id": _p("编号", "<层级>-annual-<年份> 或 <层级>-instant-<YYYYMMDD>-<简称>",
+                     type="string", pattern=ADJUSTMENT_ID_PATTERN),
+            "kind": _enum("调整类型", "年度调整或即时调整", enums.labels(enums.ADJUSTMENT_KINDS)),
+            "region": _p("层级", "发起调整的层级：CN 或地区代码", type="string", pattern=REGION_PATTERN),
+            "year": _p("年度", "年度调整所属年份", type="integer", minimum=2000, maximum=2100),
+            "title": _text("标题", "调整的名称"),
+            "trigger": _p("触发知识", "引起即时调整的知识条目编号（如新法规）", type="string",
+                          pattern=r"^(CN|\d{6})-K-\d{4}$"),
+            "trigger_kind": _enum("触发情形", "第十五条所列情形", list(enums.INSTANT_TRIGGERS)),
+            "deadline": _date("完成时限", "第十六条：不晚于相关法律法规、政策文件的执行起始时间"),
+            "opened": _date("启动日期", "启动调整的日期"),
+            "closed": _date("完成日期", "调整完成的日期"),
+            "status": _enum("状态", "进行中或已完成", list(enums.ADJUSTMENT_STATUSES)),
+            "plan": _text("调整计划", "调整前征求意见形成的计划（第十四条）"),
+            "scope": _p("调整范围", "涉及的知识与规则编号", type="array",
+                        items={"type": "string", "pattern": r"^(CN|\d{6})-(K|R|O)-\d{4}$"}),
+            "changes": _p("调整内容", "逐条说明的调整内容", type="array",
+                          items={"type": "string", "minLength": 1}),
+            "notes": _notes(),
+        },
+    )
+
+
+def config_schema() -> Schema:
+    waiver = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["code", "id", "reason", "expires"],
+        "properties": {
+            "code": _p("检查代码", "被豁免的检查代码，如 TK403", type="string", pattern=r"^TK\d{3}$"),
+            "id": _p("条目编号", "被豁免的条目编号", type="string"),
+            "reason": _text("豁免理由", "为何暂时接受这一问题"),
+            "expires": _date("到期日期", "豁免到期的日期；到期后豁免本身成为问题"),
+        },
+    }
+    policy = _p(
+        "论证要求",
+        "规则生效前须具备的论证形式",
+        type="object",
+        additionalProperties=False,
+        properties={
+            "default": _enum_set("一般规则", "每条规则均须具备的论证形式",
+                                 list(enums.ARGUMENTATION_KINDS)),
+            "focus": _enum_set("论证重点规则", "标注了第十一条论证重点的规则须具备的论证形式",
+                               list(enums.ARGUMENTATION_KINDS)),
+        },
+    )
+    return _obj(
+        FILES["config"],
+        "库配置",
+        "twoku.yaml：本库的结构版本、本库所属层级、上游地址、论证要求与豁免。",
+        ["schema_version", "region"],
+        {
+            "schema_version": _p("结构版本", "本库文件所遵循的 twoku 结构版本", type="integer",
+                                 const=SCHEMA_VERSION),
+            "name": _text("库名称", "本库的名称"),
+            "region": _p("本库层级", "本库自身拥有的层级：CN 或六位地区代码", type="string",
+                         pattern=REGION_PATTERN),
+            "upstream": _text("上游", "上级库的地址或名称（如有）"),
+            "regions": _p("地区名称", "地区代码到名称，如 510000: 四川省（示例）", type="object",
+                          propertyNames={"pattern": r"^\d{6}$"},
+                          additionalProperties={"type": "string", "minLength": 1}),
+            "argumentation": policy,
+            "waivers": _p("豁免", "暂时接受的问题：检查代码、条目、理由、到期日期", type="array",
+                          items=waiver),
+        },
+    )
+
+
+def all_schemas() -> dict[str, Schema]:
+    """Kind → schema, for every kind of store file."""
+    return {
+        "knowledge": knowledge_schema(),
+        "rule": rule_schema(),
+        "override": override_schema(),
+        "argumentation": argumentation_schema(),
+        "adjustment": adjustment_schema(),
+        "config": config_schema(),
+    }
