@@ -109,6 +109,8 @@ def drift(lib: Library) -> Iterator[Finding]:
         base = override.data.get("base_digest")
         if target is None or target.deprecated or not isinstance(base, str) or override.deprecated:
             continue
+        if target.layer is None or override.layer is None or not target.layer.is_above(override.layer):
+            continue  # TK503: not a rule this override may localise at all
         current = target.digest
         if base != current:
             severity = None if override.active else WARNING

@@ -93,8 +93,8 @@ def argumentation_required(lib: Library) -> Iterator[Finding]:
             stale = {rec.data.get("kind") for rec, _, d in records.get(rule.id, []) if d != digest}
             detail = "；".join(f"{k}{'已过时' if k in stale else '缺失'}" for k in missing)
             yield finding("TK603", f"规则为生效状态，但{detail}", rule.path, ("status",), rule.id,
-                          f"组织论证后记录：twoku signoff record {rule.id} --kind {missing[0]} …；"
-                          "或把状态改回 已论证 之前的状态")
+                          f"组织{missing[0]}并记录（twoku signoff record {rule.id} --kind {missing[0]} …）；"
+                          "论证通过前状态不应为 生效")
 
 
 @store_check("TK604", "argumentation-stale", WARNING)

@@ -157,7 +157,7 @@ def code_table(lib: Library) -> Iterator[Finding]:
             continue
         pattern = item.data.get("pattern")
         try:
-            regex = re.compile(pattern) if isinstance(pattern, str) else None
+            regex = re.compile(pattern, re.ASCII) if isinstance(pattern, str) else None
         except re.error:
             yield finding("TK406", f"编码规则 {pattern} 不是有效的正则表达式", item.path, ("pattern",),
                           item.id)

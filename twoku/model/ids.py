@@ -22,9 +22,9 @@ KIND_LABELS: dict[str, str] = {
     "config": "库配置",
 }
 
-ID_PATTERN = r"^(CN|\d{6})-(K|R|O|A)-\d{4}$"
+ID_PATTERN = r"^(CN|[0-9]{6})-(K|R|O|A)-[0-9]{4}$"
 _ID = re.compile(ID_PATTERN)
-ADJUSTMENT_ID_PATTERN = r"^(CN|\d{6})-(annual-\d{4}|instant-\d{8}-[a-z0-9]+(-[a-z0-9]+)*)$"
+ADJUSTMENT_ID_PATTERN = r"^(CN|[0-9]{6})-(annual-[0-9]{4}|instant-[0-9]{8}-[a-z0-9]+(-[a-z0-9]+)*)$"
 
 
 @dataclass(frozen=True, order=True)

@@ -26,7 +26,7 @@ PROVINCES: dict[str, str] = {
     "820000": "澳门特别行政区",
 }  # fmt: skip
 
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"^[0-9]{6}$")
 
 
 @dataclass(frozen=True, order=True)

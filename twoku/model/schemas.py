@@ -17,12 +17,13 @@ from twoku.model.ids import ADJUSTMENT_ID_PATTERN
 SCHEMA_VERSION = 1
 BASE_URI = "https://twoku.example.org/schema/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-FRAMEWORK_CODE_PATTERN = r"^(GZ|ZB)10000[123]0[1-5]\d{3}000$"
-REGION_PATTERN = r"^(CN|\d{6})$"
+FRAMEWORK_CODE_PATTERN = r"^(GZ|ZB)10000[123]0[1-5][0-9]{3}000$"
+REGION_PATTERN = r"^(CN|[0-9]{6})$"
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 PARAM_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 Schema = dict[str, Any]
+# Patterns spell digits [0-9]: Python's \d also matches full-width ０-９, ECMA-262's does not.
 
 FILES: dict[str, str] = {
     "knowledge": "knowledge.schema.json",
@@ -44,7 +45,7 @@ def _id(letter: str, what: str) -> Schema:
         f"{what}编号：<层级>-{letter}-<四位序号>。层级为 CN（国家）或所属地区的六位 GB/T 2260 代码，"
         f"如 CN-{letter}-0001、510000-{letter}-0001。文件路径由编号决定。",
         type="string",
-        pattern=rf"^(CN|\d{{6}})-{letter}-\d{{4}}$",
+        pattern=rf"^(CN|[0-9]{{6}})-{letter}-[0-9]{{4}}$",
     )
 
 
@@ -91,7 +92,7 @@ def _basis() -> Schema:
             "required": ["id"],
             "properties": {
                 "id": _p("知识编号", "所引用知识条目的编号，如 CN-K-0003", type="string",
-                         pattern=r"^(CN|\d{6})-K-\d{4}$"),
+                         pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$"),
                 "article": _text("条款", "所依据的条款或段落，如 第八十七条"),
             },
         },
@@ -109,7 +110,7 @@ def _deprecated(replacement_letter: str) -> Schema:
             "date": _date("废弃日期", "自该日起不再适用"),
             "reason": _text("废弃原因", "为何废弃，如 依据文件已被替代"),
             "replaced_by": _p("替代条目", "替代本条目的编号（如有）", type="string",
-                              pattern=rf"^(CN|\d{{6}})-{replacement_letter}-\d{{4}}$"),
+                              pattern=rf"^(CN|[0-9]{{6}})-{replacement_letter}-[0-9]{{4}}$"),
         },
     )
 
@@ -150,7 +151,7 @@ def knowledge_schema() -> Schema:
             "expires": _date("失效日期", "不再适用的日期（如有）"),
             "status": _status(),
             "superseded_by": _p("被替代为", "替代本条目的知识编号（如有）", type="string",
-                                pattern=r"^(CN|\d{6})-K-\d{4}$"),
+                                pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$"),
             "deprecated": _deprecated("K"),
             "summary": _text("摘要", "一两句话说明这条知识讲什么、规则如何使用它"),
             "articles": _p(
@@ -260,7 +261,7 @@ def override_schema() -> Schema:
         {
             "id": _id("O", "本地化"),
             "target": _p("目标规则", "被本地化的上级规则编号", type="string",
-                         pattern=r"^(CN|\d{6})-R-\d{4}$"),
+                         pattern=r"^(CN|[0-9]{6})-R-[0-9]{4}$"),
             "base_digest": _p("基准摘要", "编写时目标规则的内容摘要；上级修改规则后不再相符，须复核",
                               "internal", type="string", pattern=DIGEST_PATTERN),
             "parameters": _p("本地参数", "参数名到本地取值，须在上级给出的可本地化范围内",
@@ -311,7 +312,7 @@ def argumentation_schema() -> Schema:
                     "required": ["id", "digest"],
                     "properties": {
                         "id": _p("条目编号", "规则、知识或本地化的编号", type="string",
-                                 pattern=r"^(CN|\d{6})-(K|R|O)-\d{4}$"),
+                                 pattern=r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"),
                         "digest": _p("内容摘要", "论证时该条目的内容摘要", "internal",
                                      type="string", pattern=DIGEST_PATTERN),
                     },
@@ -342,7 +343,7 @@ def adjustment_schema() -> Schema:
             "year": _p("年度", "年度调整所属年份", type="integer", minimum=2000, maximum=2100),
             "title": _text("标题", "调整的名称"),
             "trigger": _p("触发知识", "引起即时调整的知识条目编号（如新法规）", type="string",
-                          pattern=r"^(CN|\d{6})-K-\d{4}$"),
+                          pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$"),
             "trigger_kind": _enum("触发情形", "第十五条所列情形", list(enums.INSTANT_TRIGGERS)),
             "deadline": _date("完成时限", "第十六条：不晚于相关法律法规、政策文件的执行起始时间"),
             "opened": _date("启动日期", "启动调整的日期"),
@@ -350,7 +351,7 @@ def adjustment_schema() -> Schema:
             "status": _enum("状态", "进行中或已完成", list(enums.ADJUSTMENT_STATUSES)),
             "plan": _text("调整计划", "调整前征求意见形成的计划（第十四条）"),
             "scope": _p("调整范围", "涉及的知识与规则编号", type="array",
-                        items={"type": "string", "pattern": r"^(CN|\d{6})-(K|R|O)-\d{4}$"}),
+                        items={"type": "string", "pattern": r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"}),
             "changes": _p("调整内容", "逐条说明的调整内容", type="array",
                           items={"type": "string", "minLength": 1}),
             "notes": _notes(),
@@ -364,7 +365,7 @@ def config_schema() -> Schema:
         "additionalProperties": False,
         "required": ["code", "id", "reason", "expires"],
         "properties": {
-            "code": _p("检查代码", "被豁免的检查代码，如 TK403", type="string", pattern=r"^TK\d{3}$"),
+            "code": _p("检查代码", "被豁免的检查代码，如 TK403", type="string", pattern=r"^TK[0-9]{3}$"),
             "id": _p("条目编号", "被豁免的条目编号", type="string"),
             "reason": _text("豁免理由", "为何暂时接受这一问题"),
             "expires": _date("到期日期", "豁免到期的日期；到期后豁免本身成为问题"),
@@ -395,7 +396,7 @@ def config_schema() -> Schema:
                          pattern=REGION_PATTERN),
             "upstream": _text("上游", "上级库的地址或名称（如有）"),
             "regions": _p("地区名称", "地区代码到名称，如 510000: 四川省（示例）", type="object",
-                          propertyNames={"pattern": r"^\d{6}$"},
+                          propertyNames={"pattern": r"^[0-9]{6}$"},
                           additionalProperties={"type": "string", "minLength": 1}),
             "argumentation": policy,
             "waivers": _p("豁免", "暂时接受的问题：检查代码、条目、理由、到期日期", type="array",

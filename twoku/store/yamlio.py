@@ -208,6 +208,8 @@ def load(raw: bytes) -> tuple[Any, bool]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "语法错误"
+        if exc.context and exc.context_mark and exc.problem_mark:
+            what += f"（{exc.context}，始于第 {exc.context_mark.line + 1} 行）"
         raise YamlProblem(
             "TK101",
             f"YAML 语法错误：{what}",

@@ -1,0 +1,3 @@
+from twoku.cli import main
+
+main()
