@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def shipped(_shipped_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def run_twoku(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """twoku as a user runs it: a separate process, the installed console script."""
-    exe = shutil.which("twoku")
-    cmd = [exe, *args] if exe else ["python", "-m", "twoku", *args]
+    exe = Path(sys.executable).parent / "twoku"
+    cmd = [str(exe), *args] if exe.exists() else [sys.executable, "-m", "twoku", *args]
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=120)

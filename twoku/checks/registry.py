@@ -9,22 +9,9 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from twoku.model.findings import ERROR, Finding
-
-
-@dataclass(frozen=True)
-class Check:
-    code: str
-    name: str
-    severity: str
-    doc: str
-
-    @property
-    def summary(self) -> str:
-        return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name
+from twoku.model.findings import ERROR, Check, Finding
 
 
 CHECKS: dict[str, Check] = {}

@@ -170,3 +170,12 @@ def effective_rule(lib: Library, rule: Item, region: Layer) -> EffectiveRule:
             fields["basis"] = Sourced([*(current.value if current else []), *local_basis],
                                       override.layer, override.id)
     return EffectiveRule(rule, region, fields, params, overrides)
+
+
+@dataclass(frozen=True)
+class Shown:
+    item: Item
+    region: Layer
+    effective: EffectiveRule | None  # for rules: values with their layers
+    names: dict[str, str]
+    digest: str

@@ -8,7 +8,7 @@ from typing import Any
 
 from twoku.errors import UsageError
 from twoku.model import enums
-from twoku.model.library import EffectiveRule, Item, Library, effective_rule
+from twoku.model.library import Item, Library, Shown, effective_rule
 from twoku.model.regions import NATIONAL, Layer, parse_layer
 from twoku.ops.validate import load_store
 
@@ -57,15 +57,6 @@ def list_items(root: Path, what: str, region: str | None = None, status: str | N
     ]
     items.sort(key=lambda i: (i.layer.depth if i.layer else 0, i.id))
     return Listing(layer, kind, items, lib.region_names())
-
-
-@dataclass(frozen=True)
-class Shown:
-    item: Item
-    region: Layer
-    effective: EffectiveRule | None  # for rules: values with their layers
-    names: dict[str, str]
-    digest: str
 
 
 def show_item(root: Path, item_id: str, region: str | None = None) -> Shown:

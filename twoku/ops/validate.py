@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twoku.checks import run_store_checks
+from twoku.checks import CHECKS, run_store_checks
 from twoku.checks.registry import finding
 from twoku.checks.schema import schema_findings
 from twoku.checks.waivers import apply_waivers
-from twoku.model.findings import ERROR, WARNING, Finding
+from twoku.model.findings import Finding
+from twoku.model.report import Report
 from twoku.model.layout import classify
 from twoku.model.library import Item, Library, make_item
 from twoku.model.regions import Layer, parse_layer
@@ -23,36 +24,6 @@ from twoku.store.cache import Cache
 from twoku.store.schemas import validator
 
 ITEM_KINDS = ("knowledge", "rule", "override", "argumentation", "adjustment")
-
-
-@dataclass
-class Report:
-    """What validate found, and what it looked at."""
-
-    root: Path
-    findings: list[Finding]
-    checked: int
-    counts: dict[str, Counter[str]] = field(default_factory=dict)  # layer → kind → n
-    region: str | None = None
-    cached: int = 0
-
-    def of(self, severity: str) -> list[Finding]:
-        return [f for f in self.findings if f.severity == severity and f.counts]
-
-    @property
-    def errors(self) -> int:
-        return len(self.of(ERROR))
-
-    @property
-    def warnings(self) -> int:
-        return len(self.of(WARNING))
-
-    @property
-    def waived(self) -> int:
-        return sum(1 for f in self.findings if not f.counts)
-
-    def failed(self, strict: bool = False) -> bool:
-        return self.errors > 0 or (strict and self.warnings > 0)
 
 
 @dataclass
@@ -193,4 +164,4 @@ def validate(
             continue
         counts[item.layer.code][item.kind] += 1
     checked = len(selected) if selected is not None else loaded.checked
-    return Report(root, kept, checked, dict(counts), region, loaded.cached)
+    return Report(root, kept, checked, dict(counts), region, loaded.cached, dict(CHECKS))

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from twoku.model.regions import Layer, layer_name
-from twoku.ops.library import Shown
+from twoku.model.library import Shown
 
 LABELS = {
     "name": "规则名称", "title": "标题", "category": "类别", "framework_code": "框架编码",

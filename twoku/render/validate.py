@@ -6,17 +6,16 @@ import json
 from typing import Any
 
 from twoku import __version__
-from twoku.checks import CHECKS
 from twoku.model.findings import ERROR, SEVERITY_LABELS, WARNING, Finding
 from twoku.model.ids import KIND_LABELS
 from twoku.model.regions import Layer, layer_name
-from twoku.ops.validate import Report
+from twoku.model.report import Report
 
 FORMATS = ("text", "json", "sarif")
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
-    check = CHECKS.get(f.code)
+def finding_dict(f: Finding, checks: dict[str, Any]) -> dict[str, Any]:
+    check = checks.get(f.code)
     return {
         "code": f.code,
         "name": check.name if check else None,
@@ -47,24 +46,25 @@ def to_json(report: Report, names: dict[str, str] | None = None) -> str:
             "waived": report.waived,
         },
         "counts": {layer: dict(sorted(c.items())) for layer, c in sorted(report.counts.items())},
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f, report.checks) for f in report.findings],
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def to_sarif(report: Report) -> str:
     """SARIF 2.1.0, so a CI system can annotate the lines."""
+    checks = report.checks
     used = sorted({f.code for f in report.findings})
     rules = [
         {
             "id": code,
-            "name": CHECKS[code].name,
-            "shortDescription": {"text": CHECKS[code].summary},
-            "fullDescription": {"text": CHECKS[code].doc},
-            "defaultConfiguration": {"level": _level(CHECKS[code].severity)},
+            "name": checks[code].name,
+            "shortDescription": {"text": checks[code].summary},
+            "fullDescription": {"text": checks[code].doc},
+            "defaultConfiguration": {"level": _level(checks[code].severity)},
         }
         for code in used
-        if code in CHECKS
+        if code in checks
     ]
     results = []
     for f in report.findings:

@@ -1,0 +1,152 @@
+"""twoku validate through the CLI: exit codes, formats, paths, regions, the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import run_twoku
+from tests.storefactory import write_files
+from twoku.cli import app
+
+runner = CliRunner()
+
+BROKEN_LAW = "id: CN-K-0003\ncategory: 法律法规\ntitle: 某法\nstatus: 生效\neffective: 2025-01-01\nexpires: 2024-12-31\n"
+
+
+def test_clean_store_passes_with_counts_per_layer(store: Path) -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "全部通过" in result.output
+    assert "国家" in result.output and "四川省（测试）" in result.output
+
+
+def test_errors_exit_1_and_name_file_line_code(store: Path) -> None:
+    write_files(store, {"national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW})
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 1
+    assert "national/knowledge/laws/CN-K-0003.yaml" in result.output
+    assert "6:1" in result.output and "TK601" in result.output
+
+
+def test_every_finding_is_reported_not_only_the_first(store: Path) -> None:
+    write_files(store, {
+        "national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW,
+        "national/knowledge/laws/CN-K-0004.yaml": "id: CN-K-0004\ntitle: [坏\n",
+        "national/knowledge/laws/CN-K-0005.yaml": "id: CN-K-0005\ncategory: 法规\ntitle: 某法\nstatus: 生效\n",
+    })
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    data = json.loads(result.stdout)
+    assert {f["code"] for f in data["findings"]} == {"TK601", "TK101", "TK201"}
+    assert data["summary"]["errors"] == 3 and data["summary"]["ok"] is False
+
+
+def test_json_report_is_the_data_only(store: Path) -> None:
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["summary"] == {"ok": True, "errors": 0, "warnings": 0, "waived": 0}
+    assert data["counts"]["CN"] == {"knowledge": 2, "rule": 1}
+    assert data["counts"]["510000"] == {"override": 1}
+
+
+def test_sarif_report_annotates_lines(store: Path) -> None:
+    write_files(store, {"national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW})
+    result = runner.invoke(app, ["validate", "--format", "sarif"])
+    sarif = json.loads(result.stdout)
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    assert run["tool"]["driver"]["rules"][0]["id"] == "TK601"
+    location = run["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "national/knowledge/laws/CN-K-0003.yaml"
+    assert location["region"]["startLine"] == 6
+    assert run["results"][0]["level"] == "error"
+
+
+def test_warnings_pass_unless_strict(store: Path) -> None:
+    write_files(store, {"national/knowledge/laws/CN-K-0003.yaml":
+                        "id: CN-K-0003\ncategory: 法律法规\ntitle: 【待填写：标题】\nstatus: 草稿\n"})
+    assert runner.invoke(app, ["validate"]).exit_code == 0
+    assert runner.invoke(app, ["validate", "--strict"]).exit_code == 1
+
+
+def test_paths_limit_the_report_not_the_context(store: Path) -> None:
+    write_files(store, {"national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW})
+    assert runner.invoke(app, ["validate", "national/rules"]).exit_code == 0
+    assert runner.invoke(app, ["validate", "national/knowledge/laws/CN-K-0003.yaml"]).exit_code == 1
+
+
+def test_region_limits_the_report_to_its_chain(store: Path) -> None:
+    write_files(store, {"provincial/520000/knowledge/laws/520000-K-0001.yaml":
+                        "id: 520000-K-0001\ncategory: 法律法规\ntitle: 某规\nstatus: 生效\n"
+                        "effective: 2025-01-01\nexpires: 2024-01-01\n"})
+    assert runner.invoke(app, ["validate", "--region", "510100"]).exit_code == 0
+    assert runner.invoke(app, ["validate", "--region", "520000"]).exit_code == 1
+
+
+def test_usage_errors_exit_2(store: Path) -> None:
+    result = runner.invoke(app, ["validate", "--region", "12345"])
+    assert result.exit_code == 2
+    assert "--region" in result.output
+    assert runner.invoke(app, ["validate", "no/such/path"]).exit_code == 2
+    assert runner.invoke(app, ["validate", "--format", "xml"]).exit_code == 2
+
+
+def test_outside_a_store_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 1
+    assert "twoku.yaml" in result.output and "Traceback" not in result.output
+
+
+def test_cache_is_used_and_invalidated_by_content(store: Path, tmp_path: Path) -> None:
+    from twoku.ops.validate import validate
+
+    first = validate(store)
+    assert first.cached == 0
+    again = validate(store)
+    assert again.cached == again.checked
+    write_files(store, {"national/knowledge/laws/CN-K-0001.yaml":
+                        (store / "national/knowledge/laws/CN-K-0001.yaml").read_text(encoding="utf-8")
+                        .replace("status: 生效", "status: 生效x")})
+    changed = validate(store)
+    assert changed.cached == changed.checked - 1
+    assert [f.code for f in changed.findings] == ["TK201"]
+    assert validate(store, use_cache=False).cached == 0
+
+
+def test_cache_lives_under_git_when_not_told_otherwise(store: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("TWOKU_CACHE_DIR")
+    assert runner.invoke(app, ["validate"]).exit_code == 0
+    assert list((store / ".git" / "twoku").glob("validate-*.pickle"))
+    from tests.storefactory import git
+
+    assert git(store, "status", "--porcelain") == ""
+
+
+def test_waived_findings_still_show_in_json(store: Path) -> None:
+    write_files(store, {
+        "national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW,
+        "twoku.yaml": "schema_version: 1\nregion: CN\nwaivers:\n"
+                      "  - {code: TK601, id: CN-K-0003, reason: 待核实原文, expires: 2099-01-01}\n",
+    })
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["summary"]["waived"] == 1
+    assert data["findings"][0]["waived"] is True
+    assert data["findings"][0]["waiver_reason"] == "待核实原文"
+
+
+def test_console_script_runs_as_a_process(store: Path) -> None:
+    result = run_twoku("validate", "--format", "json", cwd=store)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["ok"] is True
+    assert run_twoku("--version", cwd=store).stdout.startswith("twoku ")
+
+
+def test_checks_lists_every_code(store: Path) -> None:
+    result = runner.invoke(app, ["checks", "--format", "json"])
+    codes = [c["code"] for c in json.loads(result.stdout)]
+    assert "TK101" in codes and "TK506" in codes and len(codes) == len(set(codes))

@@ -1,0 +1,108 @@
+"""The fast reader reads YAML exactly as ruamel.yaml's round-trip loader does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from twoku.store import yamlio
+from twoku.store.files import store_paths
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _plain(value: object) -> object:
+    """ruamel's round-trip types (CommentedMap, ScalarFloat …) as plain Python."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return dt.datetime(*value.timetuple()[:6], value.microsecond)
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    return str(value)
+
+
+def _types(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(_plain(value)).__name__
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 2021-05-01\nb: '2021-05-01'\n",
+        "yes: yes\non: off\nn: no\n",
+        "a: 010\nb: 0o17\nc: 0x1F\nd: 1_000\ne: -7\n",
+        "a: 1.5\nb: .inf\nc: 1e3\nd: 14.0\n",
+        "a: ~\nb: null\nc:\nd: true\ne: False\n",
+        "a: 2021-05-01T10:00:00\nb: 12:30\n",
+        "a: |\n  多行\n  文字\nb: >\n  折叠\n  文字\n",
+        "a: '＃全角'\nb: \"转义\\t\"\n",
+    ],
+)
+def test_same_data_and_types_as_ruamel(text: str) -> None:
+    fast, _ = yamlio.load(text.encode("utf-8"))
+    rt = YAML(typ="rt").load(text)
+    assert fast == _plain(rt)
+    assert _types(fast) == _types(rt)
+
+
+def test_every_shipped_file_reads_as_ruamel_reads_it() -> None:
+    paths = store_paths(REPO)
+    assert len(paths) > 50, "the shipped store should be read here"
+    for path in paths:
+        raw = (REPO / path).read_bytes()
+        fast, _ = yamlio.load(raw)
+        rt = YAML(typ="rt").load(raw.decode("utf-8"))
+        assert fast == _plain(rt), path
+        assert _types(fast) == _types(rt), path
+
+
+def test_duplicate_keys_are_refused_as_ruamel_refuses_them() -> None:
+    from ruamel.yaml.constructor import DuplicateKeyError
+
+    text = "a: 1\nb: 2\na: 3\n"
+    with pytest.raises(yamlio.YamlProblem) as problem:
+        yamlio.load(text.encode())
+    assert (problem.value.code, problem.value.line) == ("TK102", 3)
+    with pytest.raises(DuplicateKeyError):
+        YAML(typ="rt").load(text)
+
+
+def test_alias_bomb_is_refused_without_expanding() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 10) + "]" for i in range(1, 12)]
+    with pytest.raises(yamlio.YamlProblem) as problem:
+        yamlio.load("\n".join(lines).encode())
+    assert problem.value.code == "TK107"
+
+
+def test_oversized_file_is_refused_before_parsing() -> None:
+    raw = b"a: " + b"x" * (yamlio.MAX_BYTES + 1)
+    with pytest.raises(yamlio.YamlProblem) as problem:
+        yamlio.load(raw)
+    assert problem.value.code == "TK107"
+
+
+@pytest.mark.parametrize(
+    ("pointer", "where"),
+    [(("b",), (2, 1)), (("c", 1), (5, 5)), (("c", 1, "d"), (5, 5)), (("missing",), (1, 1)),
+     (("c", 0, "d"), (4, 5))],
+)
+def test_locate_points_at_the_line_of_a_value(pointer: tuple, where: tuple[int, int]) -> None:
+    text = "a: 1\nb: 2\nc:\n  - d: 3\n  - d: 4\n"
+    assert yamlio.locate(text, pointer) == where

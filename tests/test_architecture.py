@@ -1,0 +1,59 @@
+"""The layer boundaries of DESIGN.md, as import-linter contracts, and packaging."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_import_linter_contracts_hold() -> None:
+    lint = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    result = subprocess.run([lint], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" not in result.stdout.lower() or "0 broken" in result.stdout
+
+
+def test_help_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys\nfrom twoku.cli import app\n"
+        "heavy = [m for m in ('jsonschema', 'ruamel.yaml', 'git', 'yaml', 'rich.table') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+         str(REPO)],
+        check=True, capture_output=True, text=True,
+    )
+    return next(out.glob("twoku-*.whl"))
+
+
+def test_wheel_ships_the_schemas(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("rule", "knowledge", "override", "argumentation", "adjustment", "store"):
+        assert f"twoku/schema/{name}.schema.json" in names
+
+
+def test_installed_package_finds_its_schemas(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True, capture_output=True)
+    code = "from twoku.store.schemas import schema_dir; print(schema_dir())"
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, check=True)
+    assert Path(out.stdout.strip()) == target / "twoku" / "schema"
