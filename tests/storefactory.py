@@ -106,8 +106,7 @@ def digest_of(text: str) -> str:
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
 def init_repo(root: Path) -> None:
@@ -135,21 +134,22 @@ def write_files(root: Path, files: Mapping[str, str | bytes | None]) -> None:
             path.write_text(content, encoding="utf-8")
 
 
-def make_store(root: Path, files: Mapping[str, str | bytes | None] | None = None,
-               commit: bool = True) -> Path:
+def make_store(root: Path, files: Mapping[str, str | bytes | None] | None = None, commit: bool = True) -> Path:
     """A small valid store: a law, a clinical fact, a rule and a provincial override."""
     root.mkdir(parents=True, exist_ok=True)
     base = dict(BASE)
     base["provincial/510000/overrides/510000-O-0001.yaml"] = OVERRIDE.format(digest=digest_of(RULE))
     write_files(root, base)
     if files:
-        texts = {k: (v.replace("{rule_digest}", digest_of(RULE)) if isinstance(v, str) else v)
-                 for k, v in files.items()}
+        texts = {
+            k: (v.replace("{rule_digest}", digest_of(RULE)) if isinstance(v, str) else v) for k, v in files.items()
+        }
         write_files(root, texts)
         for rel, text in texts.items():  # '{digest_of:PATH}' → the digest of that file as written
             if isinstance(text, str) and "{digest_of:" in text:
-                text = re.sub(r"\{digest_of:([^}]+)\}",
-                              lambda m: digest_of((root / m[1]).read_text(encoding="utf-8")), text)
+                text = re.sub(
+                    r"\{digest_of:([^}]+)\}", lambda m: digest_of((root / m[1]).read_text(encoding="utf-8")), text
+                )
                 write_files(root, {rel: text})
     if commit:
         init_repo(root)

@@ -47,12 +47,8 @@ def test_case(case: dict[str, Any], tmp_path: Path) -> None:
     files = {k: _content(v) for k, v in (case.get("files") or {}).items()}
     root = make_store(tmp_path / "store", files)
     report = validate(root, today=TODAY)
-    got = sorted(
-        (f.code, f.path, f.line) for f in report.findings if f.counts or case.get("include_waived")
-    )
-    want = sorted(
-        (e["code"], e["path"], e.get("line")) for e in case["expect"]
-    )
+    got = sorted((f.code, f.path, f.line) for f in report.findings if f.counts or case.get("include_waived"))
+    want = sorted((e["code"], e["path"], e.get("line")) for e in case["expect"])
     assert got == want, "\n".join(f"{f.code} {f.path}:{f.line} {f.message}" for f in report.findings)
 
 

@@ -12,8 +12,10 @@ from twoku.cli import app
 
 runner = CliRunner()
 
-CITY_OVERRIDE = ("id: 510100-O-0001\ntarget: CN-R-0001\nbase_digest: '{d}'\nparameters:\n"
-                 "  readmission_days: 7\nscenarios: [协议考核]\nreason: 本市要求\nstatus: 生效\n")
+CITY_OVERRIDE = (
+    "id: 510100-O-0001\ntarget: CN-R-0001\nbase_digest: '{d}'\nparameters:\n"
+    "  readmission_days: 7\nscenarios: [协议考核]\nreason: 本市要求\nstatus: 生效\n"
+)
 
 
 def test_ls_rules_json(store: Path) -> None:
@@ -31,26 +33,45 @@ def test_ls_filters_by_category_and_status(store: Path) -> None:
 
 
 def test_ls_region_shows_only_its_chain(store: Path) -> None:
-    write_files(store, {"provincial/520000/knowledge/laws/520000-K-0001.yaml":
-                        "id: 520000-K-0001\ncategory: 法律法规\ntitle: 贵州某规\nstatus: 生效\n"})
-    ids = [k["id"] for k in json.loads(runner.invoke(app, ["ls", "knowledge", "--region", "510100",
-                                                             "--format", "json"]).stdout)]
+    write_files(
+        store,
+        {
+            "provincial/520000/knowledge/laws/520000-K-0001.yaml": "id: 520000-K-0001\ncategory: 法律法规\ntitle: 贵州某规\nstatus: 生效\n"
+        },
+    )
+    ids = [
+        k["id"]
+        for k in json.loads(runner.invoke(app, ["ls", "knowledge", "--region", "510100", "--format", "json"]).stdout)
+    ]
     assert "520000-K-0001" not in ids and "CN-K-0001" in ids
-    ids = [k["id"] for k in json.loads(runner.invoke(app, ["ls", "knowledge", "--region", "520000",
-                                                             "--format", "json"]).stdout)]
+    ids = [
+        k["id"]
+        for k in json.loads(runner.invoke(app, ["ls", "knowledge", "--region", "520000", "--format", "json"]).stdout)
+    ]
     assert "520000-K-0001" in ids
 
 
 def test_show_labels_each_value_with_its_layer(store: Path) -> None:
     from tests.storefactory import RULE, digest_of
 
-    write_files(store, {"provincial/510000/municipal/510100/overrides/510100-O-0001.yaml":
-                        CITY_OVERRIDE.replace("{d}", digest_of(RULE)).replace("readmission_days: 7\n",
-                                                                            "same_diagnosis_only: false\n")})
+    write_files(
+        store,
+        {
+            "provincial/510000/municipal/510100/overrides/510100-O-0001.yaml": CITY_OVERRIDE.replace(
+                "{d}", digest_of(RULE)
+            ).replace("readmission_days: 7\n", "same_diagnosis_only: false\n")
+        },
+    )
     # the city may not change same_diagnosis_only (not localisable) — validate says so …
     assert runner.invoke(app, ["validate"]).exit_code == 1
-    write_files(store, {"provincial/510000/municipal/510100/overrides/510100-O-0001.yaml":
-                        CITY_OVERRIDE.replace("{d}", digest_of(RULE))})
+    write_files(
+        store,
+        {
+            "provincial/510000/municipal/510100/overrides/510100-O-0001.yaml": CITY_OVERRIDE.replace(
+                "{d}", digest_of(RULE)
+            )
+        },
+    )
     data = json.loads(runner.invoke(app, ["show", "CN-R-0001", "--region", "510100", "--format", "json"]).stdout)
     params = data["parameters"]
     assert params["readmission_days"]["value"] == 7
@@ -59,10 +80,12 @@ def test_show_labels_each_value_with_its_layer(store: Path) -> None:
     assert data["fields"]["scenarios"]["value"] == ["支付审核", "稽核", "协议考核"]
     assert data["fields"]["scenarios"]["layer"] == "510100"
     assert data["overrides"] == ["510000-O-0001", "510100-O-0001"]
-    province = json.loads(runner.invoke(app, ["show", "CN-R-0001", "--region", "510000", "--format",
-                                              "json"]).stdout)
-    assert province["parameters"]["readmission_days"] == {**province["parameters"]["readmission_days"],
-                                                          "value": 10, "layer": "510000"}
+    province = json.loads(runner.invoke(app, ["show", "CN-R-0001", "--region", "510000", "--format", "json"]).stdout)
+    assert province["parameters"]["readmission_days"] == {
+        **province["parameters"]["readmission_days"],
+        "value": 10,
+        "layer": "510000",
+    }
     national = json.loads(runner.invoke(app, ["show", "CN-R-0001", "--format", "json"]).stdout)
     assert national["parameters"]["readmission_days"]["value"] == 15
 
@@ -78,6 +101,10 @@ def test_show_text_and_yaml(store: Path) -> None:
 def test_show_unknown_id_and_foreign_region(store: Path) -> None:
     result = runner.invoke(app, ["show", "CN-R-0999"])
     assert result.exit_code == 2 and "CN-R-0999" in result.output
-    write_files(store, {"provincial/520000/knowledge/laws/520000-K-0001.yaml":
-                        "id: 520000-K-0001\ncategory: 法律法规\ntitle: 贵州某规\nstatus: 生效\n"})
+    write_files(
+        store,
+        {
+            "provincial/520000/knowledge/laws/520000-K-0001.yaml": "id: 520000-K-0001\ncategory: 法律法规\ntitle: 贵州某规\nstatus: 生效\n"
+        },
+    )
     assert runner.invoke(app, ["show", "520000-K-0001", "--region", "510100"]).exit_code == 2

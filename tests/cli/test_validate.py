@@ -13,7 +13,9 @@ from twoku.cli import app
 
 runner = CliRunner()
 
-BROKEN_LAW = "id: CN-K-0003\ncategory: 法律法规\ntitle: 某法\nstatus: 生效\neffective: 2025-01-01\nexpires: 2024-12-31\n"
+BROKEN_LAW = (
+    "id: CN-K-0003\ncategory: 法律法规\ntitle: 某法\nstatus: 生效\neffective: 2025-01-01\nexpires: 2024-12-31\n"
+)
 
 
 def test_clean_store_passes_with_counts_per_layer(store: Path) -> None:
@@ -32,11 +34,14 @@ def test_errors_exit_1_and_name_file_line_code(store: Path) -> None:
 
 
 def test_every_finding_is_reported_not_only_the_first(store: Path) -> None:
-    write_files(store, {
-        "national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW,
-        "national/knowledge/laws/CN-K-0004.yaml": "id: CN-K-0004\ntitle: [坏\n",
-        "national/knowledge/laws/CN-K-0005.yaml": "id: CN-K-0005\ncategory: 法规\ntitle: 某法\nstatus: 生效\n",
-    })
+    write_files(
+        store,
+        {
+            "national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW,
+            "national/knowledge/laws/CN-K-0004.yaml": "id: CN-K-0004\ntitle: [坏\n",
+            "national/knowledge/laws/CN-K-0005.yaml": "id: CN-K-0005\ncategory: 法规\ntitle: 某法\nstatus: 生效\n",
+        },
+    )
     result = runner.invoke(app, ["validate", "--format", "json"])
     data = json.loads(result.stdout)
     assert {f["code"] for f in data["findings"]} == {"TK601", "TK101", "TK201"}
@@ -65,8 +70,12 @@ def test_sarif_report_annotates_lines(store: Path) -> None:
 
 
 def test_warnings_pass_unless_strict(store: Path) -> None:
-    write_files(store, {"national/knowledge/laws/CN-K-0003.yaml":
-                        "id: CN-K-0003\ncategory: 法律法规\ntitle: 【待填写：标题】\nstatus: 草稿\n"})
+    write_files(
+        store,
+        {
+            "national/knowledge/laws/CN-K-0003.yaml": "id: CN-K-0003\ncategory: 法律法规\ntitle: 【待填写：标题】\nstatus: 草稿\n"
+        },
+    )
     assert runner.invoke(app, ["validate"]).exit_code == 0
     assert runner.invoke(app, ["validate", "--strict"]).exit_code == 1
 
@@ -78,9 +87,13 @@ def test_paths_limit_the_report_not_the_context(store: Path) -> None:
 
 
 def test_region_limits_the_report_to_its_chain(store: Path) -> None:
-    write_files(store, {"provincial/520000/knowledge/laws/520000-K-0001.yaml":
-                        "id: 520000-K-0001\ncategory: 法律法规\ntitle: 某规\nstatus: 生效\n"
-                        "effective: 2025-01-01\nexpires: 2024-01-01\n"})
+    write_files(
+        store,
+        {
+            "provincial/520000/knowledge/laws/520000-K-0001.yaml": "id: 520000-K-0001\ncategory: 法律法规\ntitle: 某规\nstatus: 生效\n"
+            "effective: 2025-01-01\nexpires: 2024-01-01\n"
+        },
+    )
     assert runner.invoke(app, ["validate", "--region", "510100"]).exit_code == 0
     assert runner.invoke(app, ["validate", "--region", "520000"]).exit_code == 1
 
@@ -107,9 +120,14 @@ def test_cache_is_used_and_invalidated_by_content(store: Path, tmp_path: Path) -
     assert first.cached == 0
     again = validate(store)
     assert again.cached == again.checked
-    write_files(store, {"national/knowledge/laws/CN-K-0001.yaml":
-                        (store / "national/knowledge/laws/CN-K-0001.yaml").read_text(encoding="utf-8")
-                        .replace("status: 生效", "status: 生效x")})
+    write_files(
+        store,
+        {
+            "national/knowledge/laws/CN-K-0001.yaml": (store / "national/knowledge/laws/CN-K-0001.yaml")
+            .read_text(encoding="utf-8")
+            .replace("status: 生效", "status: 生效x")
+        },
+    )
     changed = validate(store)
     assert changed.cached == changed.checked - 1
     assert [f.code for f in changed.findings] == ["TK201"]
@@ -126,11 +144,14 @@ def test_cache_lives_under_git_when_not_told_otherwise(store: Path, monkeypatch)
 
 
 def test_waived_findings_still_show_in_json(store: Path) -> None:
-    write_files(store, {
-        "national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW,
-        "twoku.yaml": "schema_version: 1\nregion: CN\nwaivers:\n"
-                      "  - {code: TK601, id: CN-K-0003, reason: 待核实原文, expires: 2099-01-01}\n",
-    })
+    write_files(
+        store,
+        {
+            "national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW,
+            "twoku.yaml": "schema_version: 1\nregion: CN\nwaivers:\n"
+            "  - {code: TK601, id: CN-K-0003, reason: 待核实原文, expires: 2099-01-01}\n",
+        },
+    )
     result = runner.invoke(app, ["validate", "--format", "json"])
     assert result.exit_code == 0
     data = json.loads(result.stdout)

@@ -46,6 +46,10 @@ def test_the_digest_is_documented_canonical_json() -> None:
     from twoku.model.digest import content_digest
 
     item = {"id": "X", "status": "生效", "name": "é", "scenarios": ["稽核", "事前提醒"], "n": 14}
-    text = json.dumps({"n": 14, "name": "é", "scenarios": sorted(["稽核", "事前提醒"])},
-                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        {"n": 14, "name": "é", "scenarios": sorted(["稽核", "事前提醒"])},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     assert content_digest(item) == "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -85,7 +85,7 @@ def test_duplicate_keys_are_refused_as_ruamel_refuses_them() -> None:
 
 def test_alias_bomb_is_refused_without_expanding() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 10) + "]" for i in range(1, 12)]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
     with pytest.raises(yamlio.YamlProblem) as problem:
         yamlio.load("\n".join(lines).encode())
     assert problem.value.code == "TK107"
@@ -100,8 +100,7 @@ def test_oversized_file_is_refused_before_parsing() -> None:
 
 @pytest.mark.parametrize(
     ("pointer", "where"),
-    [(("b",), (2, 1)), (("c", 1), (5, 5)), (("c", 1, "d"), (5, 5)), (("missing",), (1, 1)),
-     (("c", 0, "d"), (4, 5))],
+    [(("b",), (2, 1)), (("c", 1), (5, 5)), (("c", 1, "d"), (5, 5)), (("missing",), (1, 1)), (("c", 0, "d"), (4, 5))],
 )
 def test_locate_points_at_the_line_of_a_value(pointer: tuple, where: tuple[int, int]) -> None:
     text = "a: 1\nb: 2\nc:\n  - d: 3\n  - d: 4\n"

@@ -7,8 +7,8 @@ findings, so they run the same under the CLI, a test or another program.
 from __future__ import annotations
 
 from twoku.checks import identity, layering, lifecycle, references, schema, syntax, waivers
-from twoku.checks.registry import CHECKS, STORE_CHECKS, Check
-from twoku.model.findings import Finding
+from twoku.checks.registry import CHECKS, STORE_CHECKS
+from twoku.model.findings import Check, Finding
 from twoku.model.library import Library
 
 __all__ = ["CHECKS", "Check", "run_store_checks", "schema", "waivers"]

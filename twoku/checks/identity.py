@@ -9,7 +9,7 @@ from twoku.model import enums
 from twoku.model.findings import Finding
 from twoku.model.ids import KINDS, id_problem, parse_id
 from twoku.model.layout import classify, expected_path
-from twoku.model.library import Library
+from twoku.model.library import Item, Library
 
 _LETTER = {v: k for k, v in KINDS.items()}
 
@@ -25,8 +25,14 @@ def duplicate_ids(lib: Library) -> Iterator[Finding]:
     for item_id, group in sorted(lib.duplicates.items()):
         paths = "、".join(i.path for i in group)
         for dup in group[1:]:
-            yield finding("TK301", f"编号 {item_id} 重复：{paths}", dup.path, ("id",), item_id,
-                          f"为其中之一重新编号：twoku renumber {item_id} <新编号>")
+            yield finding(
+                "TK301",
+                f"编号 {item_id} 重复：{paths}",
+                dup.path,
+                ("id",),
+                item_id,
+                f"为其中之一重新编号：twoku renumber {item_id} <新编号>",
+            )
 
 
 @store_check("TK302", "id-layer")
@@ -49,15 +55,23 @@ def id_layer(lib: Library) -> Iterator[Finding]:
         assert parsed is not None
         if parsed.kind != item.kind:
             want = _LETTER[item.kind]
-            yield finding("TK302", f"{item.id} 是{_word(parsed.kind)}编号，但文件位于{_word(item.kind)}目录",
-                          item.path, ("id",), item.id, f"{_word(item.kind)}编号的类别字母为 {want}")
+            yield finding(
+                "TK302",
+                f"{item.id} 是{_word(parsed.kind)}编号，但文件位于{_word(item.kind)}目录",
+                item.path,
+                ("id",),
+                item.id,
+                f"{_word(item.kind)}编号的类别字母为 {want}",
+            )
             continue
         place = classify(item.path)
         if place.layer is None or place.layer == parsed.layer:
             continue
         if parsed.layer.is_above(place.layer):
-            message = (f"{place.layer.label}层（{place.layer}）的文件使用了上级 {parsed.layer} 的编号 {item.id}："
-                       "下级不能重新定义上级条目")
+            message = (
+                f"{place.layer.label}层（{place.layer}）的文件使用了上级 {parsed.layer} 的编号 {item.id}："
+                "下级不能重新定义上级条目"
+            )
             hint = f"要调整上级规则的参数，请用 twoku new override {item.id} --layer {place.layer}"
         else:
             message = f"编号 {item.id} 属于 {parsed.layer}，文件却在 {place.layer} 层"
@@ -81,8 +95,7 @@ def path_follows_id(lib: Library) -> Iterator[Finding]:
             continue  # TK302 says it
         want = expected_path(item.kind, item.id, item.layer, item.data.get("category"))
         if want and item.path not in (want, want[: -len(".yaml")] + ".yml"):
-            yield finding("TK303", f"文件位置应为 {want}", item.path, ("id",), item.id,
-                          f"git mv {item.path} {want}")
+            yield finding("TK303", f"文件位置应为 {want}", item.path, ("id",), item.id, f"git mv {item.path} {want}")
 
 
 @store_check("TK305", "framework-code-class")
@@ -100,16 +113,26 @@ def framework_code_class(lib: Library) -> Iterator[Finding]:
             continue
         klass = code[7] + code[9]
         if klass != rc.code[0] + rc.code[2] or code[8] != "0":
-            yield finding("TK305", f"框架编码 {code} 不属于“{rc.label}”（{rc.group}，编码段 {rc.code}）",
-                          rule.path, ("framework_code",), rule.id,
-                          "核对 category 或框架编码；不确知框架编码时不填")
+            yield finding(
+                "TK305",
+                f"框架编码 {code} 不属于“{rc.label}”（{rc.group}，编码段 {rc.code}）",
+                rule.path,
+                ("framework_code",),
+                rule.id,
+                "核对 category 或框架编码；不确知框架编码时不填",
+            )
 
 
-def _all(lib: Library) -> list:  # every item, duplicates included
+def _all(lib: Library) -> list[Item]:  # every item, duplicates included
     seen = [i for group in lib.duplicates.values() for i in group[1:]]
     return sorted([*lib.items.values(), *seen], key=lambda i: i.path)
 
 
 def _word(kind: str) -> str:
-    return {"knowledge": "知识", "rule": "规则", "override": "本地化", "argumentation": "论证记录",
-            "adjustment": "调整记录"}.get(kind, kind)
+    return {
+        "knowledge": "知识",
+        "rule": "规则",
+        "override": "本地化",
+        "argumentation": "论证记录",
+        "adjustment": "调整记录",
+    }.get(kind, kind)

@@ -8,10 +8,11 @@ override must be reviewed: no silent drift.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from twoku.checks.registry import finding, store_check
 from twoku.model.bounds import bounds_problem, describe_bounds
-from twoku.model.findings import Finding, WARNING
+from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
 
 
@@ -28,8 +29,14 @@ def target_exists(lib: Library) -> Iterator[Finding]:
     for override in lib.of_kind("override"):
         target = override.data.get("target")
         if isinstance(target, str) and _target(lib, override) is None and not override.deprecated:
-            yield finding("TK501", f"目标规则 {target} 不存在，本地化已成孤立条目", override.path,
-                          ("target",), override.id, "核对目标编号；若上级已删除该规则，请废弃本条本地化")
+            yield finding(
+                "TK501",
+                f"目标规则 {target} 不存在，本地化已成孤立条目",
+                override.path,
+                ("target",),
+                override.id,
+                "核对目标编号；若上级已删除该规则，请废弃本条本地化",
+            )
 
 
 @store_check("TK502", "override-target-deprecated")
@@ -41,10 +48,14 @@ def target_deprecated(lib: Library) -> Iterator[Finding]:
             continue
         dep = target.data.get("deprecated")
         successor = dep.get("replaced_by") if isinstance(dep, Mapping) else None
-        hint = (f"改为本地化替代规则 {successor}（twoku new override {successor}），并废弃本条"
-                if successor else "废弃本条本地化")
-        yield finding("TK502", f"目标规则 {target.id}（{target.title}）已废弃", override.path,
-                      ("target",), override.id, hint)
+        hint = (
+            f"改为本地化替代规则 {successor}（twoku new override {successor}），并废弃本条"
+            if successor
+            else "废弃本条本地化"
+        )
+        yield finding(
+            "TK502", f"目标规则 {target.id}（{target.title}）已废弃", override.path, ("target",), override.id, hint
+        )
 
 
 @store_check("TK503", "override-in-chain")
@@ -62,8 +73,7 @@ def target_in_chain(lib: Library) -> Iterator[Finding]:
                 why, hint = "是本层自己的规则", "直接修改该规则，无需本地化"
             else:
                 why, hint = f"属于 {target.layer}，不在 {override.layer} 的上级链中", "只能本地化国家或本省的规则"
-            yield finding("TK503", f"目标规则 {target.id} {why}", override.path, ("target",),
-                          override.id, hint)
+            yield finding("TK503", f"目标规则 {target.id} {why}", override.path, ("target",), override.id, hint)
 
 
 @store_check("TK504", "override-localisable")
@@ -72,12 +82,23 @@ def localisable(lib: Library) -> Iterator[Finding]:
     for override, target, name, spec in _parameters(lib):
         if spec is None:
             names = "、".join(sorted(target.data.get("parameters") or {})) or "（无参数）"
-            yield finding("TK504", f"目标规则 {target.id} 没有参数 “{name}”", override.path,
-                          ("parameters", name), override.id, f"可用参数：{names}")
+            yield finding(
+                "TK504",
+                f"目标规则 {target.id} 没有参数 “{name}”",
+                override.path,
+                ("parameters", name),
+                override.id,
+                f"可用参数：{names}",
+            )
         elif not isinstance(spec.get("localisable"), Mapping):
-            yield finding("TK504", f"参数 “{name}” 未被 {target.id} 标明可本地化", override.path,
-                          ("parameters", name), override.id,
-                          "只能调整上级标明 localisable 的参数；确需调整请向上级报告（twoku report-upstream）")
+            yield finding(
+                "TK504",
+                f"参数 “{name}” 未被 {target.id} 标明可本地化",
+                override.path,
+                ("parameters", name),
+                override.id,
+                "只能调整上级标明 localisable 的参数；确需调整请向上级报告（twoku report-upstream）",
+            )
 
 
 @store_check("TK505", "override-bounds")
@@ -93,8 +114,14 @@ def within_bounds(lib: Library) -> Iterator[Finding]:
         value = (override.data.get("parameters") or {})[name]
         problem = bounds_problem(spec, value)
         if problem:
-            yield finding("TK505", f"参数 “{name}”：{problem}", override.path, ("parameters", name),
-                          override.id, f"{target.id} 允许的范围：{describe_bounds(spec)}")
+            yield finding(
+                "TK505",
+                f"参数 “{name}”：{problem}",
+                override.path,
+                ("parameters", name),
+                override.id,
+                f"{target.id} 允许的范围：{describe_bounds(spec)}",
+            )
 
 
 @store_check("TK506", "override-drift")
@@ -114,15 +141,20 @@ def drift(lib: Library) -> Iterator[Finding]:
         current = target.digest
         if base != current:
             severity = None if override.active else WARNING
-            item = finding("TK506", f"目标规则 {target.id} 在本地化编写后已被修改", override.path,
-                           ("base_digest",), override.id,
-                           f"复核上级的修改后运行 twoku override rebase {override.id}", severity)
-            item.extra.update(target=target.id, base_digest=base, current_digest=current,
-                              target_path=target.path)
+            item = finding(
+                "TK506",
+                f"目标规则 {target.id} 在本地化编写后已被修改",
+                override.path,
+                ("base_digest",),
+                override.id,
+                f"复核上级的修改后运行 twoku override rebase {override.id}",
+                severity,
+            )
+            item.extra.update(target=target.id, base_digest=base, current_digest=current, target_path=target.path)
             yield item
 
 
-def _parameters(lib: Library) -> Iterator[tuple[Item, Item, str, Mapping | None]]:
+def _parameters(lib: Library) -> Iterator[tuple[Item, Item, str, Mapping[str, Any] | None]]:
     for override in lib.of_kind("override"):
         target = _target(lib, override)
         params = override.data.get("parameters")

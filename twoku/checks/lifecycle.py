@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from twoku.checks.registry import finding, store_check
-from twoku.model import enums
 from twoku.model.argumentation import PASSING, participant_problem, required_kinds
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
@@ -24,19 +23,24 @@ def dates(lib: Library) -> Iterator[Finding]:
 
     坏：``effective: 2025-01-01`` 而 ``expires: 2024-12-31``
     """
-    pairs = (("issued", "effective", "发布日期", "施行日期"), ("effective", "expires", "施行日期", "失效日期"),
-             ("opened", "closed", "启动日期", "完成日期"))
+    pairs = (
+        ("issued", "effective", "发布日期", "施行日期"),
+        ("effective", "expires", "施行日期", "失效日期"),
+        ("opened", "closed", "启动日期", "完成日期"),
+    )
     for item in lib.items.values():
         for early, late, early_label, late_label in pairs:
             a, b = _date(item.data.get(early)), _date(item.data.get(late))
             if a and b and a > b:
-                yield finding("TK601", f"{early_label} {a} 晚于{late_label} {b}", item.path, (late,),
-                              item.id, "核对这两个日期")
+                yield finding(
+                    "TK601", f"{early_label} {a} 晚于{late_label} {b}", item.path, (late,), item.id, "核对这两个日期"
+                )
         dep = item.data.get("deprecated")
         start = _date(item.data.get("effective"))
         if isinstance(dep, Mapping) and start and _date(dep.get("date")) and dep["date"] < start:
-            yield finding("TK601", f"废弃日期 {dep['date']} 早于施行日期 {start}", item.path,
-                          ("deprecated", "date"), item.id)
+            yield finding(
+                "TK601", f"废弃日期 {dep['date']} 早于施行日期 {start}", item.path, ("deprecated", "date"), item.id
+            )
 
 
 @store_check("TK602", "deprecation")
@@ -51,14 +55,33 @@ def deprecation(lib: Library) -> Iterator[Finding]:
             continue
         has = isinstance(item.data.get("deprecated"), Mapping)
         if item.deprecated and not has:
-            yield finding("TK602", "状态为废弃，但未填写废弃信息", item.path, ("status",), item.id,
-                          "补充 deprecated: {date: YYYY-MM-DD, reason: …, replaced_by: …}")
+            yield finding(
+                "TK602",
+                "状态为废弃，但未填写废弃信息",
+                item.path,
+                ("status",),
+                item.id,
+                "补充 deprecated: {date: YYYY-MM-DD, reason: …, replaced_by: …}",
+            )
         elif has and not item.deprecated:
-            yield finding("TK602", f"填写了废弃信息，但状态为 {item.status}", item.path, ("deprecated",),
-                          item.id, "把 status 改为 废弃，或删除 deprecated")
+            yield finding(
+                "TK602",
+                f"填写了废弃信息，但状态为 {item.status}",
+                item.path,
+                ("deprecated",),
+                item.id,
+                "把 status 改为 废弃，或删除 deprecated",
+            )
         if item.kind == "knowledge" and item.data.get("superseded_by") and not item.deprecated:
-            yield finding("TK602", "已被替代（superseded_by）的知识仍为 " + str(item.status), item.path,
-                          ("superseded_by",), item.id, "启动即时调整，把该知识标为废弃", WARNING)
+            yield finding(
+                "TK602",
+                "已被替代（superseded_by）的知识仍为 " + str(item.status),
+                item.path,
+                ("superseded_by",),
+                item.id,
+                "启动即时调整，把该知识标为废弃",
+                WARNING,
+            )
 
 
 def _records_by_subject(lib: Library) -> dict[str, list[tuple[Item, int, str]]]:
@@ -85,16 +108,26 @@ def argumentation_required(lib: Library) -> Iterator[Finding]:
         if not rule.active:
             continue
         digest = rule.digest
-        current = {rec.data.get("kind") for rec, _, d in records.get(rule.id, [])
-                   if d == digest and rec.data.get("conclusion") in PASSING}
-        missing = [k for k in required_kinds(rule.data, policy if isinstance(policy, Mapping) else None)
-                   if k not in current]
+        current = {
+            rec.data.get("kind")
+            for rec, _, d in records.get(rule.id, [])
+            if d == digest and rec.data.get("conclusion") in PASSING
+        }
+        missing = [
+            k for k in required_kinds(rule.data, policy if isinstance(policy, Mapping) else None) if k not in current
+        ]
         if missing:
             stale = {rec.data.get("kind") for rec, _, d in records.get(rule.id, []) if d != digest}
             detail = "；".join(f"{k}{'已过时' if k in stale else '缺失'}" for k in missing)
-            yield finding("TK603", f"规则为生效状态，但{detail}", rule.path, ("status",), rule.id,
-                          f"组织{missing[0]}并记录（twoku signoff record {rule.id} --kind {missing[0]} …）；"
-                          "论证通过前状态不应为 生效")
+            yield finding(
+                "TK603",
+                f"规则为生效状态，但{detail}",
+                rule.path,
+                ("status",),
+                rule.id,
+                f"组织{missing[0]}并记录（twoku signoff record {rule.id} --kind {missing[0]} …）；"
+                "论证通过前状态不应为 生效",
+            )
 
 
 @store_check("TK604", "argumentation-stale", WARNING)
@@ -110,11 +143,17 @@ def argumentation_stale(lib: Library) -> Iterator[Finding]:
         digest = item.digest
         for record, n, recorded in entries:
             if recorded != digest:
-                found = finding("TK604", f"{subject_id}（{item.title}）在{record.data.get('kind')}后已被修改",
-                                record.path, ("subjects", n, "digest"), record.id,
-                                f"运行 twoku diff 查看修改；需要时重新论证 {subject_id}")
-                found.extra.update(target=subject_id, base_digest=recorded, current_digest=digest,
-                                   target_path=item.path)
+                found = finding(
+                    "TK604",
+                    f"{subject_id}（{item.title}）在{record.data.get('kind')}后已被修改",
+                    record.path,
+                    ("subjects", n, "digest"),
+                    record.id,
+                    f"运行 twoku diff 查看修改；需要时重新论证 {subject_id}",
+                )
+                found.extra.update(
+                    target=subject_id, base_digest=recorded, current_digest=digest, target_path=item.path
+                )
                 yield found
 
 
@@ -133,8 +172,14 @@ def argumentation_participants(lib: Library) -> Iterator[Finding]:
             if isinstance(person, Mapping):
                 problem = participant_problem(kind, person)
                 if problem:
-                    yield finding("TK605", f"第 {n + 1} 位参加人员：{problem}", record.path,
-                                  ("participants", n), record.id, "按第十条组织相应单位和领域的人员参加")
+                    yield finding(
+                        "TK605",
+                        f"第 {n + 1} 位参加人员：{problem}",
+                        record.path,
+                        ("participants", n),
+                        record.id,
+                        "按第十条组织相应单位和领域的人员参加",
+                    )
 
 
 @store_check("TK606", "argumentation-subject")
@@ -145,8 +190,14 @@ def argumentation_subject(lib: Library) -> Iterator[Finding]:
         for n, subject in enumerate(subjects if isinstance(subjects, list) else []):
             ref = subject.get("id") if isinstance(subject, Mapping) else None
             if isinstance(ref, str) and lib.get(ref) is None:
-                yield finding("TK606", f"论证对象 {ref} 不存在", record.path, ("subjects", n, "id"),
-                              record.id, "核对编号；条目改号后请同步修改论证记录（twoku renumber 会自动处理）")
+                yield finding(
+                    "TK606",
+                    f"论证对象 {ref} 不存在",
+                    record.path,
+                    ("subjects", n, "id"),
+                    record.id,
+                    "核对编号；条目改号后请同步修改论证记录（twoku renumber 会自动处理）",
+                )
 
 
 @store_check("TK607", "placeholder", WARNING)
@@ -155,8 +206,7 @@ def placeholder(lib: Library) -> Iterator[Finding]:
     for item in lib.items.values():
         for pointer, text in _strings(item.data, ()):
             if PLACEHOLDER in text:
-                yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id,
-                              "把占位内容替换为实际内容")
+                yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id, "把占位内容替换为实际内容")
 
 
 def _strings(value: Any, pointer: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -168,4 +218,3 @@ def _strings(value: Any, pointer: tuple[str | int, ...]) -> Iterator[tuple[tuple
     elif isinstance(value, list):
         for n, sub in enumerate(value):
             yield from _strings(sub, (*pointer, n))
-

@@ -29,8 +29,14 @@ def basis_exists(lib: Library) -> Iterator[Finding]:
         for n, ref in _basis(item):
             if lib.get(ref, "knowledge") is None:
                 what = "不是知识条目" if lib.get(ref) else "不存在"
-                yield finding("TK401", f"依据 {ref} {what}", item.path, ("basis", n, "id"), item.id,
-                              "核对编号；可用 twoku ls knowledge 查看现有知识")
+                yield finding(
+                    "TK401",
+                    f"依据 {ref} {what}",
+                    item.path,
+                    ("basis", n, "id"),
+                    item.id,
+                    "核对编号；可用 twoku ls knowledge 查看现有知识",
+                )
 
 
 @store_check("TK402", "basis-in-reach")
@@ -48,9 +54,14 @@ def basis_in_reach(lib: Library) -> Iterator[Finding]:
             if cited is None or cited.layer is None or item.kind in ("argumentation", "adjustment"):
                 continue
             if cited.layer not in item.layer.chain:
-                yield finding("TK402", f"{item.id}（{item.layer}）不能引用 {cited.layer} 层的知识 {ref}",
-                              item.path, ("basis", n, "id"), item.id,
-                              "只能引用本层级或上级的知识；需要时在本层录入相应知识")
+                yield finding(
+                    "TK402",
+                    f"{item.id}（{item.layer}）不能引用 {cited.layer} 层的知识 {ref}",
+                    item.path,
+                    ("basis", n, "id"),
+                    item.id,
+                    "只能引用本层级或上级的知识；需要时在本层录入相应知识",
+                )
 
 
 @store_check("TK403", "basis-deprecated")
@@ -70,8 +81,9 @@ def basis_deprecated(lib: Library) -> Iterator[Finding]:
             successor = cited.data.get("superseded_by")
             hint = f"改为引用替代它的 {successor}" if successor else "改为引用现行有效的知识"
             severity = None if item.active else WARNING
-            yield finding("TK403", f"依据 {ref}（{cited.title}）已废弃", item.path,
-                          ("basis", n, "id"), item.id, hint, severity)
+            yield finding(
+                "TK403", f"依据 {ref}（{cited.title}）已废弃", item.path, ("basis", n, "id"), item.id, hint, severity
+            )
 
 
 @store_check("TK404", "successor-exists")
@@ -87,8 +99,9 @@ def successor_exists(lib: Library) -> Iterator[Finding]:
         for pointer, ref in refs:
             target = lib.get(ref)
             if target is None or target.kind != item.kind:
-                yield finding("TK404", f"替代条目 {ref} 不存在", item.path, pointer, item.id,
-                              "填写库中已有的同类条目编号")
+                yield finding(
+                    "TK404", f"替代条目 {ref} 不存在", item.path, pointer, item.id, "填写库中已有的同类条目编号"
+                )
             elif target.id == item.id:
                 yield finding("TK404", "条目不能被自己替代", item.path, pointer, item.id)
 
@@ -101,9 +114,11 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
     """
     graph: dict[str, list[tuple[str, tuple[str | int, ...]]]] = {}
     for item in lib.of_kind("knowledge"):
-        edges = [(ref, ("basis", n, "id")) for n, ref in _basis(item) if lib.get(ref, "knowledge")]
+        edges: list[tuple[str, tuple[str | int, ...]]] = [
+            (ref, ("basis", n, "id")) for n, ref in _basis(item) if lib.get(ref, "knowledge")
+        ]
         successor = item.data.get("superseded_by")
-        if lib.get(successor, "knowledge"):
+        if isinstance(successor, str) and lib.get(successor, "knowledge"):
             edges.append((successor, ("superseded_by",)))
         graph[item.id] = edges
     state: dict[str, int] = {}  # 1 on the stack, 2 done
@@ -118,19 +133,25 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
             if index == 0:
                 state[node] = 1
                 path.append(node)
-            edges = graph.get(node, [])
-            if index < len(edges):
+            out = graph.get(node, [])
+            if index < len(out):
                 stack.append((node, index + 1))
-                target, pointer = edges[index]
+                target, pointer = out[index]
                 if state.get(target) == 1:
-                    cycle = path[path.index(target):]
+                    cycle = path[path.index(target) :]
                     key = frozenset(cycle)
                     if key not in reported:
                         reported.add(key)
                         item = lib.items[node]
                         loop = " → ".join([*cycle, target])
-                        yield finding("TK405", f"知识引用成环：{loop}", item.path, pointer, node,
-                                      "去掉其中一处引用；依据应从法律法规指向具体知识，而不回指")
+                        yield finding(
+                            "TK405",
+                            f"知识引用成环：{loop}",
+                            item.path,
+                            pointer,
+                            node,
+                            "去掉其中一处引用；依据应从法律法规指向具体知识，而不回指",
+                        )
                 elif not state.get(target):
                     stack.append((target, 0))
             else:
@@ -152,18 +173,29 @@ def code_table(lib: Library) -> Iterator[Finding]:
         path = item.path.rsplit("/", 1)[0] + "/" + table
         codes = lib.tables.get(path)
         if codes is None:
-            yield finding("TK406", f"代码表 {table} 不存在或不是 UTF-8 CSV", item.path, ("table",),
-                          item.id, f"在 {path} 放置代码表（首行为表头，首列为代码）")
+            yield finding(
+                "TK406",
+                f"代码表 {table} 不存在或不是 UTF-8 CSV",
+                item.path,
+                ("table",),
+                item.id,
+                f"在 {path} 放置代码表（首行为表头，首列为代码）",
+            )
             continue
         pattern = item.data.get("pattern")
         try:
             regex = re.compile(pattern, re.ASCII) if isinstance(pattern, str) else None
         except re.error:
-            yield finding("TK406", f"编码规则 {pattern} 不是有效的正则表达式", item.path, ("pattern",),
-                          item.id)
+            yield finding("TK406", f"编码规则 {pattern} 不是有效的正则表达式", item.path, ("pattern",), item.id)
             continue
         bad = [c for c in codes if regex and not regex.fullmatch(c)]
         if bad:
             sample = "、".join(bad[:3])
-            yield finding("TK406", f"代码表 {table} 中有 {len(bad)} 个代码不符合编码规则：{sample}",
-                          item.path, ("table",), item.id, f"编码规则为 {pattern}")
+            yield finding(
+                "TK406",
+                f"代码表 {table} 中有 {len(bad)} 个代码不符合编码规则：{sample}",
+                item.path,
+                ("table",),
+                item.id,
+                f"编码规则为 {pattern}",
+            )

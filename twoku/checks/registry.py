@@ -13,7 +13,6 @@ from typing import Any
 
 from twoku.model.findings import ERROR, Check, Finding
 
-
 CHECKS: dict[str, Check] = {}
 STORE_CHECKS: list[Callable[..., Iterator[Finding]]] = []
 
@@ -38,8 +37,14 @@ def store_check(code: str, name: str, severity: str = ERROR) -> Callable[[Any], 
     return wrap
 
 
-def finding(code: str, message: str, path: str, pointer: tuple[str | int, ...] = (),
-            item: str | None = None, hint: str | None = None,
-            severity: str | None = None) -> Finding:
+def finding(
+    code: str,
+    message: str,
+    path: str,
+    pointer: tuple[str | int, ...] = (),
+    item: str | None = None,
+    hint: str | None = None,
+    severity: str | None = None,
+) -> Finding:
     """A finding of a registered check, with its default severity unless told otherwise."""
     return Finding(code, severity or CHECKS[code].severity, message, path, pointer, item, hint)

@@ -9,15 +9,26 @@ from twoku.checks.registry import declare, finding
 from twoku.model.findings import Finding
 from twoku.model.ids import KIND_LABELS
 
-declare("TK201", "schema", """文件内容不符合其类型的 JSON Schema（schema/ 目录）。
+declare(
+    "TK201",
+    "schema",
+    """文件内容不符合其类型的 JSON Schema（schema/ 目录）。
 
     缺少必填字段、未知字段、取值不在枚举中、格式不对（日期、编号、编码规则）……
     坏：``level: 违规``      好：``level: 明确违规``
-""")
+""",
+)
 declare("TK202", "unknown-place", """YAML 文件不在任何条目类型对应的位置，无法确定按哪种 schema 检查。""")
 
-_TYPES = {"string": "文字", "integer": "整数", "number": "数值", "boolean": "布尔值（true/false）",
-          "array": "列表", "object": "映射（键: 值）", "null": "空值"}
+_TYPES = {
+    "string": "文字",
+    "integer": "整数",
+    "number": "数值",
+    "boolean": "布尔值（true/false）",
+    "array": "列表",
+    "object": "映射（键: 值）",
+    "null": "空值",
+}
 
 
 def _type_names(expected: Any) -> str:
@@ -56,8 +67,11 @@ def describe(error: Any) -> tuple[tuple[str | int, ...], str, str | None]:
     if kind == "type":
         return pointer, f"{where}应为{_type_names(error.validator_value)}，实为 “{_show(value)}”", None
     if kind == "pattern":
-        return pointer, f"{where}的取值 “{_show(value)}” 格式不对", (
-            schema.get("description") or f"应符合 {error.validator_value}")
+        return (
+            pointer,
+            f"{where}的取值 “{_show(value)}” 格式不对",
+            (schema.get("description") or f"应符合 {error.validator_value}"),
+        )
     if kind == "format":
         if error.validator_value == "date":
             return pointer, f"{where}的取值 “{_show(value)}” 不是有效日期", "日期写作 YYYY-MM-DD，如 2024-01-01"
@@ -78,11 +92,16 @@ def schema_findings(kind: str, path: str, data: Any, validator: Any) -> Iterator
     item = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     if not isinstance(data, dict):
         label = KIND_LABELS.get(kind, kind)
-        yield finding("TK201", f"{label}文件的顶层应为映射（键: 值），实为{_type_names(_json_type(data))}",
-                      path, (), item, "文件应以 id: 等键值对开始")
+        yield finding(
+            "TK201",
+            f"{label}文件的顶层应为映射（键: 值），实为{_type_names(_json_type(data))}",
+            path,
+            (),
+            item,
+            "文件应以 id: 等键值对开始",
+        )
         return
-    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)),
-                                                                 e.validator))
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     for error in errors:
         pointer, message, hint = describe(error)
         yield finding("TK201", message, path, pointer, item, hint)

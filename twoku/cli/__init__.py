@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from twoku.cli import validate as _validate  # noqa: F401  (registers commands)
 from twoku.cli import library as _library  # noqa: F401
+from twoku.cli import validate as _validate  # noqa: F401  (registers commands)
 from twoku.cli.app import app
 
 __all__ = ["app", "main"]

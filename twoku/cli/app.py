@@ -13,7 +13,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,7 +38,7 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -97,7 +97,7 @@ def guarded(fn: F) -> F:
         except KeyboardInterrupt:
             stderr().print("已中断。", style="yellow")
             raise typer.Exit(130) from None
-        except Exception:  # noqa: BLE001 - the one place an internal bug is caught
+        except Exception:
             log = _crash_log()
             stderr().print(
                 f"twoku 内部错误（这是 twoku 的缺陷，不是您的数据问题）。详细信息已写入 {log}，"
@@ -117,7 +117,6 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
-                                 help="显示版本后退出"),
+    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True, help="显示版本后退出"),
 ) -> None:
     """两库管理工具。"""

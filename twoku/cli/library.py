@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
-from pathlib import Path
+from enum import StrEnum
 
 import typer
 
 from twoku.cli.app import Format, app, emit, guarded, stdout
 
 
-class ShowFormat(str, Enum):
+class ShowFormat(StrEnum):
     text = "text"
     json = "json"
     yaml = "yaml"
@@ -42,12 +41,24 @@ def ls(
 
     listing = list_items(find_root(), what, region, status, category)
     if fmt is Format.json:
-        emit(json.dumps([
-            {"id": i.id, "layer": i.layer.code if i.layer else None, "title": i.title,
-             "category": i.data.get("category"), "status": i.status, "path": i.path,
-             **({"target": i.data.get("target")} if i.kind == "override" else {})}
-            for i in listing.items
-        ], ensure_ascii=False, indent=2))
+        emit(
+            json.dumps(
+                [
+                    {
+                        "id": i.id,
+                        "layer": i.layer.code if i.layer else None,
+                        "title": i.title,
+                        "category": i.data.get("category"),
+                        "status": i.status,
+                        "path": i.path,
+                        **({"target": i.data.get("target")} if i.kind == "override" else {}),
+                    }
+                    for i in listing.items
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     from rich.table import Table
 
@@ -56,9 +67,13 @@ def ls(
     for column in ("编号", "层级", "名称", "类别" if listing.kind != "override" else "目标", "状态"):
         table.add_column(column)
     for i in listing.items:
-        table.add_row(i.id, i.layer.label if i.layer else "", i.title,
-                      str(i.data.get("target" if listing.kind == "override" else "category", "")),
-                      _status(i.status))
+        table.add_row(
+            i.id,
+            i.layer.label if i.layer else "",
+            i.title,
+            str(i.data.get("target" if listing.kind == "override" else "category", "")),
+            _status(i.status),
+        )
     stdout().print(table)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -10,7 +10,7 @@ import typer
 from twoku.cli.app import app, emit, guarded, stdout
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
@@ -72,8 +72,13 @@ def list_checks(
     from twoku.checks import CHECKS
 
     if fmt is not ReportFormat.text:
-        emit(json.dumps([{"code": c.code, "name": c.name, "severity": c.severity, "doc": c.doc}
-                         for c in CHECKS.values()], ensure_ascii=False, indent=2))
+        emit(
+            json.dumps(
+                [{"code": c.code, "name": c.name, "severity": c.severity, "doc": c.doc} for c in CHECKS.values()],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     from rich.table import Table
 
@@ -84,6 +89,5 @@ def list_checks(
     table.add_column("说明")
     for code in sorted(CHECKS):
         c = CHECKS[code]
-        table.add_row(c.code, c.name, {"error": "错误", "warning": "警告"}.get(c.severity, c.severity),
-                      c.summary)
+        table.add_row(c.code, c.name, {"error": "错误", "warning": "警告"}.get(c.severity, c.severity), c.summary)
     stdout().print(table)

@@ -12,8 +12,7 @@ from twoku.model import enums
 ELIGIBLE: dict[str, dict[str, frozenset[str] | None]] = {
     "学术论证": {
         "affiliation_type": frozenset({"学会协会", "高等院校", "科研院所"}),
-        "field": frozenset({"医保管理", "医疗卫生", "临床医学", "药学", "中医药", "卫生健康管理",
-                            "法律", "信息技术"}),
+        "field": frozenset({"医保管理", "医疗卫生", "临床医学", "药学", "中医药", "卫生健康管理", "法律", "信息技术"}),
     },
     "业务论证": {
         "affiliation_type": frozenset({"医保行政部门", "医保经办机构"}),

@@ -25,8 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 NON_NORMATIVE: frozenset[str] = frozenset(
-    {"id", "status", "effective", "expires", "deprecated", "superseded_by", "notes",
-     "base_digest"}
+    {"id", "status", "effective", "expires", "deprecated", "superseded_by", "notes", "base_digest"}
 )
 # Lists whose order means nothing: compared, digested and diffed as sets.
 SET_FIELDS: frozenset[str] = frozenset({"scenarios", "stages", "focus"})

@@ -77,8 +77,12 @@ class Library:
     tables: dict[str, list[str] | None] = field(default_factory=dict)  # CSV path → codes
 
     @classmethod
-    def build(cls, items: Iterable[Item], config: Mapping[str, Any] | None = None,
-              tables: dict[str, list[str] | None] | None = None) -> Library:
+    def build(
+        cls,
+        items: Iterable[Item],
+        config: Mapping[str, Any] | None = None,
+        tables: dict[str, list[str] | None] | None = None,
+    ) -> Library:
         lib = cls(config=config or {}, tables=tables or {})
         by_id: dict[str, list[Item]] = defaultdict(list)
         for item in items:
@@ -111,14 +115,14 @@ class Library:
     def overrides_of(self, rule_id: str, region: Layer) -> list[Item]:
         """The overrides of a rule within a region's chain, from the top layer down."""
         found = [
-            o for o in self.of_kind("override")
+            o
+            for o in self.of_kind("override")
             if o.data.get("target") == rule_id and self.in_region(o, region) and not o.deprecated
         ]
         return sorted(found, key=lambda o: (o.layer.depth if o.layer else 0, o.id))
 
     def layers(self) -> list[Layer]:
-        seen = {i.layer for i in self.items.values() if i.layer and i.kind in ("knowledge", "rule",
-                                                                                "override")}
+        seen = {i.layer for i in self.items.values() if i.layer and i.kind in ("knowledge", "rule", "override")}
         return sorted(seen, key=lambda layer: (layer.depth, layer.code))
 
 
@@ -167,8 +171,7 @@ def effective_rule(lib: Library, rule: Item, region: Layer) -> EffectiveRule:
         local_basis = override.data.get("basis") or []
         if local_basis:
             current = fields.get("basis")
-            fields["basis"] = Sourced([*(current.value if current else []), *local_basis],
-                                      override.layer, override.id)
+            fields["basis"] = Sourced([*(current.value if current else []), *local_basis], override.layer, override.id)
     return EffectiveRule(rule, region, fields, params, overrides)
 
 

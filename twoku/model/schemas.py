@@ -91,8 +91,12 @@ def _basis() -> Schema:
             "additionalProperties": False,
             "required": ["id"],
             "properties": {
-                "id": _p("知识编号", "所引用知识条目的编号，如 CN-K-0003", type="string",
-                         pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$"),
+                "id": _p(
+                    "知识编号",
+                    "所引用知识条目的编号，如 CN-K-0003",
+                    type="string",
+                    pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$",
+                ),
                 "article": _text("条款", "所依据的条款或段落，如 第八十七条"),
             },
         },
@@ -109,8 +113,12 @@ def _deprecated(replacement_letter: str) -> Schema:
         properties={
             "date": _date("废弃日期", "自该日起不再适用"),
             "reason": _text("废弃原因", "为何废弃，如 依据文件已被替代"),
-            "replaced_by": _p("替代条目", "替代本条目的编号（如有）", type="string",
-                              pattern=rf"^(CN|[0-9]{{6}})-{replacement_letter}-[0-9]{{4}}$"),
+            "replaced_by": _p(
+                "替代条目",
+                "替代本条目的编号（如有）",
+                type="string",
+                pattern=rf"^(CN|[0-9]{{6}})-{replacement_letter}-[0-9]{{4}}$",
+            ),
         },
     )
 
@@ -119,8 +127,9 @@ def _notes() -> Schema:
     return _text("内部备注", "仅供内部使用的备注，不对外公开。", "internal")
 
 
-def _obj(schema_id: str, title: str, description: str, required: list[str],
-         properties: dict[str, Schema], **extra: Any) -> Schema:
+def _obj(
+    schema_id: str, title: str, description: str, required: list[str], properties: dict[str, Schema], **extra: Any
+) -> Schema:
     return {
         "$schema": DRAFT,
         "$id": BASE_URI + schema_id,
@@ -150,8 +159,9 @@ def knowledge_schema() -> Schema:
             "effective": _date("施行日期", "开始施行或适用的日期"),
             "expires": _date("失效日期", "不再适用的日期（如有）"),
             "status": _status(),
-            "superseded_by": _p("被替代为", "替代本条目的知识编号（如有）", type="string",
-                                pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$"),
+            "superseded_by": _p(
+                "被替代为", "替代本条目的知识编号（如有）", type="string", pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$"
+            ),
             "deprecated": _deprecated("K"),
             "summary": _text("摘要", "一两句话说明这条知识讲什么、规则如何使用它"),
             "articles": _p(
@@ -176,8 +186,9 @@ def knowledge_schema() -> Schema:
                 additionalProperties={"type": ["string", "number", "integer", "boolean", "array"]},
             ),
             "pattern": _text("编码规则", "医保信息业务编码的正则表达式，如 ^H\\d{11}$", format="regex"),
-            "table": _text("代码表", "同目录下的 CSV 代码表文件名，首列为代码，须符合 pattern",
-                           pattern=r"^[A-Za-z0-9._-]+\.csv$"),
+            "table": _text(
+                "代码表", "同目录下的 CSV 代码表文件名，首列为代码，须符合 pattern", pattern=r"^[A-Za-z0-9._-]+\.csv$"
+            ),
             "basis": _basis(),
             "source": _text("来源", "原文出处，如 发布机关网站栏目或公报期号"),
             "notes": _notes(),
@@ -216,15 +227,17 @@ def rule_schema() -> Schema:
         FILES["rule"],
         "规则",
         "规则库中的一条规则（第三条、第八条）：名称、定义、逻辑、参数、应用场景、判断等级及具体违规情形。",
-        ["id", "name", "category", "definition", "logic", "scenarios", "level", "violations",
-         "basis", "status"],
+        ["id", "name", "category", "definition", "logic", "scenarios", "level", "violations", "basis", "status"],
         {
             "id": _id("R", "规则"),
             "name": _text("规则名称", "规则的名称，如 分解住院"),
-            "category": _enum("规则分类", "国家规则框架的二级分类",
-                              enums.labels(enums.RULE_CATEGORIES)),
-            "framework_code": _p("框架编码", "国家智能监管规则框架编码（确知时才填），如 GZ10000204001000",
-                                 type="string", pattern=FRAMEWORK_CODE_PATTERN),
+            "category": _enum("规则分类", "国家规则框架的二级分类", enums.labels(enums.RULE_CATEGORIES)),
+            "framework_code": _p(
+                "框架编码",
+                "国家智能监管规则框架编码（确知时才填），如 GZ10000204001000",
+                type="string",
+                pattern=FRAMEWORK_CODE_PATTERN,
+            ),
             "definition": _text("定义", "规则监控的是什么行为"),
             "monitoring_point": _text("监控要点", "用平实语言写给定点医药机构的监控要点"),
             "logic": _text("逻辑", "判断逻辑，审核人员能据以核对的清楚文字"),
@@ -238,11 +251,15 @@ def rule_schema() -> Schema:
             "scenarios": _enum_set("应用场景", "第十九条所列场景", list(enums.SCENARIOS), minItems=1),
             "stages": _enum_set("监管环节", "事前、事中、事后", list(enums.STAGES)),
             "level": _enum("判断等级", "明确违规 或 可疑", list(enums.LEVELS)),
-            "violations": _p("具体违规情形", "能据以判断的具体违规情形", type="array", minItems=1,
-                             items={"type": "string", "minLength": 1}),
+            "violations": _p(
+                "具体违规情形",
+                "能据以判断的具体违规情形",
+                type="array",
+                minItems=1,
+                items={"type": "string", "minLength": 1},
+            ),
             "basis": {**_basis(), "minItems": 1},
-            "focus": _enum_set("论证重点", "第十一条所列论证重点情形（如有）",
-                               enums.labels(enums.FOCUS)),
+            "focus": _enum_set("论证重点", "第十一条所列论证重点情形（如有）", enums.labels(enums.FOCUS)),
             "status": _status(),
             "effective": _date("生效日期", "规则开始适用的日期"),
             "expires": _date("失效日期", "规则停止适用的日期（如有）"),
@@ -260,12 +277,20 @@ def override_schema() -> Schema:
         ["id", "target", "base_digest", "reason", "status"],
         {
             "id": _id("O", "本地化"),
-            "target": _p("目标规则", "被本地化的上级规则编号", type="string",
-                         pattern=r"^(CN|[0-9]{6})-R-[0-9]{4}$"),
-            "base_digest": _p("基准摘要", "编写时目标规则的内容摘要；上级修改规则后不再相符，须复核",
-                              "internal", type="string", pattern=DIGEST_PATTERN),
-            "parameters": _p("本地参数", "参数名到本地取值，须在上级给出的可本地化范围内",
-                             type="object", propertyNames={"pattern": PARAM_NAME_PATTERN}),
+            "target": _p("目标规则", "被本地化的上级规则编号", type="string", pattern=r"^(CN|[0-9]{6})-R-[0-9]{4}$"),
+            "base_digest": _p(
+                "基准摘要",
+                "编写时目标规则的内容摘要；上级修改规则后不再相符，须复核",
+                "internal",
+                type="string",
+                pattern=DIGEST_PATTERN,
+            ),
+            "parameters": _p(
+                "本地参数",
+                "参数名到本地取值，须在上级给出的可本地化范围内",
+                type="object",
+                propertyNames={"pattern": PARAM_NAME_PATTERN},
+            ),
             "scenarios": _enum_set("增加的应用场景", "本地增加的应用场景", list(enums.SCENARIOS)),
             "basis": _basis(),
             "reason": _text("本地化理由", "为何需要本地化，如 本省协议管理要求"),
@@ -286,8 +311,9 @@ def argumentation_schema() -> Schema:
         "properties": {
             "name": _text("姓名", "参加人员姓名（个人信息，仅存于内部记录）", "internal"),
             "affiliation": _text("单位", "参加人员所在单位", "internal"),
-            "affiliation_type": _enum("单位类型", "第十条据以判断参加单位是否适当",
-                                      list(enums.AFFILIATION_TYPES), "internal"),
+            "affiliation_type": _enum(
+                "单位类型", "第十条据以判断参加单位是否适当", list(enums.AFFILIATION_TYPES), "internal"
+            ),
             "field": _enum("专业领域", "参加人员的专业领域", list(enums.FIELDS), "internal"),
         },
     }
@@ -311,18 +337,30 @@ def argumentation_schema() -> Schema:
                     "additionalProperties": False,
                     "required": ["id", "digest"],
                     "properties": {
-                        "id": _p("条目编号", "规则、知识或本地化的编号", type="string",
-                                 pattern=r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"),
-                        "digest": _p("内容摘要", "论证时该条目的内容摘要", "internal",
-                                     type="string", pattern=DIGEST_PATTERN),
+                        "id": _p(
+                            "条目编号",
+                            "规则、知识或本地化的编号",
+                            type="string",
+                            pattern=r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$",
+                        ),
+                        "digest": _p(
+                            "内容摘要", "论证时该条目的内容摘要", "internal", type="string", pattern=DIGEST_PATTERN
+                        ),
                     },
                 },
             ),
-            "participants": _p("参加人员", "参加论证的专家或人员（内部记录，不公开）", "internal",
-                               type="array", minItems=1, items=participant),
+            "participants": _p(
+                "参加人员",
+                "参加论证的专家或人员（内部记录，不公开）",
+                "internal",
+                type="array",
+                minItems=1,
+                items=participant,
+            ),
             "conclusion": _enum("论证结论", "通过、修改后通过或不通过", list(enums.CONCLUSIONS)),
-            "opinions": _p("主要意见", "论证中提出的主要意见", "internal", type="array",
-                           items={"type": "string", "minLength": 1}),
+            "opinions": _p(
+                "主要意见", "论证中提出的主要意见", "internal", type="array", items={"type": "string", "minLength": 1}
+            ),
             "minutes": _text("会议纪要", "纪要文件的路径（相对库根目录）", "internal"),
             "notes": _notes(),
         },
@@ -336,24 +374,35 @@ def adjustment_schema() -> Schema:
         "年度调整或即时调整的记录（第十三条至第十六条）。记录文件为准，标签只是便利。",
         ["id", "kind", "region", "opened", "status"],
         {
-            "id": _p("编号", "<层级>-annual-<年份> 或 <层级>-instant-<YYYYMMDD>-<简称>",
-                     type="string", pattern=ADJUSTMENT_ID_PATTERN),
+            "id": _p(
+                "编号",
+                "<层级>-annual-<年份> 或 <层级>-instant-<YYYYMMDD>-<简称>",
+                type="string",
+                pattern=ADJUSTMENT_ID_PATTERN,
+            ),
             "kind": _enum("调整类型", "年度调整或即时调整", enums.labels(enums.ADJUSTMENT_KINDS)),
             "region": _p("层级", "发起调整的层级：CN 或地区代码", type="string", pattern=REGION_PATTERN),
             "year": _p("年度", "年度调整所属年份", type="integer", minimum=2000, maximum=2100),
             "title": _text("标题", "调整的名称"),
-            "trigger": _p("触发知识", "引起即时调整的知识条目编号（如新法规）", type="string",
-                          pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$"),
+            "trigger": _p(
+                "触发知识",
+                "引起即时调整的知识条目编号（如新法规）",
+                type="string",
+                pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$",
+            ),
             "trigger_kind": _enum("触发情形", "第十五条所列情形", list(enums.INSTANT_TRIGGERS)),
             "deadline": _date("完成时限", "第十六条：不晚于相关法律法规、政策文件的执行起始时间"),
             "opened": _date("启动日期", "启动调整的日期"),
             "closed": _date("完成日期", "调整完成的日期"),
             "status": _enum("状态", "进行中或已完成", list(enums.ADJUSTMENT_STATUSES)),
             "plan": _text("调整计划", "调整前征求意见形成的计划（第十四条）"),
-            "scope": _p("调整范围", "涉及的知识与规则编号", type="array",
-                        items={"type": "string", "pattern": r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"}),
-            "changes": _p("调整内容", "逐条说明的调整内容", type="array",
-                          items={"type": "string", "minLength": 1}),
+            "scope": _p(
+                "调整范围",
+                "涉及的知识与规则编号",
+                type="array",
+                items={"type": "string", "pattern": r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"},
+            ),
+            "changes": _p("调整内容", "逐条说明的调整内容", type="array", items={"type": "string", "minLength": 1}),
             "notes": _notes(),
         },
     )
@@ -377,10 +426,10 @@ def config_schema() -> Schema:
         type="object",
         additionalProperties=False,
         properties={
-            "default": _enum_set("一般规则", "每条规则均须具备的论证形式",
-                                 list(enums.ARGUMENTATION_KINDS)),
-            "focus": _enum_set("论证重点规则", "标注了第十一条论证重点的规则须具备的论证形式",
-                               list(enums.ARGUMENTATION_KINDS)),
+            "default": _enum_set("一般规则", "每条规则均须具备的论证形式", list(enums.ARGUMENTATION_KINDS)),
+            "focus": _enum_set(
+                "论证重点规则", "标注了第十一条论证重点的规则须具备的论证形式", list(enums.ARGUMENTATION_KINDS)
+            ),
         },
     )
     return _obj(
@@ -389,18 +438,19 @@ def config_schema() -> Schema:
         "twoku.yaml：本库的结构版本、本库所属层级、上游地址、论证要求与豁免。",
         ["schema_version", "region"],
         {
-            "schema_version": _p("结构版本", "本库文件所遵循的 twoku 结构版本", type="integer",
-                                 const=SCHEMA_VERSION),
+            "schema_version": _p("结构版本", "本库文件所遵循的 twoku 结构版本", type="integer", const=SCHEMA_VERSION),
             "name": _text("库名称", "本库的名称"),
-            "region": _p("本库层级", "本库自身拥有的层级：CN 或六位地区代码", type="string",
-                         pattern=REGION_PATTERN),
+            "region": _p("本库层级", "本库自身拥有的层级：CN 或六位地区代码", type="string", pattern=REGION_PATTERN),
             "upstream": _text("上游", "上级库的地址或名称（如有）"),
-            "regions": _p("地区名称", "地区代码到名称，如 510000: 四川省（示例）", type="object",
-                          propertyNames={"pattern": r"^[0-9]{6}$"},
-                          additionalProperties={"type": "string", "minLength": 1}),
+            "regions": _p(
+                "地区名称",
+                "地区代码到名称，如 510000: 四川省（示例）",
+                type="object",
+                propertyNames={"pattern": r"^[0-9]{6}$"},
+                additionalProperties={"type": "string", "minLength": 1},
+            ),
             "argumentation": policy,
-            "waivers": _p("豁免", "暂时接受的问题：检查代码、条目、理由、到期日期", type="array",
-                          items=waiver),
+            "waivers": _p("豁免", "暂时接受的问题：检查代码、条目、理由、到期日期", type="array", items=waiver),
         },
     )
 

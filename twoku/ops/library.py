@@ -32,8 +32,9 @@ class Listing:
     names: dict[str, str]
 
 
-def list_items(root: Path, what: str, region: str | None = None, status: str | None = None,
-               category: str | None = None) -> Listing:
+def list_items(
+    root: Path, what: str, region: str | None = None, status: str | None = None, category: str | None = None
+) -> Listing:
     if what not in LISTABLE:
         raise UsageError(f"不能列出 “{what}”", hint="可列出：" + "、".join(LISTABLE))
     lib = load_store(root).library
@@ -41,16 +42,18 @@ def list_items(root: Path, what: str, region: str | None = None, status: str | N
     kind = LISTABLE[what]
     if status and status not in enums.STATUSES:
         raise UsageError(f"--status {status} 不是有效状态", hint="可选：" + "、".join(enums.STATUSES))
-    categories = (enums.labels(enums.KNOWLEDGE_CATEGORIES) if kind == "knowledge"
-                  else enums.labels(enums.RULE_CATEGORIES))
+    categories = (
+        enums.labels(enums.KNOWLEDGE_CATEGORIES) if kind == "knowledge" else enums.labels(enums.RULE_CATEGORIES)
+    )
     if category and category not in categories:
-        slugs = {t.slug: t.label for t in (*enums.KNOWLEDGE_CATEGORIES, *enums.RULE_CATEGORIES)}
+        slugs = {t.slug: t.label for t in enums.KNOWLEDGE_CATEGORIES} | {t.slug: t.label for t in enums.RULE_CATEGORIES}
         if category in slugs:
             category = slugs[category]
         else:
             raise UsageError(f"--category {category} 不是有效类别", hint="可选：" + "、".join(categories))
     items = [
-        i for i in lib.of_kind(kind)
+        i
+        for i in lib.of_kind(kind)
         if lib.in_region(i, layer)
         and (status is None or i.status == status)
         and (category is None or i.data.get("category") == category)
@@ -66,26 +69,34 @@ def show_item(root: Path, item_id: str, region: str | None = None) -> Shown:
         raise UsageError(f"库中没有编号为 {item_id} 的条目", hint="用 twoku ls rules 或 twoku ls knowledge 查找编号")
     layer = region_layer(region, lib) if region else (item.layer or Layer(NATIONAL))
     if item.layer is not None and item.kind != "adjustment" and not lib.in_region(item, layer):
-        raise UsageError(f"{item_id} 属于 {item.layer}，不在 {layer} 的生效库中",
-                         hint=f"去掉 --region，或改用 --region {item.layer}")
+        raise UsageError(
+            f"{item_id} 属于 {item.layer}，不在 {layer} 的生效库中", hint=f"去掉 --region，或改用 --region {item.layer}"
+        )
     effective = effective_rule(lib, item, layer) if item.kind == "rule" and item.layer else None
     return Shown(item, layer, effective, lib.region_names(), item.digest)
 
 
 def effective_dict(shown: Shown) -> dict[str, Any]:
     """The item as JSON: each value with the layer and item that set it (for rules)."""
-    base: dict[str, Any] = {"id": shown.item.id, "kind": shown.item.kind, "path": shown.item.path,
-                            "region": shown.region.code, "digest": shown.digest}
+    base: dict[str, Any] = {
+        "id": shown.item.id,
+        "kind": shown.item.kind,
+        "path": shown.item.path,
+        "region": shown.region.code,
+        "digest": shown.digest,
+    }
     eff = shown.effective
     if eff is None:
         base["data"] = dict(shown.item.data)
         return base
-    base["fields"] = {k: {"value": s.value, "layer": s.layer.code, "source": s.source}
-                      for k, s in eff.fields.items()}
+    base["fields"] = {k: {"value": s.value, "layer": s.layer.code, "source": s.source} for k, s in eff.fields.items()}
     base["parameters"] = {
-        name: {**{k: v for k, v in spec.items() if k != "value"},
-               "value": spec["value"].value, "layer": spec["value"].layer.code,
-               "source": spec["value"].source}
+        name: {
+            **{k: v for k, v in spec.items() if k != "value"},
+            "value": spec["value"].value,
+            "layer": spec["value"].layer.code,
+            "source": spec["value"].source,
+        }
         for name, spec in eff.parameters.items()
     }
     base["overrides"] = [o.id for o in eff.overrides]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,12 @@ from twoku.checks import CHECKS, run_store_checks
 from twoku.checks.registry import finding
 from twoku.checks.schema import schema_findings
 from twoku.checks.waivers import apply_waivers
+from twoku.errors import UsageError
 from twoku.model.findings import Finding
-from twoku.model.report import Report
 from twoku.model.layout import classify
 from twoku.model.library import Item, Library, make_item
 from twoku.model.regions import Layer, parse_layer
-from twoku.errors import UsageError
+from twoku.model.report import Report
 from twoku.store import files, yamlio
 from twoku.store.cache import Cache
 from twoku.store.schemas import validator
@@ -41,8 +41,17 @@ def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding]]:
     place = classify(raw.path)
     if place.kind is None or place.problem:
         code, severity = "TK202", None
-        return None, [finding(code, f"文件位置不对：{place.problem}", raw.path, (), None,
-                              "按编号放到对应层级的 knowledge/、rules/ 或 overrides/ 目录下", severity)]
+        return None, [
+            finding(
+                code,
+                f"文件位置不对：{place.problem}",
+                raw.path,
+                (),
+                None,
+                "按编号放到对应层级的 knowledge/、rules/ 或 overrides/ 目录下",
+                severity,
+            )
+        ]
     out: list[Finding] = []
     try:
         data, bom = yamlio.load(raw.raw)
@@ -50,8 +59,9 @@ def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding]]:
         found = finding(problem.code, problem.message, raw.path, (), None, problem.hint)
         return None, [found.located(problem.line, problem.column)]
     if bom:
-        out.append(finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None,
-                           "用不带 BOM 的 UTF-8 保存").located(1, 1))
+        out.append(
+            finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
+        )
     data = yamlio.to_json(data)
     out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
     return data, out
@@ -113,7 +123,7 @@ def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
     return out
 
 
-def _owner(item_path: str, lib: Library, by_path: dict[str, Item]) -> Layer | None:
+def _owner(item_path: str, by_path: dict[str, Item]) -> Layer | None:
     item = by_path.get(item_path)
     if item is not None:
         return item.layer
@@ -149,19 +159,19 @@ def validate(
         if selected is not None and item.path not in selected:
             continue
         if chain is not None:
-            owner = _owner(item.path, lib, by_path)
+            owner = _owner(item.path, by_path)
             if owner is not None and owner not in chain:
                 continue
         kept.append(item)
     kept = sorted(_locate(root, kept), key=Finding.sort_key)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for item in lib.items.values():
-        if item.layer is None or item.kind not in ("knowledge", "rule", "override"):
+    for entry in lib.items.values():
+        if entry.layer is None or entry.kind not in ("knowledge", "rule", "override"):
             continue
-        if chain is not None and item.layer not in chain:
+        if chain is not None and entry.layer not in chain:
             continue
-        if selected is not None and item.path not in selected:
+        if selected is not None and entry.path not in selected:
             continue
-        counts[item.layer.code][item.kind] += 1
+        counts[entry.layer.code][entry.kind] += 1
     checked = len(selected) if selected is not None else loaded.checked
     return Report(root, kept, checked, dict(counts), region, loaded.cached, dict(CHECKS))

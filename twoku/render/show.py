@@ -5,25 +5,50 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from twoku.model.regions import Layer, layer_name
 from twoku.model.library import Shown
+from twoku.model.regions import Layer, layer_name
 
 LABELS = {
-    "name": "规则名称", "title": "标题", "category": "类别", "framework_code": "框架编码",
-    "definition": "定义", "monitoring_point": "监控要点", "logic": "逻辑", "scenarios": "应用场景",
-    "stages": "监管环节", "level": "判断等级", "violations": "具体违规情形", "basis": "依据",
-    "focus": "论证重点", "status": "状态", "effective": "生效日期", "expires": "失效日期",
-    "deprecated": "废弃信息", "issuer": "发布机关", "doc_number": "文号", "issued": "发布日期",
-    "summary": "摘要", "articles": "条款", "pattern": "编码规则", "table": "代码表", "source": "来源",
-    "superseded_by": "被替代为", "facts": "要点", "target": "目标规则", "reason": "理由",
-    "parameters": "参数", "notes": "内部备注", "base_digest": "基准摘要",
+    "name": "规则名称",
+    "title": "标题",
+    "category": "类别",
+    "framework_code": "框架编码",
+    "definition": "定义",
+    "monitoring_point": "监控要点",
+    "logic": "逻辑",
+    "scenarios": "应用场景",
+    "stages": "监管环节",
+    "level": "判断等级",
+    "violations": "具体违规情形",
+    "basis": "依据",
+    "focus": "论证重点",
+    "status": "状态",
+    "effective": "生效日期",
+    "expires": "失效日期",
+    "deprecated": "废弃信息",
+    "issuer": "发布机关",
+    "doc_number": "文号",
+    "issued": "发布日期",
+    "summary": "摘要",
+    "articles": "条款",
+    "pattern": "编码规则",
+    "table": "代码表",
+    "source": "来源",
+    "superseded_by": "被替代为",
+    "facts": "要点",
+    "target": "目标规则",
+    "reason": "理由",
+    "parameters": "参数",
+    "notes": "内部备注",
+    "base_digest": "基准摘要",
 }
 
 
 def _fmt(value: Any) -> str:
     if isinstance(value, list):
-        return "\n".join(_fmt(v) if not isinstance(v, dict) else
-                         " ".join(f"{k}: {w}" for k, w in v.items()) for v in value)
+        return "\n".join(
+            _fmt(v) if not isinstance(v, dict) else " ".join(f"{k}: {w}" for k, w in v.items()) for v in value
+        )
     if isinstance(value, dict):
         return "\n".join(f"{k}: {_fmt(v)}" for k, v in value.items())
     if isinstance(value, bool):
@@ -56,8 +81,7 @@ def show_text(shown: Shown, console: Any) -> None:
     for key, sourced in eff.fields.items():
         if key in ("id",):
             continue
-        table.add_row(LABELS.get(key, key), _fmt(sourced.value),
-                      _origin(sourced.layer, names, sourced.source))
+        table.add_row(LABELS.get(key, key), _fmt(sourced.value), _origin(sourced.layer, names, sourced.source))
     console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
     if eff.parameters:
         from twoku.model.bounds import describe_bounds
@@ -67,8 +91,14 @@ def show_text(shown: Shown, console: Any) -> None:
             params.add_column(column)
         for name, spec in eff.parameters.items():
             value = spec["value"]
-            params.add_row(name, _fmt(value.value), str(spec.get("unit", "")), str(spec.get("description", "")),
-                           describe_bounds(spec), _origin(value.layer, names, value.source))
+            params.add_row(
+                name,
+                _fmt(value.value),
+                str(spec.get("unit", "")),
+                str(spec.get("description", "")),
+                describe_bounds(spec),
+                _origin(value.layer, names, value.source),
+            )
         console.print(params)
 
 

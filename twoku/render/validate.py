@@ -73,12 +73,14 @@ def to_sarif(report: Report) -> str:
             "ruleIndex": used.index(f.code),
             "level": _level(f.severity),
             "message": {"text": f.message + (f"（{f.hint}）" if f.hint else "")},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                    "region": {"startLine": f.line or 1, "startColumn": f.column or 1},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": f.line or 1, "startColumn": f.column or 1},
+                    }
                 }
-            }],
+            ],
         }
         if f.item:
             result["properties"] = {"item": f.item}
@@ -88,12 +90,20 @@ def to_sarif(report: Report) -> str:
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "twoku", "version": __version__,
-                                "informationUri": "https://github.com/twoku/twoku", "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": report.root.as_uri() + "/"}},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "twoku",
+                        "version": __version__,
+                        "informationUri": "https://github.com/twoku/twoku",
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": report.root.as_uri() + "/"}},
+                "results": results,
+            }
+        ],
     }
     return json.dumps(sarif, ensure_ascii=False, indent=2)
 
@@ -102,8 +112,7 @@ def _level(severity: str) -> str:
     return {ERROR: "error", WARNING: "warning"}.get(severity, "note")
 
 
-def to_text(report: Report, console: Any, names: dict[str, str] | None = None,
-            strict: bool = False) -> None:
+def to_text(report: Report, console: Any, names: dict[str, str] | None = None, strict: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -115,8 +124,10 @@ def to_text(report: Report, console: Any, names: dict[str, str] | None = None,
             console.print(Text(f.path, style="bold"))
         where = f"{f.line or 1}:{f.column or 1}"
         line = Text(f"  {where:>7}  ")
-        line.append(f"{SEVERITY_LABELS.get(f.severity, f.severity)}", style=styles.get(f.severity, "cyan")
-                    if f.counts else "dim")
+        line.append(
+            f"{SEVERITY_LABELS.get(f.severity, f.severity)}",
+            style=styles.get(f.severity, "cyan") if f.counts else "dim",
+        )
         line.append(f"  {f.code}  ", style="dim")
         line.append(f.message, style=None if f.counts else "dim")
         if not f.counts:
@@ -133,8 +144,10 @@ def to_text(report: Report, console: Any, names: dict[str, str] | None = None,
             table.add_column(KIND_LABELS[kind], justify="right")
         for code in sorted(report.counts, key=lambda c: (Layer(c).depth, c)):
             c = report.counts[code]
-            table.add_row(f"{layer_name(Layer(code), names)}（{code}）",
-                          *(str(c.get(k, 0)) for k in ("rule", "knowledge", "override")))
+            table.add_row(
+                f"{layer_name(Layer(code), names)}（{code}）",
+                *(str(c.get(k, 0)) for k in ("rule", "knowledge", "override")),
+            )
         console.print(table)
         console.print()
     summary = f"检查了 {report.checked} 个文件"

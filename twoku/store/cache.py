@@ -40,10 +40,10 @@ class Cache:
         if self.file and self.file.is_file():
             try:
                 with self.file.open("rb") as fh:
-                    loaded = pickle.load(fh)  # noqa: S301 - our own file under .git/
+                    loaded = pickle.load(fh)
                 if isinstance(loaded, dict):
                     self.entries = loaded
-            except Exception:  # noqa: BLE001 - a broken cache is no cache
+            except Exception:
                 self.entries = {}
 
     def get(self, key: str) -> Any:

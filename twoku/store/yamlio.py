@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -42,7 +42,7 @@ class YamlProblem(Exception):
 class _Loader(_Base):  # type: ignore[misc,valid-type]
     """CSafeLoader with YAML 1.2 core resolvers, no duplicate keys, no aliases."""
 
-    yaml_implicit_resolvers: dict[Any, Any] = {}
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {}
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         if node in self.constructed_objects or node in self.recursive_objects:
@@ -60,8 +60,9 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool, dt.date)) and key is not None:
-                raise YamlProblem("TK101", "映射的键必须是简单值", key_node.start_mark.line + 1,
-                                  key_node.start_mark.column + 1)
+                raise YamlProblem(
+                    "TK101", "映射的键必须是简单值", key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                )
             if key in seen:
                 first = seen[key]
                 raise YamlProblem(
@@ -165,20 +166,24 @@ def decode(raw: bytes) -> tuple[str, bool]:
 
 
 def _check_text(text: str) -> None:
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise YamlProblem("TK106", "文件为空", 1, 1, "删除该文件，或用 twoku new 生成完整的条目")
     conflict = _CONFLICT.search(text)
     if conflict:
         line = text.count("\n", 0, conflict.start()) + 1
-        raise YamlProblem("TK108", "文件中有未解决的合并冲突标记", line, 1,
-                          "解决冲突后删除 <<<<<<< ======= >>>>>>> 标记行")
-    for number, line in enumerate(text.splitlines(), 1):
-        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        raise YamlProblem(
+            "TK108", "文件中有未解决的合并冲突标记", line, 1, "解决冲突后删除 <<<<<<< ======= >>>>>>> 标记行"
+        )
+    for number, row in enumerate(text.splitlines(), 1):
+        indent = row[: len(row) - len(row.lstrip(" \t"))]
         if "\t" in indent:
-            raise YamlProblem("TK103", "用制表符（Tab）缩进", number, indent.index("\t") + 1,
-                              "YAML 只能用空格缩进；把 Tab 换成两个空格")
+            raise YamlProblem(
+                "TK103",
+                "用制表符（Tab）缩进",
+                number,
+                indent.index("\t") + 1,
+                "YAML 只能用空格缩进；把 Tab 换成两个空格",
+            )
 
 
 def _check_shape(data: Any) -> None:
@@ -188,8 +193,13 @@ def _check_shape(data: Any) -> None:
         value, depth = stack.pop()
         nodes += 1
         if depth > MAX_DEPTH or nodes > MAX_NODES:
-            raise YamlProblem("TK107", f"嵌套过深或节点过多（上限 {MAX_DEPTH} 层、{MAX_NODES} 个节点）",
-                              1, 1, "检查缩进；条目不需要这么深的结构")
+            raise YamlProblem(
+                "TK107",
+                f"嵌套过深或节点过多（上限 {MAX_DEPTH} 层、{MAX_NODES} 个节点）",
+                1,
+                1,
+                "检查缩进；条目不需要这么深的结构",
+            )
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
@@ -220,8 +230,9 @@ def load(raw: bytes) -> tuple[Any, bool]:
     except yaml.YAMLError as exc:
         raise YamlProblem("TK101", f"YAML 语法错误：{exc}", 1, 1) from None
     except (ValueError, OverflowError) as exc:
-        raise YamlProblem("TK101", f"无法解析的取值：{exc}", None, None,
-                          "日期写作 YYYY-MM-DD 且须为真实日期；其他文字请加引号") from None
+        raise YamlProblem(
+            "TK101", f"无法解析的取值：{exc}", None, None, "日期写作 YYYY-MM-DD 且须为真实日期；其他文字请加引号"
+        ) from None
     except RecursionError:
         raise YamlProblem("TK107", "嵌套过深", 1, 1) from None
     finally:
