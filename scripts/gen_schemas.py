@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from twoku.model.schemas import FILES, all_schemas  # noqa: E402
+from twoku.model.schemas import FILES, all_schemas
 
 
 def render(schema: dict[str, object]) -> str:

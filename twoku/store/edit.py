@@ -1,0 +1,58 @@
+"""Editing store files in place: ruamel.yaml round-trip (comments and layout kept), atomic writes."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from twoku.model.findings import Pointer
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.allow_unicode = True
+    yaml.width = 4096  # never fold long Chinese lines
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dump(data: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(data, out)
+    return out.getvalue()
+
+
+def update_values(path: Path, changes: Mapping[Pointer, Any]) -> None:
+    """Set the values at the given pointers of a YAML file, keeping its comments and layout."""
+    yaml = _yaml()
+    doc = yaml.load(path.read_text(encoding="utf-8"))
+    for pointer, value in changes.items():
+        node = doc
+        for step in pointer[:-1]:
+            node = node[step]
+        node[pointer[-1]] = value
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    atomic_write(path, out.getvalue().encode("utf-8"))
