@@ -171,3 +171,16 @@ def test_checks_lists_every_code(store: Path) -> None:
     result = runner.invoke(app, ["checks", "--format", "json"])
     codes = [c["code"] for c in json.loads(result.stdout)]
     assert "TK101" in codes and "TK506" in codes and len(codes) == len(set(codes))
+
+
+def test_drift_says_what_changed_upstairs(store: Path) -> None:
+    from tests.storefactory import RULE, RULE_PATH, commit_all
+
+    write_files(store, {RULE_PATH: RULE.replace("value: 15", "value: 12")})
+    commit_all(store, "国家调整分解住院阈值")
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    assert result.exit_code == 1
+    [drift] = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "TK506"]
+    assert drift["path"] == "provincial/510000/overrides/510000-O-0001.yaml"
+    assert drift["line"] == 3
+    assert "parameters.readmission_days.value：15 → 12" in drift["message"]

@@ -123,6 +123,32 @@ def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
     return out
 
 
+def _explain_drift(root: Path, lib: Library, findings: list[Finding]) -> list[Finding]:
+    """Say what changed in the upper item since an override or a record was bound to it."""
+    from dataclasses import replace
+
+    from twoku.model.digest import content_digest
+    from twoku.model.fielddiff import field_changes
+    from twoku.store.history import version_with_digest
+
+    out = []
+    for item in findings:
+        extra = item.extra
+        if item.code in ("TK506", "TK604") and extra.get("target_path"):
+            old = version_with_digest(root, extra["target_path"], extra["base_digest"], content_digest)
+            current = lib.get(extra["target"])
+            if old is not None and current is not None:
+                changes = field_changes(old, current.data, normative_only=True)
+                if changes:
+                    listed = "；".join(c.describe() for c in changes[:5])
+                    more = f" 等 {len(changes)} 处" if len(changes) > 5 else ""
+                    item = replace(item, message=f"{item.message}：{listed}{more}")
+            else:
+                item = replace(item, message=f"{item.message}（历史中找不到原版本，请用 twoku diff 查看）")
+        out.append(item)
+    return out
+
+
 def _owner(item_path: str, by_path: dict[str, Item]) -> Layer | None:
     item = by_path.get(item_path)
     if item is not None:
@@ -163,7 +189,7 @@ def validate(
             if owner is not None and owner not in chain:
                 continue
         kept.append(item)
-    kept = sorted(_locate(root, kept), key=Finding.sort_key)
+    kept = sorted(_locate(root, _explain_drift(root, lib, kept)), key=Finding.sort_key)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for entry in lib.items.values():
         if entry.layer is None or entry.kind not in ("knowledge", "rule", "override"):
