@@ -32,12 +32,18 @@ def bounds_problem(spec: Mapping[str, Any], value: Any) -> str | None:
     return None
 
 
+def _word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
 def describe_bounds(spec: Mapping[str, Any]) -> str:
     allowed = spec.get("localisable")
     if not isinstance(allowed, Mapping):
         return "不可本地化"
     if "choices" in allowed:
-        return "可选：" + "、".join(str(c) for c in allowed["choices"])
+        return "可选：" + "、".join(_word(c) for c in allowed["choices"])
     low, high = allowed.get("min"), allowed.get("max")
     if low is None and high is None:
         return "可改为任意同类取值"

@@ -171,7 +171,9 @@ def effective_rule(lib: Library, rule: Item, region: Layer) -> EffectiveRule:
         local_basis = override.data.get("basis") or []
         if local_basis:
             current = fields.get("basis")
-            fields["basis"] = Sourced([*(current.value if current else []), *local_basis], override.layer, override.id)
+            merged_basis = list(current.value) if current else []
+            merged_basis += [b for b in local_basis if b not in merged_basis]
+            fields["basis"] = Sourced(merged_basis, override.layer, override.id)
     return EffectiveRule(rule, region, fields, params, overrides)
 
 

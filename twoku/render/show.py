@@ -44,11 +44,18 @@ LABELS = {
 }
 
 
+def _entry(value: dict[str, Any]) -> str:
+    """A list entry on one line: a cited article as “CN-K-0003 第十五条”, others as key: value."""
+    if "id" in value and set(value) <= {"id", "article", "digest"}:
+        return " ".join(str(value[k]) for k in ("id", "article") if k in value)
+    if "ref" in value:
+        return f"{value['ref']}：{value.get('text') or value.get('gist', '')}"
+    return "，".join(f"{k}: {_fmt(w)}" for k, w in value.items())
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, list):
-        return "\n".join(
-            _fmt(v) if not isinstance(v, dict) else " ".join(f"{k}: {w}" for k, w in v.items()) for v in value
-        )
+        return "\n".join(_entry(v) if isinstance(v, dict) else _fmt(v) for v in value)
     if isinstance(value, dict):
         return "\n".join(f"{k}: {_fmt(v)}" for k, v in value.items())
     if isinstance(value, bool):
