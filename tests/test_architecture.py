@@ -62,3 +62,23 @@ def test_installed_package_finds_its_schemas(wheel: Path, tmp_path: Path) -> Non
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
     )
     assert Path(out.stdout.strip()) == target / "twoku" / "schema"
+
+
+def test_the_package_imports_only_its_declared_dependencies() -> None:
+    """A user's install has only what pyproject.toml declares (typer, for one, no longer brings click)."""
+    import ast
+    import tomllib
+
+    declared = {"typer", "rich", "ruamel", "yaml", "git", "jsonschema"}
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert len(project["dependencies"]) == len(declared)
+    allowed = declared | set(sys.stdlib_module_names) | {"twoku"}
+    for path in (REPO / "twoku").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.relative_to(REPO)} imports {name}"

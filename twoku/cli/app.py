@@ -17,7 +17,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
 import typer
 
 from twoku import __version__
@@ -92,7 +91,7 @@ def guarded(fn: F) -> F:
         except TwokuError as error:
             report_error(error)
             raise typer.Exit(error.exit_code) from None
-        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except KeyboardInterrupt:
             stderr().print("已中断。", style="yellow")
