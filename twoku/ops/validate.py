@@ -33,25 +33,26 @@ class Loaded:
     root: Path
     library: Library
     file_findings: list[Finding]
-    checked: int
+    paths: list[str]
     cached: int
+
+    @property
+    def checked(self) -> int:
+        return len(self.paths)
 
 
 def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding]]:
     place = classify(raw.path)
     if place.kind is None or place.problem:
-        code, severity = "TK202", None
-        return None, [
-            finding(
-                code,
-                f"文件位置不对：{place.problem}",
-                raw.path,
-                (),
-                None,
-                "按编号放到对应层级的 knowledge/、rules/ 或 overrides/ 目录下",
-                severity,
-            )
-        ]
+        found = finding(
+            "TK202",
+            f"文件位置不对：{place.problem}",
+            raw.path,
+            (),
+            None,
+            "按编号放到对应层级的 knowledge/、rules/ 或 overrides/ 目录下",
+        )
+        return None, [found]
     out: list[Finding] = []
     try:
         data, bom = yamlio.load(raw.raw)
@@ -103,7 +104,7 @@ def load_store(root: Path, use_cache: bool = True) -> Loaded:
             path = item.path.rsplit("/", 1)[0] + "/" + table
             tables[path] = files.read_codes(root, path)
     library = Library.build(items, config, tables)
-    return Loaded(root, library, found, len(paths), hits)
+    return Loaded(root, library, found, paths, hits)
 
 
 def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
@@ -173,7 +174,7 @@ def validate(
     loaded = load_store(root, use_cache)
     lib = loaded.library
     targets = list(targets)
-    selected = files.select(root, targets, files.store_paths(root)) if targets else None
+    selected = files.select(root, targets, loaded.paths) if targets else None
     findings = loaded.file_findings + run_store_checks(lib)
     day = (today or dt.date.today()).isoformat()
     findings = apply_waivers(findings, lib.config, day)
