@@ -121,10 +121,6 @@ class Library:
         ]
         return sorted(found, key=lambda o: (o.layer.depth if o.layer else 0, o.id))
 
-    def layers(self) -> list[Layer]:
-        seen = {i.layer for i in self.items.values() if i.layer and i.kind in ("knowledge", "rule", "override")}
-        return sorted(seen, key=lambda layer: (layer.depth, layer.code))
-
 
 @dataclass(frozen=True)
 class Sourced:
