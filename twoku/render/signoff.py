@@ -1,0 +1,143 @@
+"""Rendering argumentation sign-offs: a rule-by-kind table, one record, and their JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from twoku.model import enums
+from twoku.model.signoff import CURRENT, MISSING, REJECTED, STALE, STATE_LABELS, RecordView, SignoffStatus
+
+STYLES = {CURRENT: "green", STALE: "yellow", REJECTED: "red", MISSING: "red"}
+FIELD_LABELS = {
+    "kind": "论证形式",
+    "date": "论证日期",
+    "organizer": "组织单位",
+    "conclusion": "论证结论",
+    "opinions": "主要意见",
+    "minutes": "会议纪要",
+    "notes": "内部备注",
+}
+
+
+def status_dict(result: SignoffStatus) -> dict[str, Any]:
+    return {
+        "region": result.region,
+        "region_name": result.region_name,
+        "rules": [
+            {
+                "id": r.id,
+                "name": r.name,
+                "layer": r.layer,
+                "status": r.status,
+                "focus": r.focus,
+                "ok": r.ok,
+                "blocking": r.blocking,
+                "required": [k.kind for k in r.kinds if k.required],
+                "kinds": {
+                    k.kind: {
+                        "required": k.required,
+                        "state": k.state,
+                        "records": k.records,
+                        **({"changes": k.changes, "history_found": k.history_found} if k.state == STALE else {}),
+                    }
+                    for k in r.kinds
+                },
+            }
+            for r in result.rules
+        ],
+    }
+
+
+def status_json(result: SignoffStatus) -> str:
+    return json.dumps(status_dict(result), ensure_ascii=False, indent=2)
+
+
+def _cell(state: str, records: list[str], required: bool) -> str:
+    label = STATE_LABELS[state]
+    text = f"[{STYLES[state]}]{label}[/]"
+    if records:
+        text += " " + "、".join(records[-2:])
+    if not required:
+        text += " [dim](非必需)[/]"
+    return text
+
+
+def status_text(result: SignoffStatus, console: Any) -> None:
+    from rich.table import Table
+
+    done = sum(1 for r in result.rules if r.ok)
+    blocking = sum(1 for r in result.rules if r.blocking)
+    title = f"{result.region_name}（{result.region}）论证情况 · {len(result.rules)} 条规则，{done} 条论证齐全"
+    table = Table(title=title, title_justify="left", box=None, show_edge=False)
+    for column in ("编号", "名称", "状态", *enums.ARGUMENTATION_KINDS):
+        table.add_column(column)
+    stale_notes: list[str] = []
+    for r in result.rules:
+        by_kind = {k.kind: k for k in r.kinds}
+        cells = []
+        for kind in enums.ARGUMENTATION_KINDS:
+            state = by_kind.get(kind)
+            cells.append(_cell(state.state, state.records, state.required) if state else "[dim]—[/]")
+            if state and state.state == STALE:
+                what = "；".join(state.changes) if state.changes else "历史中找不到论证时的版本，请用 twoku diff 查看"
+                stale_notes.append(f"{r.id} {kind}后已修改：{what}")
+        status = f"[red]{r.status}[/]" if r.blocking else str(r.status or "")
+        table.add_row(r.id, r.name, status, *cells)
+    console.print(table)
+    for note in stale_notes:
+        console.print(f"[yellow]·[/] {note}", markup=True)
+    if blocking:
+        console.print(f"[red]{blocking} 条生效规则缺少现行的所需论证[/]（twoku validate 报 TK603）")
+
+
+def record_dict(view: RecordView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "path": view.path,
+        "data": view.data,
+        "subjects": [{**asdict(s), "state": s.state} for s in view.subjects],
+        "problems": view.problems,
+    }
+
+
+def record_json(view: RecordView) -> str:
+    return json.dumps(record_dict(view), ensure_ascii=False, indent=2)
+
+
+def record_text(view: RecordView, console: Any) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    data = view.data
+    head = Table(box=None, show_header=False, show_edge=False)
+    head.add_column("字段", style="bold", no_wrap=True)
+    head.add_column("取值")
+    for key, label in FIELD_LABELS.items():
+        value = data.get(key)
+        if value:
+            head.add_row(label, "\n".join(value) if isinstance(value, list) else str(value).strip())
+    console.print(Panel(head, title=f"{view.id}  {data.get('kind', '')}", subtitle=view.path, title_align="left"))
+
+    subjects = Table(title="论证对象", title_justify="left", box=None, show_edge=False)
+    for column in ("编号", "名称", "与论证时相比"):
+        subjects.add_column(column)
+    for s in view.subjects:
+        if s.state == MISSING:
+            state = "[red]条目已不存在[/]"
+        elif s.state == CURRENT:
+            state = "[green]未改变（记录现行）[/]"
+        else:
+            state = "[yellow]已修改[/]" + ("：" + "；".join(s.changes) if s.changes else "")
+        subjects.add_row(s.id, s.title or "", state)
+    console.print(subjects)
+
+    people = Table(title="参加人员（内部记录，不公开）", title_justify="left", box=None, show_edge=False)
+    for column in ("姓名", "单位", "单位类型", "领域"):
+        people.add_column(column)
+    for p in data.get("participants") or []:
+        people.add_row(*(str(p.get(k, "")) for k in ("name", "affiliation", "affiliation_type", "field")))
+    console.print(people)
+    for problem in view.problems:
+        console.print(f"[red]第十条：{problem}[/]")

@@ -1,0 +1,59 @@
+"""The few git operations the commands need: is a file committed as it is, and commit one file."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from twoku.errors import TwokuError
+
+LOCK_RETRIES = 5
+
+
+def _repo(root: Path) -> Any:
+    import git
+
+    try:
+        return git.Repo(root, search_parent_directories=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise TwokuError(f"{root} 不是 git 仓库", hint="twoku 库须在 git 仓库中：git init 后提交全部文件") from None
+
+
+def uncommitted(root: Path, paths: Iterable[str]) -> list[str]:
+    """Those of ``paths`` whose working copy differs from HEAD (modified, staged or untracked)."""
+    wanted = list(paths)
+    if not wanted:
+        return []
+    repo = _repo(root)
+    out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *wanted)
+    changed = set()
+    for entry in out.split("\0"):
+        if len(entry) > 3:
+            changed.add(entry[3:])
+    return [p for p in wanted if p in changed]
+
+
+def commit_file(root: Path, path: str, message: str) -> str:
+    """Commit ``path`` alone (whatever else is staged stays staged); the new commit's hexsha."""
+    import git
+
+    repo = _repo(root)
+    for attempt in range(LOCK_RETRIES):
+        try:
+            repo.git.add("--", path)
+            repo.git.commit("-q", "-m", message, "--only", "--", path)
+            return str(repo.head.commit.hexsha)
+        except git.GitCommandError as exc:
+            text = str(exc.stderr or exc)
+            if "index.lock" in text and attempt + 1 < LOCK_RETRIES:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            with contextlib.suppress(git.GitCommandError):  # leave the index as it was; the caller removes the file
+                repo.git.reset("-q", "--", path)
+            raise TwokuError(
+                f"提交 {path} 失败：{text.strip()}", hint="检查 git 的用户名、邮箱设置和仓库状态"
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
