@@ -188,3 +188,11 @@ def test_help_has_examples() -> None:
     for command in ("record", "status", "show"):
         result = runner.invoke(app, ["signoff", command, "--help"])
         assert result.exit_code == 0 and "示例" in result.output
+
+
+def test_record_commits_only_its_file(store: Path) -> None:
+    write_files(store, {"notes.txt": "另一位同事暂存的修改\n"})
+    git(store, "add", "notes.txt")
+    assert record("CN-R-0001").exit_code == 0
+    assert git(store, "show", "--name-only", "--format=", "HEAD").split() == ["argumentation/CN-A-0001.yaml"]
+    assert git(store, "diff", "--cached", "--name-only").split() == ["notes.txt"]

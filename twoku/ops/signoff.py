@@ -314,6 +314,13 @@ def status(root: Path, region: str | None = None, explain: bool = True) -> Signo
     return SignoffStatus(layer.code, layer_name(layer, lib.region_names()), rules)
 
 
+def _title(item: Item) -> str:
+    """A one-line name; an override's ``reason`` is a paragraph, so name it by its target."""
+    if item.kind == "override":
+        return f"{item.data.get('target')} 的本地化"
+    return item.title
+
+
 def show(root: Path, record_id: str) -> RecordView:
     """One record, each subject with whether it still matches what was argued."""
     lib = load_store(root).library
@@ -331,7 +338,7 @@ def show(root: Path, record_id: str) -> RecordView:
             subjects.append(SubjectView(sid, None, recorded, None))
             continue
         changes = _changes(root, item, recorded)[0] if item.digest != recorded else []
-        subjects.append(SubjectView(sid, item.title, recorded, item.digest, changes))
+        subjects.append(SubjectView(sid, _title(item), recorded, item.digest, changes))
     kind = str(rec.data.get("kind"))
     people = rec.data.get("participants")
     problems = [
