@@ -196,3 +196,22 @@ def test_record_commits_only_its_file(store: Path) -> None:
     assert record("CN-R-0001").exit_code == 0
     assert git(store, "show", "--name-only", "--format=", "HEAD").split() == ["argumentation/CN-A-0001.yaml"]
     assert git(store, "diff", "--cached", "--name-only").split() == ["notes.txt"]
+
+
+def test_a_failed_commit_leaves_nothing(store: Path) -> None:
+    hook = store / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 拒绝提交 >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    result = record("CN-R-0001")
+    assert result.exit_code == 1 and "提交" in result.output
+    assert records(store) == []
+    assert git(store, "status", "--porcelain").strip() == ""
+
+
+def test_minutes_are_committed_with_the_record(store: Path) -> None:
+    write_files(store, {"argumentation/minutes/2025-11-20.md": "纪要\n"})
+    assert record("CN-R-0001", extra=("--minutes", "argumentation/minutes/2025-11-20.md")).exit_code == 0
+    assert sorted(git(store, "show", "--name-only", "--format=", "HEAD").split()) == [
+        "argumentation/CN-A-0001.yaml",
+        "argumentation/minutes/2025-11-20.md",
+    ]

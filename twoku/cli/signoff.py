@@ -31,7 +31,9 @@ def record(
     ),
     conclusion: str = typer.Option(..., "--conclusion", "-c", help="论证结论：通过、修改后通过或不通过"),
     opinions: Path = typer.Option(None, "--opinions", help="主要意见文件（UTF-8 文本，每行一条）", show_default=False),
-    minutes: Path = typer.Option(None, "--minutes", help="会议纪要文件（须在库中），记录其路径", show_default=False),
+    minutes: Path = typer.Option(
+        None, "--minutes", help="会议纪要文件（须在库中）：记录其路径，未提交时随记录一并提交", show_default=False
+    ),
     layer: str = typer.Option(None, "--layer", "-l", help="记录归属的层级（对象分属多个层级时必填），如 510000"),
     no_commit: bool = typer.Option(False, "--no-commit", help="只写文件，不提交"),
 ) -> None:

@@ -226,8 +226,10 @@ def record(
     atomic_write(target, text.encode("utf-8"))
     sha = None
     if commit:
+        # the minutes land with the record when they are not yet committed as they are
+        paths = [path, *gitio.uncommitted(root, [minutes_path] if minutes_path else [])]
         try:
-            sha = gitio.commit_file(root, path, commit_message(record_id, kind, [s.id for s in subjects]))
+            sha = gitio.commit_files(root, paths, commit_message(record_id, kind, [s.id for s in subjects]))
         except TwokuError:
             target.unlink(missing_ok=True)
             raise

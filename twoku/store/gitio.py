@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +36,15 @@ def uncommitted(root: Path, paths: Iterable[str]) -> list[str]:
     return [p for p in wanted if p in changed]
 
 
-def commit_file(root: Path, path: str, message: str) -> str:
-    """Commit ``path`` alone (whatever else is staged stays staged); the new commit's hexsha."""
+def commit_files(root: Path, paths: Sequence[str], message: str) -> str:
+    """Commit ``paths`` alone (whatever else is staged stays staged); the new commit's hexsha."""
     import git
 
     repo = _repo(root)
     for attempt in range(LOCK_RETRIES):
         try:
-            repo.git.add("--", path)
-            repo.git.commit("-q", "-m", message, "--only", "--", path)
+            repo.git.add("--", *paths)
+            repo.git.commit("-q", "-m", message, "--only", "--", *paths)
             return str(repo.head.commit.hexsha)
         except git.GitCommandError as exc:
             text = str(exc.stderr or exc)
@@ -52,8 +52,7 @@ def commit_file(root: Path, path: str, message: str) -> str:
                 time.sleep(0.2 * (attempt + 1))
                 continue
             with contextlib.suppress(git.GitCommandError):  # leave the index as it was; the caller removes the file
-                repo.git.reset("-q", "--", path)
-            raise TwokuError(
-                f"提交 {path} 失败：{text.strip()}", hint="检查 git 的用户名、邮箱设置和仓库状态"
-            ) from None
+                repo.git.reset("-q", "--", *paths)
+            hint = "检查 git 的用户名、邮箱设置、提交钩子和仓库状态"
+            raise TwokuError(f"提交 {'、'.join(paths)} 失败：{text.strip()}", hint=hint) from None
     raise AssertionError("unreachable")  # pragma: no cover
