@@ -239,3 +239,23 @@ def test_text_output(store: Path) -> None:
     assert result.exit_code == 0
     assert "修改（1 条）" in result.output and "需重新论证" in result.output
     assert "parameters.readmission_days.value：15 → 12" in result.output
+
+
+def test_last_instant_and_last_publish_from_tags(store: Path) -> None:
+    git(store, "tag", "publish/2026-01-05")
+    published = head(store)
+    change_rule(store, RULE.replace("value: 15", "value: 14"), "即时调整")
+    git(store, "tag", "-a", "instant/20260301-new-law", "-m", "新法施行")
+    instant = head(store)
+    change_rule(store, RULE.replace("value: 15", "value: 12"))
+    data = diff_json("--since", "last-instant", "--until", "HEAD")
+    assert (data["since"]["commit"], data["since"]["via"]) == (instant, "instant/20260301-new-law")
+    assert by_id(data)["CN-R-0001"]["changes"][0]["old"] == 14
+    data = diff_json("--since", "last-publish", "--until", "last-instant")
+    assert (data["since"]["commit"], data["until"]["commit"]) == (published, instant)
+    assert by_id(data)["CN-R-0001"]["changes"][0]["new"] == 14
+
+
+def test_since_cannot_be_the_worktree(store: Path) -> None:
+    result = runner.invoke(app, ["diff", "--since", "WORKTREE"])
+    assert result.exit_code == 2 and "WORKTREE" in result.output
