@@ -105,3 +105,14 @@ def test_oversized_file_is_refused_before_parsing() -> None:
 def test_locate_points_at_the_line_of_a_value(pointer: tuple, where: tuple[int, int]) -> None:
     text = "a: 1\nb: 2\nc:\n  - d: 3\n  - d: 4\n"
     assert yamlio.locate(text, pointer) == where
+
+
+def test_exclusive_write_never_overwrites(tmp_path: Path) -> None:
+    from twoku.store.edit import atomic_write
+
+    target = tmp_path / "argumentation" / "CN-A-0001.yaml"
+    atomic_write(target, b"id: CN-A-0001\n", exclusive=True)
+    with pytest.raises(FileExistsError):
+        atomic_write(target, b"id: other\n", exclusive=True)
+    assert target.read_bytes() == b"id: CN-A-0001\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["CN-A-0001.yaml"]  # no temporary left

@@ -221,9 +221,10 @@ def record(
     parsed, _ = yamlio.load(text.encode("utf-8"))
     assert yamlio.to_json(parsed) == data, "the record must read back as written"
     target = root / path
-    if target.exists():
-        raise TwokuError(f"{path} 已存在", hint="有人同时在记录论证；重新运行即可取得下一个编号")
-    atomic_write(target, text.encode("utf-8"))
+    try:
+        atomic_write(target, text.encode("utf-8"), exclusive=True)
+    except FileExistsError:
+        raise TwokuError(f"{path} 已存在", hint="有人同时在记录论证；重新运行即可取得下一个编号") from None
     sha = None
     if commit:
         # the minutes land with the record when they are not yet committed as they are

@@ -23,8 +23,12 @@ def _yaml() -> Any:
     return yaml
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place."""
+def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
+    """Write to a temporary file beside ``path`` and rename it into place.
+
+    With ``exclusive`` the file must not exist yet: the temporary file is hard-linked
+    into place, which fails with FileExistsError when another writer got there first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -32,7 +36,11 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
