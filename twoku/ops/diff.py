@@ -85,7 +85,7 @@ def diff(
     news: list[Version] = []
     unreadable: list[str] = []
     for change in gitdiff.changed_paths(repo, root, start, end):
-        if change.old_path is not None:
+        if change.old_path is not None and change.old_blob is not None:  # no blob: an unmerged path
             data = _parse(gitdiff.read_blob(repo, root, change.old_blob, change.old_path), change.old_path, unreadable)
             if data is not None:
                 olds.append(Version(change.old_path, data))
