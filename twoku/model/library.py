@@ -75,6 +75,7 @@ class Library:
     duplicates: dict[str, list[Item]] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     tables: dict[str, list[str] | None] = field(default_factory=dict)  # CSV path → codes
+    today: str = ""  # ISO date the checks judge deadlines by ("" when not set)
 
     @classmethod
     def build(

@@ -175,8 +175,9 @@ def validate(
     lib = loaded.library
     targets = list(targets)
     selected = files.select(root, targets, loaded.paths) if targets else None
-    findings = loaded.file_findings + run_store_checks(lib)
     day = (today or dt.date.today()).isoformat()
+    lib.today = day
+    findings = loaded.file_findings + run_store_checks(lib)
     findings = apply_waivers(findings, lib.config, day)
     by_path = {i.path: i for i in lib.items.values()}
     for group in lib.duplicates.values():
