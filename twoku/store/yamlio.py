@@ -28,7 +28,7 @@ except AttributeError:  # pragma: no cover - PyYAML wheels ship libyaml
     _Base = yaml.SafeLoader
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: Python sets __traceback__ and __cause__ on exceptions
 class YamlProblem(Exception):
     """A file that cannot be read as twoku YAML: what, where, and what to do."""
 
@@ -226,6 +226,16 @@ def load(raw: bytes) -> tuple[Any, bool]:
             mark.line + 1 if mark else None,
             mark.column + 1 if mark else None,
             "检查该行及上一行的缩进、冒号后的空格和引号是否成对",
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise YamlProblem(
+            "TK101",
+            f"文件中有 YAML 不允许的控制字符（U+{exc.character:04X}）",
+            line,
+            column,
+            "删除该字符；需要时在双引号字符串中用转义写出",
         ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem("TK101", f"YAML 语法错误：{exc}", 1, 1) from None
