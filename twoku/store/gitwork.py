@@ -1,0 +1,76 @@
+"""git for the scaffolding commands: make a repository, stage new files, move a file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from twoku.errors import TwokuError
+
+GIT_HINT = "检查 git 是否已安装，以及 git 的用户名、邮箱设置（git config user.name / user.email）"
+
+
+def _repo(root: Path) -> Any | None:
+    import git
+
+    try:
+        return git.Repo(root, search_parent_directories=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def is_repo(root: Path) -> bool:
+    return _repo(root) is not None
+
+
+def _run(root: Path, *args: str) -> str:
+    import git
+
+    repo = _repo(root)
+    if repo is None:
+        raise TwokuError(f"{root} 不是 git 仓库", hint="twoku 库须在 git 仓库中：git init 后提交全部文件")
+    try:
+        return str(repo.git.execute(["git", *args]))
+    except git.GitCommandError as exc:
+        text = str(exc.stderr or exc).strip()
+        raise TwokuError(f"git {args[0]} 失败：{text}", hint=GIT_HINT) from None
+
+
+def init(root: Path) -> None:
+    """``git init`` with ``main`` as the first branch."""
+    import git
+
+    try:
+        git.Repo.init(root, initial_branch="main")
+    except git.GitCommandError as exc:
+        raise TwokuError(f"git init 失败：{str(exc.stderr or exc).strip()}", hint=GIT_HINT) from None
+
+
+def stage(root: Path, paths: Sequence[str]) -> None:
+    if paths:
+        _run(root, "add", "--", *paths)
+
+
+def tracked(root: Path, path: str) -> bool:
+    return bool(_run(root, "ls-files", "--", path).strip())
+
+
+def move(root: Path, old: str, new: str) -> None:
+    """``git mv`` when the file is tracked, else a plain rename; the folders are made."""
+    (root / new).parent.mkdir(parents=True, exist_ok=True)
+    if is_repo(root) and tracked(root, old):
+        _run(root, "mv", "--", old, new)
+    else:
+        (root / old).rename(root / new)
+    folder = (root / old).parent
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+def commit_everything(root: Path, message: str) -> str:
+    """Stage every file of a new repository and make its first commit; the commit's hexsha."""
+    _run(root, "add", "-A")
+    _run(root, "commit", "-q", "-m", message)
+    return _run(root, "rev-parse", "HEAD").strip()
