@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from twoku.cli import adjust as _adjust  # noqa: F401
 from twoku.cli import diff as _diff  # noqa: F401
 from twoku.cli import library as _library  # noqa: F401
 from twoku.cli import new as _new  # noqa: F401
-from twoku.cli import publish as _publish  # noqa: F401
 from twoku.cli import signoff as _signoff  # noqa: F401
 from twoku.cli import validate as _validate  # noqa: F401  (registers commands)
 from twoku.cli.app import app
