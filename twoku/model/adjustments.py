@@ -72,16 +72,18 @@ def derived_deadline(lib: Library, trigger: Item) -> tuple[dt.date | None, str |
     return None, None
 
 
-def superseded_by_adjustment(lib: Library, adjustment: Item) -> set[str]:
-    """The knowledge an open instant adjustment replaces: the trigger when it is the old law,
-    or the items the trigger supersedes when it is the new one."""
-    trigger = lib.get(adjustment.data.get("trigger"), "knowledge")
-    if trigger is None:
-        return set()
+def superseded_for(lib: Library, trigger: Item) -> set[str]:
+    """The knowledge an instant adjustment caused by ``trigger`` replaces: the trigger when it
+    is the old law, and the items it supersedes when it is the new one."""
     out = {k.id for k in lib.of_kind("knowledge") if k.data.get("superseded_by") == trigger.id}
     if trigger.deprecated or trigger.data.get("superseded_by"):
         out.add(trigger.id)
     return out
+
+
+def superseded_by_adjustment(lib: Library, adjustment: Item) -> set[str]:
+    trigger = lib.get(adjustment.data.get("trigger"), "knowledge")
+    return superseded_for(lib, trigger) if trigger is not None else set()
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,7 @@ def citing(lib: Library, superseded: set[str]) -> list[Citing]:
             if isinstance(ref, str) and ref in superseded:
                 old = lib.get(ref)
                 replacement = old.data.get("superseded_by") if old is not None else None
-                out.append(
-                    Citing(item.id, item.kind, item.title, item.path, ref, replacement if replacement else None)
-                )
+                out.append(Citing(item.id, item.kind, item.title, item.path, ref, replacement if replacement else None))
     return sorted(out, key=lambda c: (c.cited, c.id))
 
 

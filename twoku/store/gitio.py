@@ -56,3 +56,52 @@ def commit_files(root: Path, paths: Sequence[str], message: str) -> str:
             hint = "检查 git 的用户名、邮箱设置、提交钩子和仓库状态"
             raise TwokuError(f"提交 {'、'.join(paths)} 失败：{text.strip()}", hint=hint) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def tag_exists(root: Path, name: str) -> bool:
+    import git
+
+    try:
+        _repo(root).git.rev_parse("--verify", "--quiet", f"refs/tags/{name}")
+    except git.GitCommandError:
+        return False
+    return True
+
+
+def _undo_commit(repo: Any, sha: str, paths: Sequence[str]) -> None:
+    """Take back our own commit: HEAD returns to its parent (only if HEAD is still ``sha``)
+    and the index entries of ``paths`` to the parent's; the caller restores the files."""
+    parents = repo.commit(sha).parents
+    if parents:
+        repo.git.update_ref("-m", "twoku: 撤销未能打标签的提交", "HEAD", parents[0].hexsha, sha)
+        repo.git.reset("-q", parents[0].hexsha, "--", *paths)
+    else:
+        repo.git.update_ref("-d", "HEAD", sha)
+        repo.git.rm("-q", "--cached", "--", *paths)
+
+
+def commit_and_tag(root: Path, paths: Sequence[str], message: str, tag: str, tag_message: str) -> str:
+    """Commit ``paths`` and put the annotated tag ``tag`` on that commit — both or neither.
+
+    A tag that cannot be made (it exists, a hook refuses it) takes the commit back, so no
+    half-done adjustment is left in the history; the caller removes or restores the files.
+    """
+    import git
+
+    sha = commit_files(root, paths, message)
+    repo = _repo(root)
+    try:
+        repo.git.tag("-a", "-m", tag_message, tag, sha)
+    except git.GitCommandError as exc:
+        text = str(exc.stderr or exc).strip()
+        try:
+            _undo_commit(repo, sha, paths)
+        except git.GitCommandError as undo:
+            raise TwokuError(
+                f"标签 {tag} 创建失败（{text}），且无法撤销提交 {sha[:10]}：{str(undo.stderr or undo).strip()}",
+                hint=f"手工处理：git tag -a {tag} {sha[:10]}，或 git reset --soft {sha[:10]}~1",
+            ) from None
+        raise TwokuError(
+            f"标签 {tag} 创建失败，已撤销提交：{text}", hint="检查同名标签（git tag -l）和仓库的钩子后重新运行"
+        ) from None
+    return sha

@@ -1,0 +1,90 @@
+"""Rendering adjustments: what ``twoku adjust`` recorded, and the status of open adjustments."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from twoku.model.adjustments import Adjusted, AdjustStatus, Citing
+from twoku.model.ids import KIND_LABELS
+
+DONE_LABELS = {"annual": "已记录年度调整", "instant": "已启动即时调整", "close": "已完成即时调整"}
+
+
+def adjusted_json(result: Adjusted) -> str:
+    return json.dumps(asdict(result), ensure_ascii=False, indent=2)
+
+
+def _citing_lines(found: list[Citing], console: Any, indent: str = "  ") -> None:
+    from rich.text import Text
+
+    for c in found:
+        line = Text(f"{indent}{c.id}  ", style="bold")
+        line.append(c.title)
+        line.append(f"  [{KIND_LABELS.get(c.kind, c.kind)}]", style="dim")
+        line.append(f"  引用 {c.cited}", style="yellow")
+        if c.replacement:
+            line.append(f" → 改为 {c.replacement}", style="green")
+        console.print(line)
+
+
+def adjusted_text(result: Adjusted, console: Any) -> None:
+    from rich.text import Text
+
+    data = result.data
+    console.print(Text(f"✓ {DONE_LABELS[result.action]} {result.id}", style="bold green"))
+    console.print(Text(f"  文件 {result.path}" + (f"，提交 {result.commit[:10]}" if result.commit else "")))
+    if result.tag:
+        console.print(Text(f"  标签 {result.tag}"))
+    if result.action == "annual":
+        for change in data.get("changes") or []:
+            console.print(Text(f"  · {change}"))
+    if data.get("deadline") and result.action == "instant":
+        console.print(Text(f"  完成时限 {data['deadline']}（第十六条：不晚于新依据的执行起始时间）", style="bold"))
+    if result.citing:
+        console.print(Text(f"\n仍引用被替代知识的条目（{len(result.citing)} 处）：", style="yellow"))
+        _citing_lines(result.citing, console)
+    if result.action == "instant":
+        console.print(Text(f"\n调整完成后运行 twoku adjust close {result.id}", style="dim"))
+
+
+def status_json(result: AdjustStatus) -> str:
+    return json.dumps(asdict(result), ensure_ascii=False, indent=2)
+
+
+def _days(days: int | None) -> tuple[str, str]:
+    if days is None:
+        return "无时限", "dim"
+    if days < 0:
+        return f"已逾期 {-days} 天", "bold red"
+    if days == 0:
+        return "今天到期", "bold yellow"
+    return f"还剩 {days} 天", "yellow" if days <= 30 else ""
+
+
+def status_text(result: AdjustStatus, console: Any) -> None:
+    from rich.text import Text
+
+    head = f"调整情况（{result.region}，{result.today}）"
+    if result.last_annual:
+        head += f" · 上次年度调整 {result.last_annual}"
+    console.print(Text(head, style="bold"))
+    for a in result.open:
+        label, style = _days(a.days_left)
+        line = Text(f"  {a.id}  ", style="bold")
+        line.append(a.kind)
+        if a.trigger:
+            line.append(f"  触发 {a.trigger}")
+        if a.opened:
+            line.append(f"  启动 {a.opened}", style="dim")
+        line.append(f"  时限 {a.deadline}  " if a.deadline else "  ")
+        line.append(label, style=style)
+        console.print(line)
+    if not result.open:
+        console.print("没有进行中的调整。")
+    if result.citing:
+        console.print(Text(f"\n仍引用废弃或被替代知识的条目（{len(result.citing)} 处）：", style="bold yellow"))
+        _citing_lines(result.citing, console)
+    else:
+        console.print("没有条目引用废弃或被替代的知识。")
