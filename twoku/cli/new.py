@@ -219,3 +219,35 @@ def override(
     if not no_input and reason is None:
         reason = _text("本地化理由")
     _done(op.new_override(ctx, rule_id, reason, commit), fmt)
+
+
+@app.command("renumber")
+@guarded
+def renumber(
+    old: str = typer.Argument(..., metavar="OLD", help="原编号，如 CN-R-0031"),
+    new_id: str = typer.Argument(..., metavar="NEW", help="新编号（同层级、同类别，未被使用），如 CN-R-0034"),
+    path: str = typer.Option(None, "--path", help="原编号重复时，指定要改号的文件"),
+    commit: bool = COMMIT,
+    fmt: Format = FORMAT,
+) -> None:
+    """给条目改号：按新编号移动文件（git mv）、修改 id，并更新全库对它的引用。
+
+    引用包括依据（basis）、本地化目标（target）、被替代为（superseded_by）、替代条目（replaced_by）、
+    论证对象、调整范围与触发知识、豁免；文件的注释和格式保持不变。两人在不同分支新建了同一编号时，
+    合并后 twoku validate 报 TK301，用本命令给后来者改号（重复时引用指向哪一个无法判断，只列出不修改）。
+
+    示例：
+
+      twoku renumber CN-R-0031 CN-R-0034 --path national/rules/drug-policy/CN-R-0031.yaml
+
+      twoku renumber 510000-K-0004 510000-K-0007 --commit
+    """
+    from twoku.ops.renumber import renumber as run
+    from twoku.render import new as render
+    from twoku.store.files import find_root
+
+    done = run(find_root(), old, new_id, path, commit)
+    if fmt is Format.json:
+        emit(render.renumbered_json(done))
+    else:
+        render.renumbered_text(done, stdout())

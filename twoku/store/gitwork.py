@@ -74,3 +74,13 @@ def commit_everything(root: Path, message: str) -> str:
     _run(root, "add", "-A")
     _run(root, "commit", "-q", "-m", message)
     return _run(root, "rev-parse", "HEAD").strip()
+
+
+def commit_only(root: Path, paths: Sequence[str], message: str) -> str:
+    """Commit exactly ``paths`` as staged (renames and removals included); the new commit's hexsha.
+
+    What else is staged stays staged.  On failure the index keeps the staged changes, so
+    nothing is half-committed and the user can commit by hand once the cause is fixed.
+    """
+    _run(root, "commit", "-q", "-m", message, "--only", "--", *paths)
+    return _run(root, "rev-parse", "HEAD").strip()
