@@ -303,3 +303,17 @@ def test_adjust_help_lists_the_commands() -> None:
     assert result.exit_code == 0
     for command in ("annual", "instant", "close", "status"):
         assert command in result.output
+
+
+def test_late_adjustments_are_called_out(store: Path) -> None:
+    supersede_law(store)
+    opened = invoke("instant", "-t", "CN-K-0001", "-s", "regulation", "-d", "2026-06-01", "--deadline", "2026-05-01")
+    assert opened.exit_code == 0 and "已经逾期" in opened.output
+    closed = invoke("close", "--date", "2026-06-15")
+    assert closed.exit_code == 0 and "晚于完成时限 2026-05-01" in closed.output
+
+
+def test_status_of_the_shipped_library(shipped: Path) -> None:
+    data = as_json("status")
+    assert data["open"] == [] and data["last_annual"] == "CN-annual-2025"
+    assert data["citing"] == []  # the 2025 adjustment moved every rule off the superseded drug list

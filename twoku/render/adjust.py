@@ -29,6 +29,19 @@ def _citing_lines(found: list[Citing], console: Any, indent: str = "  ") -> None
         console.print(line)
 
 
+def _late(data: dict[str, Any]) -> str | None:
+    """第十六条 says finish by the deadline: say so when a record is already past it."""
+    deadline = str(data.get("deadline") or "")
+    if not deadline:
+        return None
+    closed = str(data.get("closed") or "")
+    if closed and closed > deadline:
+        return f"  注意：完成日期 {closed} 晚于完成时限 {deadline}（第十六条）"
+    if not closed and str(data.get("opened") or "") > deadline:
+        return f"  注意：完成时限 {deadline} 早于启动日期，已经逾期（第十六条）；twoku validate 将报 TK609"
+    return None
+
+
 def adjusted_text(result: Adjusted, console: Any) -> None:
     from rich.text import Text
 
@@ -42,6 +55,9 @@ def adjusted_text(result: Adjusted, console: Any) -> None:
             console.print(Text(f"  · {change}"))
     if data.get("deadline") and result.action == "instant":
         console.print(Text(f"  完成时限 {data['deadline']}（第十六条：不晚于新依据的执行起始时间）", style="bold"))
+    late = _late(data)
+    if late:
+        console.print(Text(late, style="bold red"))
     if result.citing:
         console.print(Text(f"\n仍引用被替代知识的条目（{len(result.citing)} 处）：", style="yellow"))
         _citing_lines(result.citing, console)
