@@ -232,7 +232,7 @@ def test_annual_records_what_changed_since_the_last_one(store: Path) -> None:
     write_files(store, {RULE_PATH: RULE.replace("value: 15", "value: 10")})
     commit_all(store, "再入院间隔改为 10 天")
     plan = store.parent / "plan.txt"
-    plan.write_text("一、缩短再入院间隔\n二、复核依据\n", encoding="utf-8")
+    plan.write_text("\ufeff一、缩短再入院间隔  \r\n二、复核依据\r\n\r\n", encoding="utf-8")
     data = as_json("annual", "--year", "2026", "--plan", str(plan), "--date", "2026-12-20")
     path = store / "adjustments" / "CN-annual-2026.yaml"
     record = read(path)

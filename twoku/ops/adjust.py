@@ -143,7 +143,8 @@ def _plan(path: Path | None) -> str | None:
     if path is None:
         return None
     try:
-        text = path.read_text(encoding="utf-8-sig").strip()
+        # trailing blanks cannot be kept in a YAML block, so they go
+        text = "\n".join(line.rstrip() for line in path.read_text(encoding="utf-8-sig").splitlines()).strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"无法读取调整计划 {path}：{exc}", hint="计划文件须为 UTF-8 文本") from None
     if not text:
