@@ -49,6 +49,12 @@ def test_wheel_ships_the_schemas(wheel: Path) -> None:
         assert f"twoku/schema/{name}.schema.json" in names
 
 
+def test_wheel_ships_the_publish_page(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("template.html", "style.css", "app.js"):
+        assert f"twoku/render/publish/{name}" in names
+
+
 def test_installed_package_finds_its_schemas(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(

@@ -1,0 +1,333 @@
+"""twoku publish --public-summary on real git stores: what is published, what never is."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from typer.testing import CliRunner
+
+from tests.storefactory import commit_all, git, write_files
+from twoku.cli import app
+from twoku.model.schemas import all_schemas
+
+runner = CliRunner()
+RULE_17 = "national/rules/actor-supervision/CN-R-0017.yaml"
+FORMATS = ("html", "md", "xlsx", "json")
+
+
+def publish(*args: str, out: Path, code: int = 0) -> dict[str, Any]:
+    result = runner.invoke(app, ["publish", "--public-summary", *args, "--out", str(out)])
+    assert result.exit_code == code, result.output
+    if code:
+        return {"output": result.output}
+    return {"output": result.output, **{fmt: next(out.glob(f"*.{fmt}")).read_bytes() for fmt in FORMATS}}
+
+
+def data_of(published: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(published["json"])
+    return data
+
+
+def rules_by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in data["rules"]}
+
+
+def load(root: Path, rel: str) -> Any:
+    return yaml.safe_load((root / rel).read_text(encoding="utf-8"))
+
+
+def dump(root: Path, rel: str, data: Any) -> None:
+    write_files(root, {rel: yaml.safe_dump(data, allow_unicode=True, sort_keys=False)})
+
+
+def xlsx_text(raw: bytes) -> str:
+    """Every cell of the workbook, and every part of the archive, as text."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(raw))
+    cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    parts = [
+        zipfile.ZipFile(io.BytesIO(raw)).read(n).decode("utf-8") for n in zipfile.ZipFile(io.BytesIO(raw)).namelist()
+    ]
+    return "\n".join(cells + parts)
+
+
+def all_text(published: dict[str, Any]) -> dict[str, str]:
+    return {
+        "html": published["html"].decode("utf-8"),
+        "md": published["md"].decode("utf-8"),
+        "json": published["json"].decode("utf-8"),
+        "xlsx": xlsx_text(published["xlsx"]),
+    }
+
+
+# --- the effective library of a region ------------------------------------------------------
+
+
+def test_city_summary_has_local_parameters_with_the_layer_that_set_them(shipped: Path, tmp_path: Path) -> None:
+    out = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out")
+    data = data_of(out)
+    assert (data["region"], data["audience"], data["as_of"]) == ("510100", "institutions", "2026-06-30")
+    assert data["revision"] == git(shipped, "rev-parse", "HEAD").strip()
+    rule = rules_by_id(data)["CN-R-0017"]
+    params = {p["name"]: p for p in rule["parameters"]}
+    assert (params["readmission_days"]["value"], params["readmission_days"]["layer"]) == (10, "510000")
+    assert params["readmission_days"]["source"] == "510000-O-0001"
+    assert (params["same_diagnosis_only"]["value"], params["same_diagnosis_only"]["layer"]) == (False, "510100")
+    assert rule["monitoring_point"].startswith("同一患者从本院出院后15天内")
+    assert rule["localised_by"] == ["510000-O-0001", "510100-O-0002"]
+    basis = {b["id"]: b for b in rule["basis"]}
+    assert basis["CN-K-0003"]["title"] == "医疗保障基金使用监督管理条例"
+    assert basis["CN-K-0003"]["doc_number"] == "国务院令第735号"
+    assert basis["CN-K-0003"]["article"] == "第十五条、第三十八条"
+    ids = set(rules_by_id(data))
+    assert {"510000-R-0001", "510100-R-0001"} <= ids
+    assert "CN-R-0033" not in ids  # 征求意见, not 生效
+    assert "CN-R-0016" not in ids  # 废弃
+    md = out["md"].decode("utf-8")
+    assert (
+        "| `readmission_days` | 前次出院至后次入院的间隔天数上限，在此天数内再次入院的进入判断 | 10天 | 四川省（示例） |"
+        in md
+    )
+    assert "# 成都市（示例）医疗保障基金智能监控规则公开摘要" in md
+
+
+def test_as_of_leaves_out_what_is_not_yet_in_force(shipped: Path, tmp_path: Path) -> None:
+    data = data_of(publish("--region", "510000", "--as-of", "2025-06-30", out=tmp_path / "out"))
+    rule = rules_by_id(data)["CN-R-0017"]
+    params = {p["name"]: p for p in rule["parameters"]}
+    assert (params["readmission_days"]["value"], params["readmission_days"]["layer"]) == (
+        15,
+        "CN",
+    )  # override from 2025-07-01
+    assert rule["localised_by"] == []
+    assert "CN-R-0001" not in rules_by_id(data)  # effective 2026-01-01
+    assert all(r["effective"] is None or r["effective"] <= "2025-06-30" for r in data["rules"])
+
+
+def test_a_province_does_not_see_its_cities_layer(shipped: Path, tmp_path: Path) -> None:
+    data = data_of(publish("--region", "510000", "--as-of", "2026-06-30", out=tmp_path / "out"))
+    assert "510100-R-0001" not in rules_by_id(data)
+    params = {p["name"]: p for p in rules_by_id(data)["CN-R-0017"]["parameters"]}
+    assert params["same_diagnosis_only"]["value"] is True
+
+
+# --- recorded and reproducible --------------------------------------------------------------
+
+
+def test_same_revision_and_date_give_byte_identical_files(shipped: Path, tmp_path: Path) -> None:
+    first = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "a")
+    second = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "b")
+    for fmt in FORMATS:
+        assert first[fmt] == second[fmt], fmt
+    assert "该版本此前已记录发布" in second["output"]
+    assert {i.date_time for i in zipfile.ZipFile(io.BytesIO(first["xlsx"])).infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert b"2026-06-30T00:00:00Z" in zipfile.ZipFile(io.BytesIO(first["xlsx"])).read("docProps/core.xml")
+
+
+def test_publication_is_an_annotated_tag_that_diff_can_start_from(shipped: Path, tmp_path: Path) -> None:
+    publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out")
+    assert git(shipped, "cat-file", "-t", "publish/510100/2026-06-30").strip() == "tag"
+    assert git(shipped, "rev-parse", "publish/510100/2026-06-30^{commit}") == git(shipped, "rev-parse", "HEAD")
+    result = runner.invoke(app, ["diff", "--since", "last-publish", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["items"] == []
+
+
+def test_change_section_since_the_last_publication_of_the_region(shipped: Path, tmp_path: Path) -> None:
+    publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "first")
+    rule = load(shipped, RULE_17)
+    rule["violations"].append("出院当日以同一诊断再次入院")
+    rule["notes"] = "只改了内部备注"
+    dump(shipped, RULE_17, rule)
+    commit_all(shipped, "增加违规情形")
+    again = publish("--region", "510100", "--as-of", "2026-07-01", out=tmp_path / "second")
+    data = data_of(again)
+    assert data["since_tag"] == "publish/510100/2026-06-30"
+    [change] = data["changes"]
+    assert (change["id"], change["change"], change["label"]) == ("CN-R-0017", "modified", "修改")
+    assert [(f["label"], f["kind"], f["new"]) for f in change["fields"]] == [
+        ("具体违规情形", "added", "出院当日以同一诊断再次入院")
+    ]
+    assert "出院当日以同一诊断再次入院" in again["md"].decode("utf-8").split("## 变更情况")[1]
+    # Built again at the same revision, the change section still compares with the earlier publication.
+    third = publish("--region", "510100", "--as-of", "2026-07-01", out=tmp_path / "third")
+    assert third["json"] == again["json"] and third["html"] == again["html"]
+
+
+def test_only_internal_changes_make_no_change_entry(shipped: Path, tmp_path: Path) -> None:
+    publish("--region", "510000", "--as-of", "2026-06-30", out=tmp_path / "first")
+    rule = load(shipped, RULE_17)
+    rule["notes"] = "内部复核中"
+    dump(shipped, RULE_17, rule)
+    commit_all(shipped, "内部备注")
+    data = data_of(publish("--region", "510000", "--as-of", "2026-07-01", out=tmp_path / "second"))
+    assert data["since_tag"] == "publish/510000/2026-06-30" and data["changes"] == []
+
+
+# --- refusals: nothing written, no tag ------------------------------------------------------
+
+
+def _no_trace(root: Path, out: Path) -> None:
+    assert not out.exists() or not any(out.iterdir())
+    assert git(root, "tag", "--list", "publish/*").strip() == ""
+
+
+def test_refuses_a_resident_id_number(shipped: Path, tmp_path: Path) -> None:
+    rule = load(shipped, RULE_17)
+    rule["violations"].append("参保人 110101199003074514 出院次日再次入院")
+    dump(shipped, RULE_17, rule)
+    commit_all(shipped, "误录个人信息")
+    result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
+    assert "居民身份证号码" in result["output"] and "110101199003074514" not in result["output"]
+    _no_trace(shipped, tmp_path / "out")
+
+
+def test_refuses_a_mobile_number(shipped: Path, tmp_path: Path) -> None:
+    rule = load(shipped, RULE_17)
+    rule["monitoring_point"] += "咨询电话 13912345678。"
+    dump(shipped, RULE_17, rule)
+    commit_all(shipped, "误录手机号")
+    result = publish("--region", "CN", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
+    assert "手机号码" in result["output"]
+    _no_trace(shipped, tmp_path / "out")
+
+
+def test_refuses_uncommitted_changes(shipped: Path, tmp_path: Path) -> None:
+    (shipped / RULE_17).write_text((shipped / RULE_17).read_text(encoding="utf-8") + "\n# 未提交\n", encoding="utf-8")
+    result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
+    assert "未提交" in result["output"] and RULE_17 in result["output"]
+    _no_trace(shipped, tmp_path / "out")
+
+
+def test_refuses_a_date_already_published_at_another_revision(shipped: Path, tmp_path: Path) -> None:
+    publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "first")
+    commit_all(shipped, "另一个版本")
+    result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "second", code=1)
+    assert "publish/510100/2026-06-30" in result["output"]
+    assert not (tmp_path / "second").exists()
+
+
+def test_usage_errors(shipped: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["publish", "--region", "510100"]).exit_code == 2
+    assert publish("--as-of", "2026-13-01", out=tmp_path / "o", code=2)
+    assert publish("--format", "pdf", out=tmp_path / "o", code=2)
+    assert publish("--region", "510101", out=tmp_path / "o", code=2)
+
+
+def test_format_subset(shipped: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["publish", "--public-summary", "--as-of", "2026-06-30", "--format", "md,json", "--out", str(tmp_path / "o")],
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["CN-2026-06-30.json", "CN-2026-06-30.md"]
+
+
+# --- nothing internal, in any format --------------------------------------------------------
+
+
+def internal_paths(schema: dict[str, Any], prefix: str = "") -> set[str]:
+    """Every property path the schema marks internal (not descending below one)."""
+    found: set[str] = set()
+    for name, sub in (schema.get("properties") or {}).items():
+        path = f"{prefix}{name}"
+        if sub.get("x-twoku-disclosure") == "internal":
+            found.add(path)
+            continue
+        found |= internal_paths(sub, path + ".")
+        if isinstance(sub.get("items"), dict):
+            found |= internal_paths(sub["items"], path + "[].")
+    return found
+
+
+class Markers:
+    def __init__(self, round_: int) -> None:
+        self.round = round_
+        self.planted: dict[str, str] = {}  # marker → where
+        self.paths: set[tuple[str, str]] = set()  # (kind, schema path) covered
+
+    def __call__(self, kind: str, path: str, item: str) -> str:
+        marker = f"ZZLEAK{self.round}x{len(self.planted):03d}QQ"
+        self.planted[marker] = f"{item}:{path}"
+        self.paths.add((kind, path))
+        return marker
+
+    def digest(self, kind: str, path: str, item: str) -> str:
+        marker = self(kind, path, item)
+        hexed = hashlib.sha256(marker.encode()).hexdigest()
+        self.planted[hexed] = f"{item}:{path} (as digest)"
+        return "sha256:" + hexed
+
+
+ITEMS = {
+    "rule": [RULE_17, "provincial/510000/rules/actor-supervision/510000-R-0001.yaml"],
+    "knowledge": ["national/knowledge/laws/CN-K-0003.yaml"],
+    "override": [
+        "provincial/510000/overrides/510000-O-0001.yaml",
+        "provincial/510000/municipal/510100/overrides/510100-O-0002.yaml",
+    ],
+    "argumentation": ["argumentation/CN-A-0002.yaml"],
+    "adjustment": ["adjustments/CN-annual-2025.yaml"],
+}
+
+
+def plant(root: Path, mark: Markers) -> None:
+    """A marker in every internal field of the items above, and in an undeclared field."""
+    for kind, paths in ITEMS.items():
+        for rel in paths:
+            data = load(root, rel)
+            data["notes"] = mark(kind, "notes", rel)
+            if kind == "override":
+                data["base_digest"] = mark.digest(kind, "base_digest", rel)
+            if kind == "rule":
+                data["internal_memo"] = mark(kind, "undeclared", rel)  # not in the schema: never published
+                data["violations"].append(
+                    f"公开的违规情形 {mark.round}"
+                )  # a public change, so the section is not empty
+            if kind == "argumentation":
+                for subject in data["subjects"]:
+                    subject["digest"] = mark.digest(kind, "subjects[].digest", rel)
+                data["participants"] = [
+                    {
+                        field: mark(kind, "participants", rel)
+                        for field in ("name", "affiliation", "affiliation_type", "field")
+                    }
+                    for _ in range(2)
+                ]
+                data["opinions"] = [mark(kind, "opinions", rel), mark(kind, "opinions", rel)]
+                data["minutes"] = mark(kind, "minutes", rel)
+            dump(root, rel, data)
+
+
+def test_no_internal_value_reaches_any_format(shipped: Path, tmp_path: Path) -> None:
+    first, second = Markers(1), Markers(2)
+    plant(shipped, first)
+    commit_all(shipped, "内部字段（第一轮）")
+    outputs = [publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "r1")]
+    plant(shipped, second)  # the change section now sees every internal field change
+    commit_all(shipped, "内部字段（第二轮）")
+    for audience in ("institutions", "society"):
+        outputs.append(
+            publish("--region", "510100", "--as-of", "2026-07-01", "--audience", audience, out=tmp_path / audience)
+        )
+    # Every internal field of every kind of item file the store holds carries a marker.
+    expected = {(kind, path) for kind in ITEMS for path in internal_paths(all_schemas()[kind])}
+    assert expected <= first.paths, expected - first.paths
+    markers = {**first.planted, **second.planted}
+    assert len(markers) > 40
+    for published in outputs:
+        for fmt, text in all_text(published).items():
+            leaked = [where for marker, where in markers.items() if marker in text]
+            assert leaked == [], f"{fmt}: {leaked}"
+    # The planted items are published and changed, so the markers had every chance to appear.
+    data = data_of(outputs[1])
+    assert {"CN-R-0017", "510000-R-0001"} <= set(rules_by_id(data))
+    assert {c["id"] for c in data["changes"]} == {"CN-R-0017", "510000-R-0001"}
+    assert all(f["label"] == "具体违规情形" for c in data["changes"] for f in c["fields"])

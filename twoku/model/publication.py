@@ -1,0 +1,237 @@
+"""The public summary of a region's library (第十二条): what hospitals and the public read.
+
+Built from items already reduced to what the audience may see (model/disclosure.py),
+so nothing internal can reach a renderer.  Everything is sorted and nothing depends on
+the clock: the same store revision and date give the same publication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from twoku.model import enums
+from twoku.model.changes import LABELS, ItemChange
+from twoku.model.disclosure import HIDDEN, at_path, visible, visible_item
+from twoku.model.library import Item, Library, effective_rule, make_item
+from twoku.model.personal import mask, personal_data
+from twoku.model.regions import Layer, layer_name
+
+PUBLISHED_KINDS = ("knowledge", "rule", "override")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: Any
+    unit: str | None
+    description: str | None
+    layer: str  # the layer that set the value in this region
+    layer_name: str
+    source: str  # the rule or override that set it
+
+
+@dataclass(frozen=True)
+class Basis:
+    id: str
+    title: str | None
+    doc_number: str | None
+    article: str | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    category: str
+    group: str  # 一级 class of the framework
+    framework_code: str | None
+    layer: str
+    layer_name: str
+    definition: str | None
+    monitoring_point: str | None  # plain words for institutions; the definition when none is written
+    parameters: tuple[Parameter, ...]
+    scenarios: tuple[str, ...]
+    stages: tuple[str, ...]
+    level: str | None
+    violations: tuple[str, ...]
+    basis: tuple[Basis, ...]
+    effective: str | None
+    expires: str | None
+    localised_by: tuple[str, ...]  # the overrides applied in this region
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    label: str  # the path in the schema's Chinese titles
+    kind: str  # changed | added | removed
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    kind: str  # knowledge | rule | override
+    change: str  # added | modified | deprecated | removed | moved
+    label: str  # 新增 …
+    title: str
+    layer: str | None
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Publication:
+    region: str
+    region_name: str
+    audience: str
+    as_of: str
+    revision: str
+    since_tag: str | None  # the last publication for the region, at an earlier revision
+    since_revision: str | None
+    rules: tuple[Rule, ...]
+    changes: tuple[Change, ...]
+    names: dict[str, str] = field(default_factory=dict)
+
+    def categories(self) -> list[str]:
+        present = {r.category for r in self.rules}
+        return [c for c in enums.labels(enums.RULE_CATEGORIES) if c in present]
+
+
+def in_force(data: Mapping[str, Any], on: dt.date) -> bool:
+    """生效 on that date: status 生效, effective on or before it, not yet expired."""
+    if data.get("status") != enums.ACTIVE:
+        return False
+    effective, expires = data.get("effective"), data.get("expires")
+    if isinstance(effective, str) and effective > on.isoformat():
+        return False
+    return not (isinstance(expires, str) and expires <= on.isoformat())
+
+
+def public_library(lib: Library, audience: str, on: dt.date) -> Library:
+    """The library as the audience may see it: rules and overrides in force on ``on``, each
+    reduced to its visible fields; knowledge kept (basis titles) likewise reduced."""
+    kept: list[Item] = []
+    for item in lib.items.values():
+        if item.kind not in PUBLISHED_KINDS or item.layer is None:
+            continue
+        if item.kind != "knowledge" and not in_force(item.data, on):
+            continue
+        kept.append(make_item(item.kind, item.path, visible_item(item.kind, item.data, audience)))
+    return Library.build(kept, lib.config)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _in_order(values: Iterable[str], order: Iterable[str]) -> tuple[str, ...]:
+    rank = {v: n for n, v in enumerate(order)}
+    return tuple(sorted(set(values), key=lambda v: (rank.get(v, len(rank)), v)))
+
+
+def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) -> Rule:
+    eff = effective_rule(lib, rule, region)
+    assert rule.layer is not None
+    get = {k: s.value for k, s in eff.fields.items()}
+    params = tuple(
+        Parameter(
+            name,
+            spec["value"].value,
+            _text(spec.get("unit")),
+            _text(spec.get("description")),
+            spec["value"].layer.code,
+            layer_name(spec["value"].layer, names),
+            spec["value"].source,
+        )
+        for name, spec in sorted(eff.parameters.items())
+    )
+    basis = []
+    for ref in get.get("basis") or []:
+        if not isinstance(ref, Mapping) or not isinstance(ref.get("id"), str):
+            continue
+        known = lib.get(ref["id"], "knowledge")
+        data = known.data if known else {}
+        basis.append(
+            Basis(ref["id"], _text(data.get("title")), _text(data.get("doc_number")), _text(ref.get("article")))
+        )
+    category = str(get.get("category") or "")
+    rc = enums.rule_class(category)
+    return Rule(
+        id=rule.id,
+        name=str(get.get("name") or rule.id),
+        category=category,
+        group=rc.group if rc else "",
+        framework_code=_text(get.get("framework_code")),
+        layer=rule.layer.code,
+        layer_name=layer_name(rule.layer, names),
+        definition=_text(get.get("definition")),
+        monitoring_point=_text(get.get("monitoring_point")) or _text(get.get("definition")),
+        parameters=params,
+        scenarios=_in_order(_strings(get.get("scenarios")), enums.SCENARIOS),
+        stages=_in_order(_strings(get.get("stages")), enums.STAGES),
+        level=_text(get.get("level")),
+        violations=_strings(get.get("violations")),
+        basis=tuple(basis),
+        effective=_text(get.get("effective")),
+        expires=_text(get.get("expires")),
+        localised_by=tuple(o.id for o in eff.overrides),
+    )
+
+
+def public_rules(lib: Library, region: Layer, names: dict[str, str]) -> tuple[Rule, ...]:
+    """The rules of the region's effective library, by framework category then ID."""
+    order = {c: n for n, c in enumerate(enums.labels(enums.RULE_CATEGORIES))}
+    rules = [public_rule(lib, r, region, names) for r in lib.of_kind("rule") if lib.in_region(r, region)]
+    return tuple(sorted(rules, key=lambda r: (order.get(r.category, len(order)), r.id)))
+
+
+def public_change(c: ItemChange, audience: str, on: dt.date) -> Change | None:
+    """What the audience may see of one item's change; None when it concerns them not:
+    drafts never published, or only internal fields changed."""
+    was = c.old is not None and c.old.get("status") == enums.ACTIVE
+    now = c.new is not None and in_force(c.new, on)
+    if not (was or now) or c.kind not in PUBLISHED_KINDS:
+        return None
+    fields = []
+    for f in c.changes:
+        node, labels = at_path(c.kind, f.path, audience)
+        if node is None:
+            continue
+        old, new = (visible(node, v, audience) if v is not None else None for v in (f.old, f.new))
+        fields.append(
+            FieldChange(
+                f.path, " › ".join(labels), f.kind, None if old is HIDDEN else old, None if new is HIDDEN else new
+            )
+        )
+    if c.change in ("modified", "moved") and not fields:
+        return None
+    title = visible_item(c.kind, c.current, audience)
+    name = title.get("name") or title.get("title") or c.id
+    if c.kind == "override" and c.target:
+        name = f"本地化 {c.target} {c.target_name or ''}".rstrip()
+    return Change(c.id, c.kind, c.change, LABELS.get(c.change, c.change), str(name), c.layer, tuple(fields))
+
+
+def _walk(value: Any, where: str) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, Mapping):
+        for key, sub in value.items():
+            yield from _walk(key, where)
+            yield from _walk(sub, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple)):
+        for n, sub in enumerate(value):
+            yield from _walk(sub, f"{where}[{n}]")
+
+
+def personal_values(data: Any) -> list[str]:
+    """Where the data holds what looks like personal data (第二十二条), the value masked."""
+    return [f"{where}：疑似{kind}（{mask(text)}）" for where, text in _walk(data, "") if (kind := personal_data(text))]

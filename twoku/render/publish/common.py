@@ -1,0 +1,83 @@
+"""Words and value formatting shared by every format of the public summary."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from twoku.model.disclosure import AUDIENCE_LABELS
+from twoku.model.publication import Basis, Change, FieldChange, Parameter, Publication
+
+KIND_WORDS = {"rule": "规则", "knowledge": "知识", "override": "本地化"}
+
+
+def title(pub: Publication) -> str:
+    return f"{pub.region_name}医疗保障基金智能监控规则公开摘要"
+
+
+def subtitle(pub: Publication) -> str:
+    return f"监控要点与标准 · {pub.as_of} 生效 · 公开对象：{AUDIENCE_LABELS[pub.audience]}"
+
+
+def facts(pub: Publication) -> list[tuple[str, str]]:
+    """The publication's own particulars: what, for whom, as of when, from which revision."""
+    since = (
+        f"{pub.since_tag}（版本 {pub.since_revision[:12]}）"
+        if pub.since_tag and pub.since_revision
+        else "无（首次发布）"
+    )
+    return [
+        ("地区", f"{pub.region_name}（{pub.region}）"),
+        ("公开对象", AUDIENCE_LABELS[pub.audience]),
+        ("生效日期", f"{pub.as_of}（收录该日生效的规则）"),
+        ("规则数", f"{len(pub.rules)} 条"),
+        ("库版本", pub.revision),
+        ("上次发布", since),
+        ("依据", "《医疗保障基金智能审核和监控知识库、规则库管理办法（试行）》（医保发〔2022〕12号）第十二条"),
+    ]
+
+
+def value(v: Any) -> str:
+    """A value as a reader sees it: 是/否 for booleans, lists joined with 、."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Mapping):
+        return "；".join(f"{k}：{value(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return "、".join(value(x) for x in v)
+    return str(v).strip()
+
+
+def param_value(p: Parameter) -> str:
+    return f"{value(p.value)}{p.unit or ''}" if p.unit and not isinstance(p.value, (bool, list)) else value(p.value)
+
+
+def param_line(p: Parameter) -> str:
+    return f"{p.description or p.name}：{param_value(p)}（{p.layer_name}设定）"
+
+
+def basis_line(b: Basis) -> str:
+    head = f"《{b.title}》" if b.title else b.id
+    doc = f"（{b.doc_number}）" if b.doc_number else ""
+    article = b.article or ""
+    return f"{head}{doc}{article}"
+
+
+def field_line(f: FieldChange) -> str:
+    if f.kind == "added":
+        return f"{f.label} 新增：{value(f.new)}"
+    if f.kind == "removed":
+        return f"{f.label} 删除：{value(f.old)}"
+    return f"{f.label}：{value(f.old)} → {value(f.new)}"
+
+
+def change_summary(c: Change) -> str:
+    return "；".join(field_line(f) for f in c.fields)
+
+
+def since_words(pub: Publication) -> str:
+    if pub.since_tag:
+        return f"自上次发布（{pub.since_tag}）以来"
+    return "首次发布，没有可比较的上次发布"

@@ -1,0 +1,120 @@
+"""The public summary as an xlsx workbook: a sheet of particulars, one sheet per rule
+category with a frozen, filterable header row, and a sheet of changes.
+
+openpyxl stamps the save time into docProps/core.xml and every zip entry; both are
+replaced by the publication's date so the same revision and date give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+
+from twoku.model.publication import Publication, Rule
+from twoku.render.publish import common
+
+COLUMNS: tuple[tuple[str, int], ...] = (
+    ("编号", 14),
+    ("规则名称", 22),
+    ("判断等级", 10),
+    ("应用场景", 24),
+    ("监控要点", 60),
+    ("定义", 50),
+    ("标准（参数与阈值，本地取值及设定层级）", 44),
+    ("违规情形", 50),
+    ("依据", 44),
+    ("制定层级", 12),
+    ("框架编码", 20),
+    ("生效日期", 12),
+)
+CHANGE_COLUMNS: tuple[tuple[str, int], ...] = (("编号", 14), ("名称", 30), ("类型", 10), ("变更", 8), ("内容", 90))
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def _row(rule: Rule) -> list[str]:
+    return [
+        rule.id,
+        rule.name,
+        rule.level or "",
+        "、".join(rule.scenarios),
+        rule.monitoring_point or "",
+        rule.definition or "",
+        "\n".join(common.param_line(p) for p in rule.parameters),
+        "\n".join(f"{n}. {v.strip()}" for n, v in enumerate(rule.violations, 1)),
+        "\n".join(common.basis_line(b) for b in rule.basis),
+        rule.layer_name,
+        rule.framework_code or "",
+        rule.effective or "",
+    ]
+
+
+def _sheet(wb: Any, name: str, columns: tuple[tuple[str, int], ...], rows: list[list[str]]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(_BAD_SHEET_CHARS.sub("_", name)[:31])
+    ws.append([c for c, _ in columns])
+    for row in rows:
+        ws.append(row)
+    head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for cell in ws[1]:
+        cell.font, cell.fill, cell.alignment = head_font, head_fill, wrap
+    for line in ws.iter_rows(min_row=2):
+        for cell in line:
+            cell.alignment = wrap
+    for n, (_, width) in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+
+
+def _reproducible(raw: bytes, stamp: str) -> bytes:
+    """The same archive with fixed entry times and the document's times set to ``stamp``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIME.sub(lambda m: m[1] + stamp.encode() + m[2], data)
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, data)
+    return out.getvalue()
+
+
+def render(pub: Publication) -> bytes:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    assert wb.active is not None
+    wb.remove(wb.active)
+    _sheet(wb, "说明", (("项目", 14), ("内容", 100)), [[k, v] for k, v in common.facts(pub)])
+    for category in pub.categories():
+        _sheet(wb, category, COLUMNS, [_row(r) for r in pub.rules if r.category == category])
+    changes = [
+        [
+            c.id,
+            c.title,
+            common.KIND_WORDS.get(c.kind, c.kind),
+            c.label,
+            "\n".join(common.field_line(f) for f in c.fields),
+        ]
+        for c in pub.changes
+    ]
+    _sheet(wb, "变更情况", CHANGE_COLUMNS, changes)
+    stamp = dt.datetime.fromisoformat(pub.as_of)
+    wb.properties.creator = "twoku"
+    wb.properties.title = common.title(pub)
+    wb.properties.created = wb.properties.modified = stamp
+    raw = io.BytesIO()
+    wb.save(raw)
+    return _reproducible(raw.getvalue(), stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -1,0 +1,183 @@
+"""Rendering what travels between levels: the cover letter, and what report/release/intake did."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twoku.model.changes import LABELS, ORDER, Diff
+from twoku.model.exchange import KIND_LABELS, RELEASE
+from twoku.model.findings import SEVERITY_LABELS, Finding
+from twoku.model.ids import KIND_LABELS as ITEM_KINDS
+from twoku.render import diff as diff_render
+
+NOTHING = "自上次以来本层没有新的提交，未生成归档。"
+
+
+def _summary(items: list[dict[str, Any]]) -> str:
+    counts = [(kind, sum(1 for i in items if i["change"] == kind)) for kind in ORDER]
+    return "、".join(f"{LABELS[k]} {n} 条" for k, n in counts if n) or "没有条目变更（仅论证记录等文件）"
+
+
+def _argued(records: list[dict[str, Any]]) -> str:
+    if not records:
+        return "尚无论证记录"
+    return "；".join(
+        f"{r['id']} {r.get('kind') or ''} {r.get('date') or ''} {r.get('conclusion') or ''}"
+        f"（{'现行' if r.get('current') else '已过时'}）"
+        for r in records
+    )
+
+
+def _why(item: dict[str, Any], diff: Diff) -> str:
+    """Why an item was added or changed, in its own words: a reason, a definition, a title."""
+    change = next((c for c in diff.items if c.id == item["id"]), None)
+    data = change.current if change else {}
+    for key in ("reason", "definition", "title"):
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip().replace("\n", " ")
+    return ""
+
+
+def cover(manifest: dict[str, Any], diff: Diff) -> str:
+    """The cover letter: what a person at the other end reads first, without any tool."""
+    region = f"{manifest['region_name']}（{manifest['region']}）"
+    if manifest["kind"] == RELEASE:
+        title = f"# {region}两库调整发布"
+        opening = f"{region}发布本层知识库、规则库自 {manifest['base']['rev']} 以来的调整，请各下级库接收并复核本地化。"
+    else:
+        title = f"# {region}两库本地增补报送"
+        opening = f"依据医保发〔2022〕12号第五条，{region}向上级报送本层新增和调整的知识、规则。"
+    base = manifest["base"]
+    lines = [
+        title,
+        "",
+        opening,
+        "",
+        f"- 日期：{manifest['date']}",
+        f"- 范围：{base['rev']}（{base['commit'][:10]}）→ {manifest['head'][:10]}",
+        f"- 补丁：{len(manifest['patches'])} 个；条目：{_summary(manifest['items'])}",
+        "",
+    ]
+    if manifest["proposed"]:
+        lines += ["## 建议上级采纳（第十四条第三项）", ""]
+        lines += [f"- {p['id']} {p['title']}" for p in manifest["proposed"]]
+        lines.append("")
+    if manifest["items"]:
+        lines += ["## 条目及理由", ""]
+    for item in manifest["items"]:
+        kind = ITEM_KINDS.get(item["kind"], item["kind"])
+        lines.append(f"- **{item['id']} {item['title']}**（{kind}，{LABELS.get(item['change'], item['change'])}）")
+        why = _why(item, diff)
+        if why:
+            lines.append(f"  - 说明：{why}")
+        lines.append(f"  - 论证：{_argued(item['argumentation'])}")
+    if manifest["left_out"]:
+        lines += ["", "## 未携带的提交", "", "以下提交只涉及上级或其他地区的文件，不在本归档中：", ""]
+        lines += [f"- {c['commit'][:10]} {c['subject']}" for c in manifest["left_out"]]
+    cut = [c for c in manifest["patches"] if c["cut"]]
+    if cut:
+        lines += ["", "## 已裁去其他层级文件的提交", ""]
+        lines += [f"- {c['commit'][:10]} {c['subject']}：裁去 {'、'.join(c['cut'])}" for c in cut]
+    body = diff_render.to_md(diff).split("\n", 1)[1]  # the change notice without its own title
+    lines += ["", "## 变更明细", body.replace("\n## ", "\n### ")]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- what report-upstream / release did ---------------------------------------------------
+
+
+def built_json(built: Any) -> str:
+    data = {
+        "kind": built.kind,
+        "region": built.region,
+        "since": {"rev": built.since.name, "commit": built.since.commit, "via": built.since.via or None},
+        "head": built.head,
+        "nothing_new": built.manifest is None,
+        "out": str(built.out) if built.out else None,
+        "tag": built.tag,
+        "manifest": built.manifest,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def built_text(built: Any, console: Any) -> None:
+    from rich.text import Text
+
+    what = KIND_LABELS[built.kind]
+    if built.manifest is None:
+        console.print(f"{what}：{NOTHING}（起点 {built.since.name} {built.since.short}）")
+        return
+    m = built.manifest
+    console.print(Text(f"已生成{what}归档：{built.out}", style="bold green"))
+    console.print(
+        f"  范围 {m['base']['rev']}（{m['base']['commit'][:10]}）→ {m['head'][:10]}，补丁 {len(m['patches'])} 个"
+    )
+    console.print(f"  条目：{_summary(m['items'])}")
+    for item in m["items"]:
+        console.print(f"    {LABELS.get(item['change'], item['change'])}  {item['id']}  {item['title']}")
+    if m["proposed"]:
+        console.print("  建议上级采纳：" + "、".join(p["id"] for p in m["proposed"]))
+    if m["left_out"]:
+        console.print(Text(f"  未携带 {len(m['left_out'])} 个只涉及其他层级的提交", style="dim"))
+    if built.tag:
+        console.print(Text(f"  已记录标签 {built.tag}，下次报送从这里开始", style="dim"))
+
+
+# --- what intake did ----------------------------------------------------------------------
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "severity": f.severity, "message": f.message, "path": f.path, "line": f.line,
+            "item": f.item, "hint": f.hint}  # fmt: skip
+
+
+def intake_json(result: Any) -> str:
+    m = result.manifest
+    data = {
+        "kind": m["kind"],
+        "region": m["region"],
+        "date": m["date"],
+        "already_applied": result.already,
+        "branch": result.branch,
+        "commit": result.commit,
+        "patches": len(m["patches"]),
+        "items": m["items"],
+        "proposed": m["proposed"],
+        "findings": [_finding(f) for f in result.findings],
+        "act_on": [_finding(f) for f in result.act_on],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def intake_text(result: Any, console: Any) -> None:
+    from rich.text import Text
+
+    m = result.manifest
+    sender = f"{m['region_name']}（{m['region']}）{m['date']} 的{KIND_LABELS[m['kind']]}"
+    if result.already:
+        console.print(f"{sender}：已接收过（already applied），未做任何改动。")
+        return
+    console.print(Text(f"已接收 {sender}：分支 {result.branch}（{result.commit[:10]}）", style="bold green"))
+    console.print(f"  补丁 {len(m['patches'])} 个；条目：{_summary(m['items'])}")
+    for item in m["items"]:
+        console.print(f"    {LABELS.get(item['change'], item['change'])}  {item['id']}  {item['title']}")
+    if m["proposed"]:
+        console.print("  建议采纳：" + "、".join(f"{p['id']} {p['title']}" for p in m["proposed"]))
+    errors = [f for f in result.findings if f.severity == "error" and f.counts]
+    if result.act_on:
+        console.print(Text(f"\n本库须处理（{len(result.act_on)} 项）：", style="bold yellow"))
+        for f in result.act_on:
+            console.print(f"  {f.path}:{f.line or 1}  {f.code} {f.message}")
+            if f.hint:
+                console.print(Text(f"      → {f.hint}", style="dim"))
+    elif m["kind"] == RELEASE:
+        console.print("  本层的本地化和引用不受影响。")
+    label = SEVERITY_LABELS["error"]
+    if errors:
+        console.print(
+            Text(f"  分支上 validate 有 {len(errors)} 个{label}：git switch {result.branch} 后运行 twoku validate")
+        )
+    else:
+        console.print(Text(f"  分支上 validate 没有{label}。审阅后合并：git merge {result.branch}", style="dim"))

@@ -1,0 +1,323 @@
+"""Archives that carry a layer's changes between segregated networks, and the git behind them.
+
+One deterministic ``.tar.gz`` (sorted members, fixed mtime, uid, gid and owner names,
+gzip with mtime 0): ``patches/NNNN-*.patch`` (``git format-patch``), ``repo.bundle``
+(``git bundle``), ``manifest.json`` and ``cover.md``.  Reading one never extracts to
+disk: members are checked (regular files with known names, no links, devices or paths
+that climb out, bounded sizes) and read into memory.  Patches are checked with git's own
+parser (``git apply --numstat``) and tried in a scratch directory outside the repository,
+so a refused archive leaves no file, branch or ref behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from twoku.errors import TwokuError
+from twoku.model.exchange import BUNDLE, COVER, MANIFEST, PATCH_NAME
+
+MAX_ARCHIVE = 256 << 20  # the file as it travels
+MAX_MEMBER = 128 << 20
+MAX_TOTAL = 512 << 20  # unpacked, all members together
+MAX_MEMBERS = 10_000
+FIXED_MTIME = 0
+# Settings that would otherwise make patches and bundles differ from one machine to another.
+_STABLE = (
+    "-c", "core.quotepath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+    "-c", "format.signature=", "-c", "format.coverLetter=false", "-c", "pack.threads=1",
+)  # fmt: skip
+
+
+class Refused(TwokuError):
+    """An archive that must not be taken in; nothing has been written."""
+
+
+class GitFailed(TwokuError):
+    """A git command that did not succeed."""
+
+
+def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    env.pop("GIT_DIR", None)
+    done = subprocess.run(["git", *_STABLE, *args], cwd=cwd, input=input, capture_output=True, env=env)
+    if check and done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip()
+        raise GitFailed(f"git {args[0]} 失败：{err}", hint="检查仓库状态和 git 的用户名、邮箱设置")
+    return done.stdout
+
+
+def text(cwd: Path, *args: str) -> str:
+    return git(cwd, *args).decode("utf-8", "replace").strip()
+
+
+# --- the tar ------------------------------------------------------------------------------
+
+
+def pack(members: Mapping[str, bytes]) -> bytes:
+    """The archive's bytes: the same members always give the same bytes."""
+    raw = io.BytesIO()
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar,
+    ):
+        for name in sorted(members):
+            data = members[name]
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), FIXED_MTIME, 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def _member_problem(member: tarfile.TarInfo, seen: Mapping[str, bytes]) -> str | None:
+    name = member.name
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return f"成员 {name!r} 是绝对路径"
+    if "\\" in name or any(part in ("..", ".") for part in name.split("/")):
+        return f"成员 {name!r} 的路径含 .. 或反斜杠"
+    if member.issym() or member.islnk():
+        return f"成员 {name!r} 是链接"
+    if not member.isreg():
+        return f"成员 {name!r} 不是普通文件（目录、设备或管道）"
+    if name in seen:
+        return f"成员 {name!r} 重复出现"
+    if name not in (MANIFEST, COVER, BUNDLE) and not PATCH_NAME.match(name):
+        return f"成员 {name!r} 不是 twoku 归档应有的文件"
+    if member.size > MAX_MEMBER:
+        return f"成员 {name!r} 超过 {MAX_MEMBER >> 20} MiB"
+    return None
+
+
+def unpack(path: Path) -> dict[str, bytes]:
+    """The members of an archive, checked before a byte of them is used."""
+    hint = "向发送方索取原始归档文件，不要自行修改"
+    try:
+        if path.stat().st_size > MAX_ARCHIVE:
+            raise Refused(f"{path.name} 超过 {MAX_ARCHIVE >> 20} MiB", hint=hint)
+        out: dict[str, bytes] = {}
+        total = 0
+        with tarfile.open(path, mode="r:gz") as tar:
+            for member in tar:
+                if len(out) >= MAX_MEMBERS:
+                    raise Refused(f"{path.name} 的成员超过 {MAX_MEMBERS} 个", hint=hint)
+                problem = _member_problem(member, out)
+                if problem:
+                    raise Refused(f"{path.name} 不安全：{problem}", hint=hint)
+                total += member.size
+                if total > MAX_TOTAL:
+                    raise Refused(f"{path.name} 解开后超过 {MAX_TOTAL >> 20} MiB", hint=hint)
+                handle = tar.extractfile(member)
+                out[member.name] = handle.read() if handle else b""
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise Refused(f"{path.name} 不是有效的 twoku 归档（{exc}）", hint=hint) from None
+    except FileNotFoundError:
+        raise Refused(f"找不到归档文件 {path}") from None
+    return out
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def commit_of(root: Path, rev: str) -> str | None:
+    out = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
+    return out.decode().strip() or None
+
+
+def merge_base(root: Path, a: str, b: str) -> str | None:
+    return git(root, "merge-base", a, b, check=False).decode().strip() or None
+
+
+def is_ancestor(root: Path, older: str, newer: str) -> bool:
+    done = subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=root, capture_output=True)
+    return done.returncode == 0
+
+
+def commits(root: Path, since: str, until: str, specs: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(sha, subject) of the non-merge commits in since..until, oldest first, touching ``specs``."""
+    args = ["log", "--reverse", "--no-merges", "--format=%H%x00%s", f"{since}..{until}"]
+    out = text(root, *args, *(["--", *specs] if specs else []))
+    return [(line.split("\0", 1)[0], line.split("\0", 1)[1]) for line in out.splitlines() if "\0" in line]
+
+
+def commit_paths(root: Path, sha: str) -> list[str]:
+    out = git(root, "diff-tree", "--no-commit-id", "-r", "--name-only", "-z", "--no-renames", "--root", sha)
+    return [p for p in out.decode("utf-8", "replace").split("\0") if p]
+
+
+def dirty(root: Path, specs: Sequence[str]) -> list[str]:
+    out = git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *specs)
+    return [entry[3:] for entry in out.decode("utf-8", "replace").split("\0") if len(entry) > 3]
+
+
+def files_at(root: Path, rev: str, paths: Sequence[str]) -> dict[str, bytes | None]:
+    """The bytes of each path at a revision (None where absent)."""
+    out: dict[str, bytes | None] = {}
+    for path in paths:
+        done = subprocess.run(["git", "cat-file", "blob", f"{rev}:{path}"], cwd=root, capture_output=True)
+        out[path] = done.stdout if done.returncode == 0 else None
+    return out
+
+
+def paths_at(root: Path, rev: str, folder: str) -> list[str]:
+    out = git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", folder)
+    return [p for p in out.decode("utf-8", "replace").split("\0") if p]
+
+
+def tags(root: Path, prefix: str) -> list[str]:
+    """Tag names under ``prefix``, newest first."""
+    args = ["for-each-ref", "--sort=-refname", "--sort=-creatordate", "--format=%(refname:short)"]
+    out = text(root, *args, f"refs/tags/{prefix}")
+    return [line for line in out.splitlines() if line]
+
+
+def tag(root: Path, name: str, commit: str, message: str) -> None:
+    git(root, "tag", "-a", "-m", message, name, commit)
+
+
+def ref_exists(root: Path, ref: str) -> bool:
+    return bool(git(root, "rev-parse", "--verify", "--quiet", ref, check=False).strip())
+
+
+def valid_branch(root: Path, name: str) -> bool:
+    return subprocess.run(["git", "check-ref-format", "--branch", name], cwd=root, capture_output=True).returncode == 0
+
+
+# --- patches and bundles ------------------------------------------------------------------
+
+
+def format_patches(root: Path, since: str, until: str, specs: Sequence[str]) -> list[tuple[str, bytes]]:
+    """``git format-patch`` of since..until limited to ``specs``: (file name, bytes), in order."""
+    with tempfile.TemporaryDirectory(prefix="twoku-patches-") as tmp:
+        args = ["format-patch", "-q", "--no-signature", "--no-thread", "--no-color", "--no-renames", "--full-index"]
+        git(root, *args, "--encoding=UTF-8", "-o", tmp, f"{since}..{until}", "--", *specs)
+        return [(p.name, p.read_bytes()) for p in sorted(Path(tmp).iterdir())]
+
+
+def bundle(root: Path, since: str, head: str) -> bytes:
+    """A ``git bundle`` of since..head: the commits themselves, for ``git bundle verify`` upstream.
+
+    Made in an empty repository borrowing this one's objects: pack-objects writes tagged
+    commits first, so the same range must not depend on which tags happen to exist.
+    """
+    objects = (root / text(root, "rev-parse", "--git-path", "objects")).resolve()
+    with _scratch() as tmp:
+        bare = tmp / "bundle.git"
+        git(tmp, "init", "-q", "--bare", str(bare))
+        (bare / "objects" / "info" / "alternates").write_text(f"{objects}\n", encoding="utf-8")
+        git(bare, "update-ref", "--no-deref", "HEAD", head)
+        git(bare, "bundle", "create", "-q", str(tmp / BUNDLE), f"{since}..HEAD")
+        return (tmp / BUNDLE).read_bytes()
+
+
+@contextlib.contextmanager
+def _scratch(files: Mapping[str, bytes] | None = None) -> Iterator[Path]:
+    """A temporary directory outside any repository, removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix="twoku-scratch-"))
+    try:
+        for name, data in (files or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bundle_heads(root: Path, data: bytes) -> list[str]:
+    """``git bundle verify`` against this repository; the commits the bundle ends at."""
+    with _scratch({BUNDLE: data}) as tmp:
+        done = subprocess.run(["git", "bundle", "verify", str(tmp / BUNDLE)], cwd=root, capture_output=True)
+        if done.returncode != 0:
+            why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise Refused(
+                f"repo.bundle 校验失败：{why[-1] if why else '未知原因'}",
+                hint="本库缺少该归档所依据的提交：先接收此前的报送或发布，或请对方用 --since 从双方共有的提交开始",
+            )
+        heads = text(root, "bundle", "list-heads", str(tmp / BUNDLE))
+    return [line.split()[0] for line in heads.splitlines() if line.strip()]
+
+
+def fetch_bundle(root: Path, data: bytes, head: str, ref: str) -> None:
+    """Keep the bundle's commits under ``ref``, so the next archive's bundle verifies here."""
+    with _scratch({BUNDLE: data}) as tmp:
+        git(root, "fetch", "-q", "--no-tags", str(tmp / BUNDLE), f"+{head}:{ref}")
+
+
+def touched(patch: bytes) -> list[str]:
+    """Every path a patch would touch, as git's own parser reads it (renames: both sides)."""
+    with _scratch() as tmp:
+        done = subprocess.run(["git", "apply", "--numstat", "-z", "-"], cwd=tmp, input=patch, capture_output=True)
+    if done.returncode != 0:
+        raise Refused("补丁无法解析：" + done.stderr.decode("utf-8", "replace").strip())
+    tokens = done.stdout.decode("utf-8", "replace").split("\0")
+    paths: list[str] = []
+    i = 0
+    while i < len(tokens):
+        entry = tokens[i]
+        if not entry:
+            i += 1
+            continue
+        fields = entry.split("\t", 2)
+        if len(fields) == 3 and fields[2]:
+            paths.append(fields[2])
+            i += 1
+        else:  # a rename or copy: "added\tdeleted\t" then the old and the new path
+            paths += [p for p in tokens[i + 1 : i + 3] if p]
+            i += 3
+    return paths
+
+
+def apply_to(base: Mapping[str, bytes | None], patches: Sequence[bytes]) -> dict[str, bytes | None]:
+    """What ``patches`` make of the files ``base``, applied in a scratch directory."""
+    with _scratch({p: d for p, d in base.items() if d is not None}) as tmp:
+        for n, patch in enumerate(patches, 1):
+            done = subprocess.run(
+                ["git", "apply", "--whitespace=nowarn", "-"], cwd=tmp, input=patch, capture_output=True
+            )
+            if done.returncode != 0:
+                why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+                raise Refused(
+                    f"第 {n} 个补丁不能应用在本库当前版本上：{why[0] if why else ''}",
+                    hint="本库的这些文件与对方所依据的版本不同：先合并此前接收的分支，再接收本归档",
+                )
+        out: dict[str, bytes | None] = {}
+        for path in base:
+            file = tmp / path
+            out[path] = file.read_bytes() if file.is_file() else None
+        return out
+
+
+@contextlib.contextmanager
+def worktree(root: Path, base: str) -> Iterator[Path]:
+    """A temporary detached worktree at ``base``; the user's checkout is never touched."""
+    with _scratch() as tmp:
+        tree = tmp / "store"
+        git(root, "worktree", "add", "-q", "--detach", str(tree), base)
+        try:
+            yield tree
+        finally:
+            git(root, "worktree", "remove", "--force", str(tree), check=False)
+            git(root, "worktree", "prune", check=False)
+
+
+def am(tree: Path, patches: Sequence[bytes]) -> str:
+    """Apply a patch series with ``git am`` in ``tree``; the resulting commit."""
+    with _scratch({f"{n:04d}.patch": p for n, p in enumerate(patches, 1)}) as tmp:
+        done = subprocess.run(
+            ["git", "am", "-q", "--no-3way", *sorted(str(p) for p in tmp.iterdir())], cwd=tree, capture_output=True
+        )
+        if done.returncode != 0:
+            git(tree, "am", "--abort", check=False)
+            why = done.stderr.decode("utf-8", "replace").strip()
+            raise GitFailed(f"git am 失败：{why}", hint="检查 git 的用户名、邮箱设置，以及本库是否有未合并的接收分支")
+    return text(tree, "rev-parse", "HEAD")
