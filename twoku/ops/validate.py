@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,15 +16,16 @@ from twoku.checks.schema import schema_findings
 from twoku.checks.waivers import apply_waivers
 from twoku.errors import UsageError
 from twoku.model.findings import Finding
-from twoku.model.layout import classify
+from twoku.model.layout import Place, classify
 from twoku.model.library import Item, Library, make_item
 from twoku.model.regions import Layer, parse_layer
 from twoku.model.report import Report
-from twoku.store import files, yamlio
+from twoku.store import fastschema, files, yamlio
 from twoku.store.cache import Cache
 from twoku.store.schemas import validator
 
 ITEM_KINDS = ("knowledge", "rule", "override", "argumentation", "adjustment")
+PARALLEL_FROM = 2000  # files to parse before worker processes pay for their start-up
 
 
 @dataclass
@@ -64,39 +66,132 @@ def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding]]:
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
         )
     data = yamlio.to_json(data)
-    out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
+    if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
+        out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
     return data, out
+
+
+def _dir_place(path: str, memo: dict[str, Place]) -> Place:
+    """classify() of a path; a file's kind and layer follow from its folder alone, so once per folder."""
+    folder, _, _ = path.rpartition("/")
+    if not folder:
+        return classify(path)
+    place = memo.get(folder)
+    if place is None:
+        place = memo[folder] = classify(path)
+    return place
+
+
+def _parse_chunk(root: str, paths: list[str]) -> list[tuple[str, str, Any]]:
+    """(path, blob, entry) for each path: run in a worker process for a cold store."""
+    base = Path(root)
+    out = []
+    for path in paths:
+        raw = (base / path).read_bytes()
+        blob = files.blob_id(raw)
+        out.append((path, blob, _read_one(files.RawFile(path, raw, blob))))
+    return out
+
+
+def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
+    """Parse many files across the machine's cores; one process when that would not pay."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(paths) < PARALLEL_FROM:
+        return _parse_chunk(str(root), paths)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(200, len(paths) // (workers * 6))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    out: list[tuple[str, str, Any]] = []
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for part in pool.map(_parse_chunk, [str(root)] * len(chunks), chunks):
+                out.extend(part)
+    except OSError:  # no processes to be had (a sandbox): do it here
+        return _parse_chunk(str(root), paths)
+    return out
+
+
+def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str]]:
+    """Every store path and the blob ids known without reading (same size and mtime as indexed)."""
+    paths = files.store_paths(root)
+    known: dict[str, str] = {}
+    for path in paths:
+        blob = cache.blob(path, os.stat(root / path))
+        if blob is not None:
+            known[path] = blob
+    return paths, known
+
+
+def _entries(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> tuple[dict[str, Any], int]:
+    """path → (data, findings) for every path, parsing only what the cache does not hold."""
+    entries: dict[str, Any] = {}
+    keys: set[str] = set()
+    hits = 0
+    unknown = [p for p in paths if p not in known]
+    if len(unknown) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel
+        for path, blob, entry in _parse_parallel(root, unknown):
+            known[path] = blob
+            entries[path] = entry
+            cache.put(f"{path}\0{blob}", entry)
+        for path in unknown:
+            cache.remember(path, os.stat(root / path), known[path])
+    for path in paths:
+        if path in entries:
+            keys.add(f"{path}\0{known[path]}")
+            continue
+        if path in known:
+            blob, raw = known[path], None
+        else:
+            stat = os.stat(root / path)
+            raw = (root / path).read_bytes()
+            blob = files.blob_id(raw)
+            cache.remember(path, stat, blob)
+            known[path] = blob
+        key = f"{path}\0{blob}"
+        keys.add(key)
+        entry = cache.get(key)
+        if entry is None:
+            if raw is None:
+                raw = (root / path).read_bytes()
+            entry = _read_one(files.RawFile(path, raw, blob))
+            cache.put(key, entry)
+        else:
+            hits += 1
+        entries[path] = entry
+    cache.keep_only(keys)
+    cache.forget_except(set(paths))
+    return entries, hits
 
 
 def load_store(root: Path, use_cache: bool = True) -> Loaded:
     """Read and parse every file of the store, from the cache where the blob is unchanged."""
     cache = Cache(root, use_cache)
-    paths = files.store_paths(root)
+    paths, known = _scan(root, cache)
+    loaded = _load(root, cache, paths, known)
+    cache.save()
+    return loaded
+
+
+def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> Loaded:
+    entries, hits = _entries(root, cache, paths, known)
     items: list[Item] = []
     found: list[Finding] = []
     config: dict[str, Any] = {}
-    keys: set[str] = set()
-    hits = 0
-    for raw in files.read(root, paths):
-        key = f"{raw.path}\0{raw.blob}"
-        keys.add(key)
-        entry = cache.get(key)
-        if entry is None:
-            entry = _read_one(raw)
-            cache.put(key, entry)
-        else:
-            hits += 1
-        data, file_findings = entry
+    memo: dict[str, Place] = {}
+    for path in paths:
+        data, file_findings = entries[path]
         found.extend(file_findings)
-        kind = classify(raw.path).kind
+        kind = _dir_place(path, memo).kind
         if not isinstance(data, dict):
             continue
         if kind == "config":
             config = data
         elif kind in ITEM_KINDS:
-            items.append(make_item(kind, raw.path, data))
-    cache.keep_only(keys)
-    cache.save()
+            items.append(make_item(kind, path, data))
     tables = {}
     for item in items:
         table = item.data.get("table")

@@ -1,0 +1,115 @@
+"""The compiled fast path accepts a file exactly when jsonschema finds nothing wrong with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from twoku.model.layout import classify
+from twoku.store import fastschema, yamlio
+from twoku.store.files import store_paths
+from twoku.store.schemas import validator
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _agree(kind: str, data: Any, where: str) -> bool:
+    slow = not any(True for _ in validator(kind).iter_errors(data))
+    assert fastschema.valid(kind, data) == slow, where
+    return slow
+
+
+def _files_of_cases() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted((REPO / "tests" / "checks" / "cases").glob("*.yaml")):
+        for case in YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")):
+            for name, text in (case.get("files") or {}).items():
+                if isinstance(text, str):
+                    out.append((name, text))
+    return out
+
+
+def test_every_shipped_file_is_judged_alike() -> None:
+    judged = 0
+    for path in store_paths(REPO):
+        kind = classify(path).kind
+        if kind:
+            data = yamlio.to_json(yamlio.load((REPO / path).read_bytes())[0])
+            assert _agree(kind, data, path), f"{path} is shipped and valid"
+            judged += 1
+    assert judged > 50
+
+
+def test_every_case_file_is_judged_alike() -> None:
+    invalid = 0
+    for name, text in _files_of_cases():
+        kind = classify(name).kind
+        try:
+            data = yamlio.to_json(yamlio.load(text.encode("utf-8"))[0])
+        except yamlio.YamlProblem:
+            continue
+        if kind and isinstance(data, dict):
+            invalid += not _agree(kind, data, name)
+    assert invalid >= 5, "the TK2xx cases should include files the schema refuses"
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        (
+            "knowledge",
+            {"id": "CN-K-0001", "category": "法律法规", "title": "某法", "status": "生效", "effective": "2021-02-30"},
+        ),
+        (
+            "knowledge",
+            {"id": "CN-K-0001", "category": "法律法规", "title": "某法", "status": "生效", "pattern": "^[A-"},
+        ),
+        (
+            "rule",
+            {
+                "id": "CN-R-0001",
+                "name": "x",
+                "category": "药品政策限定类",
+                "definition": "d",
+                "logic": "l",
+                "scenarios": ["稽核"],
+                "level": "可疑",
+                "violations": ["v"],
+                "basis": [{"id": "CN-K-0001"}],
+                "status": "草稿",
+                "parameters": {"days": {"value": True, "description": "d", "localisable": {"min": 1}}},
+            },
+        ),
+        (
+            "rule",
+            {
+                "id": "CN-R-0001",
+                "name": "x",
+                "category": "药品政策限定类",
+                "definition": "d",
+                "logic": "l",
+                "scenarios": ["稽核", "稽核"],
+                "level": "可疑",
+                "violations": ["v"],
+                "basis": [{"id": "CN-K-0001"}],
+                "status": "草稿",
+            },
+        ),
+        (
+            "override",
+            {
+                "id": "510000-O-0001",
+                "target": "CN-R-0001",
+                "base_digest": "sha256:00",
+                "reason": "r",
+                "status": "生效",
+                "parameters": {"days": 1.5},
+            },
+        ),
+    ],
+)
+def test_edge_values_are_judged_alike(kind: str, data: dict[str, Any]) -> None:
+    _agree(kind, data, repr(data))
