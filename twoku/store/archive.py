@@ -15,6 +15,7 @@ import contextlib
 import gzip
 import io
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -253,8 +254,32 @@ def fetch_bundle(root: Path, data: bytes, head: str, ref: str) -> None:
         git(root, "fetch", "-q", "--no-tags", str(tmp / BUNDLE), f"+{head}:{ref}")
 
 
+_HEADER = re.compile(rb"^(?:rename from|rename to|copy from|copy to|---|\+\+\+) (.+?)\t?$", re.M)
+
+
+def _unquote(raw: bytes) -> str:
+    """A path as git writes it in a patch header: C-quoted when unusual, else as is."""
+    if raw.startswith(b'"') and raw.endswith(b'"'):
+        raw = raw[1:-1].decode("unicode_escape").encode("latin-1")
+    return raw.decode("utf-8", "replace")
+
+
+def _header_paths(patch: bytes) -> list[str]:
+    """Paths named in header lines: a pure rename shows its old path only there."""
+    out = []
+    for match in _HEADER.finditer(patch):
+        line = match.group(0)
+        path = _unquote(match.group(1))
+        if line.startswith((b"---", b"+++")):
+            if path == "/dev/null":
+                continue
+            path = path[2:] if path[:2] in ("a/", "b/") else path
+        out.append(path)
+    return out
+
+
 def touched(patch: bytes) -> list[str]:
-    """Every path a patch would touch, as git's own parser reads it (renames: both sides)."""
+    """Every path a patch would touch: git's own parser, plus every path its headers name."""
     with _scratch() as tmp:
         done = subprocess.run(["git", "apply", "--numstat", "-z", "-"], cwd=tmp, input=patch, capture_output=True)
     if done.returncode != 0:
@@ -271,10 +296,10 @@ def touched(patch: bytes) -> list[str]:
         if len(fields) == 3 and fields[2]:
             paths.append(fields[2])
             i += 1
-        else:  # a rename or copy: "added\tdeleted\t" then the old and the new path
+        else:  # a rename or copy with changes: "added\tdeleted\t" then the old and the new path
             paths += [p for p in tokens[i + 1 : i + 3] if p]
             i += 3
-    return paths
+    return list(dict.fromkeys([*paths, *_header_paths(patch)]))
 
 
 def apply_to(base: Mapping[str, bytes | None], patches: Sequence[bytes]) -> dict[str, bytes | None]:
