@@ -303,6 +303,9 @@ def plant(root: Path, mark: Markers) -> None:
                 ]
                 data["opinions"] = [mark(kind, "opinions", rel), mark(kind, "opinions", rel)]
                 data["minutes"] = mark(kind, "minutes", rel)
+            for path in sorted(internal_paths(all_schemas()[kind])):  # a field added later is covered too
+                if "." not in path and (kind, path) not in mark.paths:
+                    data[path] = mark(kind, path, rel)
             dump(root, rel, data)
 
 
