@@ -200,10 +200,12 @@ def test_release_down_reports_what_the_fork_must_act_on(
     chain: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     national, province = chain
+    git(national, "tag", "-a", "annual/2025", "-m", "2025 年度调整完成")
     tightened = RULE.replace("min: 7", "min: 12")
     write_files(national, {RULE_PATH: tightened})
     commit_all(national, "年度调整：再入院间隔下限改为 12 天")
-    out = invoke(national, monkeypatch, "release", "--since", "HEAD~1", "--out", str(tmp_path / "rel.tar.gz"))
+    out = invoke(national, monkeypatch, "release", "--out", str(tmp_path / "rel.tar.gz"))  # since last-annual
+    assert out["since"]["via"] == "annual/2025"
     assert [i["id"] for i in out["manifest"]["items"]] == ["CN-R-0001"] and out["tag"] is None
     assert list(out["manifest"]["files"]) == [RULE_PATH]
 
