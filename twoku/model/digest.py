@@ -24,8 +24,10 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+# ``examples`` are a rule's tests (synthetic claim lines run by ``twoku test``), not what it
+# decides: adding one needs no new argumentation.  Its ``condition`` is normative.
 NON_NORMATIVE: frozenset[str] = frozenset(
-    {"id", "status", "effective", "expires", "deprecated", "superseded_by", "notes", "base_digest"}
+    {"id", "status", "effective", "expires", "deprecated", "superseded_by", "notes", "base_digest", "examples"}
 )
 # Lists whose order means nothing: compared, digested and diffed as sets.
 SET_FIELDS: frozenset[str] = frozenset({"scenarios", "stages", "focus"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twoku.model import enums
+from twoku.model import claim, condition, enums
 from twoku.model.ids import ADJUSTMENT_ID_PATTERN
 
 SCHEMA_VERSION = 1
@@ -32,6 +32,7 @@ FILES: dict[str, str] = {
     "argumentation": "argumentation.schema.json",
     "adjustment": "adjustment.schema.json",
     "config": "store.schema.json",
+    "claim": "claim.schema.json",
 }
 
 
@@ -241,6 +242,12 @@ def rule_schema() -> Schema:
             "definition": _text("定义", "规则监控的是什么行为"),
             "monitoring_point": _text("监控要点", "用平实语言写给定点医药机构的监控要点"),
             "logic": _text("逻辑", "判断逻辑，审核人员能据以核对的清楚文字"),
+            "condition": _p(
+                "可执行条件",
+                "与 logic 一致的机器条件，可编译为 SQL 在结算明细上运行（语言见 twoku/model/condition.py）",
+                **{"$ref": "#/$defs/condition"},
+            ),
+            "examples": condition.examples_schema(),
             "parameters": _p(
                 "参数",
                 "阈值等参数：名称（英文小写加下划线）到 取值、单位、说明、可本地化范围",
@@ -266,6 +273,7 @@ def rule_schema() -> Schema:
             "deprecated": _deprecated("R"),
             "notes": _notes(),
         },
+        **{"$defs": condition.schema_defs()},
     )
 
 
@@ -455,6 +463,16 @@ def config_schema() -> Schema:
     )
 
 
+def claim_schema() -> Schema:
+    return _obj(
+        FILES["claim"],
+        "结算明细",
+        "结算清单的一条费用明细：规则在其上运行（twoku run）。只用于合成数据与脱敏数据，不入库。",
+        list(claim.REQUIRED),
+        claim.claim_properties(),
+    )
+
+
 def all_schemas() -> dict[str, Schema]:
     """Kind → schema, for every kind of store file."""
     return {
@@ -464,4 +482,5 @@ def all_schemas() -> dict[str, Schema]:
         "argumentation": argumentation_schema(),
         "adjustment": adjustment_schema(),
         "config": config_schema(),
+        "claim": claim_schema(),
     }

@@ -1,0 +1,180 @@
+"""twoku run, compile and test on the shipped library and real claim files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from typer.testing import CliRunner
+
+from tests.conftest import run_twoku
+from tests.storefactory import commit_all, git
+from twoku.cli import app
+
+runner = CliRunner()
+FIELDS = [
+    "line_id",
+    "patient_id",
+    "sex",
+    "age",
+    "visit_id",
+    "institution_code",
+    "item_code",
+    "service_date",
+    "quantity",
+    "fund_amount",
+]
+BALANCE = "003104010220000"
+
+
+def _claims(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _interval_claims(tmp_path: Path) -> Path:
+    """A balance test repeated after 17 days (hits at 21 days in 510000, not at the national 14) and a woman on 阿帕他胺片."""
+    return _claims(
+        tmp_path / "claims.csv",
+        [
+            {
+                "line_id": "L1",
+                "patient_id": "P1",
+                "item_code": BALANCE,
+                "service_date": "2025-03-01",
+                "quantity": 1,
+                "fund_amount": 35,
+            },
+            {
+                "line_id": "L2",
+                "patient_id": "P1",
+                "item_code": BALANCE,
+                "service_date": "2025-03-18",
+                "quantity": 1,
+                "fund_amount": 35,
+            },
+            {
+                "line_id": "L3",
+                "patient_id": "P2",
+                "sex": "女",
+                "item_code": "XL02BBA326A001010102180",
+                "service_date": "2025-03-02",
+                "quantity": 1,
+                "fund_amount": 860.5,
+            },
+            {
+                "line_id": "L4",
+                "patient_id": "P3",
+                "sex": "男",
+                "item_code": "XL02BBA326A001010102180",
+                "service_date": "2025-03-02",
+                "quantity": 1,
+                "fund_amount": 860.5,
+            },
+        ],
+    )
+
+
+def test_run_applies_the_regions_parameters(shipped: Path, tmp_path: Path) -> None:
+    claims = _interval_claims(tmp_path)
+    national = json.loads(
+        runner.invoke(app, ["run", "--claims", str(claims), "--region", "CN", "--format", "json"]).stdout
+    )
+    province = json.loads(
+        runner.invoke(app, ["run", "--claims", str(claims), "--region", "510000", "--format", "json"]).stdout
+    )
+    by_rule = lambda data: {r["id"]: r for r in data["rules"]}  # noqa: E731
+    assert national["lines"] == 4
+    assert (
+        by_rule(national)["CN-R-0030"]["hits"] == 0
+        and by_rule(national)["CN-R-0030"]["parameters"]["min_interval_days"] == 14
+    )
+    assert (
+        by_rule(province)["CN-R-0030"]["hits"] == 1
+        and by_rule(province)["CN-R-0030"]["parameters"]["min_interval_days"] == 21
+    )
+    assert by_rule(province)["CN-R-0025"]["hits"] == 1 and by_rule(province)["CN-R-0025"]["per_10000"] == 2500.0
+    assert {"CN-R-0017", "CN-R-0007", "CN-R-0004"} <= set(by_rule(national))
+
+
+def test_run_writes_one_row_per_hit_as_parquet_csv_or_json(shipped: Path, tmp_path: Path) -> None:
+    claims = _interval_claims(tmp_path)
+    for suffix in ("parquet", "csv", "json"):
+        out = tmp_path / f"hits.{suffix}"
+        result = runner.invoke(app, ["run", "--claims", str(claims), "--region", "510000", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert str(out) in result.output.replace("\n", "")
+        if suffix == "json":
+            rows = json.loads(out.read_text(encoding="utf-8"))
+        else:
+            reader = "read_parquet" if suffix == "parquet" else "read_csv"
+            rel = duckdb.sql(f"SELECT * FROM {reader}('{out}') ORDER BY rule_id, line_id")
+            rows = [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+        assert [(r["rule_id"], r["line_id"], r["level"]) for r in rows] == [
+            ("CN-R-0025", "L3", "明确违规"),
+            ("CN-R-0030", "L2", "明确违规"),
+        ]
+        assert "sex=女" in rows[0]["evidence"] and "days_since_previous=17" in rows[1]["evidence"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".hits")]
+
+
+def test_run_refuses_bad_input_with_a_message(shipped: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("line_id,patient_id\nL1,P1\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--claims", str(bad)])
+    assert result.exit_code == 1 and "item_code" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["run", "--claims", str(tmp_path / "none.csv")])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--rules", "CN-R-0013"])
+    assert result.exit_code == 2 and "condition" in result.output
+    result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--out", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2
+
+
+def test_compile_prints_spark_sql_with_localised_parameters(shipped: Path) -> None:
+    result = run_twoku("compile", "--dialect", "spark", "--region", "510100", "--rules", "CN-R-0017", cwd=shipped)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("-- CN-R-0017 分解住院")
+    parsed = sqlglot.parse_one(result.stdout, read="spark")
+    assert parsed.find(sqlglot.exp.Window) is not None
+    assert "<= 10" in result.stdout  # readmission_days from 510000, same_diagnosis_only false from 510100
+    assert "FALSE = FALSE" in result.stdout
+
+
+def test_test_runs_every_shipped_example_and_fails_on_a_wrong_one(shipped: Path) -> None:
+    data = json.loads(runner.invoke(app, ["test", "--format", "json"]).stdout)
+    assert data["ok"] and data["failed"] == 0 and data["passed"] >= 16 and data["untested"] == []
+    assert {e["rule"] for e in data["examples"]} >= {
+        "CN-R-0025",
+        "CN-R-0028",
+        "CN-R-0004",
+        "CN-R-0007",
+        "CN-R-0017",
+        "CN-R-0030",
+    }
+    rule = next(shipped.glob("national/rules/*/CN-R-0030.yaml"))
+    rule.write_text(rule.read_text(encoding="utf-8").replace("hits: [L2]", "hits: [L1]"), encoding="utf-8")
+    result = runner.invoke(app, ["test", "CN-R-0030"])
+    assert result.exit_code == 1
+    assert "应命中而未命中：L1" in result.output and "不应命中而命中：L2" in result.output
+    assert "1 个用例通过，1 个失败" in result.output
+
+
+def test_examples_are_not_normative_but_the_condition_is(shipped: Path) -> None:
+    rule = next(shipped.glob("national/rules/*/CN-R-0025.yaml"))
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(
+        text.replace("name: 女性参保人门诊结算阿帕他胺片", "name: 女性参保人结算阿帕他胺片"), encoding="utf-8"
+    )
+    assert run_twoku("validate", "--strict", cwd=shipped).returncode == 0
+    rule.write_text(text.replace("value: 女}", "value: 未知}"), encoding="utf-8")
+    result = run_twoku("validate", cwd=shipped)
+    assert result.returncode == 1 and "TK603" in result.stdout
+    git(shipped, "checkout", "--", ".")
+    commit_all(shipped)

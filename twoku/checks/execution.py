@@ -1,0 +1,98 @@
+"""Executable rules: the condition means something, and a rule in force has examples that test it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from twoku.checks.registry import finding, store_check
+from twoku.model.condition import ConditionProblem, code_sets, parse
+from twoku.model.findings import WARNING, Finding
+from twoku.model.library import Item, Library
+
+
+def _conditioned(lib: Library) -> Iterator[Item]:
+    for rule in lib.of_kind("rule"):
+        if isinstance(rule.data.get("condition"), Mapping):
+            yield rule
+
+
+@store_check("TK407", "condition-references")
+def condition_references(lib: Library) -> Iterator[Finding]:
+    """可执行条件（condition）引用了规则没有的参数、不带代码表的知识或未列入依据的知识；用例的 hits 引用了不存在的明细。
+
+    条件与文字逻辑（logic）一样以知识为依据（第八条）：所用代码集的知识条目须带代码表，并列在 basis 中。
+    坏：``value: {param: readmision_days}``（参数名拼错）；``value: {codes: CN-K-0030}`` 而 basis 中没有 CN-K-0030
+    好：参数名与 parameters 中一致，代码集的知识列入 basis
+    """
+    for rule in _conditioned(lib):
+        params = rule.data.get("parameters")
+        try:
+            condition = parse(rule.data["condition"], params if isinstance(params, Mapping) else {})
+        except ConditionProblem as problem:
+            yield finding("TK407", problem.message, rule.path, problem.pointer, rule.id, "按 condition 的写法修改")
+            continue
+        basis = {b.get("id") for b in rule.data.get("basis") or [] if isinstance(b, Mapping)}
+        for code_set, pointer in code_sets(condition):
+            item = lib.get(code_set.knowledge, "knowledge")
+            if item is None or not isinstance(item.data.get("table"), str):
+                why = "不存在" if item is None else "没有代码表（table）"
+                yield finding(
+                    "TK407",
+                    f"代码集 {code_set.knowledge} {why}",
+                    rule.path,
+                    pointer,
+                    rule.id,
+                    "引用带代码表的编码类知识",
+                )
+            elif code_set.knowledge not in basis:
+                yield finding(
+                    "TK407",
+                    f"代码集 {code_set.knowledge} 未列入依据（basis）",
+                    rule.path,
+                    pointer,
+                    rule.id,
+                    f"在 basis 中加入 {code_set.knowledge}",
+                )
+    yield from _example_hits(lib)
+
+
+def _example_hits(lib: Library) -> Iterator[Finding]:
+    for rule in _conditioned(lib):
+        examples = rule.data.get("examples")
+        for n, example in enumerate(examples if isinstance(examples, list) else []):
+            if not isinstance(example, Mapping):
+                continue
+            lines, hits = example.get("lines"), example.get("hits")
+            lines = lines if isinstance(lines, list) else []
+            hits = hits if isinstance(hits, list) else []
+            ids = {line.get("line_id") for line in lines if isinstance(line, Mapping)}
+            for k, hit in enumerate(hits):
+                if hit not in ids:
+                    yield finding(
+                        "TK407",
+                        f"用例“{example.get('name')}”的 hits 中 {hit} 不是其中任何明细的 line_id",
+                        rule.path,
+                        ("examples", n, "hits", k),
+                        rule.id,
+                        "核对明细流水号",
+                    )
+
+
+@store_check("TK610", "examples-missing", WARNING)
+def examples_missing(lib: Library) -> Iterator[Finding]:
+    """生效的规则有可执行条件（condition）但没有用例（examples），其条件未经 twoku test 检验。
+
+    用例是合成的结算明细及其中应命中的明细：既有应命中的真实情形，也有相近而不应命中的情形。
+    坏：``status: 生效``，有 ``condition``，没有 ``examples``
+    好：``examples: [{name: 女性结算阿帕他胺片, lines: [{line_id: L1, sex: 女, …}], hits: [L1]}, …]``
+    """
+    for rule in _conditioned(lib):
+        if rule.active and not rule.data.get("examples"):
+            yield finding(
+                "TK610",
+                "生效规则有可执行条件但没有用例",
+                rule.path,
+                ("condition",),
+                rule.id,
+                "在 examples 中写应命中和不应命中的结算明细，用 twoku test 运行",
+            )

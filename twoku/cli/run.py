@@ -1,0 +1,106 @@
+"""``twoku run``, ``twoku compile`` and ``twoku test``: rules that run on claim lines."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from twoku.cli.app import Format, app, emit, guarded, stdout
+
+
+class Dialect(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+    trino = "trino"
+
+
+@app.command("run")
+@guarded
+def run(
+    claims: Path = typer.Option(
+        ..., "--claims", help="结算明细文件：.csv（含表头）或 .parquet，列名见 schema/claim.schema.json"
+    ),
+    region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数运行，如 510100"),
+    rules: list[str] = typer.Option(
+        None, "--rules", help="只运行这些规则（可重复）；缺省为该地全部带可执行条件的生效规则"
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="命中明细写入文件：.parquet、.csv 或 .json"),
+    threads: int = typer.Option(None, "--threads", help="DuckDB 使用的线程数（缺省为全部 CPU）"),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="汇总的输出格式"),
+) -> None:
+    """在结算明细上运行某地区的生效规则（内嵌 DuckDB），每条命中一行：规则、明细、判断等级、触发取值。
+
+    规则按该地区生效的参数运行：国家建议值，经本省、本市本地化（第五条）。
+    只运行写有可执行条件（condition）的规则；规则生效日期之前的明细不判断。
+
+    示例：
+
+      twoku run --claims 结算明细.parquet --region 510100 --out 命中.parquet
+
+      twoku run --claims claims.csv --rules CN-R-0017 --rules CN-R-0030 --format json
+    """
+    from twoku.ops.run import run as run_rules
+    from twoku.render.run import run_json, run_text
+    from twoku.store.files import find_root
+
+    result = run_rules(find_root(), claims, region, rules or (), out, threads)
+    if fmt is Format.json:
+        emit(run_json(result))
+    else:
+        run_text(result, stdout())
+
+
+@app.command("compile")
+@guarded
+def compile_(
+    dialect: Dialect = typer.Option(Dialect.duckdb, "--dialect", "-d", help="目标引擎的 SQL 方言"),
+    region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数编译"),
+    rules: list[str] = typer.Option(None, "--rules", help="只编译这些规则（可重复）"),
+) -> None:
+    """把规则的可执行条件编译为 SQL，交给已有的分布式引擎（Spark、Trino）在大数据上运行。
+
+    SQL 读取名为 claims 的表（列见 schema/claim.schema.json），结果每条命中一行：
+    rule_id、level、line_id、patient_id、visit_id、evidence。本地化参数已代入。
+
+    示例：
+
+      twoku compile --dialect spark --region 510000 > rules.sql
+
+      twoku compile --dialect trino --rules CN-R-0017
+    """
+    from twoku.ops.run import compile_sql
+    from twoku.store.files import find_root
+
+    emit(compile_sql(find_root(), dialect.value, region, rules or ()).sql)
+
+
+@app.command("test")
+@guarded
+def test(
+    ids: list[str] = typer.Argument(None, metavar="[ID...]", help="只测试这些规则；缺省为全部带可执行条件的规则"),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
+) -> None:
+    """运行规则的用例（examples）：每个用例的明细中，应命中的必须命中，其余必须不命中。
+
+    规则按其本层的参数测试（国家规则用国家建议值）。有用例失败时退出码为 1。
+
+    示例：
+
+      twoku test
+
+      twoku test CN-R-0017 CN-R-0030 --format json
+    """
+    from twoku.ops.ruletest import run_examples
+    from twoku.render.run import ruletest_dict, ruletest_text
+    from twoku.store.files import find_root
+
+    report = run_examples(find_root(), ids or ())
+    if fmt is Format.json:
+        emit(json.dumps(ruletest_dict(report), ensure_ascii=False, indent=2))
+    else:
+        ruletest_text(report, stdout())
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,133 @@
+"""The embedded engine: DuckDB in process, claims from CSV or Parquet, hits to a table.
+
+The claim file is read once into a typed table ``claims`` with every field of the claim
+model (columns the file lacks are NULL, columns the model does not know are ignored);
+each rule's compiled SELECT then runs over it and the hits land in the table ``hits``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from twoku.engine.sql import HIT_COLUMNS, RuleSpec, compile_rule, literal, sql_type
+from twoku.errors import TwokuError, UsageError
+from twoku.model import claim
+
+CLAIM_SUFFIXES = (".csv", ".parquet")
+HIT_SUFFIXES = (".parquet", ".csv", ".json")
+
+
+def connect(threads: int | None = None) -> Any:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _source(path: Path) -> str:
+    suffix = path.suffix.lower()
+    name = literal(str(path))
+    if suffix == ".csv":
+        return f"read_csv({name}, header = true, all_varchar = true)"
+    if suffix == ".parquet":
+        return f"read_parquet({name})"
+    raise UsageError(f"不能读取 {path.name}：结算明细文件应为 .csv 或 .parquet", hint="导出为 CSV（含表头）或 Parquet")
+
+
+def load_claims(con: Any, path: Path) -> int:
+    """Read the claim file into the typed table ``claims``; the number of lines."""
+    import duckdb
+
+    if not path.is_file():
+        raise UsageError(f"找不到结算明细文件 {path}")
+    source = _source(path)
+    try:
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    except duckdb.Error as exc:
+        raise TwokuError(f"读取 {path.name} 失败：{exc}", hint="检查文件格式和表头") from None
+    missing = [f for f in claim.REQUIRED if f not in present]
+    if missing:
+        raise TwokuError(
+            f"{path.name} 缺少必需的列：{'、'.join(missing)}",
+            hint="列名见 schema/claim.schema.json（如 line_id、patient_id、item_code、service_date）",
+        )
+    cols = ", ".join(
+        f"CAST({f.name} AS {sql_type(f.name)}) AS {f.name}"
+        if f.name in present
+        else f"CAST(NULL AS {sql_type(f.name)}) AS {f.name}"
+        for f in claim.CLAIM_FIELDS
+    )
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE claims AS SELECT {cols} FROM {source}")
+    except duckdb.Error as exc:
+        raise TwokuError(
+            f"{path.name} 中有不符合结算明细格式的取值：{exc}",
+            hint="日期写作 YYYY-MM-DD，数量和金额为数字；格式见 schema/claim.schema.json",
+        ) from None
+    return int(con.execute("SELECT COUNT(*) FROM claims").fetchone()[0])
+
+
+def load_lines(con: Any, lines: Sequence[Mapping[str, Any]]) -> None:
+    """A small ``claims`` table from claim lines given as mappings (a rule's examples)."""
+    fields = claim.CLAIM_FIELDS
+    con.execute("CREATE OR REPLACE TABLE claims (" + ", ".join(f"{f.name} {sql_type(f.name)}" for f in fields) + ")")
+    if lines:
+        marks = ", ".join("?" for _ in fields)
+        rows = [[_value(line.get(f.name)) for f in fields] for line in lines]
+        con.executemany(f"INSERT INTO claims VALUES ({marks})", rows)
+
+
+def _value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def run_rules(con: Any, specs: Iterable[RuleSpec]) -> dict[str, int]:
+    """Run each rule over ``claims`` into the table ``hits``; hits per rule."""
+    con.execute(
+        "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
+        "visit_id VARCHAR, evidence VARCHAR)"
+    )
+    counts: dict[str, int] = {}
+    for spec in specs:
+        con.execute(f"INSERT INTO hits {compile_rule(spec)}")
+        counts[spec.rule_id] = 0
+    for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
+        counts[rule_id] = int(n)
+    return counts
+
+
+def hit_lines(con: Any, rule_id: str) -> list[str]:
+    rows = con.execute("SELECT line_id FROM hits WHERE rule_id = ? ORDER BY line_id", [rule_id]).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def hit_rows(con: Any, limit: int | None = None) -> list[dict[str, Any]]:
+    sql = "SELECT * FROM hits ORDER BY rule_id, line_id" + (f" LIMIT {int(limit)}" if limit else "")
+    return [dict(zip(HIT_COLUMNS, row, strict=True)) for row in con.execute(sql).fetchall()]
+
+
+def write_hits(con: Any, path: Path) -> None:
+    """The table ``hits`` to ``path`` (.parquet, .csv or .json, by its suffix; the file is written whole)."""
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        path.write_text(json.dumps(hit_rows(con), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return
+    options = "FORMAT parquet" if suffix == ".parquet" else "FORMAT csv, HEADER true"
+    con.execute(f"COPY (SELECT * FROM hits ORDER BY rule_id, line_id) TO {literal(str(path))} ({options})")
+
+
+def example_hits(con: Any, spec: RuleSpec, lines: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The line IDs among ``lines`` on which the rule hits."""
+    import duckdb
+
+    try:
+        load_lines(con, lines)
+        run_rules(con, [spec])
+    except duckdb.Error as exc:
+        raise TwokuError(f"运行失败：{exc}") from None
+    return hit_lines(con, spec.rule_id)

@@ -1,0 +1,229 @@
+"""Compile a rule's condition to SQL over the relation ``claims`` (one row per claim line).
+
+The SQL is written in DuckDB's dialect, the embedded engine, and transpiled with sqlglot
+for a distributed one (Spark, Trino): window functions and ``LEFT JOIN`` only, no
+engine-specific extensions.  Every comparison is wrapped in ``COALESCE(…, FALSE)`` so
+that a missing value fails the comparison and ``not`` stays two-valued.
+
+Each rule yields ``rule_id, level, line_id, patient_id, visit_id, evidence`` per hit;
+``evidence`` names the values that triggered it (``sex=女; item_code=…``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from twoku.model import claim
+from twoku.model.condition import (
+    AllOf,
+    AnyOf,
+    CodeSet,
+    Comparison,
+    Condition,
+    FieldRef,
+    Measure,
+    Not,
+    Param,
+    measures,
+)
+
+DIALECTS = ("duckdb", "spark", "trino")
+HIT_COLUMNS = ("rule_id", "level", "line_id", "patient_id", "visit_id", "evidence")
+_SQL_OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_TYPES = {"string": "VARCHAR", "date": "DATE", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+
+def sql_type(name: str) -> str:
+    """The SQL type of a claim field."""
+    return _TYPES[claim.FIELDS[name].type]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """A rule ready to compile: its condition with the parameters and code sets it resolves to."""
+
+    rule_id: str
+    level: str
+    condition: Condition
+    params: Mapping[str, Any]
+    codes: Mapping[CodeSet, Sequence[str]] = field(default_factory=dict)
+    effective: str | None = None  # ISO dates: the rule applies to lines of service_date in [effective, expires]
+    expires: str | None = None
+
+
+def literal(value: Any, date: bool = False) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    quoted = "'" + text.replace("'", "''") + "'"
+    return f"DATE {quoted}" if date else quoted
+
+
+class _Compiler:
+    def __init__(self, spec: RuleSpec) -> None:
+        self.spec = spec
+        self.columns: dict[Measure, str] = {}  # window measures → inner column name
+        self.joins: dict[tuple[str, ...], str] = {}  # admission grouping → join alias
+
+    # --- values -------------------------------------------------------------------------
+
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, Param):
+            got = self.spec.params.get(value.name)
+            return tuple(got) if isinstance(got, list) else got
+        if isinstance(value, CodeSet):
+            return tuple(self.spec.codes.get(value, ()))
+        return value
+
+    def _rhs(self, value: Any, date: bool, chars: int | None, row: str) -> str:
+        if isinstance(value, FieldRef):
+            return _chars(f"{row}.{value.name}", value.chars)
+        return literal(value, date) if chars is None else literal(str(value)[:chars])
+
+    # --- measures -----------------------------------------------------------------------
+
+    def measure_sql(self, m: Measure, row: str) -> str:
+        """The measure's value, in the outer query (``row`` = t) or a where clause (``row`` = c)."""
+        if m.kind == "field":
+            return f"{row}.{m.field}"
+        if m.kind == "param":
+            return literal(self.spec.params.get(str(m.param)))
+        if m.kind in ("previous_admission", "admission_gap"):
+            alias = self._join(m.per)  # joined in the inner query, read by the outer one
+            return f"{row}.{alias}_gap" if m.kind == "admission_gap" else f"{row}.{alias}_prev_{m.field}"
+        if m not in self.columns:
+            self.columns[m] = f"m{len(self.columns) + 1}"
+        return f"{row}.{self.columns[m]}"
+
+    def window_sql(self, m: Measure) -> str:
+        part = ", ".join(f"c.{f}" for f in m.per)
+        flag = self.condition_sql(m.where, "c") if m.where is not None else "TRUE"
+        if m.kind == "count":
+            return f"SUM(CASE WHEN {flag} THEN 1 ELSE 0 END) OVER (PARTITION BY {part})"
+        if m.kind == "sum":
+            return f"SUM(CASE WHEN {flag} THEN c.{m.field} END) OVER (PARTITION BY {part})"
+        if m.kind == "days_since_first":
+            first = f"MIN(CASE WHEN {flag} THEN c.service_date END) OVER (PARTITION BY {part})"
+            return f"CASE WHEN {flag} THEN DATE_DIFF('day', {first}, c.service_date) END"
+        # days_since_previous: the previous line of the group that also satisfies where
+        window = f"PARTITION BY {part}, CASE WHEN {flag} THEN 1 ELSE 0 END ORDER BY c.service_date, c.line_id"
+        return f"CASE WHEN {flag} THEN DATE_DIFF('day', LAG(c.service_date) OVER ({window}), c.service_date) END"
+
+    def _join(self, per: tuple[str, ...]) -> str:
+        if per not in self.joins:
+            self.joins[per] = f"a{len(self.joins) + 1}"
+        return self.joins[per]
+
+    def join_sql(self, per: tuple[str, ...], alias: str) -> str:
+        keys = [*per, "visit_id"] if "visit_id" not in per else list(per)
+        cols = ", ".join(keys)
+        order = "admission_date, visit_id"
+        window = f"OVER (PARTITION BY {', '.join(per)} ORDER BY {order})"
+        prev = ", ".join(f"LAG({f}) {window} AS prev_{f}" for f in claim.ADMISSION_FIELDS)
+        admissions = (
+            f"SELECT {cols}, MIN(admission_date) AS admission_date, MAX(discharge_date) AS discharge_date, "
+            f"MIN(main_diagnosis) AS main_diagnosis, MIN(discharge_mode) AS discharge_mode "
+            f"FROM claims WHERE admission_date IS NOT NULL AND visit_id IS NOT NULL GROUP BY {cols}"
+        )
+        on = " AND ".join(f"c.{k} = {alias}.{k}" for k in keys)
+        return (
+            f"LEFT JOIN (SELECT {cols}, DATE_DIFF('day', LAG(discharge_date) {window}, admission_date) AS gap, "
+            f"{prev} FROM ({admissions}) AS adm) AS {alias} ON {on}"
+        )
+
+    # --- conditions ---------------------------------------------------------------------
+
+    def condition_sql(self, cond: Condition | None, row: str) -> str:
+        if cond is None:
+            return "TRUE"
+        if isinstance(cond, AllOf):
+            return "(" + " AND ".join(self.condition_sql(p, row) for p in cond.parts) + ")"
+        if isinstance(cond, AnyOf):
+            return "(" + " OR ".join(self.condition_sql(p, row) for p in cond.parts) + ")"
+        if isinstance(cond, Not):
+            return f"(NOT {self.condition_sql(cond.part, row)})"
+        return self.comparison_sql(cond, row)
+
+    def comparison_sql(self, comp: Comparison, row: str) -> str:
+        lhs = _chars(self.measure_sql(comp.measure, row), comp.chars)
+        if comp.op == "is_null":
+            return f"({lhs} IS NULL)"
+        if comp.op == "not_null":
+            return f"({lhs} IS NOT NULL)"
+        date = comp.measure.kind in ("field", "previous_admission") and (
+            comp.measure.field in claim.DATE_FIELDS and comp.chars is None
+        )
+        value = self._resolve(comp.value)
+        if comp.op in ("in", "not_in", "starts_with"):
+            items = value if isinstance(value, tuple) else (value,)
+            if comp.op == "starts_with":
+                tests = [f"SUBSTR({lhs}, 1, {len(str(p))}) = {literal(str(p))}" for p in items]
+                body = " OR ".join(tests) or "FALSE"
+            elif not items:
+                body = "FALSE" if comp.op == "in" else f"{lhs} IS NOT NULL"
+            else:
+                listed = ", ".join(self._rhs(v, date, comp.chars, row) for v in items)
+                body = f"{lhs} {'IN' if comp.op == 'in' else 'NOT IN'} ({listed})"
+            return f"COALESCE({body}, FALSE)"
+        rhs = self._rhs(value, date, comp.chars, row)
+        return f"COALESCE({lhs} {_SQL_OPS[comp.op]} {rhs}, FALSE)"
+
+
+def _chars(sql: str, chars: int | None) -> str:
+    return sql if chars is None else f"SUBSTR(CAST({sql} AS VARCHAR), 1, {chars})"
+
+
+def compile_rule(spec: RuleSpec) -> str:
+    """The SELECT (DuckDB dialect) of one rule's hits over ``claims``."""
+    comp = _Compiler(spec)
+    where = comp.condition_sql(spec.condition, "t")
+    if spec.effective:
+        where += f" AND t.service_date >= {literal(spec.effective, date=True)}"
+    if spec.expires:
+        where += f" AND t.service_date <= {literal(spec.expires, date=True)}"
+    evidence = _evidence(comp, spec.condition)
+    inner_cols = ["c.*"]
+    inner_cols += [f"{comp.window_sql(m)} AS {name}" for m, name in comp.columns.items()]
+    for alias in comp.joins.values():
+        inner_cols += [f"{alias}.gap AS {alias}_gap"]
+        inner_cols += [f"{alias}.prev_{f} AS {alias}_prev_{f}" for f in claim.ADMISSION_FIELDS]
+    joins = " ".join(comp.join_sql(per, alias) for per, alias in comp.joins.items())
+    inner = f"SELECT {', '.join(inner_cols)} FROM claims AS c {joins}".rstrip()
+    return (
+        f"SELECT {literal(spec.rule_id)} AS rule_id, {literal(spec.level)} AS level, t.line_id, t.patient_id, "
+        f"t.visit_id, {evidence} AS evidence FROM ({inner}) AS t WHERE {where}"
+    )
+
+
+def _evidence(comp: _Compiler, condition: Condition) -> str:
+    parts = []
+    for m in measures(condition):
+        value = comp.measure_sql(m, "t")
+        parts.append(f"'{m.label}=' || COALESCE(CAST({value} AS VARCHAR), '∅')")
+    return " || '; ' || ".join(parts) if parts else "''"
+
+
+def compile_rules(specs: Sequence[RuleSpec], dialect: str = "duckdb", names: Mapping[str, str] | None = None) -> str:
+    """Every rule's hits as one UNION ALL query, in ``dialect``, each rule headed by a comment."""
+    pieces = []
+    for spec in specs:
+        sql = transpile(compile_rule(spec), dialect, pretty=True)
+        title = (names or {}).get(spec.rule_id, "")
+        pieces.append(f"-- {spec.rule_id} {title}".rstrip() + "\n" + sql)
+    return "\nUNION ALL\n".join(pieces) + "\n"
+
+
+def transpile(sql: str, dialect: str, pretty: bool = False) -> str:
+    """DuckDB SQL in another engine's dialect (sqlglot), laid out on lines when ``pretty``."""
+    if dialect == "duckdb" and not pretty:
+        return sql
+    import sqlglot
+
+    return str(sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=pretty)[0])

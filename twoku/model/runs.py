@@ -1,0 +1,71 @@
+"""The results of running rules: hits per rule over claim lines, and rule examples passed or failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from twoku.model.regions import Layer
+
+
+@dataclass(frozen=True)
+class RuleHits:
+    rule_id: str
+    name: str
+    level: str
+    hits: int
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    region: Layer
+    claims: Path
+    lines: int
+    rules: list[RuleHits]
+    out: Path | None
+    seconds: float
+    sample: list[dict[str, Any]]  # the first hits, for the terminal
+
+    @property
+    def hits(self) -> int:
+        return sum(r.hits for r in self.rules)
+
+
+@dataclass(frozen=True)
+class ExampleOutcome:
+    rule_id: str
+    name: str
+    expected: tuple[str, ...]
+    got: tuple[str, ...]
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and set(self.expected) == set(self.got)
+
+    @property
+    def missed(self) -> list[str]:
+        """Lines that should have hit and did not."""
+        return sorted(set(self.expected) - set(self.got))
+
+    @property
+    def unexpected(self) -> list[str]:
+        """Lines that hit and should not have."""
+        return sorted(set(self.got) - set(self.expected))
+
+
+@dataclass(frozen=True)
+class RuleTestReport:
+    outcomes: list[ExampleOutcome]
+    untested: list[str]  # rules with a condition and no examples
+    seconds: float
+
+    @property
+    def failed(self) -> list[ExampleOutcome]:
+        return [o for o in self.outcomes if not o.passed]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed

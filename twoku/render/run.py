@@ -1,0 +1,114 @@
+"""Rendering rule runs and rule tests: a calm table for people, the data as JSON for machines."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twoku.model.runs import RuleTestReport, RunResult
+
+
+def per_ten_thousand(hits: int, lines: int) -> float:
+    """Hits per 10,000 claim lines: the activity of 第二十一条."""
+    return round(hits * 10000 / lines, 2) if lines else 0.0
+
+
+def run_dict(result: RunResult) -> dict[str, Any]:
+    return {
+        "region": result.region.code,
+        "claims": str(result.claims),
+        "lines": result.lines,
+        "hits": result.hits,
+        "seconds": round(result.seconds, 3),
+        "out": str(result.out) if result.out else None,
+        "rules": [
+            {
+                "id": r.rule_id,
+                "name": r.name,
+                "level": r.level,
+                "hits": r.hits,
+                "per_10000": per_ten_thousand(r.hits, result.lines),
+                "parameters": r.parameters,
+            }
+            for r in result.rules
+        ],
+    }
+
+
+def run_json(result: RunResult) -> str:
+    return json.dumps(run_dict(result), ensure_ascii=False, indent=2)
+
+
+def run_text(result: RunResult, console: Any) -> None:
+    from rich.table import Table
+
+    rate = f"，每秒 {result.lines / result.seconds:,.0f} 条" if result.seconds > 0 else ""
+    title = (
+        f"{result.region}：{len(result.rules)} 条规则运行于 {result.lines:,} 条结算明细 · 命中 {result.hits:,} 条"
+        f"（{result.seconds:.2f} 秒{rate}）"
+    )
+    table = Table(title=title, title_justify="left", box=None, show_edge=False)
+    for column, justify in (("编号", "left"), ("名称", "left"), ("判断等级", "left"), ("命中", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("每万条", justify="right")
+    table.add_column("参数", overflow="fold")
+    for r in result.rules:
+        params = "，".join(f"{k}={v}" for k, v in r.parameters.items())
+        level = f"[red]{r.level}[/]" if r.level == "明确违规" else f"[yellow]{r.level}[/]"
+        hits = f"{r.hits:,}" if r.hits else "[dim]0[/]"
+        table.add_row(r.rule_id, r.name, level, hits, f"{per_ten_thousand(r.hits, result.lines):g}", params)
+    console.print(table)
+    if result.out:
+        console.print(f"命中明细已写入 {result.out}")
+    elif result.sample:
+        console.print("[dim]前几条命中（用 --out 写出全部）：[/]")
+        for hit in result.sample[:5]:
+            console.print(f"  {hit['rule_id']}  {hit['line_id']}  {hit['evidence']}", markup=False)
+
+
+def ruletest_dict(report: RuleTestReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "passed": len(report.outcomes) - len(report.failed),
+        "failed": len(report.failed),
+        "untested": report.untested,
+        "examples": [
+            {
+                "rule": o.rule_id,
+                "name": o.name,
+                "passed": o.passed,
+                "expected": list(o.expected),
+                "got": list(o.got),
+                "missed": o.missed,
+                "unexpected": o.unexpected,
+                **({"error": o.error} if o.error else {}),
+            }
+            for o in report.outcomes
+        ],
+    }
+
+
+def ruletest_text(report: RuleTestReport, console: Any) -> None:
+    from rich.text import Text
+
+    by_rule: dict[str, list[Any]] = {}
+    for outcome in report.outcomes:
+        by_rule.setdefault(outcome.rule_id, []).append(outcome)
+    for rule_id, outcomes in by_rule.items():
+        marks = Text(f"{rule_id} ")
+        for o in outcomes:
+            marks.append("✓" if o.passed else "✗", style="green" if o.passed else "bold red")
+        console.print(marks)
+    for o in report.failed:
+        console.print(Text(f"\n✗ {o.rule_id} {o.name}", style="bold red"))
+        if o.error:
+            console.print(Text(f"  {o.error}"))
+        if o.missed:
+            console.print(Text(f"  应命中而未命中：{'、'.join(o.missed)}"))
+        if o.unexpected:
+            console.print(Text(f"  不应命中而命中：{'、'.join(o.unexpected)}"))
+    if report.untested:
+        console.print(Text(f"\n没有用例的规则：{'、'.join(report.untested)}", style="yellow"))
+    passed = len(report.outcomes) - len(report.failed)
+    style = "green" if report.ok else "bold red"
+    console.print(Text(f"\n{passed} 个用例通过，{len(report.failed)} 个失败（{report.seconds:.2f} 秒）", style=style))
