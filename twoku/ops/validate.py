@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -219,10 +219,8 @@ def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
     return out
 
 
-def _explain_drift(root: Path, lib: Library, findings: list[Finding]) -> list[Finding]:
+def _explain_drift(root: Path, current_of: Callable[[str, str], Any], findings: list[Finding]) -> list[Finding]:
     """Say what changed in the upper item since an override or a record was bound to it."""
-    from dataclasses import replace
-
     from twoku.model.digest import content_digest
     from twoku.model.fielddiff import field_changes
     from twoku.store.history import version_with_digest
@@ -232,9 +230,9 @@ def _explain_drift(root: Path, lib: Library, findings: list[Finding]) -> list[Fi
         extra = item.extra
         if item.code in ("TK506", "TK604") and extra.get("target_path"):
             old = version_with_digest(root, extra["target_path"], extra["base_digest"], content_digest)
-            current = lib.get(extra["target"])
+            current = current_of(extra["target"], extra["target_path"])
             if old is not None and current is not None:
-                changes = field_changes(old, current.data, normative_only=True)
+                changes = field_changes(old, current, normative_only=True)
                 if changes:
                     listed = "；".join(c.describe() for c in changes[:5])
                     more = f" 等 {len(changes)} 处" if len(changes) > 5 else ""
@@ -245,11 +243,89 @@ def _explain_drift(root: Path, lib: Library, findings: list[Finding]) -> list[Fi
     return out
 
 
-def _owner(item_path: str, by_path: dict[str, Item]) -> Layer | None:
-    item = by_path.get(item_path)
-    if item is not None:
-        return item.layer
-    return classify(item_path).layer
+@dataclass(frozen=True)
+class Summary:
+    """What a report needs of the whole store, cached for one set of blobs and one day."""
+
+    findings: list[Finding]  # of every file and every store check, before waivers
+    config: dict[str, Any]
+    owners: dict[str, str | None]  # item path → the layer its ID names
+    counted: list[tuple[str, str, str]]  # (layer, kind, path) of knowledge, rules and overrides
+    tables: dict[str, str | None]  # CSV path → blob id (None: unreadable)
+    hits: int
+
+
+def _table_blobs(root: Path, tables: Iterable[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for path in tables:
+        try:
+            out[path] = files.blob_id((root / path).read_bytes())
+        except OSError:
+            out[path] = None
+    return out
+
+
+def _summary_key(paths: list[str], known: dict[str, str], day: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha1(day.encode())
+    digest.update("\n".join(f"{p}\0{known[p]}" for p in paths).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _summarise(root: Path, loaded: Loaded, day: str) -> Summary:
+    lib = loaded.library
+    lib.today = day
+    findings = loaded.file_findings + run_store_checks(lib)
+    everything = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group)]
+    owners = {i.path: (i.layer.code if i.layer else None) for i in everything}
+    counted = [
+        (i.layer.code, i.kind, i.path)
+        for i in lib.items.values()
+        if i.layer is not None and i.kind in ("knowledge", "rule", "override")
+    ]
+    return Summary(findings, dict(lib.config), owners, counted, _table_blobs(root, lib.tables), loaded.cached)
+
+
+def _current_from_file(root: Path) -> Callable[[str, str], Any]:
+    def current(_target: str, path: str) -> Any:
+        try:
+            data, _ = yamlio.load((root / path).read_bytes())
+        except (OSError, yamlio.YamlProblem):
+            return None
+        return yamlio.to_json(data)
+
+    return current
+
+
+def _summary(root: Path, use_cache: bool, day: str) -> tuple[Summary, Callable[[str, str], Any], list[str]]:
+    """The store's summary: from the cache when no blob (and no code table) changed, else computed."""
+    cache = Cache(root, use_cache)
+    paths, known = _scan(root, cache)
+    if cache.enabled and len(known) == len(paths):
+        found = cache.summary(_summary_key(paths, known, day))
+        if isinstance(found, Summary) and _table_blobs(root, found.tables) == found.tables:
+            cache.save()
+            return replace(found, hits=len(paths)), _current_from_file(root), paths
+    loaded = _load(root, cache, paths, known)
+    summary = _summarise(root, loaded, day)
+    if cache.enabled:
+        cache.set_summary(_summary_key(paths, known, day), summary)
+    cache.save()
+    lib = loaded.library
+
+    def current(target: str, _path: str) -> Any:
+        item = lib.get(target)
+        return item.data if item is not None else None
+
+    return summary, current, paths
+
+
+def _owner(path: str, owners: dict[str, str | None]) -> Layer | None:
+    if path in owners:
+        code = owners[path]
+        return Layer(code) if code is not None else None
+    return classify(path).layer
 
 
 def validate(
@@ -266,35 +342,27 @@ def validate(
             chain = parse_layer(region).chain
         except ValueError as exc:
             raise UsageError(f"--region {region}：{exc}") from None
-    loaded = load_store(root, use_cache)
-    lib = loaded.library
-    targets = list(targets)
-    selected = files.select(root, targets, loaded.paths) if targets else None
     day = (today or dt.date.today()).isoformat()
-    lib.today = day
-    findings = loaded.file_findings + run_store_checks(lib)
-    findings = apply_waivers(findings, lib.config, day)
-    by_path = {i.path: i for i in lib.items.values()}
-    for group in lib.duplicates.values():
-        by_path.update({i.path: i for i in group})
+    summary, current_of, paths = _summary(root, use_cache, day)
+    targets = list(targets)
+    selected = files.select(root, targets, paths) if targets else None
+    findings = apply_waivers(list(summary.findings), summary.config, day)
     kept = []
     for item in findings:
         if selected is not None and item.path not in selected:
             continue
         if chain is not None:
-            owner = _owner(item.path, by_path)
+            owner = _owner(item.path, summary.owners)
             if owner is not None and owner not in chain:
                 continue
         kept.append(item)
-    kept = sorted(_locate(root, _explain_drift(root, lib, kept)), key=Finding.sort_key)
+    kept = sorted(_locate(root, _explain_drift(root, current_of, kept)), key=Finding.sort_key)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for entry in lib.items.values():
-        if entry.layer is None or entry.kind not in ("knowledge", "rule", "override"):
+    for code, kind, path in summary.counted:
+        if chain is not None and Layer(code) not in chain:
             continue
-        if chain is not None and entry.layer not in chain:
+        if selected is not None and path not in selected:
             continue
-        if selected is not None and entry.path not in selected:
-            continue
-        counts[entry.layer.code][entry.kind] += 1
-    checked = len(selected) if selected is not None else loaded.checked
-    return Report(root, kept, checked, dict(counts), region, loaded.cached, dict(CHECKS))
+        counts[code][kind] += 1
+    checked = len(selected) if selected is not None else len(paths)
+    return Report(root, kept, checked, dict(counts), region, summary.hits, dict(CHECKS))
