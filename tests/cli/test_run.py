@@ -15,6 +15,7 @@ from tests.storefactory import commit_all, git
 from twoku.cli import app
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[2]
 FIELDS = [
     "line_id",
     "patient_id",
@@ -178,3 +179,54 @@ def test_examples_are_not_normative_but_the_condition_is(shipped: Path) -> None:
     assert result.returncode == 1 and "TK603" in result.stdout
     git(shipped, "checkout", "--", ".")
     commit_all(shipped)
+
+
+def test_generated_claims_hit_exactly_the_true_hits_of_every_rule(shipped: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_claims", REPO / "benchmarks" / "generate_claims.py")
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    claims, truth = tmp_path / "claims.csv", tmp_path / "truth.csv"
+    assert gen.generate(claims, 3000, truth=truth) == 3000
+    out = tmp_path / "hits.csv"
+    result = runner.invoke(
+        app, ["run", "--claims", str(claims), "--region", "CN", "--out", str(out), "--format", "json"]
+    )
+    data = json.loads(result.stdout)
+    assert all(r["hits"] > 0 for r in data["rules"]), data["rules"]
+    expected = set(duckdb.sql(f"SELECT rule_id, line_id FROM read_csv('{truth}')").fetchall())
+    got = set(duckdb.sql(f"SELECT rule_id, line_id FROM read_csv('{out}')").fetchall())
+    assert got == expected and len(expected) > 20
+
+
+def test_evaluate_reports_activity_precision_appeals_and_the_rules_to_revisit(shipped: Path, tmp_path: Path) -> None:
+    hits = tmp_path / "hits.csv"
+    rows = [("CN-R-0025", f"A{n}") for n in range(4)] + [("CN-R-0017", f"B{n}") for n in range(12)]
+    hits.write_text("rule_id,line_id,region\n" + "".join(f"{r},{line},510000\n" for r, line in rows), encoding="utf-8")
+    feedback = tmp_path / "feedback.csv"
+    fb = [
+        ("CN-R-0025", "A0", "confirmed", "true", "false"),
+        ("CN-R-0025", "A1", "确认违规", "true", "true"),
+        ("CN-R-0025", "A2", "rejected", "false", "false"),
+        ("CN-R-0025", "A3", "pending", "false", "false"),
+        ("CN-R-0025", "Z9", "confirmed", "false", "false"),
+    ] + [("CN-R-0017", f"B{n}", "rejected", "false", "false") for n in range(11)]
+    feedback.write_text(
+        "rule_id,line_id,outcome,appealed,appeal_upheld\n" + "".join(",".join(r) + "\n" for r in fb), encoding="utf-8"
+    )
+    args = ["evaluate", "--hits", str(hits), "--feedback", str(feedback), "--lines", "20000", "--region", "510000"]
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    rules = {r["id"]: r for r in data["rules"]}
+    a, b = rules["CN-R-0025"], rules["CN-R-0017"]
+    assert (a["hits"], a["per_10000"], a["confirmed"], a["rejected"], a["pending"]) == (4, 2.0, 2, 1, 1)
+    assert a["precision"] == 0.6667 and (a["appealed"], a["appeals_upheld"]) == (2, 1) and a["region"] == "510000"
+    assert (b["decided"], b["precision"], b["unreviewed"]) == (11, 0.0, 1)
+    assert data["misfiring"] == ["CN-R-0017"] and data["unmatched_feedback"] == 1
+    assert "CN-R-0030" in data["never_fired"] and "CN-R-0025" not in data["never_fired"]
+    text = runner.invoke(app, args).output
+    assert "多数误判的规则" in text and "CN-R-0017" in text and "67%" in text
+    feedback.write_text("rule_id,line_id,outcome\nCN-R-0025,A0,maybe\n", encoding="utf-8")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "outcome" in result.output

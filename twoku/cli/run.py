@@ -104,3 +104,40 @@ def test(
         ruletest_text(report, stdout())
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command("evaluate")
+@guarded
+def evaluate(
+    hits: Path = typer.Option(..., "--hits", help="twoku run --out 写出的命中明细（.parquet、.csv 或 .json）"),
+    feedback: Path = typer.Option(
+        ..., "--feedback", help="处理结果：每条命中一行 rule_id、line_id、outcome（confirmed/rejected/pending）"
+    ),
+    region: str = typer.Option(None, "--region", "-r", help="地区代码：列出该地从未命中的规则"),
+    lines: int = typer.Option(None, "--lines", help="运行时的结算明细条数（计算每万条命中数）"),
+    claims: Path = typer.Option(None, "--claims", help="或给出结算明细文件，由它计数"),
+    misfire_below: float = typer.Option(0.5, "--misfire-below", help="精准率低于此值视为多数误判"),
+    min_decided: int = typer.Option(10, "--min-decided", help="判断多数误判所需的最少已判定命中数"),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
+) -> None:
+    """按第二十一条评估规则运行情况：活跃度（每万条明细命中数）、精准率（确认 ÷ 已判定）、申诉成立数，
+    并列出从未命中和多数误判的规则，作为年度调整的依据。
+
+    处理结果来自第二十条的初审、复审、申诉、调查核实、处理：outcome 为 confirmed（确认违规）、
+    rejected（不予认定）或 pending（处理中）；可选列 stage、appealed、appeal_upheld。
+
+    示例：
+
+      twoku evaluate --hits 命中.parquet --feedback 处理结果.csv --claims 结算明细.parquet --region 510100
+
+      twoku evaluate --hits hits.csv --feedback feedback.csv --lines 1000000 --format json
+    """
+    from twoku.ops.evaluate import evaluate as run_evaluation
+    from twoku.render.run import evaluation_dict, evaluation_text
+    from twoku.store.files import find_root
+
+    result = run_evaluation(find_root(), hits, feedback, region, lines, claims, misfire_below, min_decided)
+    if fmt is Format.json:
+        emit(json.dumps(evaluation_dict(result), ensure_ascii=False, indent=2))
+    else:
+        evaluation_text(result, stdout())

@@ -29,14 +29,16 @@ def connect(threads: int | None = None) -> Any:
     return con
 
 
-def _source(path: Path) -> str:
+def table_source(path: Path) -> str:
     suffix = path.suffix.lower()
     name = literal(str(path))
     if suffix == ".csv":
         return f"read_csv({name}, header = true, all_varchar = true)"
     if suffix == ".parquet":
         return f"read_parquet({name})"
-    raise UsageError(f"不能读取 {path.name}：结算明细文件应为 .csv 或 .parquet", hint="导出为 CSV（含表头）或 Parquet")
+    if suffix == ".json":
+        return f"read_json_auto({name})"
+    raise UsageError(f"不能读取 {path.name}：应为 .csv 或 .parquet", hint="导出为 CSV（含表头）或 Parquet")
 
 
 def load_claims(con: Any, path: Path) -> int:
@@ -45,7 +47,7 @@ def load_claims(con: Any, path: Path) -> int:
 
     if not path.is_file():
         raise UsageError(f"找不到结算明细文件 {path}")
-    source = _source(path)
+    source = table_source(path)
     try:
         present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     except duckdb.Error as exc:
@@ -86,15 +88,18 @@ def _value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def run_rules(con: Any, specs: Iterable[RuleSpec]) -> dict[str, int]:
-    """Run each rule over ``claims`` into the table ``hits``; hits per rule."""
+OUT_COLUMNS = (*HIT_COLUMNS, "region")
+
+
+def run_rules(con: Any, specs: Iterable[RuleSpec], region: str = "") -> dict[str, int]:
+    """Run each rule over ``claims`` into the table ``hits`` (tagged with the region); hits per rule."""
     con.execute(
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
-        "visit_id VARCHAR, evidence VARCHAR)"
+        "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
     )
     counts: dict[str, int] = {}
     for spec in specs:
-        con.execute(f"INSERT INTO hits {compile_rule(spec)}")
+        con.execute(f"INSERT INTO hits SELECT *, {literal(region)} FROM ({compile_rule(spec)})")
         counts[spec.rule_id] = 0
     for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
         counts[rule_id] = int(n)
@@ -108,7 +113,7 @@ def hit_lines(con: Any, rule_id: str) -> list[str]:
 
 def hit_rows(con: Any, limit: int | None = None) -> list[dict[str, Any]]:
     sql = "SELECT * FROM hits ORDER BY rule_id, line_id" + (f" LIMIT {int(limit)}" if limit else "")
-    return [dict(zip(HIT_COLUMNS, row, strict=True)) for row in con.execute(sql).fetchall()]
+    return [dict(zip(OUT_COLUMNS, row, strict=True)) for row in con.execute(sql).fetchall()]
 
 
 def write_hits(con: Any, path: Path) -> None:

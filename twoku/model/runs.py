@@ -69,3 +69,37 @@ class RuleTestReport:
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+@dataclass(frozen=True)
+class RuleMetrics:
+    rule_id: str
+    name: str
+    region: str
+    hits: int
+    per_10000: float | None
+    confirmed: int
+    rejected: int
+    pending: int
+    unreviewed: int  # hits with no feedback at all
+    appealed: int
+    appeals_upheld: int
+
+    @property
+    def decided(self) -> int:
+        return self.confirmed + self.rejected
+
+    @property
+    def precision(self) -> float | None:
+        return round(self.confirmed / self.decided, 4) if self.decided else None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    lines: int | None
+    rules: list[RuleMetrics]
+    never_fired: list[str]
+    misfiring: list[str]
+    unmatched_feedback: int  # feedback rows naming no hit
+    misfire_below: float
+    min_decided: int

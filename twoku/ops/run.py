@@ -120,7 +120,7 @@ def run(
     started = time.perf_counter()
     con = duck.connect(threads)
     lines = duck.load_claims(con, claims)
-    counts = duck.run_rules(con, specs)
+    counts = duck.run_rules(con, specs, layer.code)
     seconds = time.perf_counter() - started
     if out is not None:
         _write_whole(con, out)

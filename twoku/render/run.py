@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from twoku.model.runs import RuleTestReport, RunResult
+from twoku.model.runs import Evaluation, RuleTestReport, RunResult
 
 
 def per_ten_thousand(hits: int, lines: int) -> float:
@@ -112,3 +112,59 @@ def ruletest_text(report: RuleTestReport, console: Any) -> None:
     passed = len(report.outcomes) - len(report.failed)
     style = "green" if report.ok else "bold red"
     console.print(Text(f"\n{passed} 个用例通过，{len(report.failed)} 个失败（{report.seconds:.2f} 秒）", style=style))
+
+
+def evaluation_dict(result: Evaluation) -> dict[str, Any]:
+    return {
+        "lines": result.lines,
+        "never_fired": result.never_fired,
+        "misfiring": result.misfiring,
+        "unmatched_feedback": result.unmatched_feedback,
+        "criteria": {"misfire_below": result.misfire_below, "min_decided": result.min_decided},
+        "rules": [
+            {
+                "id": m.rule_id,
+                "name": m.name,
+                "region": m.region,
+                "hits": m.hits,
+                "per_10000": m.per_10000,
+                "confirmed": m.confirmed,
+                "rejected": m.rejected,
+                "pending": m.pending,
+                "unreviewed": m.unreviewed,
+                "decided": m.decided,
+                "precision": m.precision,
+                "appealed": m.appealed,
+                "appeals_upheld": m.appeals_upheld,
+            }
+            for m in result.rules
+        ],
+    }
+
+
+def evaluation_text(result: Evaluation, console: Any) -> None:
+    from rich.table import Table
+
+    lines = f"{result.lines:,} 条结算明细" if result.lines else "明细条数未知（用 --lines 或 --claims 给出）"
+    table = Table(title=f"规则运行评估（第二十一条）· {lines}", title_justify="left", box=None, show_edge=False)
+    for column in ("编号", "名称", "地区", "命中", "每万条", "确认", "排除", "待定", "精准率", "申诉/成立"):
+        table.add_column(column, justify="left" if column in ("编号", "名称", "地区") else "right")
+    for m in result.rules:
+        precision = f"{m.precision:.0%}" if m.precision is not None else "—"
+        if m.rule_id in result.misfiring:
+            precision = f"[red]{precision}[/]"
+        per = f"{m.per_10000:g}" if m.per_10000 is not None else "—"
+        table.add_row(
+            m.rule_id, m.name, m.region, f"{m.hits:,}", per, str(m.confirmed), str(m.rejected),
+            str(m.pending + m.unreviewed), precision, f"{m.appealed}/{m.appeals_upheld}",
+        )  # fmt: skip
+    console.print(table)
+    if result.never_fired:
+        console.print(f"[yellow]从未命中的规则：{'、'.join(result.never_fired)}[/]")
+    if result.misfiring:
+        console.print(
+            f"[red]多数误判的规则（已判定 ≥ {result.min_decided} 条且精准率 < {result.misfire_below:.0%}）："
+            f"{'、'.join(result.misfiring)}[/]"
+        )
+    if result.unmatched_feedback:
+        console.print(f"[yellow]{result.unmatched_feedback} 条处理结果对应不到任何命中[/]")

@@ -1,0 +1,129 @@
+"""``twoku evaluate``: each rule's activity and precision (第二十一条), from its hits and their handling.
+
+Hits come from ``twoku run --out``; feedback is the outcome of handling each hit through
+初审、复审、申诉、调查核实、处理 (第二十条), one row per hit: ``rule_id, line_id, outcome``
+(confirmed / rejected / pending, or 确认违规 / 不予认定 / 处理中) and optionally ``stage``,
+``appealed`` and ``appeal_upheld``.  Per rule and region:
+
+* activity — hits per 10,000 claim lines (needs the number of lines: ``--lines`` or ``--claims``);
+* precision — confirmed ÷ decided (confirmed + rejected); pending hits are not yet decided;
+* appeals — how many hits were appealed and how many appeals were upheld;
+* rules that never fire, and rules that mostly misfire (precision below a bar over
+  enough decided hits): the evidence for the next annual adjustment (第十四条).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from twoku.errors import TwokuError, UsageError
+from twoku.model.library import Library
+from twoku.model.runs import Evaluation, RuleMetrics
+from twoku.ops.library import region_layer
+from twoku.ops.run import select_rules
+from twoku.ops.validate import load_store
+
+OUTCOMES = {
+    "confirmed": "confirmed",
+    "确认违规": "confirmed",
+    "确认": "confirmed",
+    "rejected": "rejected",
+    "不予认定": "rejected",
+    "排除": "rejected",
+    "pending": "pending",
+    "处理中": "pending",
+    "待处理": "pending",
+}
+
+
+def _read(con: Any, path: Path, what: str) -> tuple[str, set[str]]:
+    from twoku.engine.duck import table_source
+
+    if not path.is_file():
+        raise UsageError(f"找不到{what}文件 {path}")
+    source = table_source(path)
+    columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    return source, columns
+
+
+def evaluate(
+    root: Path,
+    hits: Path,
+    feedback: Path,
+    region: str | None = None,
+    lines: int | None = None,
+    claims: Path | None = None,
+    misfire_below: float = 0.5,
+    min_decided: int = 10,
+) -> Evaluation:
+    from twoku.engine import duck
+
+    lib: Library = load_store(root).library
+    con = duck.connect()
+    hit_src, hit_cols = _read(con, hits, "命中")
+    fb_src, fb_cols = _read(con, feedback, "处理结果")
+    for need, cols, what in (
+        ({"rule_id", "line_id"}, hit_cols, "命中"),
+        ({"rule_id", "line_id", "outcome"}, fb_cols, "处理结果"),
+    ):
+        if not need <= cols:
+            raise TwokuError(f"{what}文件缺少列：{'、'.join(sorted(need - cols))}")
+    if claims is not None and lines is None:
+        lines = duck.load_claims(con, claims)
+    outcome_map = "CASE " + " ".join(f"WHEN outcome = '{k}' THEN '{v}'" for k, v in OUTCOMES.items()) + " END"
+    appealed = "COALESCE(CAST(appealed AS BOOLEAN), FALSE)" if "appealed" in fb_cols else "FALSE"
+    upheld = "COALESCE(CAST(appeal_upheld AS BOOLEAN), FALSE)" if "appeal_upheld" in fb_cols else "FALSE"
+    hit_region = "CAST(region AS VARCHAR)" if "region" in hit_cols else "''"
+    con.execute(
+        f"CREATE TABLE h AS SELECT DISTINCT CAST(rule_id AS VARCHAR) AS rule_id, CAST(line_id AS VARCHAR) AS line_id, "
+        f"{hit_region} AS region FROM {hit_src}"
+    )
+    con.execute(
+        f"CREATE TABLE f AS SELECT CAST(rule_id AS VARCHAR) AS rule_id, CAST(line_id AS VARCHAR) AS line_id, "
+        f"{outcome_map} AS outcome, {appealed} AS appealed, {upheld} AS upheld FROM {fb_src}"
+    )
+    bad = con.execute("SELECT COUNT(*) FROM f WHERE outcome IS NULL").fetchone()[0]
+    if bad:
+        raise TwokuError(
+            f"处理结果中有 {bad} 行的 outcome 不可识别",
+            hint="outcome 写 confirmed、rejected 或 pending（或 确认违规、不予认定、处理中）",
+        )
+    rows = con.execute(
+        """SELECT h.rule_id, h.region, COUNT(*) AS hits,
+             COUNT(*) FILTER (WHERE f.outcome = 'confirmed'), COUNT(*) FILTER (WHERE f.outcome = 'rejected'),
+             COUNT(*) FILTER (WHERE f.outcome = 'pending'), COUNT(*) FILTER (WHERE f.outcome IS NULL),
+             COUNT(*) FILTER (WHERE f.appealed), COUNT(*) FILTER (WHERE f.upheld)
+           FROM h LEFT JOIN f USING (rule_id, line_id) GROUP BY 1, 2 ORDER BY 1, 2"""
+    ).fetchall()
+    unmatched = con.execute("SELECT COUNT(*) FROM f ANTI JOIN h USING (rule_id, line_id)").fetchone()[0]
+    metrics = [
+        RuleMetrics(
+            rule_id=r[0],
+            name=_name(lib, r[0]),
+            region=r[1],
+            hits=r[2],
+            per_10000=round(r[2] * 10000 / lines, 2) if lines else None,
+            confirmed=r[3],
+            rejected=r[4],
+            pending=r[5],
+            unreviewed=r[6],
+            appealed=r[7],
+            appeals_upheld=r[8],
+        )
+        for r in rows
+    ]
+    fired = {m.rule_id for m in metrics}
+    in_scope = [r.id for r in select_rules(lib, region_layer(region, lib))]
+    misfiring = [
+        m.rule_id
+        for m in metrics
+        if m.decided >= min_decided and m.precision is not None and m.precision < misfire_below
+    ]
+    never = [r for r in in_scope if r not in fired]
+    return Evaluation(lines, metrics, never, misfiring, int(unmatched), misfire_below, min_decided)
+
+
+def _name(lib: Library, rule_id: str) -> str:
+    rule = lib.get(rule_id, "rule")
+    return rule.title if rule else ""
