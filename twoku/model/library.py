@@ -76,6 +76,7 @@ class Library:
     config: Mapping[str, Any] = field(default_factory=dict)
     tables: dict[str, list[str] | None] = field(default_factory=dict)  # CSV path → codes
     today: str = ""  # ISO date the checks judge deadlines by ("" when not set)
+    _by_target: dict[Any, list[Item]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -116,11 +117,20 @@ class Library:
     def overrides_of(self, rule_id: str, region: Layer) -> list[Item]:
         """The overrides of a rule within a region's chain, from the top layer down."""
         found = [
-            o
-            for o in self.of_kind("override")
-            if o.data.get("target") == rule_id and self.in_region(o, region) and not o.deprecated
+            o for o in self._overrides_by_target().get(rule_id, []) if self.in_region(o, region) and not o.deprecated
         ]
         return sorted(found, key=lambda o: (o.layer.depth if o.layer else 0, o.id))
+
+    def _overrides_by_target(self) -> dict[Any, list[Item]]:
+        # Indexed once, so a region's effective library costs rules + overrides, not rules × overrides.
+        if self._by_target is None:
+            index: dict[Any, list[Item]] = defaultdict(list)
+            for override in self.of_kind("override"):
+                target = override.data.get("target")
+                if isinstance(target, str):
+                    index[target].append(override)
+            self._by_target = dict(index)
+        return self._by_target
 
 
 @dataclass(frozen=True)
