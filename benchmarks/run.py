@@ -63,8 +63,8 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str], expect: int | None = 0) -> tuple[float, int]:
-    """(seconds, peak resident bytes of the process tree) of one run."""
+def timed(args: list[str], cwd: Path, env: dict[str, str], expect: int | None = 0) -> tuple[float, int, int]:
+    """(seconds, peak resident bytes of the process tree, exit code) of one run."""
     peak = 0
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -84,7 +84,7 @@ def timed(args: list[str], cwd: Path, env: dict[str, str], expect: int | None = 
     done.set()
     if expect is not None and proc.returncode != expect:
         raise SystemExit(f"{' '.join(args)} exited {proc.returncode}:\n{err.decode(errors='replace')[-2000:]}")
-    return elapsed, peak
+    return elapsed, peak, proc.returncode
 
 
 def best(args: list[str], cwd: Path, env: dict[str, str], runs: int, setup: object = None) -> float:
@@ -166,7 +166,7 @@ def main() -> None:
     print("timing …", file=sys.stderr)
     add("help", "twoku --help (whole process)", best([*exe, "--help"], root, env, args.runs))
     add("version", "twoku --version (whole process)", best([*exe, "--version"], root, env, args.runs))
-    cold, peak = timed([*exe, "validate", "--no-cache"], root, env)
+    cold, peak, _ = timed([*exe, "validate", "--no-cache"], root, env)
     cold = min(cold, timed([*exe, "validate", "--no-cache"], root, env)[0])
     add("cold", f"twoku validate --no-cache ({len(paths)} files)", cold)
     timed([*exe, "validate"], root, env)  # fills the cache
@@ -186,7 +186,9 @@ def main() -> None:
     if " publish " in help_text:
         city = next(p.split("/")[3] for p in paths if "/municipal/" in p)
         pub = [*exe, "publish", "--region", city, "--public-summary", "--out", str(scratch / "publish")]
-        add("publish", f"twoku publish --public-summary (city {city})", timed(pub, root, env, expect=None)[0])
+        seconds, _, code = timed(pub, root, env, expect=None)
+        label = f"twoku publish --public-summary (city {city})"
+        add("publish", label, seconds if code == 0 else None, "" if code == 0 else f"exit {code}")
     else:
         add("publish", "twoku publish --public-summary, one city", None, "not available yet")
 

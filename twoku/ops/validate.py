@@ -119,8 +119,9 @@ def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str]]:
     """Every store path and the blob ids known without reading (same size and mtime as indexed)."""
     paths = files.store_paths(root)
     known: dict[str, str] = {}
+    base = f"{root}{os.sep}"  # plain strings: a Path per file costs more than the stat
     for path in paths:
-        blob = cache.blob(path, os.stat(root / path))
+        blob = cache.blob(path, os.stat(base + path))
         if blob is not None:
             known[path] = blob
     return paths, known
