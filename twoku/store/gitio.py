@@ -11,6 +11,7 @@ from typing import Any
 from twoku.errors import TwokuError
 
 LOCK_RETRIES = 5
+PATHS_ON_COMMAND_LINE = 500
 
 
 def _repo(root: Path) -> Any:
@@ -28,7 +29,10 @@ def uncommitted(root: Path, paths: Iterable[str]) -> list[str]:
     if not wanted:
         return []
     repo = _repo(root)
-    out = repo.git.status("--porcelain", "-z", "--untracked-files=all", "--", *wanted)
+    # Past a few hundred paths the command line would overflow ("Argument list too long"):
+    # ask about the whole work tree instead and keep the wanted paths, which is the same answer.
+    spec = ["--", *wanted] if len(wanted) <= PATHS_ON_COMMAND_LINE else []
+    out = repo.git.status("--porcelain", "-z", "--untracked-files=all", *spec)
     changed = set()
     for entry in out.split("\0"):
         if len(entry) > 3:
