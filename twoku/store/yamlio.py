@@ -206,10 +206,71 @@ def _check_shape(data: Any) -> None:
             stack.extend((v, depth + 1) for v in value)
 
 
+class _Doubt(Exception):
+    """The quick constructor met something it leaves to the full loader."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_SCALARS = {
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_KEY_TYPES = (str, int, float, bool, dt.date)
+
+
+def _quick(loader: Any, node: Any, seen: set[int]) -> Any:
+    """Plain data from a composed node, as _Loader would construct it, for the common shapes only.
+
+    PyYAML's generic constructor costs about as much as parsing; twoku files are maps,
+    lists and core-schema scalars, which this builds directly.  Anything else (an alias,
+    another tag, an odd key, a duplicate) raises _Doubt and the file is read again by
+    _Loader, which explains the problem exactly as before.
+    """
+    if id(node) in seen:
+        raise _Doubt
+    seen.add(id(node))
+    tag = node.tag
+    if tag == _STR:
+        if type(node) is not yaml.ScalarNode:
+            raise _Doubt
+        return node.value
+    if tag == _MAP and type(node) is yaml.MappingNode:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _quick(loader, key_node, seen)
+            if key is not None and not isinstance(key, _KEY_TYPES):
+                raise _Doubt
+            if key in out:
+                raise _Doubt
+            out[key] = _quick(loader, value_node, seen)
+        return out
+    if tag == _SEQ and type(node) is yaml.SequenceNode:
+        return [_quick(loader, item, seen) for item in node.value]
+    if tag in _SCALARS and type(node) is yaml.ScalarNode:
+        return loader.construct_object(node)
+    raise _Doubt
+
+
 def load(raw: bytes) -> tuple[Any, bool]:
     """Parse one file; returns (data, had_bom).  Raises YamlProblem for unreadable input."""
     text, bom = decode(raw)
     _check_text(text)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            data = _quick(loader, node, set())
+            _check_shape(data)
+            return data, bom
+    except Exception:  # any doubt at all: the full loader decides, with its exact messages
+        pass
+    finally:
+        loader.dispose()
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
