@@ -18,14 +18,24 @@ from twoku.checks import (
     syntax,
     waivers,
 )
-from twoku.checks.registry import CHECKS, STORE_CHECKS
+from twoku.checks.registry import CHECKS, ITEM_CHECKS, STORE_CHECKS
 from twoku.model.findings import Check, Finding
-from twoku.model.library import Library
+from twoku.model.library import Item, Library
 
-__all__ = ["CHECKS", "Check", "run_store_checks", "schema", "waivers"]
+__all__ = ["CHECKS", "Check", "run_cross_checks", "run_item_checks", "run_store_checks", "schema", "waivers"]
 _MODULES = (adjustments, execution, identity, layering, lifecycle, personal, references, syntax)
 
 
-def run_store_checks(lib: Library) -> list[Finding]:
-    """Every cross-file check over the whole library, all findings collected."""
+def run_item_checks(item: Item) -> list[Finding]:
+    """The checks that look at one item alone (cacheable with the file's blob)."""
+    return [found for check in ITEM_CHECKS for found in check(item)]
+
+
+def run_cross_checks(lib: Library) -> list[Finding]:
+    """The checks that relate items to each other, over the whole library."""
     return [found for check in STORE_CHECKS for found in check(lib)]
+
+
+def run_store_checks(lib: Library) -> list[Finding]:
+    """Every check over the whole library, all findings collected."""
+    return run_cross_checks(lib) + [found for item in lib.items.values() for found in run_item_checks(item)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from twoku.checks.registry import finding, store_check
+from twoku.checks.registry import finding, item_check, store_check
 from twoku.model import enums
 from twoku.model.findings import Finding
 from twoku.model.ids import KINDS, id_problem, parse_id
@@ -98,29 +98,30 @@ def path_follows_id(lib: Library) -> Iterator[Finding]:
             yield finding("TK303", f"文件位置应为 {want}", item.path, ("id",), item.id, f"git mv {item.path} {want}")
 
 
-@store_check("TK305", "framework-code-class")
-def framework_code_class(lib: Library) -> Iterator[Finding]:
+@item_check("TK305", "framework-code-class")
+def framework_code_class(rule: Item) -> Iterator[Finding]:
     """框架编码所示的一级、二级分类与规则的 category 不一致。
 
     编码 GZ10000 后一位为一级分类（1 政策类、2 管理类、3 医疗类），再两位为二级分类。
     坏：``framework_code: GZ10000204001000`` 而 ``category: 药品政策限定类``（应为 101）
     好：``category: 行为主体监管类``
     """
-    for rule in lib.of_kind("rule"):
-        code = rule.data.get("framework_code")
-        rc = enums.rule_class(str(rule.data.get("category")))
-        if not isinstance(code, str) or rc is None or len(code) != 16:
-            continue
-        klass = code[7] + code[9]
-        if klass != rc.code[0] + rc.code[2] or code[8] != "0":
-            yield finding(
-                "TK305",
-                f"框架编码 {code} 不属于“{rc.label}”（{rc.group}，编码段 {rc.code}）",
-                rule.path,
-                ("framework_code",),
-                rule.id,
-                "核对 category 或框架编码；不确知框架编码时不填",
-            )
+    if rule.kind != "rule":
+        return
+    code = rule.data.get("framework_code")
+    rc = enums.rule_class(str(rule.data.get("category")))
+    if not isinstance(code, str) or rc is None or len(code) != 16:
+        return
+    klass = code[7] + code[9]
+    if klass != rc.code[0] + rc.code[2] or code[8] != "0":
+        yield finding(
+            "TK305",
+            f"框架编码 {code} 不属于“{rc.label}”（{rc.group}，编码段 {rc.code}）",
+            rule.path,
+            ("framework_code",),
+            rule.id,
+            "核对 category 或框架编码；不确知框架编码时不填",
+        )
 
 
 def _all(lib: Library) -> list[Item]:  # every item, duplicates included

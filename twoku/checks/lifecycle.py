@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from twoku.checks.registry import finding, store_check
+from twoku.checks.registry import finding, item_check, store_check
 from twoku.model.argumentation import PASSING, participant_problem, required_kinds
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
@@ -17,8 +17,8 @@ def _date(value: Any) -> str | None:
     return value if isinstance(value, str) and len(value) >= 10 else None
 
 
-@store_check("TK601", "dates")
-def dates(lib: Library) -> Iterator[Finding]:
+@item_check("TK601", "dates")
+def dates(item: Item) -> Iterator[Finding]:
     """日期前后矛盾：发布晚于施行、施行晚于失效、废弃早于施行、调整完成早于启动。
 
     坏：``effective: 2025-01-01`` 而 ``expires: 2024-12-31``
@@ -28,60 +28,58 @@ def dates(lib: Library) -> Iterator[Finding]:
         ("effective", "expires", "施行日期", "失效日期"),
         ("opened", "closed", "启动日期", "完成日期"),
     )
-    for item in lib.items.values():
-        for early, late, early_label, late_label in pairs:
-            a, b = _date(item.data.get(early)), _date(item.data.get(late))
-            if a and b and a > b:
-                yield finding(
-                    "TK601", f"{early_label} {a} 晚于{late_label} {b}", item.path, (late,), item.id, "核对这两个日期"
-                )
-        dep = item.data.get("deprecated")
-        start = _date(item.data.get("effective"))
-        if isinstance(dep, Mapping) and start and _date(dep.get("date")) and dep["date"] < start:
+    for early, late, early_label, late_label in pairs:
+        a, b = _date(item.data.get(early)), _date(item.data.get(late))
+        if a and b and a > b:
             yield finding(
-                "TK601", f"废弃日期 {dep['date']} 早于施行日期 {start}", item.path, ("deprecated", "date"), item.id
+                "TK601", f"{early_label} {a} 晚于{late_label} {b}", item.path, (late,), item.id, "核对这两个日期"
             )
+    dep = item.data.get("deprecated")
+    start = _date(item.data.get("effective"))
+    if isinstance(dep, Mapping) and start and _date(dep.get("date")) and dep["date"] < start:
+        yield finding(
+            "TK601", f"废弃日期 {dep['date']} 早于施行日期 {start}", item.path, ("deprecated", "date"), item.id
+        )
 
 
-@store_check("TK602", "deprecation")
-def deprecation(lib: Library) -> Iterator[Finding]:
+@item_check("TK602", "deprecation")
+def deprecation(item: Item) -> Iterator[Finding]:
     """废弃的条目须说明何时、为何废弃；未废弃的条目不应带废弃信息。
 
     历史不改写：废弃保留文件，状态改为 废弃，并填写 ``deprecated: {date, reason, replaced_by}``。
     被替代（superseded_by）的知识应为废弃状态。
     """
-    for item in lib.items.values():
-        if item.kind not in ("knowledge", "rule", "override"):
-            continue
-        has = isinstance(item.data.get("deprecated"), Mapping)
-        if item.deprecated and not has:
-            yield finding(
-                "TK602",
-                "状态为废弃，但未填写废弃信息",
-                item.path,
-                ("status",),
-                item.id,
-                "补充 deprecated: {date: YYYY-MM-DD, reason: …, replaced_by: …}",
-            )
-        elif has and not item.deprecated:
-            yield finding(
-                "TK602",
-                f"填写了废弃信息，但状态为 {item.status}",
-                item.path,
-                ("deprecated",),
-                item.id,
-                "把 status 改为 废弃，或删除 deprecated",
-            )
-        if item.kind == "knowledge" and item.data.get("superseded_by") and not item.deprecated:
-            yield finding(
-                "TK602",
-                "已被替代（superseded_by）的知识仍为 " + str(item.status),
-                item.path,
-                ("superseded_by",),
-                item.id,
-                "启动即时调整，把该知识标为废弃",
-                WARNING,
-            )
+    if item.kind not in ("knowledge", "rule", "override"):
+        return
+    has = isinstance(item.data.get("deprecated"), Mapping)
+    if item.deprecated and not has:
+        yield finding(
+            "TK602",
+            "状态为废弃，但未填写废弃信息",
+            item.path,
+            ("status",),
+            item.id,
+            "补充 deprecated: {date: YYYY-MM-DD, reason: …, replaced_by: …}",
+        )
+    elif has and not item.deprecated:
+        yield finding(
+            "TK602",
+            f"填写了废弃信息，但状态为 {item.status}",
+            item.path,
+            ("deprecated",),
+            item.id,
+            "把 status 改为 废弃，或删除 deprecated",
+        )
+    if item.kind == "knowledge" and item.data.get("superseded_by") and not item.deprecated:
+        yield finding(
+            "TK602",
+            "已被替代（superseded_by）的知识仍为 " + str(item.status),
+            item.path,
+            ("superseded_by",),
+            item.id,
+            "启动即时调整，把该知识标为废弃",
+            WARNING,
+        )
 
 
 def _records_by_subject(lib: Library) -> dict[str, list[tuple[Item, int, str]]]:
@@ -200,13 +198,12 @@ def argumentation_subject(lib: Library) -> Iterator[Finding]:
                 )
 
 
-@store_check("TK607", "placeholder", WARNING)
-def placeholder(lib: Library) -> Iterator[Finding]:
+@item_check("TK607", "placeholder", WARNING)
+def placeholder(item: Item) -> Iterator[Finding]:
     """条目中仍有“【待填写…】”占位内容（twoku new 生成的模板）。"""
-    for item in lib.items.values():
-        for pointer, text in _strings(item.data, ()):
-            if PLACEHOLDER in text:
-                yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id, "把占位内容替换为实际内容")
+    for pointer, text in _strings(item.data, ()):
+        if PLACEHOLDER in text:
+            yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id, "把占位内容替换为实际内容")
 
 
 def _strings(value: Any, pointer: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from twoku.checks.registry import finding, store_check
+from twoku.checks.registry import finding, item_check
 from twoku.model.findings import WARNING, Finding, Pointer
-from twoku.model.library import Library
+from twoku.model.library import Item
 from twoku.model.personal import NAME_KEYS, personal_data
 
 
@@ -21,41 +21,39 @@ def _walk(value: Any, pointer: Pointer) -> Iterator[tuple[Pointer, Any]]:
             yield from _walk(sub, (*pointer, n))
 
 
-@store_check("TK801", "personal-data", WARNING)
-def personal_values(lib: Library) -> Iterator[Finding]:
+@item_check("TK801", "personal-data", WARNING)
+def personal_values(item: Item) -> Iterator[Finding]:
     """文件中出现疑似个人信息：居民身份证号码、手机号码（第二十二条：不得非法提供、公布数据）。
 
     两库只存知识和规则，不存参保人的数据；示例请用虚构且不可识别的值。
     坏：``violations: [参保人 110101199003074514 重复住院]``
     好：``violations: [同一参保人出院后 15 天内再次入院]``
     """
-    for item in lib.items.values():
-        if item.kind == "argumentation":
-            continue  # participants are recorded on purpose, as internal data
-        for pointer, value in _walk(item.data, ()):
-            if isinstance(value, str):
-                kind = personal_data(value)
-                if kind:
-                    yield finding(
-                        "TK801", f"疑似{kind}", item.path, pointer, item.id, "删除个人信息；示例请用虚构、不可识别的值"
-                    )
+    if item.kind == "argumentation":
+        return  # participants are recorded on purpose, as internal data
+    for pointer, value in _walk(item.data, ()):
+        if isinstance(value, str):
+            kind = personal_data(value)
+            if kind:
+                yield finding(
+                    "TK801", f"疑似{kind}", item.path, pointer, item.id, "删除个人信息；示例请用虚构、不可识别的值"
+                )
 
 
-@store_check("TK802", "personal-name-field", WARNING)
-def name_fields(lib: Library) -> Iterator[Finding]:
+@item_check("TK802", "personal-name-field", WARNING)
+def name_fields(item: Item) -> Iterator[Finding]:
     """条目中有患者或参保人姓名字段（如 患者姓名、patient_name）。两库不应保存可识别个人的数据。"""
-    for item in lib.items.values():
-        if item.kind == "argumentation":
-            continue
-        for pointer, value in _walk(item.data, ()):
-            if isinstance(value, Mapping):
-                for key in value:
-                    if key in NAME_KEYS:
-                        yield finding(
-                            "TK802",
-                            f"字段 “{key}” 可能保存个人姓名",
-                            item.path,
-                            (*pointer, key),
-                            item.id,
-                            "删除该字段；规则示例只需性别、年龄等非识别信息",
-                        )
+    if item.kind == "argumentation":
+        return
+    for pointer, value in _walk(item.data, ()):
+        if isinstance(value, Mapping):
+            for key in value:
+                if key in NAME_KEYS:
+                    yield finding(
+                        "TK802",
+                        f"字段 “{key}” 可能保存个人姓名",
+                        item.path,
+                        (*pointer, key),
+                        item.id,
+                        "删除该字段；规则示例只需性别、年龄等非识别信息",
+                    )

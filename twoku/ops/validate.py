@@ -6,11 +6,11 @@ import datetime as dt
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from twoku.checks import CHECKS, run_store_checks
+from twoku.checks import CHECKS, run_cross_checks, run_item_checks
 from twoku.checks.registry import finding
 from twoku.checks.schema import schema_findings
 from twoku.checks.waivers import apply_waivers
@@ -37,13 +37,15 @@ class Loaded:
     file_findings: list[Finding]
     paths: list[str]
     cached: int
+    item_findings: dict[str, list[Finding]] = field(default_factory=dict)  # path → findings of its item alone
 
     @property
     def checked(self) -> int:
         return len(self.paths)
 
 
-def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding]]:
+def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding]]:
+    """(data, findings of reading it, findings of the item checks on it) of one file."""
     place = classify(raw.path)
     if place.kind is None or place.problem:
         found = finding(
@@ -54,13 +56,13 @@ def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding]]:
             None,
             "按编号放到对应层级的 knowledge/、rules/ 或 overrides/ 目录下",
         )
-        return None, [found]
+        return None, [found], []
     out: list[Finding] = []
     try:
         data, bom = yamlio.load(raw.raw)
     except yamlio.YamlProblem as problem:
         found = finding(problem.code, problem.message, raw.path, (), None, problem.hint)
-        return None, [found.located(problem.line, problem.column)]
+        return None, [found.located(problem.line, problem.column)], []
     if bom:
         out.append(
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
@@ -68,7 +70,10 @@ def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding]]:
     data = yamlio.to_json(data)
     if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
         out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
-    return data, out
+    own: list[Finding] = []
+    if isinstance(data, dict) and place.kind in ITEM_KINDS:
+        own = run_item_checks(make_item(place.kind, raw.path, data))
+    return data, out, own
 
 
 def _dir_place(path: str, memo: dict[str, Place]) -> Place:
@@ -183,9 +188,12 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
     found: list[Finding] = []
     config: dict[str, Any] = {}
     memo: dict[str, Place] = {}
+    own: dict[str, list[Finding]] = {}
     for path in paths:
-        data, file_findings = entries[path]
+        data, file_findings, item_findings = entries[path]
         found.extend(file_findings)
+        if item_findings:
+            own[path] = item_findings
         kind = _dir_place(path, memo).kind
         if not isinstance(data, dict):
             continue
@@ -200,7 +208,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
             path = item.path.rsplit("/", 1)[0] + "/" + table
             tables[path] = files.read_codes(root, path)
     library = Library.build(items, config, tables)
-    return Loaded(root, library, found, paths, hits)
+    return Loaded(root, library, found, paths, hits, own)
 
 
 def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
@@ -277,7 +285,9 @@ def _summary_key(paths: list[str], known: dict[str, str], day: str) -> str:
 def _summarise(root: Path, loaded: Loaded, day: str) -> Summary:
     lib = loaded.library
     lib.today = day
-    findings = loaded.file_findings + run_store_checks(lib)
+    # Item checks ran with the parse (and are cached with it); they count for the item the library holds by its ID.
+    own = [f for i in lib.items.values() for f in loaded.item_findings.get(i.path, ())]
+    findings = loaded.file_findings + run_cross_checks(lib) + own
     everything = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group)]
     owners = {i.path: (i.layer.code if i.layer else None) for i in everything}
     counted = [

@@ -30,6 +30,8 @@ from twoku.model.schemas import SCHEMA_VERSION
 # A file changed within this many seconds of being indexed may change again within
 # the same mtime tick unseen (git's "racily clean" entries): it is re-hashed next time.
 RACY_NS = 2_000_000_000
+# The shape of a cached entry: (data, findings of reading, findings of the item checks).
+ENTRY_FORMAT = 2
 
 
 def cache_dir(root: Path) -> Path | None:
@@ -69,7 +71,7 @@ def _write(path: Path, data: bytes) -> None:
 class Cache:
     def __init__(self, root: Path, enabled: bool = True) -> None:
         folder = cache_dir(root) if enabled else None
-        stem = f"validate-{__version__}-s{SCHEMA_VERSION}"
+        stem = f"validate-{__version__}-s{SCHEMA_VERSION}-e{ENTRY_FORMAT}"
         names = {"index": f"{stem}.index", "entries": f"{stem}.pickle", "summary": f"{stem}.summary.pickle"}
         self._files = {part: folder / name for part, name in names.items()} if folder else {}
         index = _read(self._files.get("index"), marshal.loads)
