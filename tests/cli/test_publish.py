@@ -12,9 +12,11 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from tests.storefactory import commit_all, git, write_files
+from tests.storefactory import commit_all, digest_of, git, load_text, write_files
 from twoku.cli import app
+from twoku.model.disclosure import at_path
 from twoku.model.schemas import all_schemas
+from twoku.ops import publish as publish_op
 
 runner = CliRunner()
 RULE_17 = "national/rules/actor-supervision/CN-R-0017.yaml"
@@ -44,6 +46,22 @@ def load(root: Path, rel: str) -> Any:
 
 def dump(root: Path, rel: str, data: Any) -> None:
     write_files(root, {rel: yaml.safe_dump(data, allow_unicode=True, sort_keys=False)})
+
+
+def argued_again(root: Path, rel: str) -> None:
+    """After a rule's normative change: its argumentation records and the overrides of it bound
+    to the new content (as re-argumentation and ``override rebase`` would), so the store validates."""
+    text = (root / rel).read_text(encoding="utf-8")
+    rule_id, digest = load_text(text)["id"], digest_of(text)
+    for path in sorted(root.glob("argumentation/*.yaml")) + sorted(root.glob("**/overrides/*.yaml")):
+        data, changed = load(root, str(path.relative_to(root))), False
+        for subject in data.get("subjects") or []:
+            if subject["id"] == rule_id:
+                subject["digest"], changed = digest, True
+        if data.get("target") == rule_id:
+            data["base_digest"], changed = digest, True
+        if changed:
+            dump(root, str(path.relative_to(root)), data)
 
 
 def xlsx_text(raw: bytes) -> str:
@@ -146,6 +164,7 @@ def test_change_section_since_the_last_publication_of_the_region(shipped: Path, 
     rule["violations"].append("出院当日以同一诊断再次入院")
     rule["notes"] = "只改了内部备注"
     dump(shipped, RULE_17, rule)
+    argued_again(shipped, RULE_17)
     commit_all(shipped, "增加违规情形")
     again = publish("--region", "510100", "--as-of", "2026-07-01", out=tmp_path / "second")
     data = data_of(again)
@@ -199,6 +218,30 @@ def test_refuses_a_mobile_number(shipped: Path, tmp_path: Path) -> None:
     _no_trace(shipped, tmp_path / "out")
 
 
+def test_refuses_a_store_with_errors_and_says_how_many(shipped: Path, tmp_path: Path) -> None:
+    rule = load(shipped, RULE_17)
+    rule["violations"].append("出院当日以同一诊断再次入院")  # not argued again, overrides not rebased
+    dump(shipped, RULE_17, rule)
+    commit_all(shipped, "未论证的修改")
+    result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
+    assert "有 3 个错误" in result["output"] and "twoku validate --region 510100" in result["output"]
+    assert "TK603" in result["output"]
+    _no_trace(shipped, tmp_path / "out")
+
+
+def test_warnings_never_block(shipped: Path, tmp_path: Path) -> None:
+    draft = "national/rules/drug-policy/CN-R-0033.yaml"
+    rule = load(shipped, draft)
+    rule["basis"].append({"id": "CN-K-0014"})  # a draft citing deprecated knowledge: TK403 as a warning
+    dump(shipped, draft, rule)
+    commit_all(shipped, "草稿引用了已废弃的知识")
+    result = runner.invoke(
+        app, ["publish", "--public-summary", "--as-of", "2026-06-30", "--report", "json", "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["warnings"] >= 1
+
+
 def test_refuses_uncommitted_changes(shipped: Path, tmp_path: Path) -> None:
     (shipped / RULE_17).write_text((shipped / RULE_17).read_text(encoding="utf-8") + "\n# 未提交\n", encoding="utf-8")
     result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
@@ -230,20 +273,41 @@ def test_format_subset(shipped: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["CN-2026-06-30.json", "CN-2026-06-30.md"]
 
 
+def test_report_json_says_what_was_written(shipped: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    args = ["publish", "--public-summary", "--region", "510100", "--as-of", "2026-06-30", "--out", str(out)]
+    result = runner.invoke(app, [*args, "--format", "html,json", "--report", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)  # the data alone on stdout
+    assert (report["region"], report["audience"], report["tag"], report["tagged_now"]) == (
+        "510100", "institutions", "publish/510100/2026-06-30", True
+    )  # fmt: skip
+    assert report["revision"] == git(shipped, "rev-parse", "HEAD").strip()
+    assert report["rules"] == len(data_of({"json": (out / "510100-2026-06-30.json").read_bytes()})["rules"])
+    assert sum(report["categories"].values()) == report["rules"] and report["warnings"] == 0
+    for entry in report["files"]:
+        raw = Path(entry["path"]).read_bytes()
+        assert (entry["bytes"], entry["sha256"]) == (len(raw), hashlib.sha256(raw).hexdigest())
+    assert [f["format"] for f in report["files"]] == ["html", "json"]
+    again = runner.invoke(app, [*args, "--format", "html,json"])
+    assert again.exit_code == 0 and "该版本此前已记录发布" in again.stdout and "网页" in again.stdout
+
+
 # --- nothing internal, in any format --------------------------------------------------------
 
 
-def internal_paths(schema: dict[str, Any], prefix: str = "") -> set[str]:
-    """Every property path the schema marks internal (not descending below one)."""
+def internal_paths(schema: dict[str, Any], prefix: str = "", level: str = "internal") -> set[str]:
+    """Every property path the schema marks ``level`` (not descending below one)."""
     found: set[str] = set()
     for name, sub in (schema.get("properties") or {}).items():
         path = f"{prefix}{name}"
-        if sub.get("x-twoku-disclosure") == "internal":
+        if sub.get("x-twoku-disclosure") == level:
             found.add(path)
             continue
-        found |= internal_paths(sub, path + ".")
-        if isinstance(sub.get("items"), dict):
-            found |= internal_paths(sub["items"], path + "[].")
+        found |= internal_paths(sub, path + ".", level)
+        for key, step in (("items", "[]."), ("additionalProperties", ".*.")):
+            if isinstance(sub.get(key), dict):
+                found |= internal_paths(sub[key], path + step, level)
     return found
 
 
@@ -309,7 +373,8 @@ def plant(root: Path, mark: Markers) -> None:
             dump(root, rel, data)
 
 
-def test_no_internal_value_reaches_any_format(shipped: Path, tmp_path: Path) -> None:
+def test_no_internal_value_reaches_any_format(shipped: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(publish_op, "refuse_invalid", lambda root, region: None)  # markers are not valid data
     first, second = Markers(1), Markers(2)
     plant(shipped, first)
     commit_all(shipped, "内部字段（第一轮）")
@@ -334,3 +399,82 @@ def test_no_internal_value_reaches_any_format(shipped: Path, tmp_path: Path) -> 
     assert {"CN-R-0017", "510000-R-0001"} <= set(rules_by_id(data))
     assert {c["id"] for c in data["changes"]} == {"CN-R-0017", "510000-R-0001"}
     assert all(f["label"] == "具体违规情形" for c in data["changes"] for f in c["fields"])
+
+
+# --- institutions see more than society (第十二条) ---------------------------------------------
+
+
+def test_what_only_institutions_see(shipped: Path) -> None:
+    rule = all_schemas()["rule"]
+    only_institutions = internal_paths(rule, level="institutions")
+    assert {"logic", "condition", "examples", "focus", "parameters.*.localisable"} <= only_institutions
+    # The monitoring points and standards themselves stay public, thresholds with their units.
+    for path in ("name", "definition", "monitoring_point", "scenarios", "level", "violations", "framework_code",
+                 "basis[CN-K-0003].article", "parameters.days.value", "parameters.days.unit"):  # fmt: skip
+        assert at_path("rule", path, "society")[0] is not None, path
+    for path in ("logic", "condition", "examples", "focus", "parameters.days.localisable.max"):
+        assert at_path("rule", path, "society")[0] is None and at_path("rule", path, "institutions")[0] is not None
+
+
+def test_institutions_read_the_judgement_logic_society_reads_the_standard(shipped: Path, tmp_path: Path) -> None:
+    both = {
+        audience: publish(
+            "--region", "510100", "--as-of", "2026-06-30", "--audience", audience, out=tmp_path / audience
+        )
+        for audience in ("institutions", "society")
+    }
+    logic = load(shipped, RULE_17)["logic"].splitlines()[1].strip()  # a line of CN-R-0017's judgement logic
+    seen = {audience: rules_by_id(data_of(out))["CN-R-0017"] for audience, out in both.items()}
+    assert seen["institutions"]["logic"].splitlines()[1] == logic and seen["society"]["logic"] is None
+    for fmt, text in all_text(both["institutions"]).items():
+        assert logic in text, fmt
+    for fmt, text in all_text(both["society"]).items():
+        assert logic not in text, fmt
+        assert fmt == "json" or "判断逻辑只向辖区定点医药机构公开" in text, fmt  # said to the reader
+    # Society still reads a summary that makes sense: the point, the standard with its threshold, the cases.
+    society = seen["society"]
+    assert society["monitoring_point"] and society["definition"] and society["violations"]
+    assert society["level"] == "可疑" and "稽核" in society["scenarios"]
+    params = {p["name"]: p for p in society["parameters"]}
+    assert (params["readmission_days"]["value"], params["readmission_days"]["unit"]) == (10, "天")
+    assert "10天" in both["society"]["md"].decode("utf-8")
+    # Same rules for both audiences: what differs is how much of each rule.
+    assert set(rules_by_id(data_of(both["society"]))) == set(rules_by_id(data_of(both["institutions"])))
+    assert len(both["institutions"]["json"]) > len(both["society"]["json"])
+
+
+def _plant_institutions_only(root: Path, mark: Markers) -> None:
+    """A marker in every institutions-only field of the published rules and their parameters."""
+    for rel in ITEMS["rule"]:
+        data = load(root, rel)
+        for path in sorted(internal_paths(all_schemas()["rule"], level="institutions")):
+            if path.startswith("parameters.*."):
+                for spec in (data.get("parameters") or {}).values():
+                    spec[path.rsplit(".", 1)[1]] = {"choices": [mark("rule", path, rel)]}
+            elif "." not in path:
+                data[path] = mark("rule", path, rel)
+        dump(root, rel, data)
+
+
+def test_society_never_sees_an_institutions_only_value(shipped: Path, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(publish_op, "refuse_invalid", lambda root, region: None)  # markers are not valid data
+    first, second = Markers(1), Markers(2)
+    _plant_institutions_only(shipped, first)
+    commit_all(shipped, "仅向定点医药机构公开的字段（第一轮）")
+    publish("--region", "510100", "--as-of", "2026-06-30", "--audience", "society", out=tmp_path / "r1")
+    _plant_institutions_only(shipped, second)  # the change section now sees every such field change
+    commit_all(shipped, "仅向定点医药机构公开的字段（第二轮）")
+    society = publish("--region", "510100", "--as-of", "2026-07-01", "--audience", "society", out=tmp_path / "s")
+    institutions = publish("--region", "510100", "--as-of", "2026-07-01", out=tmp_path / "i")
+    assert {p for _, p in first.paths} == internal_paths(all_schemas()["rule"], level="institutions")
+    markers = {**first.planted, **second.planted}
+    for fmt, text in all_text(society).items():
+        leaked = [where for marker, where in markers.items() if marker in text]
+        assert leaked == [], f"{fmt}: {leaked}"
+    # The institutions do see them: the new logic in the rule and, in JSON, the change of logic.
+    logic_now = [m for m, where in second.planted.items() if where.endswith(":logic")]
+    for fmt, text in all_text(institutions).items():
+        assert all(m in text for m in logic_now), fmt
+    changes = {c["id"]: c for c in data_of(institutions)["changes"]}
+    assert "逻辑" in {f["label"] for f in changes["CN-R-0017"]["fields"]}
+    assert data_of(society)["changes"] == []  # only institutions-only fields changed

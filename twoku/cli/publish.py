@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from twoku.cli.app import app, guarded, stdout
+from twoku.cli.app import Format, app, emit, guarded, stdout
 
 
 class Audience(StrEnum):
@@ -37,6 +37,11 @@ def publish(
         None, "--out", "-o", help="输出目录（默认 ./public-summary-<地区>-<日期>）", show_default=False
     ),
     formats: str = typer.Option("html,md,xlsx,json", "--format", "-f", help="输出格式，逗号分隔：html,md,xlsx,json"),
+    report: Format = typer.Option(
+        Format.text,
+        "--report",
+        help="终端报告的格式：json 时标准输出只有所写文件（路径、大小、sha256）、条数、标签和版本",
+    ),
 ) -> None:
     """向定点医药机构或社会公开某地区的监控要点和标准（第十二条）。
 
@@ -45,6 +50,9 @@ def publish(
     （标题、文号、条款），以及自上次发布以来的变更。哪些字段可公开由 schema 的
     x-twoku-disclosure 标注决定；论证人员、内部备注等内部字段从不输出。疑似身份证号、
     手机号的取值会使发布被拒绝。
+
+    发布前先检查（同 twoku validate --region）：该地区适用的各层级有错误时拒绝发布，不写文件、
+    不打标签；警告不阻止发布，只在报告中提示。
 
     只从已提交的版本发布；发布后打标签 publish/<地区>/<日期>（twoku diff --since last-publish
     可用）。同一版本、同一日期重复发布，得到逐字节相同的文件。
@@ -55,7 +63,7 @@ def publish(
 
       twoku publish --public-summary --region 510000 --audience society --format html,xlsx --out 公开
 
-      twoku publish --public-summary --region CN --format json --out build/
+      twoku publish --public-summary --region CN --format json --out build/ --report json
     """
     import datetime as dt
 
@@ -70,14 +78,10 @@ def publish(
         day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
         raise UsageError(f"--as-of {as_of} 不是日期", hint="写成 YYYY-MM-DD，如 2026-01-01") from None
+    from twoku.render.publish import outcome
+
     result = run(find_root(), region, audience.value, day, out, parse_formats(formats))
-    pub = result.publication
-    console = stdout()
-    console.print(
-        f"已生成 {pub.region_name}（{pub.region}）{pub.as_of} 的公开摘要：{len(pub.rules)} 条规则，"
-        f"{len(pub.changes)} 条变更。"
-    )
-    for path in result.files:
-        console.print(f"  {path}")
-    recorded = "已记录发布" if result.tagged_now else "该版本此前已记录发布"
-    console.print(f"{recorded}：标签 {result.tag}（版本 {pub.revision[:12]}）")
+    if report is Format.json:
+        emit(outcome.published_json(result))
+    else:
+        outcome.published_text(result, stdout())

@@ -52,6 +52,7 @@ class Rule:
     layer_name: str
     definition: str | None
     monitoring_point: str | None  # plain words for institutions; the definition when none is written
+    logic: str | None  # the judgement in detail: institutions only (None for society)
     parameters: tuple[Parameter, ...]
     scenarios: tuple[str, ...]
     stages: tuple[str, ...]
@@ -174,6 +175,7 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         layer_name=layer_name(rule.layer, names),
         definition=_text(get.get("definition")),
         monitoring_point=_text(get.get("monitoring_point")) or _text(get.get("definition")),
+        logic=_text(get.get("logic")),
         parameters=params,
         scenarios=_in_order(_strings(get.get("scenarios")), enums.SCENARIOS),
         stages=_in_order(_strings(get.get("stages")), enums.STAGES),

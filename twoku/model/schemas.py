@@ -62,10 +62,11 @@ def _enum(title: str, description: str, values: list[str], disclosure: str = "so
     return _p(title, description, disclosure, type="string", enum=values)
 
 
-def _enum_set(title: str, description: str, values: list[str], **extra: Any) -> Schema:
+def _enum_set(title: str, description: str, values: list[str], disclosure: str = "society", **extra: Any) -> Schema:
     return _p(
         title,
         description,
+        disclosure,
         type="array",
         items={"type": "string", "enum": values},
         uniqueItems=True,
@@ -211,6 +212,7 @@ def _parameter() -> Schema:
                 "可本地化范围",
                 "下级可在此范围内调整取值：数值用 min/max，枚举用 choices；{} 表示可改为任意同类取值。"
                 "缺省表示不可本地化。",
+                "institutions",
                 type="object",
                 additionalProperties=False,
                 properties={
@@ -241,13 +243,17 @@ def rule_schema() -> Schema:
             ),
             "definition": _text("定义", "规则监控的是什么行为"),
             "monitoring_point": _text("监控要点", "用平实语言写给定点医药机构的监控要点"),
-            "logic": _text("逻辑", "判断逻辑，审核人员能据以核对的清楚文字"),
+            # 第十二条: 监控要点、标准 go to the institutions and may go to society; how a rule judges in
+            # detail (logic, machine condition, test cases, argued focus, bounds for lower levels) only to the
+            # institutions, who must be able to check a flagged claim against it (第二十条 申诉).
+            "logic": _text("逻辑", "判断逻辑，审核人员能据以核对的清楚文字", "institutions"),
             "condition": _p(
                 "可执行条件",
                 "与 logic 一致的机器条件，可编译为 SQL 在结算明细上运行（语言见 twoku/model/condition.py）",
+                "institutions",
                 **{"$ref": "#/$defs/condition"},
             ),
-            "examples": condition.examples_schema(),
+            "examples": {**condition.examples_schema(), "x-twoku-disclosure": "institutions"},
             "parameters": _p(
                 "参数",
                 "阈值等参数：名称（英文小写加下划线）到 取值、单位、说明、可本地化范围",
@@ -266,7 +272,9 @@ def rule_schema() -> Schema:
                 items={"type": "string", "minLength": 1},
             ),
             "basis": {**_basis(), "minItems": 1},
-            "focus": _enum_set("论证重点", "第十一条所列论证重点情形（如有）", enums.labels(enums.FOCUS)),
+            "focus": _enum_set(
+                "论证重点", "第十一条所列论证重点情形（如有）", enums.labels(enums.FOCUS), disclosure="institutions"
+            ),
             "status": _status(),
             "effective": _date("生效日期", "规则开始适用的日期"),
             "expires": _date("失效日期", "规则停止适用的日期（如有）"),

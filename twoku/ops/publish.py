@@ -9,12 +9,14 @@ personal data (第二十二条), written atomically, then recorded as ``publish/
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from twoku.errors import TwokuError, UsageError
 from twoku.model.changes import ORDER
 from twoku.model.disclosure import AUDIENCE_LABELS, AUDIENCES
+from twoku.model.findings import ERROR
 from twoku.model.publication import Publication, personal_values, public_change, public_library, public_rules
 from twoku.model.regions import layer_name
 from twoku.ops.diff import diff
@@ -24,14 +26,24 @@ from twoku.render.publish import FORMATS, renderer
 from twoku.render.publish.json import to_data
 from twoku.store import files, gitio, publishtags
 from twoku.store.edit import atomic_write
+from twoku.store.faults import checkpoint, writes
+
+
+@dataclass(frozen=True)
+class Output:
+    format: str
+    path: Path
+    size: int  # bytes
+    sha256: str  # so a reader can check that the copy they received is the one published
 
 
 @dataclass(frozen=True)
 class Published:
     publication: Publication
-    files: list[Path]
+    outputs: list[Output]
     tag: str
     tagged_now: bool  # False when this revision was already published for the date
+    warnings: int = 0  # validate's warnings in the region's layers: reported, never blocking
 
 
 def parse_formats(value: str | None) -> list[str]:
@@ -50,6 +62,21 @@ def _check_committed(root: Path) -> None:
             f"库中有未提交的修改：{shown}",
             hint="发布记录的是一个提交（标签 publish/<地区>/<日期>）：先提交这些修改，再发布",
         )
+
+
+def refuse_invalid(root: Path, region: str) -> int:
+    """Refuse to publish a region whose layers (national, province, city) hold errors; the
+    number of warnings otherwise.  A published standard must be one the store stands behind."""
+    from twoku.ops.validate import validate
+
+    report = validate(root, region=region)
+    if report.errors:
+        first = "；".join(f"{f.path} {f.code}" for f in report.of(ERROR)[:3])
+        raise TwokuError(
+            f"拒绝发布：{region} 适用的各层级中有 {report.errors} 个错误（{first}{'……' if report.errors > 3 else ''}）",
+            hint=f"运行 twoku validate --region {region} 查看并修正，提交后再发布（警告不阻止发布）",
+        )
+    return report.warnings
 
 
 def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publication:
@@ -83,6 +110,7 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
     )
 
 
+@writes
 def publish(
     root: Path, region: str | None, audience: str, as_of: dt.date, out: Path | None, formats: list[str]
 ) -> Published:
@@ -93,6 +121,7 @@ def publish(
             "拒绝发布：以下取值疑似个人信息（第二十二条）：" + "；".join(leaks[:5]),
             hint="从库中删除这些个人信息并提交后再发布（twoku validate 的 TK801 指出所在文件和行）",
         )
+    warnings = refuse_invalid(root, pub.region)
     tag = publishtags.tag_name(pub.region, pub.as_of)
     tagged = publishtags.tagged(root, tag)
     if tagged is not None and tagged != pub.revision:
@@ -106,6 +135,7 @@ def publish(
     if tagged is None:
         message = f"公开摘要：{pub.region_name}（{pub.region}），{pub.as_of} 生效，公开对象 {AUDIENCE_LABELS[audience]}"
         publishtags.create(root, tag, pub.revision, message)
+        checkpoint("tagged")
     try:
         for path, fmt in zip(paths, formats, strict=True):
             atomic_write(path, rendered[fmt])
@@ -114,4 +144,8 @@ def publish(
         if tagged is None:
             publishtags.delete(root, tag)  # no record of a publication that was not written
         raise TwokuError(f"无法写入 {folder}：{exc.strerror or exc}", hint="检查 --out 目录是否可写") from None
-    return Published(pub, paths, tag, tagged is None)
+    outputs = [
+        Output(fmt, path, len(rendered[fmt]), hashlib.sha256(rendered[fmt]).hexdigest())
+        for path, fmt in zip(paths, formats, strict=True)
+    ]
+    return Published(pub, outputs, tag, tagged is None, warnings or 0)

@@ -31,10 +31,20 @@ def facts(pub: Publication) -> list[tuple[str, str]]:
         ("公开对象", AUDIENCE_LABELS[pub.audience]),
         ("生效日期", f"{pub.as_of}（收录该日生效的规则）"),
         ("规则数", f"{len(pub.rules)} 条"),
+        ("公开内容", scope(pub)),
         ("库版本", pub.revision),
         ("上次发布", since),
         ("依据", "《医疗保障基金智能审核和监控知识库、规则库管理办法（试行）》（医保发〔2022〕12号）第十二条"),
     ]
+
+
+def scope(pub: Publication) -> str:
+    """What this audience is shown (第十二条): society the monitoring points and standards, the
+    institutions also how each rule judges in detail."""
+    shown = "监控要点、定义、标准（参数与阈值）、应用场景、判断等级、违规情形及依据"
+    if pub.audience == "institutions":
+        return shown + "，以及判断逻辑"
+    return shown + "；判断逻辑只向辖区定点医药机构公开"
 
 
 def value(v: Any) -> str:

@@ -56,6 +56,8 @@ def _rule(rule: Rule) -> str:
             '<h4>标准（参数与阈值）</h4><div class="table-wrap"><table><thead><tr><th>参数</th><th>本地取值</th>'
             f"<th>设定层级</th></tr></thead><tbody>{rows}</tbody></table></div>"
         )
+    if rule.logic:
+        parts.append(f'<h4>判断逻辑</h4><div class="logic">{_lines(rule.logic)}</div>')
     if rule.violations:
         parts.append("<h4>违规情形</h4><ol>" + "".join(f"<li>{_e(v.strip())}</li>" for v in rule.violations) + "</ol>")
     if rule.basis:

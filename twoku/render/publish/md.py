@@ -38,6 +38,8 @@ def _rule(rule: Rule) -> list[str]:
             for p in rule.parameters
         ]
         out.append("")
+    if rule.logic:
+        out += ["**判断逻辑**", "", *_paragraphs(rule.logic)]
     if rule.violations:
         out += ["**违规情形**", "", *(f"{n}. {v.strip()}" for n, v in enumerate(rule.violations, 1)), ""]
     if rule.basis:

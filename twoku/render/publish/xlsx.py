@@ -29,14 +29,22 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("框架编码", 20),
     ("生效日期", 12),
 )
+LOGIC_COLUMN = ("判断逻辑", 60)  # institutions only (第十二条): after the standard it applies
+LOGIC_AT = 7
 CHANGE_COLUMNS: tuple[tuple[str, int], ...] = (("编号", 14), ("名称", 30), ("类型", 10), ("变更", 8), ("内容", 90))
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
-def _row(rule: Rule) -> list[str]:
-    return [
+def _columns(pub: Publication) -> tuple[tuple[str, int], ...]:
+    if pub.audience != "institutions":
+        return COLUMNS
+    return (*COLUMNS[:LOGIC_AT], LOGIC_COLUMN, *COLUMNS[LOGIC_AT:])
+
+
+def _row(rule: Rule, pub: Publication) -> list[str]:
+    row = [
         rule.id,
         rule.name,
         rule.level or "",
@@ -50,6 +58,9 @@ def _row(rule: Rule) -> list[str]:
         rule.framework_code or "",
         rule.effective or "",
     ]
+    if pub.audience == "institutions":
+        row.insert(LOGIC_AT, (rule.logic or "").strip())
+    return row
 
 
 def _sheet(wb: Any, name: str, columns: tuple[tuple[str, int], ...], rows: list[list[str]]) -> None:
@@ -99,7 +110,7 @@ def render(pub: Publication) -> bytes:
     wb.remove(wb.active)
     _sheet(wb, "说明", (("项目", 14), ("内容", 100)), [[k, v] for k, v in common.facts(pub)])
     for category in pub.categories():
-        _sheet(wb, category, COLUMNS, [_row(r) for r in pub.rules if r.category == category])
+        _sheet(wb, category, _columns(pub), [_row(r, pub) for r in pub.rules if r.category == category])
     changes = [
         [
             c.id,
