@@ -41,15 +41,22 @@ def table_source(path: Path) -> str:
     raise UsageError(f"不能读取 {path.name}：应为 .csv 或 .parquet", hint="导出为 CSV（含表头）或 Parquet")
 
 
-def load_claims(con: Any, path: Path) -> int:
-    """Read the claim file into the typed table ``claims``; the number of lines."""
+def load_claims(con: Any, path: Path, columns: Iterable[str] | None = None) -> int:
+    """Make ``claims`` the claim file as typed columns of the claim model; the number of lines.
+
+    A Parquet file stays where it is: ``claims`` is a view, so each rule reads only the
+    columns it uses and skips the row groups its filters rule out.  A CSV file is parsed
+    once into a table of the ``columns`` the rules use (all fields when not given).
+    """
     import duckdb
 
     if not path.is_file():
         raise UsageError(f"找不到结算明细文件 {path}")
     source = table_source(path)
     try:
-        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        present = dict(
+            con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall()
+        )
     except duckdb.Error as exc:
         raise TwokuError(f"读取 {path.name} 失败：{exc}", hint="检查文件格式和表头") from None
     missing = [f for f in claim.REQUIRED if f not in present]
@@ -58,14 +65,23 @@ def load_claims(con: Any, path: Path) -> int:
             f"{path.name} 缺少必需的列：{'、'.join(missing)}",
             hint="列名见 schema/claim.schema.json（如 line_id、patient_id、item_code、service_date）",
         )
-    cols = ", ".join(
-        f"CAST({f.name} AS {sql_type(f.name)}) AS {f.name}"
-        if f.name in present
-        else f"CAST(NULL AS {sql_type(f.name)}) AS {f.name}"
-        for f in claim.CLAIM_FIELDS
-    )
+    wanted = set(columns) | set(claim.REQUIRED) | {"visit_id"} if columns is not None else None
+    view = path.suffix.lower() == ".parquet"
+    fields = [f for f in claim.CLAIM_FIELDS if view or wanted is None or f.name in wanted]
+
+    def column(name: str) -> str:
+        kind = sql_type(name)
+        if name not in present:
+            return f"CAST(NULL AS {kind}) AS {name}"
+        return name if present[name] == kind else f"CAST({name} AS {kind}) AS {name}"
+
+    cols = ", ".join(column(f.name) for f in fields)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE claims AS SELECT {cols} FROM {source}")
+        if view:
+            con.execute(f"CREATE OR REPLACE VIEW claims AS SELECT {cols} FROM {source}")
+            con.execute(f"SELECT {cols} FROM {source} LIMIT 1").fetchall()  # a bad column type fails here
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE claims AS SELECT {cols} FROM {source}")
     except duckdb.Error as exc:
         raise TwokuError(
             f"{path.name} 中有不符合结算明细格式的取值：{exc}",
@@ -97,9 +113,17 @@ def run_rules(con: Any, specs: Iterable[RuleSpec], region: str = "") -> dict[str
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
         "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
     )
+    import duckdb
+
     counts: dict[str, int] = {}
     for spec in specs:
-        con.execute(f"INSERT INTO hits SELECT *, {literal(region)} FROM ({compile_rule(spec)})")
+        try:
+            con.execute(f"INSERT INTO hits SELECT *, {literal(region)} FROM ({compile_rule(spec)})")
+        except duckdb.Error as exc:
+            raise TwokuError(
+                f"运行 {spec.rule_id} 失败：{exc}",
+                hint="检查结算明细的取值格式（日期 YYYY-MM-DD，数量和金额为数字），见 schema/claim.schema.json",
+            ) from None
         counts[spec.rule_id] = 0
     for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
         counts[rule_id] = int(n)

@@ -27,6 +27,7 @@ from twoku.model.condition import (
     Measure,
     Not,
     Param,
+    comparisons,
     measures,
 )
 
@@ -67,8 +68,9 @@ def literal(value: Any, date: bool = False) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: RuleSpec) -> None:
+    def __init__(self, spec: RuleSpec, table: str = "claims") -> None:
         self.spec = spec
+        self.table = table
         self.columns: dict[Measure, str] = {}  # window measures → inner column name
         self.joins: dict[tuple[str, ...], str] = {}  # admission grouping → join alias
 
@@ -116,12 +118,27 @@ class _Compiler:
         window = f"PARTITION BY {part}, CASE WHEN {flag} THEN 1 ELSE 0 END ORDER BY c.service_date, c.line_id"
         return f"CASE WHEN {flag} THEN DATE_DIFF('day', LAG(c.service_date) OVER ({window}), c.service_date) END"
 
+    def group_sql(self, m: Measure, alias: str, scope: Condition | None) -> str:
+        """A count or sum over the line's group, as an aggregate of the lines that count, joined back.
+
+        Only lines satisfying ``where`` (and ``scope``, what every line of a candidate's group
+        satisfies) are aggregated; a group with none has count 0 and sum NULL, as over a window.
+        """
+        keys = ", ".join(m.per)
+        filters = [self.condition_sql(p, "c") for p in (m.where, scope) if p is not None]
+        value = "COUNT(*)" if m.kind == "count" else f"SUM(c.{m.field})"
+        where = f" WHERE {' AND '.join(filters)}" if filters else ""
+        on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM {alias}.{k}" for k in m.per)
+        return (
+            f"LEFT JOIN (SELECT {keys}, {value} AS v FROM {self.table} AS c{where} GROUP BY {keys}) AS {alias} ON {on}"
+        )
+
     def _join(self, per: tuple[str, ...]) -> str:
         if per not in self.joins:
             self.joins[per] = f"a{len(self.joins) + 1}"
         return self.joins[per]
 
-    def join_sql(self, per: tuple[str, ...], alias: str) -> str:
+    def join_sql(self, per: tuple[str, ...], alias: str, scope: Condition | None = None) -> str:
         keys = [*per, "visit_id"] if "visit_id" not in per else list(per)
         cols = ", ".join(keys)
         order = "admission_date, visit_id"
@@ -130,7 +147,8 @@ class _Compiler:
         admissions = (
             f"SELECT {cols}, MIN(admission_date) AS admission_date, MAX(discharge_date) AS discharge_date, "
             f"MIN(main_diagnosis) AS main_diagnosis, MIN(discharge_mode) AS discharge_mode "
-            f"FROM claims WHERE admission_date IS NOT NULL AND visit_id IS NOT NULL GROUP BY {cols}"
+            f"FROM {self.table} AS c WHERE c.admission_date IS NOT NULL AND c.visit_id IS NOT NULL"
+            f"{' AND ' + self.condition_sql(scope, 'c') if scope is not None else ''} GROUP BY {cols}"
         )
         on = " AND ".join(f"c.{k} = {alias}.{k}" for k in keys)
         return (
@@ -180,26 +198,115 @@ def _chars(sql: str, chars: int | None) -> str:
     return sql if chars is None else f"SUBSTR(CAST({sql} AS VARCHAR), 1, {chars})"
 
 
-def compile_rule(spec: RuleSpec) -> str:
-    """The SELECT (DuckDB dialect) of one rule's hits over ``claims``."""
-    comp = _Compiler(spec)
+def compile_rule(spec: RuleSpec, table: str = "claims") -> str:
+    """The SELECT (DuckDB dialect) of one rule's hits over ``table`` (the claim lines).
+
+    Lines are filtered before any window or join: the line's own part of the condition
+    (:func:`necessary`) picks the candidate lines, and a window reads only the lines that
+    can count in a candidate's group — those satisfying the measure's ``where`` and the
+    part of the condition that depends only on the group's own fields (a line of the same
+    group shares them).  On claims where most lines are ordinary, a rule's windows run
+    over a sliver of the data; the hits are the same as over every line.
+    """
+    comp = _Compiler(spec, table)
     where = comp.condition_sql(spec.condition, "t")
     if spec.effective:
         where += f" AND t.service_date >= {literal(spec.effective, date=True)}"
     if spec.expires:
         where += f" AND t.service_date <= {literal(spec.expires, date=True)}"
     evidence = _evidence(comp, spec.condition)
-    inner_cols = ["c.*"]
-    inner_cols += [f"{comp.window_sql(m)} AS {name}" for m, name in comp.columns.items()]
-    for alias in comp.joins.values():
-        inner_cols += [f"{alias}.gap AS {alias}_gap"]
-        inner_cols += [f"{alias}.prev_{f} AS {alias}_prev_{f}" for f in claim.ADMISSION_FIELDS]
-    joins = " ".join(comp.join_sql(per, alias) for per, alias in comp.joins.items())
-    inner = f"SELECT {', '.join(inner_cols)} FROM claims AS c {joins}".rstrip()
-    return (
-        f"SELECT {literal(spec.rule_id)} AS rule_id, {literal(spec.level)} AS level, t.line_id, t.patient_id, "
-        f"t.visit_id, {evidence} AS evidence FROM ({inner}) AS t WHERE {where}"
-    )
+    head = f"SELECT {literal(spec.rule_id)} AS rule_id, {literal(spec.level)} AS level, t.line_id, t.patient_id, "
+    head += f"t.visit_id, {evidence} AS evidence FROM "
+    if not comp.columns and not comp.joins:
+        return f"{head}{table} AS t WHERE {where}"
+    candidate = necessary(spec.condition)
+    grouped = {m: name for m, name in comp.columns.items() if m.kind in _GROUPED}
+    windowed = {m: name for m, name in comp.columns.items() if m.kind not in _GROUPED}
+    inputs = [comp.condition_sql(candidate, "c")]
+    for m in windowed:
+        parts = [comp.condition_sql(p, "c") for p in (m.where, necessary(spec.condition, frozenset(m.per))) if p]
+        inputs.append(" AND ".join(parts) if parts else "TRUE")
+    if "TRUE" in inputs:
+        read = table
+    elif windowed:
+        read = f"(SELECT * FROM {table} AS c WHERE {' OR '.join(inputs)})"
+    else:
+        read = f"(SELECT * FROM {table} AS c WHERE {inputs[0]})"
+    cols = ["c.*", *(f"{comp.window_sql(m)} AS {name}" for m, name in windowed.items())]
+    joins = []
+    for m, name in grouped.items():
+        cols.append(f"{'COALESCE(g_' + name + '.v, 0)' if m.kind == 'count' else 'g_' + name + '.v'} AS {name}")
+        joins.append(comp.group_sql(m, f"g_{name}", necessary(spec.condition, frozenset(m.per))))
+    for per, alias in comp.joins.items():
+        cols += [
+            f"{alias}.gap AS {alias}_gap",
+            *(f"{alias}.prev_{f} AS {alias}_prev_{f}" for f in claim.ADMISSION_FIELDS),
+        ]
+        joins.append(comp.join_sql(per, alias, necessary(spec.condition, frozenset(per))))
+    inner = f"SELECT {', '.join(cols)} FROM {read} AS c {' '.join(joins)}".rstrip()
+    return f"{head}({inner}) AS t WHERE {where}"
+
+
+_GROUPED = ("count", "sum")  # measures over a whole group: an aggregate joined back, not a window
+
+
+def necessary(cond: Condition | None, fields: frozenset[str] | None = None) -> Condition | None:
+    """A condition on the line's own fields that every line satisfying ``cond`` satisfies (None: any line).
+
+    With ``fields``, only comparisons of those fields (and of parameters) are kept: what
+    every line of a group keyed by ``fields`` satisfies when one of its lines satisfies
+    ``cond``.
+    """
+    if cond is None:
+        return None
+    if isinstance(cond, Comparison):
+        return cond if _own(cond, fields) else None
+    if isinstance(cond, AllOf):
+        kept = tuple(p for p in (necessary(part, fields) for part in cond.parts) if p is not None)
+        return None if not kept else kept[0] if len(kept) == 1 else AllOf(kept)
+    if isinstance(cond, AnyOf):
+        parts = [necessary(part, fields) for part in cond.parts]
+        return None if any(p is None for p in parts) else AnyOf(tuple(p for p in parts if p is not None))
+    return cond if _exact(cond.part, fields) else None
+
+
+def _own(comp: Comparison, fields: frozenset[str] | None) -> bool:
+    """The comparison reads only the line itself (and parameters), within ``fields``."""
+    m = comp.measure
+    if m.kind == "param":
+        return not isinstance(comp.value, FieldRef) or fields is None or comp.value.name in fields
+    if m.kind != "field":
+        return False
+    if fields is None:
+        return True
+    return m.field in fields and (not isinstance(comp.value, FieldRef) or comp.value.name in fields)
+
+
+def _exact(cond: Condition, fields: frozenset[str] | None) -> bool:
+    if isinstance(cond, Comparison):
+        return _own(cond, fields)
+    if isinstance(cond, Not):
+        return _exact(cond.part, fields)
+    return all(_exact(p, fields) for p in cond.parts)
+
+
+def columns_used(specs: Sequence[RuleSpec]) -> set[str]:
+    """The claim fields the rules read (with the hit's own columns): all a CSV load needs to keep."""
+    used = {"line_id", "patient_id", "visit_id", "service_date"}
+
+    def walk(cond: Condition | None) -> None:
+        for comp in comparisons(cond) if cond is not None else ():
+            m = comp.measure
+            used.update(f for f in (m.field, *m.per) if f)
+            if m.kind in ("previous_admission", "admission_gap"):
+                used.update(("admission_date", *claim.ADMISSION_FIELDS))
+            if isinstance(comp.value, FieldRef):
+                used.add(comp.value.name)
+            walk(m.where)
+
+    for spec in specs:
+        walk(spec.condition)
+    return used
 
 
 def _evidence(comp: _Compiler, condition: Condition) -> str:

@@ -70,7 +70,7 @@ def evaluate(
         if not need <= cols:
             raise TwokuError(f"{what}文件缺少列：{'、'.join(sorted(need - cols))}")
     if claims is not None and lines is None:
-        lines = duck.load_claims(con, claims)
+        lines = duck.load_claims(con, claims, ())
     outcome_map = "CASE " + " ".join(f"WHEN outcome = '{k}' THEN '{v}'" for k, v in OUTCOMES.items()) + " END"
     appealed = "COALESCE(CAST(appealed AS BOOLEAN), FALSE)" if "appealed" in fb_cols else "FALSE"
     upheld = "COALESCE(CAST(appeal_upheld AS BOOLEAN), FALSE)" if "appeal_upheld" in fb_cols else "FALSE"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twoku.engine.sql import DIALECTS, RuleSpec, compile_rules
+from twoku.engine.sql import DIALECTS, RuleSpec, columns_used, compile_rules
 from twoku.errors import TwokuError, UsageError
 from twoku.model.condition import CodeSet, ConditionProblem, code_sets, parse
 from twoku.model.library import Item, Library, effective_rule
@@ -119,7 +119,7 @@ def run(
     specs = [rule_spec(root, lib, r, layer) for r in rules]
     started = time.perf_counter()
     con = duck.connect(threads)
-    lines = duck.load_claims(con, claims)
+    lines = duck.load_claims(con, claims, columns_used(specs))
     counts = duck.run_rules(con, specs, layer.code)
     seconds = time.perf_counter() - started
     if out is not None:
