@@ -18,7 +18,7 @@ from twoku.checks import (
     syntax,
     waivers,
 )
-from twoku.checks.registry import CHECKS, ITEM_CHECKS, STORE_CHECKS
+from twoku.checks.registry import CHECKS, EVERY_ITEM_CHECKS, ITEM_CHECKS, STORE_CHECKS
 from twoku.model.findings import Check, Finding
 from twoku.model.library import Item, Library
 
@@ -26,9 +26,10 @@ __all__ = ["CHECKS", "Check", "run_cross_checks", "run_item_checks", "run_store_
 _MODULES = (adjustments, execution, identity, layering, lifecycle, personal, references, syntax)
 
 
-def run_item_checks(item: Item) -> list[Finding]:
-    """The checks that look at one item alone (cacheable with the file's blob)."""
-    return [found for check in ITEM_CHECKS for found in check(item)]
+def run_item_checks(item: Item, every: bool = False) -> list[Finding]:
+    """The checks that look at one item alone (cacheable with the file's blob): those for the item
+    the library holds by its ID, or (``every``) those for every item with an ID, duplicates too."""
+    return [found for check in (EVERY_ITEM_CHECKS if every else ITEM_CHECKS) for found in check(item)]
 
 
 def run_cross_checks(lib: Library) -> list[Finding]:
@@ -38,4 +39,9 @@ def run_cross_checks(lib: Library) -> list[Finding]:
 
 def run_store_checks(lib: Library) -> list[Finding]:
     """Every check over the whole library, all findings collected."""
-    return run_cross_checks(lib) + [found for item in lib.items.values() for found in run_item_checks(item)]
+    held = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group[1:])]
+    return (
+        run_cross_checks(lib)
+        + [found for item in lib.items.values() for found in run_item_checks(item)]
+        + [found for item in held for found in run_item_checks(item, every=True)]
+    )

@@ -35,8 +35,8 @@ def duplicate_ids(lib: Library) -> Iterator[Finding]:
             )
 
 
-@store_check("TK302", "id-layer")
-def id_layer(lib: Library) -> Iterator[Finding]:
+@item_check("TK302", "id-layer", every=True)
+def id_layer(item: Item) -> Iterator[Finding]:
     """编号格式不对，或编号所示层级与文件所在层级不一致。
 
     编号的前缀说明条目归哪一层所有：CN 为国家，六位代码为省或市。下级不能改写上级的编号
@@ -44,58 +44,56 @@ def id_layer(lib: Library) -> Iterator[Finding]:
     坏：provincial/510000/rules/… 中的 ``id: CN-R-0007``
     好：``id: 510000-R-0004``，或写一个 override 指向 CN-R-0007
     """
-    for item in _all(lib):
-        if item.kind in ("adjustment", "config"):
-            continue
-        problem = id_problem(item.data.get("id"))
-        if problem:
-            yield finding("TK302", problem, item.path, ("id",), None)
-            continue
-        parsed = parse_id(item.id)
-        assert parsed is not None
-        if parsed.kind != item.kind:
-            want = _LETTER[item.kind]
-            yield finding(
-                "TK302",
-                f"{item.id} 是{_word(parsed.kind)}编号，但文件位于{_word(item.kind)}目录",
-                item.path,
-                ("id",),
-                item.id,
-                f"{_word(item.kind)}编号的类别字母为 {want}",
-            )
-            continue
-        place = classify(item.path)
-        if place.layer is None or place.layer == parsed.layer:
-            continue
-        if parsed.layer.is_above(place.layer):
-            message = (
-                f"{place.layer.label}层（{place.layer}）的文件使用了上级 {parsed.layer} 的编号 {item.id}："
-                "下级不能重新定义上级条目"
-            )
-            hint = f"要调整上级规则的参数，请用 twoku new override {item.id} --layer {place.layer}"
-        else:
-            message = f"编号 {item.id} 属于 {parsed.layer}，文件却在 {place.layer} 层"
-            hint = f"把文件移到 {parsed.layer.root}/ 下，或按本层改用 {place.layer}-{_LETTER[item.kind]}-NNNN"
-        yield finding("TK302", message, item.path, ("id",), item.id, hint)
+    if item.kind in ("adjustment", "config"):
+        return
+    problem = id_problem(item.data.get("id"))
+    if problem:
+        yield finding("TK302", problem, item.path, ("id",), None)
+        return
+    parsed = parse_id(item.id)
+    assert parsed is not None
+    if parsed.kind != item.kind:
+        want = _LETTER[item.kind]
+        yield finding(
+            "TK302",
+            f"{item.id} 是{_word(parsed.kind)}编号，但文件位于{_word(item.kind)}目录",
+            item.path,
+            ("id",),
+            item.id,
+            f"{_word(item.kind)}编号的类别字母为 {want}",
+        )
+        return
+    place = classify(item.path)
+    if place.layer is None or place.layer == parsed.layer:
+        return
+    if parsed.layer.is_above(place.layer):
+        message = (
+            f"{place.layer.label}层（{place.layer}）的文件使用了上级 {parsed.layer} 的编号 {item.id}："
+            "下级不能重新定义上级条目"
+        )
+        hint = f"要调整上级规则的参数，请用 twoku new override {item.id} --layer {place.layer}"
+    else:
+        message = f"编号 {item.id} 属于 {parsed.layer}，文件却在 {place.layer} 层"
+        hint = f"把文件移到 {parsed.layer.root}/ 下，或按本层改用 {place.layer}-{_LETTER[item.kind]}-NNNN"
+    yield finding("TK302", message, item.path, ("id",), item.id, hint)
 
 
-@store_check("TK303", "path-follows-id")
-def path_follows_id(lib: Library) -> Iterator[Finding]:
+@item_check("TK303", "path-follows-id", every=True)
+def path_follows_id(item: Item) -> Iterator[Finding]:
     """文件路径与编号、类别不符。路径由编号和类别决定，便于查找和上报。
 
     坏：national/rules/drug-policy/CN-R-0025.yaml 而 ``category: 药品合理使用类``
     好：national/rules/drug-rational-use/CN-R-0025.yaml
     """
-    for item in _all(lib):
-        parsed = parse_id(item.id)
-        if item.layer is None or (item.kind != "adjustment" and (not parsed or parsed.kind != item.kind)):
-            continue  # TK302 says what is wrong with the ID
-        place = classify(item.path)
-        if place.layer is not None and place.layer != item.layer:
-            continue  # TK302 says it
-        want = expected_path(item.kind, item.id, item.layer, item.data.get("category"))
-        if want and item.path not in (want, want[: -len(".yaml")] + ".yml"):
-            yield finding("TK303", f"文件位置应为 {want}", item.path, ("id",), item.id, f"git mv {item.path} {want}")
+    parsed = parse_id(item.id)
+    if item.layer is None or (item.kind != "adjustment" and (not parsed or parsed.kind != item.kind)):
+        return  # TK302 says what is wrong with the ID
+    place = classify(item.path)
+    if place.layer is not None and place.layer != item.layer:
+        return  # TK302 says it
+    want = expected_path(item.kind, item.id, item.layer, item.data.get("category"))
+    if want and item.path not in (want, want[: -len(".yaml")] + ".yml"):
+        yield finding("TK303", f"文件位置应为 {want}", item.path, ("id",), item.id, f"git mv {item.path} {want}")
 
 
 @item_check("TK305", "framework-code-class")
@@ -122,11 +120,6 @@ def framework_code_class(rule: Item) -> Iterator[Finding]:
             rule.id,
             "核对 category 或框架编码；不确知框架编码时不填",
         )
-
-
-def _all(lib: Library) -> list[Item]:  # every item, duplicates included
-    seen = [i for group in lib.duplicates.values() for i in group[1:]]
-    return sorted([*lib.items.values(), *seen], key=lambda i: i.path)
 
 
 def _word(kind: str) -> str:

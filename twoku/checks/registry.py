@@ -15,7 +15,8 @@ from twoku.model.findings import ERROR, Check, Finding
 
 CHECKS: dict[str, Check] = {}
 STORE_CHECKS: list[Callable[..., Iterator[Finding]]] = []
-ITEM_CHECKS: list[Callable[..., Iterator[Finding]]] = []
+ITEM_CHECKS: list[Callable[..., Iterator[Finding]]] = []  # on the item the library holds by each ID
+EVERY_ITEM_CHECKS: list[Callable[..., Iterator[Finding]]] = []  # on every item with an ID, duplicates too
 
 
 def declare(code: str, name: str, doc: str, severity: str = ERROR) -> Check:
@@ -38,16 +39,17 @@ def store_check(code: str, name: str, severity: str = ERROR) -> Callable[[Any], 
     return wrap
 
 
-def item_check(code: str, name: str, severity: str = ERROR) -> Callable[[Any], Any]:
+def item_check(code: str, name: str, severity: str = ERROR, every: bool = False) -> Callable[[Any], Any]:
     """Register a function ``(item) -> findings`` as the check ``code``: a pure function of one item's data.
 
-    It runs on every item the library holds by its ID; its findings depend on that file alone,
-    so validate computes them while parsing and keeps them with the file's cached entry.
+    It runs on every item the library holds by its ID (``every``: on duplicates of an ID too);
+    its findings depend on that file alone, so validate computes them while parsing and keeps
+    them with the file's cached entry.
     """
 
     def wrap(fn: Callable[..., Iterator[Finding]]) -> Callable[..., Iterator[Finding]]:
         declare(code, name, fn.__doc__ or name, severity)
-        ITEM_CHECKS.append(fn)
+        (EVERY_ITEM_CHECKS if every else ITEM_CHECKS).append(fn)
         return fn
 
     return wrap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -38,14 +39,35 @@ class Loaded:
     paths: list[str]
     cached: int
     item_findings: dict[str, list[Finding]] = field(default_factory=dict)  # path → findings of its item alone
+    every_findings: dict[str, list[Finding]] = field(default_factory=dict)  # … of checks on duplicates too
 
     @property
     def checked(self) -> int:
         return len(self.paths)
 
 
-def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding]]:
-    """(data, findings of reading it, findings of the item checks on it) of one file."""
+Packed = tuple[Any, ...]  # a Finding as a plain tuple (marshal-able, for the cache and the workers)
+
+
+def _pack(found: Iterable[Finding]) -> list[Packed]:
+    return [
+        (f.code, f.severity, f.message, f.path, f.pointer, f.item, f.hint, f.line, f.column, f.waived, f.extra)
+        for f in found
+    ]
+
+
+def _unpack(packed: Iterable[Packed]) -> list[Finding]:
+    return [Finding(*f) for f in packed]
+
+
+def _read_one(raw: files.RawFile) -> tuple[Any, list[Packed], list[Packed], list[Packed]]:
+    """One file's cache entry: its data, the findings of reading it, and those of the item checks on it
+    (of the checks that hold for the item the library keeps by its ID, then of those for every item)."""
+    data, found, own, every = _read_file(raw)
+    return data, _pack(found), _pack(own), _pack(every)
+
+
+def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding]]:
     place = classify(raw.path)
     if place.kind is None or place.problem:
         found = finding(
@@ -56,13 +78,13 @@ def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding]]:
             None,
             "按编号放到对应层级的 knowledge/、rules/ 或 overrides/ 目录下",
         )
-        return None, [found], []
+        return None, [found], [], []
     out: list[Finding] = []
     try:
         data, bom = yamlio.load(raw.raw)
     except yamlio.YamlProblem as problem:
         found = finding(problem.code, problem.message, raw.path, (), None, problem.hint)
-        return None, [found.located(problem.line, problem.column)], []
+        return None, [found.located(problem.line, problem.column)], [], []
     if bom:
         out.append(
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
@@ -71,9 +93,11 @@ def _read_one(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding]]:
     if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
         out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
     own: list[Finding] = []
+    every: list[Finding] = []
     if isinstance(data, dict) and place.kind in ITEM_KINDS:
-        own = run_item_checks(make_item(place.kind, raw.path, data))
-    return data, out, own
+        item = make_item(place.kind, raw.path, data)
+        own, every = run_item_checks(item), run_item_checks(item, every=True)
+    return data, out, own, every
 
 
 def _dir_place(path: str, memo: dict[str, Place]) -> Place:
@@ -87,22 +111,26 @@ def _dir_place(path: str, memo: dict[str, Place]) -> Place:
     return place
 
 
-def _parse_chunk(root: str, paths: list[str]) -> list[tuple[str, str, Any]]:
-    """(path, blob, entry) for each path: run in a worker process for a cold store."""
-    base = Path(root)
+def _parse_chunk(root: str, paths: list[str]) -> bytes:
+    """marshal of [(path, blob, entry)] for each path: run in a worker process for a cold store.
+
+    Plain tuples through marshal: the parent loads them several times faster than pickled objects.
+    """
+    base = f"{root}{os.sep}"
     out = []
     for path in paths:
-        raw = (base / path).read_bytes()
+        with open(base + path, "rb") as fh:
+            raw = fh.read()
         blob = files.blob_id(raw)
         out.append((path, blob, _read_one(files.RawFile(path, raw, blob))))
-    return out
+    return marshal.dumps(out)
 
 
 def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
     """Parse many files across the machine's cores; one process when that would not pay."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
-        return _parse_chunk(str(root), paths)
+        return marshal.loads(_parse_chunk(str(root), paths))  # type: ignore[no-any-return]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -114,9 +142,9 @@ def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             for part in pool.map(_parse_chunk, [str(root)] * len(chunks), chunks):
-                out.extend(part)
+                out.extend(marshal.loads(part))
     except OSError:  # no processes to be had (a sandbox): do it here
-        return _parse_chunk(str(root), paths)
+        return marshal.loads(_parse_chunk(str(root), paths))  # type: ignore[no-any-return]
     return out
 
 
@@ -125,8 +153,9 @@ def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str]]:
     paths = files.store_paths(root)
     known: dict[str, str] = {}
     base = f"{root}{os.sep}"  # plain strings: a Path per file costs more than the stat
+    stat = os.stat
     for path in paths:
-        blob = cache.blob(path, os.stat(base + path))
+        blob = cache.blob(path, stat(base + path))
         if blob is not None:
             known[path] = blob
     return paths, known
@@ -139,12 +168,13 @@ def _entries(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) 
     hits = 0
     unknown = [p for p in paths if p not in known]
     if len(unknown) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel
+        base = f"{root}{os.sep}"
+        stats = {path: os.stat(base + path) for path in unknown}  # before the reading: a later edit is seen
         for path, blob, entry in _parse_parallel(root, unknown):
             known[path] = blob
             entries[path] = entry
             cache.put(f"{path}\0{blob}", entry)
-        for path in unknown:
-            cache.remember(path, os.stat(root / path), known[path])
+            cache.remember(path, stats[path], blob)
     for path in paths:
         if path in entries:
             keys.add(f"{path}\0{known[path]}")
@@ -189,11 +219,15 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
     config: dict[str, Any] = {}
     memo: dict[str, Place] = {}
     own: dict[str, list[Finding]] = {}
+    every: dict[str, list[Finding]] = {}
     for path in paths:
-        data, file_findings, item_findings = entries[path]
-        found.extend(file_findings)
-        if item_findings:
-            own[path] = item_findings
+        data, file_findings, own_findings, every_findings = entries[path]
+        if file_findings:
+            found.extend(_unpack(file_findings))
+        if own_findings:
+            own[path] = _unpack(own_findings)
+        if every_findings:
+            every[path] = _unpack(every_findings)
         kind = _dir_place(path, memo).kind
         if not isinstance(data, dict):
             continue
@@ -208,7 +242,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
             path = item.path.rsplit("/", 1)[0] + "/" + table
             tables[path] = files.read_codes(root, path)
     library = Library.build(items, config, tables)
-    return Loaded(root, library, found, paths, hits, own)
+    return Loaded(root, library, found, paths, hits, own, every)
 
 
 def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
@@ -287,7 +321,9 @@ def _summarise(root: Path, loaded: Loaded, day: str) -> Summary:
     lib.today = day
     # Item checks ran with the parse (and are cached with it); they count for the item the library holds by its ID.
     own = [f for i in lib.items.values() for f in loaded.item_findings.get(i.path, ())]
-    findings = loaded.file_findings + run_cross_checks(lib) + own
+    held = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group[1:])]
+    every = [f for i in held for f in loaded.every_findings.get(i.path, ())]
+    findings = loaded.file_findings + run_cross_checks(lib) + own + every
     everything = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group)]
     owners = {i.path: (i.layer.code if i.layer else None) for i in everything}
     counted = [

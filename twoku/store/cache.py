@@ -4,8 +4,9 @@ Three files, each read only when needed:
 
 * the **index**: each path's (mtime_ns, size) → git blob id, so an unchanged file is
   not even read (marshal of plain tuples: a few milliseconds at 55,000 files);
-* the **entries**: per file, keyed by path and blob id, the parsed data and the
-  findings of reading it — loaded only when some file changed;
+* the **entries**: per file, keyed by path and blob id, the parsed data, the
+  findings of reading it and those of the checks on its item alone (marshal of plain
+  tuples) — loaded only when some file changed;
 * the **summary**: the findings of the whole store and what the report needs, keyed
   by the set of blob ids — an unchanged store needs nothing else.
 
@@ -30,8 +31,9 @@ from twoku.model.schemas import SCHEMA_VERSION
 # A file changed within this many seconds of being indexed may change again within
 # the same mtime tick unseen (git's "racily clean" entries): it is re-hashed next time.
 RACY_NS = 2_000_000_000
-# The shape of a cached entry: (data, findings of reading, findings of the item checks).
-ENTRY_FORMAT = 2
+# The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks),
+# findings as plain tuples, all marshal-able (it loads several times faster than pickle).
+ENTRY_FORMAT = 3
 
 
 def cache_dir(root: Path) -> Path | None:
@@ -72,7 +74,7 @@ class Cache:
     def __init__(self, root: Path, enabled: bool = True) -> None:
         folder = cache_dir(root) if enabled else None
         stem = f"validate-{__version__}-s{SCHEMA_VERSION}-e{ENTRY_FORMAT}"
-        names = {"index": f"{stem}.index", "entries": f"{stem}.pickle", "summary": f"{stem}.summary.pickle"}
+        names = {"index": f"{stem}.index", "entries": f"{stem}.entries", "summary": f"{stem}.summary.pickle"}
         self._files = {part: folder / name for part, name in names.items()} if folder else {}
         index = _read(self._files.get("index"), marshal.loads)
         valid = isinstance(index, dict) and isinstance(index.get("files"), dict)
@@ -110,7 +112,7 @@ class Cache:
     @property
     def entries(self) -> dict[str, Any]:
         if self._entries is None:
-            loaded = _read(self._files.get("entries"), pickle.loads)
+            loaded = _read(self._files.get("entries"), marshal.loads)
             self._entries = loaded if isinstance(loaded, dict) else {}
         return self._entries
 
@@ -150,7 +152,11 @@ class Cache:
         if not self.enabled:
             return
         if self._entries_dirty and self._entries is not None:
-            _write(self._files["entries"], pickle.dumps(self._entries, protocol=pickle.HIGHEST_PROTOCOL))
+            try:
+                data = marshal.dumps(self._entries)
+            except ValueError:  # something not plain slipped in: better no cache than a wrong one
+                data = b""
+            _write(self._files["entries"], data)
             self._entries_dirty = False
         if self._index_dirty:
             index = {"files": self.index, "summary_key": self.summary_key}
