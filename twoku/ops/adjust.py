@@ -41,6 +41,7 @@ from twoku.model.layout import expected_path, schema_ref
 from twoku.model.library import Item, Library
 from twoku.model.regions import Layer
 from twoku.ops.validate import load_store
+from twoku.store.faults import writes
 
 MAX_FIELDS = 5  # changed fields listed per item in the record's changes
 
@@ -152,6 +153,7 @@ def _plan(path: Path | None) -> str | None:
     return text + "\n"
 
 
+@writes
 def annual(root: Path, year: int, plan: Path | None = None, date: str | None = None) -> Adjusted:
     """Record the annual adjustment of the store's own layer as closed: what changed since the
     last one (第十四条), committed with the tag ``annual/<year>``."""
@@ -226,6 +228,7 @@ def _superseded_ids(lib: Library, adjustment: Item | None = None) -> set[str]:
     return found
 
 
+@writes
 def instant(
     root: Path,
     trigger_id: str,
@@ -318,6 +321,7 @@ def _open_instant(lib: Library, adjustment_id: str | None) -> Item:
     return found[0]
 
 
+@writes
 def close(root: Path, adjustment_id: str | None = None, date: str | None = None) -> Adjusted:
     """Finish an open instant adjustment: status 已完成, the closing date, commit and tag."""
     from twoku.store import gitio

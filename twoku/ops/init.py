@@ -20,6 +20,7 @@ from twoku.model.layout import CONFIG_FILE
 from twoku.model.regions import PROVINCES, Layer, layer_name, parse_layer
 from twoku.model.schemas import FILES
 from twoku.model.templates import GITIGNORE, config_template, store_readme
+from twoku.store.faults import writes
 
 KEEP = ".gitkeep"
 
@@ -109,17 +110,18 @@ def _create(root: Path, layer: Layer, upstream: str | None, name: str | None) ->
         atomic_write(root / rel, content.encode("utf-8"), exclusive=True)
     (root / "schema").mkdir()
     for file in sorted(FILES.values()):
-        shutil.copyfile(schema_dir() / file, root / "schema" / file)
+        atomic_write(root / "schema" / file, (schema_dir() / file).read_bytes(), exclusive=True)
         written[f"schema/{file}"] = ""
     gitwork.init(root)
     sha = gitwork.commit_everything(root, f"初始化{title}（本库层级 {layer.code}）")
     return Initialised(str(root), layer.code, True, sorted(written), sha)
 
 
+@writes
 def _register(root: Path, layer: Layer, upstream: str | None, name: str | None) -> Initialised:
     """In a clone of an upper store: make ``layer`` this store's own region."""
     from twoku.store import files, gitwork
-    from twoku.store.edit import update_values
+    from twoku.store.edit import atomic_write, update_values
 
     config = files.load_config(root)
     current = str(config.get("region") or "")
@@ -150,7 +152,7 @@ def _register(root: Path, layer: Layer, upstream: str | None, name: str | None) 
     for folder in folders(layer):
         if not (root / folder).is_dir():
             (root / folder).mkdir(parents=True)
-            (root / folder / KEEP).write_bytes(b"")
+            atomic_write(root / folder / KEEP, b"")
             made.append(f"{folder}/{KEEP}")
     sha = None
     if gitwork.is_repo(root):

@@ -25,8 +25,9 @@ from twoku.model.exchange import ACT_ON, BUNDLE, FORMAT, MANIFEST, PATCH_NAME, R
 from twoku.model.findings import Finding
 from twoku.model.regions import Layer, parse_layer
 from twoku.ops.report import sha256, store_layer
-from twoku.store import archive, yamlio
+from twoku.store import archive, faults, yamlio
 from twoku.store.archive import Refused
+from twoku.store.faults import writes
 
 # A patch that would make a symbolic link or a submodule could point outside the sender's paths.
 _LINK_MODE = re.compile(
@@ -147,6 +148,7 @@ def _branch(root: Path, wanted: str | None, sender: Layer, date: str) -> str:
     return name
 
 
+@writes
 def intake(root: Path, file: Path, branch: str | None = None) -> Intake:
     """Verify an archive whole, then apply it onto a review branch and validate it there."""
     from twoku.ops.validate import validate
@@ -178,7 +180,9 @@ def intake(root: Path, file: Path, branch: str | None = None) -> Intake:
     with archive.worktree(root, "HEAD") as tree:
         commit = archive.am(tree, patches)
         report = validate(tree, use_cache=False)
+    faults.note_ref(f"refs/heads/{name}")
     archive.git(root, "branch", name, commit)
+    faults.checkpoint("branched")
     archive.fetch_bundle(root, bundle, head, received)
     findings = [f for f in report.findings if f.counts]
     act_on = [f for f in findings if f.code in ACT_ON and owns(own, f.path)] if manifest["kind"] == RELEASE else []

@@ -23,6 +23,7 @@ from twoku.model.regions import Layer, parse_layer
 from twoku.model.templates import PLACEHOLDER, Template, knowledge_template, override_template, rule_template
 from twoku.ops.validate import load_store
 from twoku.store import files
+from twoku.store.faults import writes
 
 LETTERS = {kind: letter for letter, kind in KINDS.items()}
 FIND_KNOWLEDGE = "用 twoku ls knowledge --region <层级> 查找编号"
@@ -214,6 +215,7 @@ def _check(template: Template) -> str:
     return text
 
 
+@writes
 def _create(root: Path, template: Template, commit: bool) -> Created:
     from twoku.store import gitio, gitwork
     from twoku.store.edit import atomic_write

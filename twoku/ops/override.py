@@ -17,6 +17,7 @@ from twoku.model.bounds import bounds_problem, describe_bounds
 from twoku.model.digest import content_digest
 from twoku.model.fielddiff import field_changes
 from twoku.ops.validate import load_store
+from twoku.store.faults import writes
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Rebased:
     written: bool
 
 
+@writes
 def rebase(root: Path, override_id: str, dry_run: bool = False) -> Rebased:
     from twoku.store.edit import update_values
     from twoku.store.history import version_with_digest

@@ -23,7 +23,8 @@ from twoku.model.ids import id_problem, parse_id
 from twoku.model.layout import CONFIG_FILE, expected_path
 from twoku.model.library import Item
 from twoku.ops.validate import load_store
-from twoku.store import files
+from twoku.store import faults, files
+from twoku.store.faults import writes
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ def _choose(root: Path, found: list[Item], path: str | None, old: str) -> Item:
     return found[0]
 
 
+@writes
 def renumber(root: Path, old: str, new: str, path: str | None = None, commit: bool = False) -> Renumbered:
     from twoku.store import gitwork
     from twoku.store.edit import update_values
@@ -158,6 +160,8 @@ def renumber(root: Path, old: str, new: str, path: str | None = None, commit: bo
     if not duplicated:
         _rebind(everything, referring)
 
+    faults.note(root / item.path)
+    faults.note(root / new_path)
     gitwork.move(root, item.path, new_path)
     update_values(root / new_path, {("id",): new})
     changed = {}

@@ -23,8 +23,9 @@ from twoku.model.changes import Diff, ItemChange, Rev
 from twoku.model.digest import content_digest
 from twoku.model.exchange import BUNDLE, COVER, FORMAT, MANIFEST, RELEASE, REPORT, owns, pathspecs, slug
 from twoku.model.regions import Layer, layer_name, parse_layer
-from twoku.store import archive, files, gitdiff, yamlio
+from twoku.store import archive, faults, files, gitdiff, yamlio
 from twoku.store.edit import atomic_write
+from twoku.store.faults import writes
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def _proposed(root: Path, own: Layer, head: str, ids: Sequence[str]) -> list[dic
     return out
 
 
+@writes
 def build(
     root: Path,
     kind: str,
@@ -234,6 +236,7 @@ def build(
         tag = _free_tag(root, f"report/{upstream}/{date}")
         try:
             archive.tag(root, tag, head, f"twoku report-upstream：{len(patches)} 个补丁，{target.name}")
+            faults.checkpoint("tagged")
         except TwokuError:
             target.unlink(missing_ok=True)
             raise

@@ -37,6 +37,7 @@ from twoku.model.signoff import (
 )
 from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
+from twoku.store.faults import writes
 
 SUBJECT_KINDS = ("knowledge", "rule", "override")
 MAX_CHANGES = 5
@@ -152,6 +153,7 @@ def _problems(data: Mapping[str, Any]) -> list[str]:
     return out
 
 
+@writes
 def record(
     root: Path,
     ids: Sequence[str],

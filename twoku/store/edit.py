@@ -29,6 +29,9 @@ def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
     With ``exclusive`` the file must not exist yet: the temporary file is hard-linked
     into place, which fails with FileExistsError when another writer got there first.
     """
+    from twoku.store import faults
+
+    faults.note(path)  # a writing command can put the file back if it does not finish
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -36,6 +39,7 @@ def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        faults.checkpoint("tmp-written")
         if exclusive:
             os.link(tmp, path)
             os.unlink(tmp)

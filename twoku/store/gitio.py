@@ -44,12 +44,19 @@ def commit_files(root: Path, paths: Sequence[str], message: str) -> str:
     """Commit ``paths`` alone (whatever else is staged stays staged); the new commit's hexsha."""
     import git
 
+    from twoku.store import faults
+
+    for path in paths:
+        faults.note(root / path)  # its index entry, should the command not finish
+    faults.checkpoint("written")
     repo = _repo(root)
     for attempt in range(LOCK_RETRIES):
         try:
             repo.git.add("--", *paths)
             repo.git.commit("-q", "-m", message, "--only", "--", *paths)
-            return str(repo.head.commit.hexsha)
+            sha = str(repo.head.commit.hexsha)
+            faults.checkpoint("committed")
+            return sha
         except git.GitCommandError as exc:
             text = str(exc.stderr or exc)
             if "index.lock" in text and attempt + 1 < LOCK_RETRIES:
@@ -92,10 +99,13 @@ def commit_and_tag(root: Path, paths: Sequence[str], message: str, tag: str, tag
     """
     import git
 
+    from twoku.store import faults
+
     sha = commit_files(root, paths, message)
     repo = _repo(root)
     try:
         repo.git.tag("-a", "-m", tag_message, tag, sha)
+        faults.checkpoint("tagged")
     except git.GitCommandError as exc:
         text = str(exc.stderr or exc).strip()
         try:
