@@ -34,6 +34,16 @@ def test_page_is_self_contained(city: Publication) -> None:
     assert "成都市（示例）医疗保障基金智能监控规则公开摘要" in page
 
 
+def test_page_explains_itself_to_a_hospital(city: Publication) -> None:
+    page = renderer("html")(city).decode("utf-8")
+    assert page.count('<li><a href="#') == len(city.rules)  # contents: every rule, linked
+    assert page.count("<dt>判断等级</dt>") == len(city.rules)  # a labelled level, not a bare badge
+    assert "如何阅读" in page and "第二十条" in page  # what 可疑 means for the institution
+    assert "<dt>设定单位</dt>" not in page and "在本地区的取值" in page
+    assert city.revision in page.split("<footer>")[1]  # the revision is for checking, at the foot
+    assert "CN-K-0003</span>《医疗保障基金使用监督管理条例》" in page  # the IDs the logic cites
+
+
 def _dump_dom(page: Path, fragment: str, profile: Path) -> subprocess.CompletedProcess[str]:
     assert CHROMIUM is not None
     url = page.as_uri() + "#" + fragment
@@ -59,6 +69,7 @@ def test_search_filters_rows_in_a_real_browser(city: Publication, tmp_path: Path
     assert "CN-R-0017" in shown and 0 < len(shown) < len(city.rules)
     assert all('data-level="可疑"' in a for a in articles if " hidden" not in a)
     assert f"显示 {len(shown)} / {len(city.rules)} 条规则" in dom
+    assert re.search(r'<details [^>]*id="toc"[^>]*hidden', dom)  # while filtering, results come first
 
 
 def test_workbook_reads_back(city: Publication) -> None:

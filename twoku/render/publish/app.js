@@ -10,6 +10,7 @@
   };
   var count = document.getElementById("count");
   var none = document.getElementById("none");
+  var toc = document.getElementById("toc");
   var texts = rules.map(function (el) { return el.textContent.toLowerCase(); });
 
   function terms() {
@@ -47,13 +48,25 @@
       section.hidden = section.querySelector("[data-rule]:not([hidden])") === null;
     });
     none.hidden = shown > 0;
+    if (toc) { toc.hidden = shown < rules.length; }  // while filtering, the results come first
     count.textContent = shown === rules.length
       ? "共 " + rules.length + " 条规则"
       : "显示 " + shown + " / " + rules.length + " 条规则";
     if (fromUser) { writeHash(); }
   }
 
+  function ruleOf(hash) {
+    var el = null;
+    try { el = document.getElementById(decodeURIComponent(hash.replace(/^#/, ""))); } catch (e) { el = null; }
+    return el && el.hasAttribute("data-rule") ? el : null;
+  }
+
   function readHash() {
+    if (ruleOf(location.hash)) {  // a link from the contents: show that rule whatever the filters
+      q.value = "";
+      Object.keys(filters).forEach(function (key) { filters[key].value = ""; });
+      return;
+    }
     var params = new URLSearchParams(location.hash.replace(/^#/, ""));
     q.value = params.get("q") || "";
     Object.keys(filters).forEach(function (key) {
@@ -67,7 +80,14 @@
   Object.keys(filters).forEach(function (key) {
     filters[key].addEventListener("change", function () { apply(true); });
   });
-  window.addEventListener("hashchange", function () { readHash(); apply(false); });
+  window.addEventListener("hashchange", function () {
+    readHash();
+    apply(false);
+    var target = ruleOf(location.hash);
+    if (target) { target.scrollIntoView(); }
+  });
+  if (toc && window.matchMedia && window.matchMedia("(max-width: 40rem)").matches) { toc.open = false; }
+  window.addEventListener("beforeprint", function () { if (toc) { toc.open = true; } });
   readHash();
   apply(false);
   document.documentElement.setAttribute("data-ready", "1");

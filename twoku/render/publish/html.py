@@ -5,6 +5,7 @@ and ``app.js`` beside this module, shipped in the wheel as package data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
 from importlib import resources
 from string import Template
@@ -12,6 +13,8 @@ from string import Template
 from twoku.model import enums
 from twoku.model.publication import Publication, Rule
 from twoku.render.publish import common
+
+FOOTER_FACTS = ("库版本", "上次发布")  # for whoever checks the copy, not for the reader of the rules
 
 
 def _asset(name: str) -> str:
@@ -30,49 +33,91 @@ def _options(values: list[str]) -> str:
     return "".join(f'<option value="{_e(v)}">{_e(v)}</option>\n' for v in values)
 
 
-def _rule(rule: Rule) -> str:
-    tags = [f'<span class="tag level-{_e(rule.level)}">{_e(rule.level)}</span>' if rule.level else ""]
-    tags += [f'<span class="tag">{_e(s)}</span>' for s in rule.scenarios]
-    tags.append(f'<span class="tag">{_e(rule.layer_name)}制定</span>')
+def _meta(rule: Rule) -> str:
+    """The rule's particulars, each with its label: a reader should never guess what a badge means."""
+    level = f'<span class="level level-{_e(rule.level)}">{_e(rule.level)}</span>' if rule.level else "—"
+    local = _in_order_unique(p.layer_name for p in rule.parameters if p.layer != rule.layer)
+    made = f"{rule.layer_name}制定" + (f"，{'、'.join(local)}本地化参数" if local else "")
+    rows = [("判断等级", level), ("应用场景", _e("、".join(rule.scenarios) or "—"))]
+    if rule.stages:
+        rows.append(("监管环节", _e("、".join(rule.stages))))
+    rows.append(("制定", _e(made)))
+    dates = rule.effective or "—"
+    if rule.expires:
+        dates += f" 至 {rule.expires}（不含）"
+    rows.append(("生效日期", _e(dates)))
     if rule.framework_code:
-        tags.append(f'<span class="tag"><code>{_e(rule.framework_code)}</code></span>')
+        rows.append(("框架编码", f"<code>{_e(rule.framework_code)}</code>"))
+    return '<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
+
+
+def _in_order_unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _standard(rule: Rule) -> str:
+    rows = "".join(
+        f'<tr><td>{_e(p.description or p.name)}<span class="pname">{_e(p.name)}</span></td>'
+        f'<td class="value">{_e(common.param_value(p))}</td><td>{_e(p.layer_name)}</td></tr>'
+        for p in rule.parameters
+    )
+    return (
+        '<h4>标准（参数与阈值）</h4><div class="table-wrap"><table class="standard"><thead><tr><th>参数</th>'
+        f"<th>在本地区的取值</th><th>设定单位</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _basis(rule: Rule) -> str:
+    items = "".join(f'<li><span class="kid">{_e(b.id)}</span>{_e(common.basis_line(b))}</li>' for b in rule.basis)
+    return f'<h4>依据</h4><ul class="basis">{items}</ul>'
+
+
+def _rule(rule: Rule) -> str:
     parts = [
         f'<article class="rule" id="{_e(rule.id)}" data-rule data-category="{_e(rule.category)}" '
         f'data-level="{_e(rule.level)}" data-scenarios="{_e("|".join(rule.scenarios))}">',
         f'<h3><span class="rid">{_e(rule.id)}</span>{_e(rule.name)}</h3>',
-        f'<div class="tags">{"".join(tags)}</div>',
+        _meta(rule),
     ]
     if rule.monitoring_point:
         parts.append(f'<h4>监控要点</h4><div class="point">{_lines(rule.monitoring_point)}</div>')
     if rule.definition and rule.definition != rule.monitoring_point:
         parts.append(f"<h4>定义</h4>{_lines(rule.definition)}")
     if rule.parameters:
-        rows = "".join(
-            f"<tr><td>{_e(p.description or p.name)}<br><code>{_e(p.name)}</code></td>"
-            f"<td>{_e(common.param_value(p))}</td><td>{_e(p.layer_name)}</td></tr>"
-            for p in rule.parameters
-        )
-        parts.append(
-            '<h4>标准（参数与阈值）</h4><div class="table-wrap"><table><thead><tr><th>参数</th><th>本地取值</th>'
-            f"<th>设定层级</th></tr></thead><tbody>{rows}</tbody></table></div>"
-        )
+        parts.append(_standard(rule))
     if rule.logic:
         parts.append(f'<h4>判断逻辑</h4><div class="logic">{_lines(rule.logic)}</div>')
     if rule.violations:
         parts.append("<h4>违规情形</h4><ol>" + "".join(f"<li>{_e(v.strip())}</li>" for v in rule.violations) + "</ol>")
     if rule.basis:
-        parts.append(
-            "<h4>依据</h4><ul>" + "".join(f"<li>{_e(common.basis_line(b))}</li>" for b in rule.basis) + "</ul>"
-        )
-    dates = f"生效日期：{rule.effective}" if rule.effective else ""
-    if rule.expires:
-        dates += f"；失效日期：{rule.expires}"
-    if rule.stages:
-        dates += ("；" if dates else "") + "监管环节：" + "、".join(rule.stages)
-    if dates:
-        parts.append(f'<p class="subtitle">{_e(dates)}</p>')
+        parts.append(_basis(rule))
     parts.append("</article>\n")
     return "".join(parts)
+
+
+def _legend(pub: Publication) -> str:
+    """How to read a rule, in the words of the measures (第八条 elements, 第二十条 procedure)."""
+    ask = "请按监控要点在病历等材料中如实记录，以备说明。" if pub.audience == "institutions" else ""
+    return (
+        '<p class="legend"><b>如何阅读：</b>每条规则先写<b>监控要点</b>（医保部门关注什么），再写<b>标准</b>'
+        "（本地区执行的参数与阈值，注明由哪一级设定）和<b>违规情形</b>。判断等级为"
+        '<span class="level level-明确违规">明确违规</span>的，按规则即可认定；为'
+        '<span class="level level-可疑">可疑</span>的，只列为疑点，经初审、复审、申诉和调查核实后才认定'
+        f"（第二十条）。{ask}</p>"
+    )
+
+
+def _toc(pub: Publication) -> str:
+    """Contents: every rule by category, linked; a printed copy gets it on its first page."""
+    out = []
+    for category in pub.categories():
+        links = "".join(
+            f'<li><a href="#{_e(r.id)}"><span class="rid">{_e(r.id)}</span>{_e(r.name)}</a></li>'
+            for r in pub.rules
+            if r.category == category
+        )
+        out.append(f"<li><b>{_e(category)}</b><ul>{links}</ul></li>")
+    return "".join(out)
 
 
 def _rules(pub: Publication) -> str:
@@ -109,14 +154,16 @@ def render(pub: Publication) -> bytes:
     page = Template(_asset("template.html")).substitute(
         title=_e(common.title(pub)),
         subtitle=_e(common.subtitle(pub)),
-        facts="".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>\n" for k, v in common.facts(pub)),
+        facts="".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>\n" for k, v in common.facts(pub) if k not in FOOTER_FACTS),
+        toc=_toc(pub),
+        built=_e("；".join(f"{k}：{v}" for k, v in common.facts(pub) if k in FOOTER_FACTS)),
+        legend=_legend(pub),
         category_options=_options(pub.categories()),
         scenario_options=_options([s for s in enums.SCENARIOS if s in present_scenarios]),
         level_options=_options([lv for lv in enums.LEVELS if lv in present_levels]),
         rule_count=len(pub.rules),
         rules=_rules(pub),
         changes=_changes(pub),
-        revision=_e(pub.revision),
         style=_asset("style.css"),
         script=_asset("app.js"),
     )

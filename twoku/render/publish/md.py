@@ -43,7 +43,7 @@ def _rule(rule: Rule) -> list[str]:
     if rule.violations:
         out += ["**违规情形**", "", *(f"{n}. {v.strip()}" for n, v in enumerate(rule.violations, 1)), ""]
     if rule.basis:
-        out += ["**依据**", "", *(f"- {common.basis_line(b)}" for b in rule.basis), ""]
+        out += ["**依据**", "", *(f"- {b.id} {common.basis_line(b)}" for b in rule.basis), ""]
     return out
 
 
