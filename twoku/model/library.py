@@ -26,6 +26,7 @@ class Item:
     path: str
     data: Mapping[str, Any]
     layer: Layer | None  # the layer its ID names (None if the ID is unusable)
+    known_digest: str | None = field(default=None, compare=False, repr=False)  # content_digest(data), if known
 
     @property
     def id(self) -> str:
@@ -55,16 +56,16 @@ class Item:
 
     @property
     def digest(self) -> str:
-        return content_digest(self.data)
+        return self.known_digest if self.known_digest is not None else content_digest(self.data)
 
 
-def make_item(kind: str, path: str, data: Mapping[str, Any]) -> Item:
+def make_item(kind: str, path: str, data: Mapping[str, Any], digest: str | None = None) -> Item:
     parsed = parse_id(data.get("id"))
     layer = parsed.layer if parsed else None
     if kind == "adjustment":
         region = data.get("region")
         layer = Layer(region) if isinstance(region, str) and parse_id(f"{region}-K-0001") else None
-    return Item(kind, path, data, layer)
+    return Item(kind, path, data, layer, digest)
 
 
 @dataclass

@@ -60,11 +60,17 @@ def _unpack(packed: Iterable[Packed]) -> list[Finding]:
     return [Finding(*f) for f in packed]
 
 
-def _read_one(raw: files.RawFile) -> tuple[Any, list[Packed], list[Packed], list[Packed]]:
+def _read_one(raw: files.RawFile) -> tuple[Any, list[Packed], list[Packed], list[Packed], str | None]:
     """One file's cache entry: its data, the findings of reading it, and those of the item checks on it
-    (of the checks that hold for the item the library keeps by its ID, then of those for every item)."""
+    (of the checks that hold for the item the library keeps by its ID, then of those for every item),
+    and a rule's content digest (the argumentation and override checks compare every rule's)."""
     data, found, own, every = _read_file(raw)
-    return data, _pack(found), _pack(own), _pack(every)
+    digest = None
+    if isinstance(data, dict) and classify(raw.path).kind == "rule":
+        from twoku.model.digest import content_digest
+
+        digest = content_digest(data)
+    return data, _pack(found), _pack(own), _pack(every), digest
 
 
 def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding]]:
@@ -221,7 +227,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
     own: dict[str, list[Finding]] = {}
     every: dict[str, list[Finding]] = {}
     for path in paths:
-        data, file_findings, own_findings, every_findings = entries[path]
+        data, file_findings, own_findings, every_findings, digest = entries[path]
         if file_findings:
             found.extend(_unpack(file_findings))
         if own_findings:
@@ -234,7 +240,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
         if kind == "config":
             config = data
         elif kind in ITEM_KINDS:
-            items.append(make_item(kind, path, data))
+            items.append(make_item(kind, path, data, digest))
     tables = {}
     for item in items:
         table = item.data.get("table")

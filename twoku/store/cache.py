@@ -31,9 +31,9 @@ from twoku.model.schemas import SCHEMA_VERSION
 # A file changed within this many seconds of being indexed may change again within
 # the same mtime tick unseen (git's "racily clean" entries): it is re-hashed next time.
 RACY_NS = 2_000_000_000
-# The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks),
-# findings as plain tuples, all marshal-able (it loads several times faster than pickle).
-ENTRY_FORMAT = 3
+# The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks,
+# a rule's digest), findings as plain tuples, all marshal-able (it loads several times faster than pickle).
+ENTRY_FORMAT = 4
 
 
 def cache_dir(root: Path) -> Path | None:
