@@ -110,8 +110,8 @@ def test_city_summary_has_local_parameters_with_the_layer_that_set_them(shipped:
     assert "CN-R-0016" not in ids  # 废弃
     md = out["md"].decode("utf-8")
     assert (
-        "| `readmission_days` | 前次出院至后次入院的间隔天数上限，在此天数内再次入院的进入判断 | 10天 | 四川省（示例） |"
-        in md
+        "| `readmission_days` | 前次出院至后次入院的间隔天数上限，在此天数内再次入院的进入判断 "
+        "| 10天（国家建议值 15天） | 四川省（示例） |" in md
     )
     assert "# 成都市（示例）医疗保障基金智能监控规则公开摘要" in md
 
@@ -134,6 +134,8 @@ def test_a_province_does_not_see_its_cities_layer(shipped: Path, tmp_path: Path)
     assert "510100-R-0001" not in rules_by_id(data)
     params = {p["name"]: p for p in rules_by_id(data)["CN-R-0017"]["parameters"]}
     assert params["same_diagnosis_only"]["value"] is True
+    assert params["same_diagnosis_only"]["suggested"] is None  # the province kept the national value
+    assert (params["readmission_days"]["value"], params["readmission_days"]["suggested"]) == (10, 15)
 
 
 # --- recorded and reproducible --------------------------------------------------------------

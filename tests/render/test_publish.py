@@ -42,6 +42,8 @@ def test_page_explains_itself_to_a_hospital(city: Publication) -> None:
     assert "<dt>设定单位</dt>" not in page and "在本地区的取值" in page
     assert city.revision in page.split("<footer>")[1]  # the revision is for checking, at the foot
     assert "CN-K-0003</span>《医疗保障基金使用监督管理条例》" in page  # the IDs the logic cites
+    # The monitoring point quotes the national 15 days; the standard says why 10 applies here.
+    assert '10天<span class="suggested">国家建议值 15天</span>' in page
 
 
 def _dump_dom(page: Path, fragment: str, profile: Path) -> subprocess.CompletedProcess[str]:
@@ -84,8 +86,11 @@ def test_workbook_reads_back(city: Publication) -> None:
         assert ws.max_row - 1 == sum(1 for r in city.rules if r.category == name)
     rows = {row[0]: row for row in wb["行为主体监管类"].iter_rows(min_row=2, values_only=True)}
     standard = str(rows["CN-R-0017"][6])
-    assert "前次出院至后次入院的间隔天数上限，在此天数内再次入院的进入判断：10天（四川省（示例）设定）" in standard
-    assert "是否仅在两次住院主要诊断类目相同时列为疑点：否（成都市（示例）设定）" in standard
+    assert (
+        "前次出院至后次入院的间隔天数上限，在此天数内再次入院的进入判断：10天（四川省（示例）设定；国家建议值 15天）"
+        in standard
+    )
+    assert "是否仅在两次住院主要诊断类目相同时列为疑点：否（成都市（示例）设定；国家建议值 是）" in standard
     facts = dict(wb["说明"].iter_rows(min_row=2, values_only=True))
     assert facts["库版本"] == city.revision and facts["公开对象"] == "定点医药机构"
 

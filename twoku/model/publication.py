@@ -31,6 +31,7 @@ class Parameter:
     layer: str  # the layer that set the value in this region
     layer_name: str
     source: str  # the rule or override that set it
+    suggested: Any = None  # the rule's own value, when a lower layer set another (the prose may quote it)
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,17 @@ def _in_order(values: Iterable[str], order: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(values), key=lambda v: (rank.get(v, len(rank)), v)))
 
 
+def _suggested(spec: Any, value: Any) -> Any:
+    suggested = spec.get("value") if isinstance(spec, Mapping) else None
+    return suggested if suggested is not None and suggested != value else None
+
+
 def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) -> Rule:
     eff = effective_rule(lib, rule, region)
     assert rule.layer is not None
     get = {k: s.value for k, s in eff.fields.items()}
+    raw = rule.data.get("parameters")
+    own: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     params = tuple(
         Parameter(
             name,
@@ -151,6 +159,7 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
             spec["value"].layer.code,
             layer_name(spec["value"].layer, names),
             spec["value"].source,
+            _suggested(own.get(name), spec["value"].value),
         )
         for name, spec in sorted(eff.parameters.items())
     )

@@ -64,8 +64,21 @@ def param_value(p: Parameter) -> str:
     return f"{value(p.value)}{p.unit or ''}" if p.unit and not isinstance(p.value, (bool, list)) else value(p.value)
 
 
-def param_line(p: Parameter) -> str:
-    return f"{p.description or p.name}：{param_value(p)}（{p.layer_name}设定）"
+def suggested_words(p: Parameter, rule_layer_name: str) -> str:
+    """The rule's own value beside a localised one: the monitoring point's prose may quote it."""
+    if p.suggested is None:
+        return ""
+    shown = (
+        f"{value(p.suggested)}{p.unit or ''}"
+        if p.unit and not isinstance(p.suggested, (bool, list))
+        else value(p.suggested)
+    )
+    return f"{rule_layer_name}建议值 {shown}"
+
+
+def param_line(p: Parameter, rule_layer_name: str = "") -> str:
+    note = suggested_words(p, rule_layer_name)
+    return f"{p.description or p.name}：{param_value(p)}（{p.layer_name}设定{'；' + note if note else ''}）"
 
 
 def basis_line(b: Basis) -> str:

@@ -11,7 +11,7 @@ from importlib import resources
 from string import Template
 
 from twoku.model import enums
-from twoku.model.publication import Publication, Rule
+from twoku.model.publication import Parameter, Publication, Rule
 from twoku.render.publish import common
 
 FOOTER_FACTS = ("库版本", "上次发布")  # for whoever checks the copy, not for the reader of the rules
@@ -55,10 +55,15 @@ def _in_order_unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _suggested(p: Parameter, rule: Rule) -> str:
+    note = common.suggested_words(p, rule.layer_name)
+    return f'<span class="suggested">{_e(note)}</span>' if note else ""
+
+
 def _standard(rule: Rule) -> str:
     rows = "".join(
         f'<tr><td>{_e(p.description or p.name)}<span class="pname">{_e(p.name)}</span></td>'
-        f'<td class="value">{_e(common.param_value(p))}</td><td>{_e(p.layer_name)}</td></tr>'
+        f'<td class="value">{_e(common.param_value(p))}{_suggested(p, rule)}</td><td>{_e(p.layer_name)}</td></tr>'
         for p in rule.parameters
     )
     return (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from twoku.model.publication import Publication, Rule
+from twoku.model.publication import Parameter, Publication, Rule
 from twoku.render.publish import common
 
 
@@ -13,6 +13,11 @@ def _cell(text: str) -> str:
 def _paragraphs(text: str | None) -> list[str]:
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     return [p for line in lines for p in (line, "")]
+
+
+def _value(p: Parameter, rule: Rule) -> str:
+    note = common.suggested_words(p, rule.layer_name)
+    return common.param_value(p) + (f"（{note}）" if note else "")
 
 
 def _rule(rule: Rule) -> list[str]:
@@ -34,7 +39,7 @@ def _rule(rule: Rule) -> list[str]:
     if rule.parameters:
         out += ["**标准（参数与阈值）**", "", "| 参数 | 说明 | 本地取值 | 设定层级 |", "|---|---|---|---|"]
         out += [
-            f"| `{p.name}` | {_cell(p.description or '')} | {_cell(common.param_value(p))} | {_cell(p.layer_name)} |"
+            f"| `{p.name}` | {_cell(p.description or '')} | {_cell(_value(p, rule))} | {_cell(p.layer_name)} |"
             for p in rule.parameters
         ]
         out.append("")

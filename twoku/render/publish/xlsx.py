@@ -51,7 +51,7 @@ def _row(rule: Rule, pub: Publication) -> list[str]:
         "、".join(rule.scenarios),
         rule.monitoring_point or "",
         rule.definition or "",
-        "\n".join(common.param_line(p) for p in rule.parameters),
+        "\n".join(common.param_line(p, rule.layer_name) for p in rule.parameters),
         "\n".join(f"{n}. {v.strip()}" for n, v in enumerate(rule.violations, 1)),
         "\n".join(common.basis_line(b) for b in rule.basis),
         rule.layer_name,
