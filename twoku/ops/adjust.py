@@ -163,7 +163,14 @@ def annual(root: Path, year: int, plan: Path | None = None, date: str | None = N
     closed = _day(date)
     if not 2000 <= year <= 2100:
         raise UsageError(f"--year {year} 不是有效年份")
-    lib = load_store(root).library
+    loaded = load_store(root)
+    lib = loaded.library
+    conflicted = sorted({f.path for f in loaded.file_findings if f.code == "TK108" and f.path})
+    if conflicted:
+        raise TwokuError(
+            f"有未解决的合并冲突：{'、'.join(conflicted[:5])}",
+            hint="解决冲突（删除 <<<<<<< ======= >>>>>>> 标记行）并提交后，再记录年度调整",
+        )
     region = _region(lib)
     record_id = annual_id(region, year)
     path = f"adjustments/{record_id}.yaml"

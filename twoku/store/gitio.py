@@ -50,6 +50,11 @@ def commit_files(root: Path, paths: Sequence[str], message: str) -> str:
         faults.note(root / path)  # its index entry, should the command not finish
     faults.checkpoint("written")
     repo = _repo(root)
+    if repo.head.is_detached:
+        raise TwokuError(
+            "HEAD 处于分离状态（detached HEAD），提交不会落在任何分支上，未提交",
+            hint="先切换到分支（git switch main，或 git switch -c 新分支名）再运行",
+        )
     for attempt in range(LOCK_RETRIES):
         try:
             repo.git.add("--", *paths)
