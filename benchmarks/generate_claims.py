@@ -12,7 +12,8 @@ Two kinds of line:
   on real-looking data and is tested against its edge cases at scale.
 
 About 2% of the lines are scenarios. ``--truth`` writes the (rule_id, line_id) pairs that
-must hit; it is what ``twoku evaluate`` can be checked against, and what a synthetic
+must hit (a rule's declared hits in its own examples, and the lines of other rules'
+examples that it flags as well); it is what ``twoku evaluate`` can be checked against, and what a synthetic
 ``--feedback`` (``--feedback FILE``: confirmed for true hits) is made from.
 Written with DuckDB in a few seconds per million lines.
 """
@@ -52,6 +53,31 @@ def examples(root: Path) -> list[tuple[str, int, dict[str, Any], bool]]:
             hits = set(example.get("hits") or [])
             for line in example.get("lines") or []:
                 out.append((rule.id, n, dict(line), line.get("line_id") in hits))
+    return out
+
+
+def cross_hits(root: Path, templates: list[tuple[str, int, dict[str, Any], bool]]) -> list[tuple[str, int, str, str]]:
+    """(rule, example number, line, hitting rule): an example's lines that other rules hit as well.
+
+    Two rules may flag the same line (a children's drug for an adult is both 限儿童 and
+    儿童用药); each example is self-contained (its own patients), so what another rule finds
+    in it is found at scale too.  A rule's own hits are those its example declares.
+    """
+    from twoku.ops.library import region_layer
+    from twoku.ops.run import rule_spec, select_rules
+
+    lib = load_store(root, use_cache=False).library
+    layer = region_layer("CN", lib)
+    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer)]
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for rule_id, n, line, _ in templates:
+        groups.setdefault((rule_id, n), []).append(line)
+    con = duck.connect(1)
+    out = []
+    for (owner, n), lines in groups.items():
+        for spec in specs:
+            if spec.rule_id != owner:
+                out += [(owner, n, line_id, spec.rule_id) for line_id in duck.example_hits(con, spec, lines)]
     return out
 
 
@@ -115,8 +141,15 @@ def generate(out: Path, lines: int, seed: int = 7, truth: Path | None = None, fe
     }
     select = ", ".join(f"{renamed[c]} AS {c}" if c in renamed else c for c in cols)
     con.execute(
-        f"CREATE TABLE scenarios AS SELECT {select}, _rule, _hit FROM template, range({copies}) AS r(k) "
-        f"LIMIT {scenario_lines}"
+        f"CREATE TABLE scenarios AS SELECT {select}, _rule, _example, line_id AS _line, _hit "
+        f"FROM template, range({copies}) AS r(k) LIMIT {scenario_lines}"
+    )
+    con.execute("CREATE TABLE cross_hits (_rule VARCHAR, _example INTEGER, _line VARCHAR, rule_id VARCHAR)")
+    if extra := cross_hits(REPO, templates):
+        con.executemany("INSERT INTO cross_hits VALUES (?, ?, ?, ?)", extra)
+    con.execute(
+        "CREATE TABLE truth AS SELECT _rule AS rule_id, line_id FROM scenarios WHERE _hit "
+        "UNION SELECT x.rule_id, s.line_id FROM scenarios AS s JOIN cross_hits AS x USING (_rule, _example, _line)"
     )
     background = max(0, lines - scenario_lines)
     bg_cols = ", ".join(c if c in _BACKGROUND_COLUMNS else f"CAST(NULL AS {sql_type(c)}) AS {c}" for c in cols)
@@ -128,18 +161,18 @@ def generate(out: Path, lines: int, seed: int = 7, truth: Path | None = None, fe
     con.execute(f"COPY claims TO {literal(str(out))} ({fmt})")
     if truth is not None:
         con.execute(
-            f"COPY (SELECT _rule AS rule_id, line_id FROM scenarios WHERE _hit ORDER BY 1, 2) "
+            f"COPY (SELECT rule_id, line_id FROM truth ORDER BY 1, 2) "
             f"TO {literal(str(truth))} (FORMAT csv, HEADER true)"
         )
     if feedback is not None:
         # a plausible handling record: most true hits confirmed, some still pending, a few appealed
         con.execute(
-            f"""COPY (SELECT _rule AS rule_id, line_id,
+            f"""COPY (SELECT rule_id, line_id,
                   CASE WHEN hash(line_id) % 10 = 0 THEN 'pending' ELSE 'confirmed' END AS outcome,
                   CASE WHEN hash(line_id) % 10 = 0 THEN '初审' ELSE '处理' END AS stage,
                   hash(line_id) % 20 = 1 AS appealed,
                   FALSE AS appeal_upheld
-                FROM scenarios WHERE _hit ORDER BY 1, 2) TO {literal(str(feedback))} (FORMAT csv, HEADER true)"""
+                FROM truth ORDER BY 1, 2) TO {literal(str(feedback))} (FORMAT csv, HEADER true)"""
         )
     return int(con.execute("SELECT COUNT(*) FROM claims").fetchone()[0])
 
