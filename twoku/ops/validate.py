@@ -60,20 +60,25 @@ def _unpack(packed: Iterable[Packed]) -> list[Finding]:
     return [Finding(*f) for f in packed]
 
 
-def _read_one(raw: files.RawFile) -> tuple[Any, list[Packed], list[Packed], list[Packed], str | None]:
+Entry = tuple[Any, list[Packed], list[Packed], list[Packed], str | None, str | None]
+
+
+def _read_one(raw: files.RawFile) -> Entry:
     """One file's cache entry: its data, the findings of reading it, and those of the item checks on it
     (of the checks that hold for the item the library keeps by its ID, then of those for every item),
-    and a rule's content digest (the argumentation and override checks compare every rule's)."""
-    data, found, own, every = _read_file(raw)
+    a rule's content digest (the argumentation and override checks compare every rule's) and the code
+    of the layer its item belongs to (as make_item finds it, which costs a few regular expressions)."""
+    data, found, own, every, item = _read_file(raw)
     digest = None
-    if isinstance(data, dict) and classify(raw.path).kind == "rule":
+    if item is not None and item.kind == "rule":
         from twoku.model.digest import content_digest
 
         digest = content_digest(data)
-    return data, _pack(found), _pack(own), _pack(every), digest
+    layer = item.layer.code if item is not None and item.layer is not None else None
+    return data, _pack(found), _pack(own), _pack(every), digest, layer
 
 
-def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding]]:
+def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
     place = classify(raw.path)
     if place.kind is None or place.problem:
         found = finding(
@@ -84,13 +89,13 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
             None,
             "按编号放到对应层级的 knowledge/、rules/ 或 overrides/ 目录下",
         )
-        return None, [found], [], []
+        return None, [found], [], [], None
     out: list[Finding] = []
     try:
         data, bom = yamlio.load(raw.raw)
     except yamlio.YamlProblem as problem:
         found = finding(problem.code, problem.message, raw.path, (), None, problem.hint)
-        return None, [found.located(problem.line, problem.column)], [], []
+        return None, [found.located(problem.line, problem.column)], [], [], None
     if bom:
         out.append(
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
@@ -98,12 +103,10 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
     data = yamlio.to_json(data)
     if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
         out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
-    own: list[Finding] = []
-    every: list[Finding] = []
-    if isinstance(data, dict) and place.kind in ITEM_KINDS:
-        item = make_item(place.kind, raw.path, data)
-        own, every = run_item_checks(item), run_item_checks(item, every=True)
-    return data, out, own, every
+    if not (isinstance(data, dict) and place.kind in ITEM_KINDS):
+        return data, out, [], [], None
+    item = make_item(place.kind, raw.path, data)
+    return data, out, run_item_checks(item), run_item_checks(item, every=True), item
 
 
 def _dir_place(path: str, memo: dict[str, Place]) -> Place:
@@ -226,8 +229,9 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
     memo: dict[str, Place] = {}
     own: dict[str, list[Finding]] = {}
     every: dict[str, list[Finding]] = {}
+    layers: dict[str, Layer] = {}
     for path in paths:
-        data, file_findings, own_findings, every_findings, digest = entries[path]
+        data, file_findings, own_findings, every_findings, digest, code = entries[path]
         if file_findings:
             found.extend(_unpack(file_findings))
         if own_findings:
@@ -240,7 +244,10 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
         if kind == "config":
             config = data
         elif kind in ITEM_KINDS:
-            items.append(make_item(kind, path, data, digest))
+            layer = layers.get(code) if code is not None else None
+            if layer is None and code is not None:
+                layer = layers[code] = Layer(code)
+            items.append(Item(kind, path, data, layer, digest))
     tables = {}
     for item in items:
         table = item.data.get("table")
