@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -221,6 +222,8 @@ _SCALARS = {
     "tag:yaml.org,2002:timestamp",
 }
 _KEY_TYPES = (str, int, float, bool, dt.date)
+_INTERN_UP_TO = 24
+_intern = sys.intern
 
 
 def _quick(loader: Any, node: Any, seen: set[int]) -> Any:
@@ -238,7 +241,10 @@ def _quick(loader: Any, node: Any, seen: set[int]) -> Any:
     if tag == _STR:
         if type(node) is not yaml.ScalarNode:
             raise _Doubt
-        return node.value
+        value = node.value
+        # Short strings (keys, statuses, categories) recur in every file: one shared copy each
+        # keeps 55,000 files' data small in memory and in the cache.
+        return _intern(value) if len(value) <= _INTERN_UP_TO else value
     if tag == _MAP and type(node) is yaml.MappingNode:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
