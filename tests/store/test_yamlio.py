@@ -116,3 +116,38 @@ def test_exclusive_write_never_overwrites(tmp_path: Path) -> None:
         atomic_write(target, b"id: other\n", exclusive=True)
     assert target.read_bytes() == b"id: CN-A-0001\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["CN-A-0001.yaml"]  # no temporary left
+
+
+def _outcome(text: str) -> object:
+    try:
+        data, bom = yamlio.load(text.encode("utf-8"))
+    except yamlio.YamlProblem as problem:
+        return ("problem", problem.code, problem.message, problem.line, problem.column)
+    return ("data", data, _types(data), bom)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!str 2021-05-01\nb: !!int '7'\nc: !!float 1\n",
+        "1: a\n2021-05-01: b\ntrue: c\n~: d\n1.5: e\n",
+        "1: a\ntrue: b\n",
+        "a: 1\na: 2\n",
+        "? [a, b]\n: c\n",
+        "a: &x [1, 2]\nb: *x\n",
+        "a: !custom 1\n",
+        "<<: {a: 1}\nb: 2\n",
+        "a: 2021-02-30\n",
+        "- a\n- {b: [c, {d: e}]}\n",
+        "a: " + "[" * 50 + "]" * 50 + "\n",
+        "--- a\n--- b\n",
+    ],
+)
+def test_the_quick_constructor_reads_or_refuses_as_the_full_loader(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    quick = _outcome(text)
+
+    def doubt(*_: object) -> object:
+        raise yamlio._Doubt
+
+    monkeypatch.setattr(yamlio, "_quick", doubt)
+    assert quick == _outcome(text)
