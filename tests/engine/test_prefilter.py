@@ -57,5 +57,22 @@ def test_the_candidate_filter_keeps_only_the_lines_own_fields() -> None:
     assert necessary(cond) == cond.parts[0]
     assert necessary(cond, frozenset({"patient_id"})) is None
     sql = compile_rule(RuleSpec("CN-R-9999", "可疑", cond, {}))
-    assert "WHERE COALESCE(SUBSTR(c.item_code, 1, 1) = 'X', FALSE)" in sql  # filtered before the aggregate
-    assert "OVER" not in sql  # a group sum is an aggregate joined back, not a window over every line
+    assert "FROM claims AS c WHERE COALESCE(SUBSTR(c.item_code, 1, 1) = 'X', FALSE))" in sql  # filtered before the window
+
+
+def test_counts_with_the_same_group_share_one_aggregate_of_the_lines_that_count() -> None:
+    two = {
+        "all": [
+            PAIR,
+            {**PAIR["all"][1], "count": {"per": ["patient_id"], "where": {"field": "sex", "op": "eq", "value": "女"}}},
+        ]
+    }
+    sql = compile_rule(RuleSpec("CN-R-9999", "可疑", parse(two), {}))
+    assert "OVER" not in sql and sql.count("GROUP BY") == 1
+    lines = [
+        {"line_id": "L1", "patient_id": "P1", "item_code": "A"},
+        {"line_id": "L2", "patient_id": "P1", "item_code": "B", "sex": "女"},
+        {"line_id": "L3", "patient_id": "P2", "item_code": "A"},
+        {"line_id": "L4", "patient_id": "P2", "item_code": "B"},
+    ]
+    assert _hits(two, lines) == ["L1"]

@@ -118,19 +118,31 @@ class _Compiler:
         window = f"PARTITION BY {part}, CASE WHEN {flag} THEN 1 ELSE 0 END ORDER BY c.service_date, c.line_id"
         return f"CASE WHEN {flag} THEN DATE_DIFF('day', LAG(c.service_date) OVER ({window}), c.service_date) END"
 
-    def group_sql(self, m: Measure, alias: str, scope: Condition | None) -> str:
-        """A count or sum over the line's group, as an aggregate of the lines that count, joined back.
+    def group_sql(
+        self, per: tuple[str, ...], measures: list[tuple[Measure, str]], alias: str, scope: Condition | None
+    ) -> str:
+        """Counts and sums over the line's group: one aggregate of the lines that count, joined back.
 
-        Only lines satisfying ``where`` (and ``scope``, what every line of a candidate's group
-        satisfies) are aggregated; a group with none has count 0 and sum NULL, as over a window.
+        Only lines satisfying a measure's ``where`` (and ``scope``, what every line of a
+        candidate's group satisfies) are read; a group with none has count 0 and sum NULL,
+        as over a window.
         """
-        keys = ", ".join(m.per)
-        filters = [self.condition_sql(p, "c") for p in (m.where, scope) if p is not None]
-        value = "COUNT(*)" if m.kind == "count" else f"SUM(c.{m.field})"
-        where = f" WHERE {' AND '.join(filters)}" if filters else ""
-        on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM {alias}.{k}" for k in m.per)
+        keys = ", ".join(per)
+        values = []
+        for m, name in measures:
+            flag = self.condition_sql(m.where, "c")
+            values.append(
+                f"SUM(CASE WHEN {flag} THEN 1 ELSE 0 END) AS {name}"
+                if m.kind == "count"
+                else f"SUM(CASE WHEN {flag} THEN c.{m.field} END) AS {name}"
+            )
+        filters = ["(" + " OR ".join(self.condition_sql(m.where, "c") for m, _ in measures) + ")"]
+        if scope is not None:
+            filters.append(self.condition_sql(scope, "c"))
+        on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM {alias}.{k}" for k in per)
         return (
-            f"LEFT JOIN (SELECT {keys}, {value} AS v FROM {self.table} AS c{where} GROUP BY {keys}) AS {alias} ON {on}"
+            f"LEFT JOIN (SELECT {keys}, {', '.join(values)} FROM {self.table} AS c WHERE {' AND '.join(filters)} "
+            f"GROUP BY {keys}) AS {alias} ON {on}"
         )
 
     def _join(self, per: tuple[str, ...]) -> str:
@@ -220,23 +232,24 @@ def compile_rule(spec: RuleSpec, table: str = "claims") -> str:
     if not comp.columns and not comp.joins:
         return f"{head}{table} AS t WHERE {where}"
     candidate = necessary(spec.condition)
-    grouped = {m: name for m, name in comp.columns.items() if m.kind in _GROUPED}
-    windowed = {m: name for m, name in comp.columns.items() if m.kind not in _GROUPED}
+    # a count or sum with a where: an aggregate of the few lines that count, joined back; a
+    # measure over every line of the group (no where) or ordered in time: a window
+    grouped = {m: name for m, name in comp.columns.items() if m.kind in _GROUPED and m.where is not None}
+    windowed = {m: name for m, name in comp.columns.items() if m not in grouped}
     inputs = [comp.condition_sql(candidate, "c")]
     for m in windowed:
         parts = [comp.condition_sql(p, "c") for p in (m.where, necessary(spec.condition, frozenset(m.per))) if p]
         inputs.append(" AND ".join(parts) if parts else "TRUE")
-    if "TRUE" in inputs:
-        read = table
-    elif windowed:
-        read = f"(SELECT * FROM {table} AS c WHERE {' OR '.join(inputs)})"
-    else:
-        read = f"(SELECT * FROM {table} AS c WHERE {inputs[0]})"
+    inputs = list(dict.fromkeys(inputs))
+    read = table if "TRUE" in inputs else f"(SELECT * FROM {table} AS c WHERE {' OR '.join(inputs)})"
     cols = ["c.*", *(f"{comp.window_sql(m)} AS {name}" for m, name in windowed.items())]
     joins = []
-    for m, name in grouped.items():
-        cols.append(f"{'COALESCE(g_' + name + '.v, 0)' if m.kind == 'count' else 'g_' + name + '.v'} AS {name}")
-        joins.append(comp.group_sql(m, f"g_{name}", necessary(spec.condition, frozenset(m.per))))
+    aggregates: dict[tuple[tuple[str, ...], Condition | None], list[tuple[Measure, str]]] = {}
+    for m, name in grouped.items():  # one aggregate per group and scope, however many measures it gives
+        aggregates.setdefault((m.per, necessary(spec.condition, frozenset(m.per))), []).append((m, name))
+    for n, ((per, scope), group) in enumerate(aggregates.items(), 1):
+        cols += [f"COALESCE(g{n}.{name}, 0) AS {name}" if m.kind == "count" else f"g{n}.{name}" for m, name in group]
+        joins.append(comp.group_sql(per, group, f"g{n}", scope))
     for per, alias in comp.joins.items():
         cols += [
             f"{alias}.gap AS {alias}_gap",
