@@ -230,3 +230,59 @@ def test_evaluate_reports_activity_precision_appeals_and_the_rules_to_revisit(sh
     feedback.write_text("rule_id,line_id,outcome\nCN-R-0025,A0,maybe\n", encoding="utf-8")
     result = runner.invoke(app, args)
     assert result.exit_code == 1 and "outcome" in result.output
+
+
+def test_evaluate_writes_a_self_contained_html_report_with_one_bar_per_rule(shipped: Path, tmp_path: Path) -> None:
+    from html.parser import HTMLParser
+
+    hits = tmp_path / "hits.csv"
+    rows = [("CN-R-0025", "A1", "510000"), ("CN-R-0025", "A2", "510100"), ("CN-R-0017", "B1", "510000")]
+    rows += [("CN-R-0030", "C1", "510000")]
+    hits.write_text("rule_id,line_id,region\n" + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    feedback = tmp_path / "feedback.csv"
+    feedback.write_text(
+        "rule_id,line_id,outcome\nCN-R-0025,A1,confirmed\nCN-R-0025,A2,rejected\nCN-R-0017,B1,confirmed\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "评估.html"
+    args = ["evaluate", "--hits", str(hits), "--feedback", str(feedback), "--lines", "10000"]
+    result = runner.invoke(app, [*args, "--format", "html", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+
+    class Parser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.open: list[str] = []
+            self.bars: dict[str, list[str]] = {}
+            self.external: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag not in ("meta", "br"):
+                self.open.append(tag)
+            if tag == "rect":
+                kind = (a.get("class") or "").split()[-1]
+                self.bars.setdefault(kind, []).append(str(a.get("data-rule")))
+            self.external += [v for k, v in attrs if k in ("src", "href") and v]
+            if tag == "script":
+                self.external.append("script")
+
+        def handle_endtag(self, tag: str) -> None:
+            assert self.open and self.open.pop() == tag, f"</{tag}> closes nothing"
+
+    parser = Parser()
+    parser.feed(page)
+    parser.close()
+    assert parser.open == [] and parser.external == []  # well nested, nothing fetched, no script
+    # one bar per rule in each chart; a rule's two regions are summed into its bar
+    assert sorted(parser.bars["bar-activity"]) == ["CN-R-0017", "CN-R-0025", "CN-R-0030"]
+    assert sorted(parser.bars["bar-precision"]) == ["CN-R-0017", "CN-R-0025", "CN-R-0030"]
+    assert "50%（1/2）" in page and "未判定" in page and page.count("<svg") == 2
+    json_out = tmp_path / "e.json"
+    assert runner.invoke(app, [*args, "--format", "json", "--out", str(json_out)]).exit_code == 0
+    assert {r["id"] for r in json.loads(json_out.read_text(encoding="utf-8"))["rules"]} == {
+        "CN-R-0017",
+        "CN-R-0025",
+        "CN-R-0030",
+    }

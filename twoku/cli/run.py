@@ -11,6 +11,12 @@ import typer
 from twoku.cli.app import Format, app, emit, guarded, stdout
 
 
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
 class Dialect(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
@@ -118,7 +124,10 @@ def evaluate(
     claims: Path = typer.Option(None, "--claims", help="或给出结算明细文件，由它计数"),
     misfire_below: float = typer.Option(0.5, "--misfire-below", help="精准率低于此值视为多数误判"),
     min_decided: int = typer.Option(10, "--min-decided", help="判断多数误判所需的最少已判定命中数"),
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
+    fmt: ReportFormat = typer.Option(
+        ReportFormat.text, "--format", "-f", help="输出格式；html 为带柱状图的独立网页（不联网、无脚本）"
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="报告写入此文件（html 格式时建议给出）"),
 ) -> None:
     """按第二十一条评估规则运行情况：活跃度（每万条明细命中数）、精准率（确认 ÷ 已判定）、申诉成立数，
     并列出从未命中和多数误判的规则，作为年度调整的依据。
@@ -131,13 +140,35 @@ def evaluate(
       twoku evaluate --hits 命中.parquet --feedback 处理结果.csv --claims 结算明细.parquet --region 510100
 
       twoku evaluate --hits hits.csv --feedback feedback.csv --lines 1000000 --format json
+
+      twoku evaluate --hits 命中.parquet --feedback 处理结果.csv --lines 1000000 --format html --out 评估.html
     """
     from twoku.ops.evaluate import evaluate as run_evaluation
     from twoku.render.run import evaluation_dict, evaluation_text
     from twoku.store.files import find_root
 
     result = run_evaluation(find_root(), hits, feedback, region, lines, claims, misfire_below, min_decided)
-    if fmt is Format.json:
-        emit(json.dumps(evaluation_dict(result), ensure_ascii=False, indent=2))
-    else:
+    if fmt is ReportFormat.text and out is None:
         evaluation_text(result, stdout())
+        return
+    if fmt is ReportFormat.html:
+        from twoku.render.evaluate_html import evaluation_html
+
+        page = evaluation_html(result)
+    elif fmt is ReportFormat.json:
+        page = json.dumps(evaluation_dict(result), ensure_ascii=False, indent=2) + "\n"
+    else:
+        import io
+
+        from rich.console import Console
+
+        console = Console(record=True, width=120, file=io.StringIO())
+        evaluation_text(result, console)
+        page = console.export_text()
+    if out is None:
+        emit(page.rstrip("\n"))
+        return
+    from twoku.store.edit import atomic_write
+
+    atomic_write(out, page.encode("utf-8"))
+    stdout().print(f"评估报告已写入 {out}")
