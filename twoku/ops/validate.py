@@ -143,7 +143,7 @@ def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    size = max(200, len(paths) // (workers * 6))
+    size = max(200, min(1000, len(paths) // (workers * 6)))  # small chunks: a worker holds one at a time
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
@@ -178,12 +178,15 @@ def _entries(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) 
     unknown = [p for p in paths if p not in known]
     if len(unknown) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel
         base = f"{root}{os.sep}"
-        stats = {path: os.stat(base + path) for path in unknown}  # before the reading: a later edit is seen
+        stats = {}  # taken before the reading, so that a later edit is seen; before the workers fork, kept small
+        for path in unknown:
+            stat = os.stat(base + path)
+            stats[path] = (stat.st_mtime_ns, stat.st_size)
         for path, blob, entry in _parse_parallel(root, unknown):
             known[path] = blob
             entries[path] = entry
             cache.put(f"{path}\0{blob}", entry)
-            cache.remember(path, stats[path], blob)
+            cache.remember_mark(path, *stats[path], blob)
     for path in paths:
         if path in entries:
             keys.add(f"{path}\0{known[path]}")
