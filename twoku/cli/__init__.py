@@ -19,4 +19,10 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
+    import sys
+
+    if sys.argv[1:] in ([], ["-h"], ["--help"]):
+        # The list of commands in plain text: rendering it with rich imports and lays out more than
+        # twoku needs to start (0.09 s instead of 0.17 s); each command's own help stays rich.
+        app.rich_markup_mode = None
     app()
