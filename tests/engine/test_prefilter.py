@@ -57,7 +57,9 @@ def test_the_candidate_filter_keeps_only_the_lines_own_fields() -> None:
     assert necessary(cond) == cond.parts[0]
     assert necessary(cond, frozenset({"patient_id"})) is None
     sql = compile_rule(RuleSpec("CN-R-9999", "可疑", cond, {}))
-    assert "FROM claims AS c WHERE COALESCE(SUBSTR(c.item_code, 1, 1) = 'X', FALSE))" in sql  # filtered before the window
+    assert (
+        "FROM claims AS c WHERE COALESCE(SUBSTR(c.item_code, 1, 1) = 'X', FALSE))" in sql
+    )  # filtered before the window
 
 
 def test_counts_with_the_same_group_share_one_aggregate_of_the_lines_that_count() -> None:
