@@ -1,8 +1,9 @@
 """The embedded engine: DuckDB in process, claims from CSV or Parquet, hits to a table.
 
-The claim file is read once into a typed table ``claims`` with every field of the claim
-model (columns the file lacks are NULL, columns the model does not know are ignored);
-each rule's compiled SELECT then runs over it and the hits land in the table ``hits``.
+``claims`` has every field of the claim model, typed (columns the file lacks are NULL,
+columns the model does not know are ignored): a view over a Parquet file, so each rule
+reads only its own columns, or a table parsed once from a CSV file.  Each rule's compiled
+SELECT runs over it and the hits land in the table ``hits``.
 """
 
 from __future__ import annotations
