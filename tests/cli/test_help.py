@@ -59,3 +59,13 @@ def test_every_command_in_the_readme_exists() -> None:
 def test_every_top_level_command_is_in_the_readme() -> None:
     for name in sorted({p[0] for p in COMMANDS}):
         assert f"twoku {name}" in README, f"twoku {name} is not described in the README"
+
+
+def test_help_lists_every_command_in_the_order_of_a_bureaus_work() -> None:
+    from twoku.cli.app import COMMAND_ORDER
+
+    top = sorted({p[0] for p in COMMANDS})
+    assert sorted(COMMAND_ORDER) == top, "add new commands to COMMAND_ORDER in twoku/cli/app.py"
+    output = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    positions = [output.index(f"  {name} ") for name in COMMAND_ORDER]
+    assert positions == sorted(positions)

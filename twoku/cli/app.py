@@ -18,14 +18,30 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from twoku import __version__
 from twoku.errors import TwokuError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The order `twoku --help` lists the commands in: a bureau's work from start to finish.
+COMMAND_ORDER = (
+    "init", "new", "validate", "checks", "ls", "show", "diff", "signoff", "adjust", "publish",
+    "report-upstream", "release", "intake", "override", "renumber", "run", "compile", "test", "evaluate",
+)  # fmt: skip
+
+
+class _Ordered(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: n for n, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
+
 app = typer.Typer(
     name="twoku",
+    cls=_Ordered,
     help="两库（医保基金智能审核和监控知识库、规则库）管理工具 — 依据医保发〔2022〕12号。\n\n"
     "常用：twoku validate 检查整个库；twoku ls rules --region 510100 查看某地生效的规则；"
     "twoku show CN-R-0017 --region 510100 查看一条规则在当地的取值及其来源。",

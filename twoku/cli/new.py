@@ -18,6 +18,7 @@ from twoku.errors import UsageError
 T = TypeVar("T")
 
 new = typer.Typer(
+    short_help="新建规则、知识或本地化（草稿），编号取本层下一个空号。",
     help="新建规则、知识或本地化（草稿）：编号取本层下一个空号，文件放在编号决定的位置，"
     "必填字段齐全，需作者填写处标为“【待填写：…】”，并用 git 暂存。\n\n"
     "示例：twoku new rule --layer 510000；twoku new knowledge --layer CN --category 法律法规；"
