@@ -67,5 +67,9 @@ def test_help_lists_every_command_in_the_order_of_a_bureaus_work() -> None:
     top = sorted({p[0] for p in COMMANDS})
     assert sorted(COMMAND_ORDER) == top, "add new commands to COMMAND_ORDER in twoku/cli/app.py"
     output = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
-    positions = [output.index(f"  {name} ") for name in COMMAND_ORDER]
+    positions = []
+    for name in COMMAND_ORDER:
+        found = re.search(rf"(?m)^[\W_]*{re.escape(name)}\s", output)
+        assert found, name
+        positions.append(found.start())
     assert positions == sorted(positions)
