@@ -28,6 +28,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,15 @@ class PandasRules:
         if comp.op == "not_null":
             return lhs.notna()
         value = resolved_list(comp.value, spec.params, spec.codes)
+        if comp.op in ("matches", "not_matches"):
+            from twoku.model.condition import PatternOf
+
+            pattern = spec.patterns[value.knowledge] if isinstance(value, PatternOf) else str(value)
+            with warnings.catch_warnings():  # "has match groups": only whether it matches is wanted
+                warnings.simplefilter("ignore", UserWarning)
+                found = lhs.astype("string").str.contains(pattern, regex=True)
+            out = found if comp.op == "matches" else ~found
+            return out.fillna(False).astype(bool)
         if isinstance(value, FieldRef):
             rhs: Any = self.df[value.name]
             if value.chars is not None:
@@ -161,6 +171,8 @@ class PandasRules:
         if m.kind == "days_since_first":
             first = df["service_date"].where(flag).groupby([df[k] for k in per], dropna=False).transform("min")
             return (df["service_date"] - first).dt.days.where(flag)
+        if m.kind == "admissions_spanning":
+            return self.spanning(m, spec)
         if m.kind == "days_since_previous":
             order = df.assign(_flag=flag).sort_values(["service_date", "line_id"])
             prev = order.groupby([*per, "_flag"], dropna=False)["service_date"].shift()
@@ -189,6 +201,28 @@ class PandasRules:
         column = "gap" if m.kind == "admission_gap" else f"prev_{m.field}"
         joined = df[keys].merge(adm[[*keys, column]], on=keys, how="left")
         return joined[column].set_axis(df.index)
+
+    def spanning(self, m: Any, spec: Any) -> Any:
+        """How many admissions of the line's group (another visit) its service_date falls in."""
+        from twoku.model.condition import Param
+
+        df = self.df
+        per = list(m.per)
+        strict = bool(spec.params.get(m.strict.name)) if isinstance(m.strict, Param) else m.strict
+        adm = df[df["admission_date"].notna() & df["discharge_date"].notna() & df["visit_id"].notna()]
+        adm = (
+            adm.groupby([*per, "visit_id"])
+            .agg(adm_from=("admission_date", "min"), adm_to=("discharge_date", "max"))
+            .reset_index()
+        )
+        lines = df[[*per, "visit_id", "service_date"]].reset_index(names="_row").dropna(subset=per)
+        pairs = lines.merge(adm, on=per, suffixes=("", "_adm"))
+        inside = (pairs["adm_from"] < pairs["service_date"]) & (pairs["service_date"] < pairs["adm_to"])
+        if not strict:
+            inside = (pairs["adm_from"] <= pairs["service_date"]) & (pairs["service_date"] <= pairs["adm_to"])
+        other = pairs["visit_id"].isna() | (pairs["visit_id"] != pairs["visit_id_adm"])
+        counts = pairs[inside & other].groupby("_row").size()
+        return counts.reindex(df.index, fill_value=0)
 
 
 def _date(value: Any) -> Any:

@@ -132,7 +132,7 @@ def test_run_refuses_bad_input_with_a_message(shipped: Path, tmp_path: Path) -> 
     assert result.exit_code == 1 and "item_code" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["run", "--claims", str(tmp_path / "none.csv")])
     assert result.exit_code == 2
-    result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--rules", "CN-R-0013"])
+    result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--rules", "CN-R-0015"])
     assert result.exit_code == 2 and "condition" in result.output
     result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--out", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 2

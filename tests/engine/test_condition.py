@@ -143,3 +143,102 @@ def test_spark_sql_runs_in_local_pyspark_when_it_is_installed(tmp_path) -> None:
         assert [r.line_id for r in spark.sql(sql).collect()] == ["L2"]
     finally:
         spark.stop()
+
+
+def _patterned(condition: dict, params: dict | None = None) -> RuleSpec:
+    declared = {"exclude_boundary_days": {"value": True}}
+    return RuleSpec(
+        "CN-R-9998",
+        "明确违规",
+        parse(condition, declared),
+        {"exclude_boundary_days": True} | (params or {}),
+        patterns={"CN-K-0037": r"^H\d{11}$"},
+    )
+
+
+def test_a_code_is_tested_against_a_knowledge_items_pattern_or_a_literal_regex() -> None:
+    lines = [
+        {"line_id": "L1", "institution_code": "H51010400001"},
+        {"line_id": "L2", "institution_code": "H5101040001"},  # one digit short
+        {"line_id": "L3", "institution_code": None},  # missing: matches neither
+        {"line_id": "L4", "institution_code": "XH51010400001"},  # the pattern is anchored
+    ]
+    wrong = {"field": "institution_code", "op": "not_matches", "value": {"pattern_of": "CN-K-0037"}}
+    assert _hits(_patterned(wrong), lines) == ["L2", "L4"]
+    right = {"field": "institution_code", "op": "matches", "value": r"^H\d{11}$"}
+    assert _hits(_patterned(right), lines) == ["L1"]
+    assert parse(wrong).value.knowledge == "CN-K-0037"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"field": "item_code", "op": "matches", "value": "^(X"}, "正则表达式有误"),
+        ({"field": "item_code", "op": "matches", "value": {"codes": "CN-K-0030"}}, "pattern_of"),
+        ({"field": "item_code", "op": "in", "value": {"pattern_of": "CN-K-0030"}}, "只能用于 matches"),
+        (
+            {"admissions_spanning": {"per": ["patient_id"], "strict": {"param": "nope"}}, "op": "gt", "value": 0},
+            "strict",
+        ),
+        (
+            {"admission_gap": {"per": ["patient_id"], "strict": True}, "op": "gt", "value": 0},
+            "只有 admissions_spanning",
+        ),
+    ],
+)
+def test_patterns_and_spans_that_mean_nothing_are_refused(data: dict, words: str) -> None:
+    with pytest.raises(ConditionProblem) as caught:
+        parse(data, {"exclude_boundary_days": {"value": True}})
+    assert words in caught.value.message
+
+
+SPAN = {
+    "all": [
+        {"field": "visit_type", "op": "in", "value": ["普通门诊", "急诊"]},
+        {
+            "admissions_spanning": {
+                "per": ["patient_id", "institution_code"],
+                "strict": {"param": "exclude_boundary_days"},
+            },
+            "op": "gt",
+            "value": 0,
+        },
+    ]
+}
+
+
+def _stay(line_id: str, visit: str, kind: str, day: str, institution: str = "H51010400001") -> dict:
+    line = {"line_id": line_id, "patient_id": "P", "visit_id": visit, "visit_type": kind, "service_date": day}
+    line["institution_code"] = institution
+    if kind == "住院":
+        line |= {"admission_date": "2025-04-01", "discharge_date": "2025-04-10"}
+    return line
+
+
+def test_an_outpatient_line_inside_another_admission_of_the_same_patient_and_institution_hits() -> None:
+    lines = [
+        _stay("I1", "V1", "住院", "2025-04-01"),
+        _stay("I2", "V1", "住院", "2025-04-05"),  # inside its own admission: not another one
+        _stay("O1", "V2", "普通门诊", "2025-04-01"),  # admission day
+        _stay("O2", "V3", "普通门诊", "2025-04-05"),
+        _stay("O3", "V4", "急诊", "2025-04-10"),  # discharge day
+        _stay("O4", "V5", "普通门诊", "2025-04-05", "H51010700002"),  # another hospital
+        _stay("O5", "V6", "普通门诊", "2025-04-11"),
+    ]
+    assert _hits(_patterned(SPAN), lines) == ["O2"]
+    assert _hits(_patterned(SPAN, {"exclude_boundary_days": False}), lines) == ["O1", "O2", "O3"]
+    evidence = duck.connect(1)
+    duck.load_lines(evidence, lines)
+    duck.run_rules(evidence, [_patterned(SPAN)])
+    assert evidence.execute("SELECT evidence FROM hits").fetchone()[0] == "visit_type=普通门诊; admissions_spanning=1"
+
+
+@pytest.mark.parametrize("dialect", ["spark", "trino"])
+def test_patterns_and_spans_transpile_to_each_engine(dialect: str) -> None:
+    wrong = {"field": "institution_code", "op": "not_matches", "value": {"pattern_of": "CN-K-0037"}}
+    sql = compile_rules([_patterned(wrong), _patterned(SPAN)], dialect)
+    body = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
+    sqlglot.parse_one(body, read=dialect)
+    assert ("RLIKE" if dialect == "spark" else "REGEXP_LIKE") in sql
+    if dialect == "spark":  # a backslash in a Spark string literal is an escape: it must be doubled
+        assert r"'^H\\d{11}$'" in sql

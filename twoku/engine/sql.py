@@ -27,6 +27,7 @@ from twoku.model.condition import (
     Measure,
     Not,
     Param,
+    PatternOf,
     comparisons,
     measures,
 )
@@ -53,6 +54,7 @@ class RuleSpec:
     codes: Mapping[CodeSet, Sequence[str]] = field(default_factory=dict)
     effective: str | None = None  # ISO dates: the rule applies to lines of service_date in [effective, expires]
     expires: str | None = None
+    patterns: Mapping[str, str] = field(default_factory=dict)  # knowledge ID → its ``pattern`` (pattern_of)
 
 
 def literal(value: Any, date: bool = False) -> str:
@@ -73,6 +75,7 @@ class _Compiler:
         self.table = table
         self.columns: dict[Measure, str] = {}  # window measures → inner column name
         self.joins: dict[tuple[str, ...], str] = {}  # admission grouping → join alias
+        self.spans: dict[Measure, str] = {}  # admissions_spanning → join alias
 
     # --- values -------------------------------------------------------------------------
 
@@ -97,6 +100,10 @@ class _Compiler:
             return f"{row}.{m.field}"
         if m.kind == "param":
             return literal(self.spec.params.get(str(m.param)))
+        if m.kind == "admissions_spanning":
+            if m not in self.spans:
+                self.spans[m] = f"s{len(self.spans) + 1}"
+            return f"{row}.{self.spans[m]}_n"
         if m.kind in ("previous_admission", "admission_gap"):
             alias = self._join(m.per)  # joined in the inner query, read by the outer one
             return f"{row}.{alias}_gap" if m.kind == "admission_gap" else f"{row}.{alias}_prev_{m.field}"
@@ -168,6 +175,27 @@ class _Compiler:
             f"{prev} FROM ({admissions}) AS adm) AS {alias} ON {on}"
         )
 
+    def span_sql(self, m: Measure, alias: str, candidates: str, scope: Condition | None) -> str:
+        """How many admissions of the line's group (another visit) its service_date falls in, joined back by line."""
+        keys = ", ".join(m.per)
+        strict = m.strict
+        if isinstance(strict, Param):
+            strict = bool(self.spec.params.get(strict.name))
+        lt = "<" if strict else "<="
+        admissions = (
+            f"SELECT {keys}, visit_id, MIN(admission_date) AS admission_date, MAX(discharge_date) AS discharge_date "
+            f"FROM {self.table} AS c WHERE c.admission_date IS NOT NULL AND c.discharge_date IS NOT NULL "
+            f"AND c.visit_id IS NOT NULL{' AND ' + self.condition_sql(scope, 'c') if scope is not None else ''} "
+            f"GROUP BY {keys}, visit_id"
+        )
+        on = " AND ".join(f"c.{k} = adm.{k}" for k in m.per)
+        on += f" AND c.visit_id IS DISTINCT FROM adm.visit_id AND adm.admission_date {lt} c.service_date"
+        on += f" AND c.service_date {lt} adm.discharge_date"
+        return (
+            f"LEFT JOIN (SELECT c.line_id, COUNT(*) AS n FROM {candidates} AS c JOIN ({admissions}) AS adm ON {on} "
+            f"GROUP BY c.line_id) AS {alias} ON c.line_id = {alias}.line_id"
+        )
+
     # --- conditions ---------------------------------------------------------------------
 
     def condition_sql(self, cond: Condition | None, row: str) -> str:
@@ -191,6 +219,15 @@ class _Compiler:
             comp.measure.field in claim.DATE_FIELDS and comp.chars is None
         )
         value = self._resolve(comp.value)
+        if comp.op in ("matches", "not_matches"):
+            pattern = self.spec.patterns.get(value.knowledge, "") if isinstance(value, PatternOf) else str(value)
+            text = (
+                lhs
+                if comp.measure.kind == "field" and sql_type(str(comp.measure.field)) == "VARCHAR"
+                else (f"CAST({lhs} AS VARCHAR)")
+            )
+            test = f"REGEXP_MATCHES({text}, {literal(pattern)})"
+            return f"COALESCE({test if comp.op == 'matches' else f'NOT {test}'}, FALSE)"
         if comp.op in ("in", "not_in", "starts_with"):
             items = value if isinstance(value, tuple) else (value,)
             if comp.op == "starts_with":
@@ -229,7 +266,7 @@ def compile_rule(spec: RuleSpec, table: str = "claims") -> str:
     evidence = _evidence(comp, spec.condition)
     head = f"SELECT {literal(spec.rule_id)} AS rule_id, {literal(spec.level)} AS level, t.line_id, t.patient_id, "
     head += f"t.visit_id, {evidence} AS evidence FROM "
-    if not comp.columns and not comp.joins:
+    if not comp.columns and not comp.joins and not comp.spans:
         return f"{head}{table} AS t WHERE {where}"
     candidate = necessary(spec.condition)
     # a count or sum with a where: an aggregate of the few lines that count, joined back; a
@@ -256,6 +293,11 @@ def compile_rule(spec: RuleSpec, table: str = "claims") -> str:
             *(f"{alias}.prev_{f} AS {alias}_prev_{f}" for f in claim.ADMISSION_FIELDS),
         ]
         joins.append(comp.join_sql(per, alias, necessary(spec.condition, frozenset(per))))
+    for m, alias in comp.spans.items():
+        cols.append(f"COALESCE({alias}.n, 0) AS {alias}_n")
+        cand = comp.condition_sql(candidate, "c")
+        lines = table if cand == "TRUE" else f"(SELECT * FROM {table} AS c WHERE {cand})"
+        joins.append(comp.span_sql(m, alias, lines, necessary(spec.condition, frozenset(m.per))))
     inner = f"SELECT {', '.join(cols)} FROM {read} AS c {' '.join(joins)}".rstrip()
     return f"{head}({inner}) AS t WHERE {where}"
 
@@ -311,7 +353,7 @@ def columns_used(specs: Sequence[RuleSpec]) -> set[str]:
         for comp in comparisons(cond) if cond is not None else ():
             m = comp.measure
             used.update(f for f in (m.field, *m.per) if f)
-            if m.kind in ("previous_admission", "admission_gap"):
+            if m.kind in ("previous_admission", "admission_gap", "admissions_spanning"):
                 used.update(("admission_date", *claim.ADMISSION_FIELDS))
             if isinstance(comp.value, FieldRef):
                 used.add(comp.value.name)

@@ -45,6 +45,12 @@ CLAIM_FIELDS: tuple[ClaimField, ...] = (
     ClaimField("sex", "string", "性别", "参保人性别（GB/T 2261.1）", enum=SEXES),
     ClaimField("age", "integer", "年龄", "费用发生日参保人的周岁年龄"),
     ClaimField("birth_date", "date", "出生日期", "参保人出生日期"),
+    ClaimField(
+        "death_date",
+        "date",
+        "参保人死亡日期",
+        "医保系统登记的参保人死亡日期（来自死亡出院记录、民政殡葬、公安户籍等共享数据，核实后）；未登记死亡的为空",
+    ),
     ClaimField("insurance_type", "string", "险种", "结算所用险种", enum=INSURANCE_TYPES),
     ClaimField("visit_type", "string", "医疗类别", "普通门诊、急诊、门诊慢特病、住院或定点药店购药", enum=VISIT_TYPES),
     ClaimField(

@@ -19,11 +19,18 @@ The measure is exactly one of:
 * ``previous_admission: {per: […], field: main_diagnosis}`` — that field of the
   patient's previous admission (an admission is a ``visit_id`` with an admission date);
 * ``admission_gap: {per: […]}`` — days from the previous admission's discharge to this
-  admission.
+  admission;
+* ``admissions_spanning: {per: […], strict: true | {param: name}}`` — how many admissions
+  of the group (another visit, with admission and discharge dates) the line's
+  ``service_date`` falls in: strictly between admission and discharge day (``strict``,
+  the default) or on them as well.
 
 ``op`` is one of :data:`OPS`; ``value`` a literal, a list, ``{param: name}``, another
 field ``{field: name, chars: N}`` or a code set ``{codes: CN-K-0030, names: [阿帕他胺片]}``
 (the codes of a knowledge item's CSV table, all or those of the given names).
+``matches`` / ``not_matches`` test the value against a regular expression: a literal
+(``value: '^H\\d{11}$'``) or the ``pattern`` of a coding knowledge item
+(``value: {pattern_of: CN-K-0037}``); a missing value matches neither.
 ``chars: N`` compares only the first N characters (ICD-10 类目 = first three).
 A missing value satisfies no comparison but ``is_null``; ``where`` may use only
 ``field`` and ``param`` measures.  The JSON Schema (built here, placed in the rule
@@ -39,11 +46,26 @@ from typing import Any
 from twoku.model import claim
 from twoku.model.findings import Pointer
 
-OPS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "starts_with", "is_null", "not_null")
+OPS: tuple[str, ...] = (
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "in",
+    "not_in",
+    "starts_with",
+    "is_null",
+    "not_null",
+    "matches",
+    "not_matches",
+)
 LIST_OPS = frozenset({"in", "not_in", "starts_with"})
+PATTERN_OPS = frozenset({"matches", "not_matches"})
 UNARY_OPS = frozenset({"is_null", "not_null"})
 GROUP_MEASURES: tuple[str, ...] = ("count", "sum", "days_since_first", "days_since_previous")
-ADMISSION_MEASURES: tuple[str, ...] = ("previous_admission", "admission_gap")
+ADMISSION_MEASURES: tuple[str, ...] = ("previous_admission", "admission_gap", "admissions_spanning")
 MEASURES: tuple[str, ...] = ("field", "param", *GROUP_MEASURES, *ADMISSION_MEASURES)
 
 Scalar = str | int | float | bool
@@ -77,7 +99,14 @@ class CodeSet:
     names: tuple[str, ...] = ()
 
 
-Value = Scalar | tuple[Scalar, ...] | Param | FieldRef | CodeSet | None
+@dataclass(frozen=True)
+class PatternOf:
+    """The ``pattern`` (a regular expression) of a coding knowledge item."""
+
+    knowledge: str
+
+
+Value = Scalar | tuple[Scalar, ...] | Param | FieldRef | CodeSet | PatternOf | None
 
 
 @dataclass(frozen=True)
@@ -87,6 +116,7 @@ class Measure:
     param: str | None = None
     per: tuple[str, ...] = ()
     where: Condition | None = None
+    strict: bool | Param = True  # admissions_spanning: exclude the admission and discharge days
 
     @property
     def label(self) -> str:
@@ -191,7 +221,18 @@ def _measure(kind: str, spec: Any, params: set[str], at: Pointer) -> Measure:
             raise ConditionProblem("previous_admission 的 field 应为 " + "、".join(claim.ADMISSION_FIELDS), at)
     if kind in ADMISSION_MEASURES and where is not None:
         raise ConditionProblem(f"{kind} 不接受 where：住院以入院日期识别", (*at, "where"))
-    return Measure(kind, field=field, per=group, where=where)
+    strict: bool | Param = True
+    if "strict" in spec:
+        if kind != "admissions_spanning":
+            raise ConditionProblem("只有 admissions_spanning 接受 strict", (*at, "strict"))
+        raw = spec["strict"]
+        if isinstance(raw, Mapping) and raw.get("param") in params:
+            strict = Param(str(raw["param"]))
+        elif isinstance(raw, bool):
+            strict = raw
+        else:
+            raise ConditionProblem("strict 应为 true、false 或 {param: 参数名}（规则须有该参数）", (*at, "strict"))
+    return Measure(kind, field=field, per=group, where=where, strict=strict)
 
 
 def _scalar(value: Any) -> bool:
@@ -203,6 +244,10 @@ def _value(value: Any, op: str, params: set[str], at: Pointer) -> Value:
         if value is not None:
             raise ConditionProblem(f"{op} 不需要 value", at)
         return None
+    if op in PATTERN_OPS:
+        return _pattern(value, op, at)
+    if isinstance(value, Mapping) and "pattern_of" in value:
+        raise ConditionProblem("{pattern_of: …} 只能用于 matches、not_matches", at)
     if isinstance(value, Mapping):
         if "param" in value:
             if value["param"] not in params:
@@ -228,6 +273,20 @@ def _value(value: Any, op: str, params: set[str], at: Pointer) -> Value:
     return value  # type: ignore[no-any-return]
 
 
+def _pattern(value: Any, op: str, at: Pointer) -> PatternOf | str:
+    if isinstance(value, Mapping) and set(value) == {"pattern_of"}:
+        return PatternOf(str(value["pattern_of"]))
+    if not isinstance(value, str) or not value:
+        raise ConditionProblem(f"{op} 的 value 应为正则表达式字符串或 {{pattern_of: 知识编号}}", at)
+    import re
+
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConditionProblem(f"正则表达式有误：{exc}", at) from None
+    return value
+
+
 def comparisons(condition: Condition) -> Iterator[Comparison]:
     """Every comparison of the condition, outermost first (not those inside a measure's where)."""
     if isinstance(condition, Comparison):
@@ -246,6 +305,15 @@ def code_sets(condition: Condition) -> Iterator[tuple[CodeSet, Pointer]]:
             yield comp.value, (*comp.pointer, "value")
         if comp.measure.where is not None:
             yield from code_sets(comp.measure.where)
+
+
+def patterns(condition: Condition) -> Iterator[tuple[PatternOf, Pointer]]:
+    """The coding knowledge items whose ``pattern`` the condition tests, each with where it is written."""
+    for comp in comparisons(condition):
+        if isinstance(comp.value, PatternOf):
+            yield comp.value, (*comp.pointer, "value")
+        if comp.measure.where is not None:
+            yield from patterns(comp.measure.where)
 
 
 def measures(condition: Condition) -> list[Measure]:
@@ -307,11 +375,35 @@ def schema_defs() -> dict[str, Any]:
             required=["per"],
             properties={"per": per},
         ),
+        "admissions_spanning": _doc(
+            "所在住院次数",
+            "本明细费用发生日期落在同组（如同一参保人同一机构）其他住院的入院至出院期间的次数",
+            type="object",
+            additionalProperties=False,
+            required=["per"],
+            properties={
+                "per": per,
+                "strict": _doc(
+                    "不含入出院当日",
+                    "true（缺省）：入院日期 < 费用发生日期 < 出院日期；false：含入院当日和出院当日；或 {param: 参数名}",
+                    anyOf=[
+                        {"type": "boolean"},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["param"],
+                            "properties": {"param": {"type": "string"}},
+                        },
+                    ],
+                ),
+            },
+        ),
     }
     scalar = {"type": ["string", "number", "boolean"]}
     value = _doc(
         "比较值",
-        "字面值、列表、{param: 参数名}、{field: 字段名, chars: N} 或代码集 {codes: 知识编号, names: [名称…]}",
+        "字面值、列表、{param: 参数名}、{field: 字段名, chars: N}、代码集 {codes: 知识编号, names: [名称…]}"
+        "或编码规则 {pattern_of: 知识编号}（用于 matches、not_matches）",
         anyOf=[
             scalar,
             {"type": "array", "items": scalar},
@@ -336,6 +428,12 @@ def schema_defs() -> dict[str, Any]:
                     "names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
                 },
             },
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["pattern_of"],
+                "properties": {"pattern_of": {"type": "string", "pattern": r"^(CN|[0-9]{6})-K-[0-9]{4}$"}},
+            },
         ],
     )
     comparison = _doc(
@@ -348,7 +446,8 @@ def schema_defs() -> dict[str, Any]:
             **measures,
             "op": _doc(
                 "运算",
-                "eq 等于、ne 不等于、lt/le/gt/ge 大小、in/not_in 属于、starts_with 前缀、is_null/not_null",
+                "eq 等于、ne 不等于、lt/le/gt/ge 大小、in/not_in 属于、starts_with 前缀、is_null/not_null、"
+                "matches/not_matches 符合/不符合正则表达式",
                 type="string",
                 enum=list(OPS),
             ),
@@ -382,12 +481,13 @@ def schema_defs() -> dict[str, Any]:
 
 def examples_schema() -> dict[str, Any]:
     """The rule's ``examples``: synthetic claim lines, and which of them must hit."""
-    line = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["line_id"],
-        "properties": claim.claim_properties("society"),
+    # An example may carry a code of the wrong format: that is what a code-format rule (CN-R-0013)
+    # must be shown to catch, so the lines keep the fields' types and vocabularies but not their patterns.
+    props = {
+        name: {k: v for k, v in prop.items() if k != "pattern"}
+        for name, prop in claim.claim_properties("society").items()
     }
+    line = {"type": "object", "additionalProperties": False, "required": ["line_id"], "properties": props}
     example = {
         "type": "object",
         "additionalProperties": False,

@@ -19,7 +19,7 @@ from typing import Any
 
 from twoku.engine.sql import DIALECTS, RuleSpec, columns_used, compile_rules
 from twoku.errors import TwokuError, UsageError
-from twoku.model.condition import CodeSet, ConditionProblem, code_sets, parse
+from twoku.model.condition import CodeSet, ConditionProblem, code_sets, parse, patterns
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.regions import Layer
 from twoku.model.runs import RuleHits, RunResult
@@ -56,6 +56,20 @@ def resolve_codes(root: Path, lib: Library, wanted: Sequence[CodeSet]) -> dict[C
     return out
 
 
+def resolve_patterns(lib: Library, knowledge_ids: Sequence[str]) -> dict[str, str]:
+    """The ``pattern`` of each coding knowledge item a condition tests with ``{pattern_of: …}``."""
+    out: dict[str, str] = {}
+    for knowledge_id in knowledge_ids:
+        item = lib.get(knowledge_id, "knowledge")
+        pattern = item.data.get("pattern") if item else None
+        if not isinstance(pattern, str) or not pattern:
+            raise TwokuError(
+                f"{knowledge_id} 不是带编码规则（pattern）的知识条目", hint="pattern_of 应引用医保信息业务编码类知识"
+            )
+        out[knowledge_id] = pattern
+    return out
+
+
 def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
     """The rule as it runs in ``region``: condition, localised parameters, resolved code sets."""
     eff = effective_rule(lib, rule, region)
@@ -77,6 +91,7 @@ def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
         codes,
         effective if isinstance(effective, str) else None,
         expires if isinstance(expires, str) else None,
+        resolve_patterns(lib, [p.knowledge for p, _ in patterns(condition)]),
     )
 
 
