@@ -15,6 +15,7 @@ from twoku.model.findings import ERROR, Check, Finding
 
 CHECKS: dict[str, Check] = {}
 STORE_CHECKS: list[Callable[..., Iterator[Finding]]] = []
+STORE_CODES: set[str] = set()  # the codes of STORE_CHECKS: findings that relate items to each other
 ITEM_CHECKS: list[Callable[..., Iterator[Finding]]] = []  # on the item the library holds by each ID
 EVERY_ITEM_CHECKS: list[Callable[..., Iterator[Finding]]] = []  # on every item with an ID, duplicates too
 
@@ -34,6 +35,7 @@ def store_check(code: str, name: str, severity: str = ERROR) -> Callable[[Any], 
     def wrap(fn: Callable[..., Iterator[Finding]]) -> Callable[..., Iterator[Finding]]:
         declare(code, name, fn.__doc__ or name, severity)
         STORE_CHECKS.append(fn)
+        STORE_CODES.add(code)
         return fn
 
     return wrap

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from twoku.checks import CHECKS, run_cross_checks, run_item_checks
-from twoku.checks.registry import finding
+from twoku.checks.registry import STORE_CODES, finding
 from twoku.checks.schema import schema_findings
 from twoku.checks.waivers import apply_waivers
 from twoku.errors import UsageError
@@ -27,6 +27,7 @@ from twoku.store.schemas import validator
 
 ITEM_KINDS = ("knowledge", "rule", "override", "argumentation", "adjustment")
 PARALLEL_FROM = 2000  # files to parse before worker processes pay for their start-up
+PATCH_UP_TO = 500  # changed files up to which the last summary is patched rather than the store checked again
 
 
 @dataclass
@@ -60,7 +61,7 @@ def _unpack(packed: Iterable[Packed]) -> list[Finding]:
     return [Finding(*f) for f in packed]
 
 
-Entry = tuple[Any, list[Packed], list[Packed], list[Packed], str | None, str | None]
+Entry = tuple[Any, list[Packed], list[Packed], list[Packed], str | None, str | None, str]
 
 
 def _read_one(raw: files.RawFile) -> Entry:
@@ -75,7 +76,15 @@ def _read_one(raw: files.RawFile) -> Entry:
 
         digest = content_digest(data)
     layer = item.layer.code if item is not None and item.layer is not None else None
-    return data, _pack(found), _pack(own), _pack(every), digest, layer
+    return data, _pack(found), _pack(own), _pack(every), digest, layer, _fingerprint(data, layer)
+
+
+def _fingerprint(data: Any, layer: str | None) -> str:
+    """What the checks between items can see of a file (its data and layer; a rule's digest follows from its
+    data): an edit that leaves it alone (a comment, the layout) changes no finding of those checks."""
+    import hashlib
+
+    return hashlib.sha1(repr((data, layer)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
@@ -157,21 +166,31 @@ def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
     return out
 
 
-def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str]]:
-    """Every store path and the blob ids known without reading (same size and mtime as indexed)."""
-    paths = files.store_paths(root)
-    known: dict[str, str] = {}
+def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str], bool]:
+    """Every store path, the blob ids known without reading, and whether the cache's index of sizes and
+    mtimes is kept: git's index vouches for the files where the store is a git repository (only its
+    modified and untracked files are read), else each file's size and mtime are compared with the cache's."""
+    from twoku.store import gitscan
+
+    found = gitscan.scan(root)
+    if found is not None and not found.unknown:
+        return found.paths, found.known, False
+    paths = found.paths if found is not None else files.store_paths(root)
+    known: dict[str, str] = found.known if found is not None else {}
     base = f"{root}{os.sep}"  # plain strings: a Path per file costs more than the stat
     stat = os.stat
-    for path in paths:
+    for path in found.unknown if found is not None else paths:
         blob = cache.blob(path, stat(base + path))
         if blob is not None:
             known[path] = blob
-    return paths, known
+    return paths, known, True
 
 
-def _entries(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> tuple[dict[str, Any], int]:
-    """path → (data, findings) for every path, parsing only what the cache does not hold."""
+def _entries(
+    root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True
+) -> tuple[dict[str, Any], int]:
+    """path → (data, findings) for every path, parsing only what the cache does not hold (``track``: keep the
+    cache's index of sizes and mtimes, for a store git cannot vouch for)."""
     entries: dict[str, Any] = {}
     keys: set[str] = set()
     hits = 0
@@ -179,14 +198,15 @@ def _entries(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) 
     if len(unknown) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel
         base = f"{root}{os.sep}"
         stats = {}  # taken before the reading, so that a later edit is seen; before the workers fork, kept small
-        for path in unknown:
+        for path in unknown if track else ():
             stat = os.stat(base + path)
             stats[path] = (stat.st_mtime_ns, stat.st_size)
         for path, blob, entry in _parse_parallel(root, unknown):
             known[path] = blob
             entries[path] = entry
             cache.put(f"{path}\0{blob}", entry)
-            cache.remember_mark(path, *stats[path], blob)
+            if track:
+                cache.remember_mark(path, *stats[path], blob)
     for path in paths:
         if path in entries:
             keys.add(f"{path}\0{known[path]}")
@@ -197,7 +217,8 @@ def _entries(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) 
             stat = os.stat(root / path)
             raw = (root / path).read_bytes()
             blob = files.blob_id(raw)
-            cache.remember(path, stat, blob)
+            if track:
+                cache.remember(path, stat, blob)
             known[path] = blob
         key = f"{path}\0{blob}"
         keys.add(key)
@@ -211,21 +232,22 @@ def _entries(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) 
             hits += 1
         entries[path] = entry
     cache.keep_only(keys)
-    cache.forget_except(set(paths))
+    if track:
+        cache.forget_except(set(paths))
     return entries, hits
 
 
 def load_store(root: Path, use_cache: bool = True) -> Loaded:
     """Read and parse every file of the store, from the cache where the blob is unchanged."""
     cache = Cache(root, use_cache)
-    paths, known = _scan(root, cache)
-    loaded = _load(root, cache, paths, known)
+    paths, known, track = _scan(root, cache)
+    loaded = _load(root, cache, paths, known, track)
     cache.save()
     return loaded
 
 
-def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> Loaded:
-    entries, hits = _entries(root, cache, paths, known)
+def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True) -> Loaded:
+    entries, hits = _entries(root, cache, paths, known, track)
     items: list[Item] = []
     found: list[Finding] = []
     config: dict[str, Any] = {}
@@ -234,7 +256,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str]) -> 
     every: dict[str, list[Finding]] = {}
     layers: dict[str, Layer] = {}
     for path in paths:
-        data, file_findings, own_findings, every_findings, digest, code = entries[path]
+        data, file_findings, own_findings, every_findings, digest, code, _ = entries[path]
         if file_findings:
             found.extend(_unpack(file_findings))
         if own_findings:
@@ -308,10 +330,15 @@ class Summary:
 
     findings: list[Finding]  # of every file and every store check, before waivers
     config: dict[str, Any]
-    owners: dict[str, str | None]  # item path → the layer its ID names
-    counted: list[tuple[str, str, str]]  # (layer, kind, path) of knowledge, rules and overrides
+    owners: dict[str, str | None]  # path of an item with findings → the layer its ID names
+    counts: dict[str, dict[str, int]]  # layer → kind → number of knowledge items, rules and overrides
     tables: dict[str, str | None]  # CSV path → blob id (None: unreadable)
     hits: int
+    counted_key: str = ""  # the cache key of the per-path counts (unchanged while the items' data is)
+
+
+Counted = list[tuple[str, str, str]]  # (layer, kind, path) of knowledge, rules and overrides: for chosen paths
+State = dict[str, tuple[str, str, int]]  # path → (blob, fingerprint, 2 holds its ID / 1 a duplicate / 0 no item)
 
 
 def _table_blobs(root: Path, tables: Iterable[str]) -> dict[str, str | None]:
@@ -328,11 +355,12 @@ def _summary_key(paths: list[str], known: dict[str, str], day: str) -> str:
     import hashlib
 
     digest = hashlib.sha1(day.encode())
-    digest.update("\n".join(f"{p}\0{known[p]}" for p in paths).encode("utf-8"))
+    digest.update("\0".join(paths).encode("utf-8", "surrogatepass"))
+    digest.update("".join([known[p] for p in paths]).encode("ascii"))
     return digest.hexdigest()
 
 
-def _summarise(root: Path, loaded: Loaded, day: str) -> Summary:
+def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted, dict[str, int]]:
     lib = loaded.library
     lib.today = day
     # Item checks ran with the parse (and are cached with it); they count for the item the library holds by its ID.
@@ -340,14 +368,22 @@ def _summarise(root: Path, loaded: Loaded, day: str) -> Summary:
     held = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group[1:])]
     every = [f for i in held for f in loaded.every_findings.get(i.path, ())]
     findings = loaded.file_findings + run_cross_checks(lib) + own + every
-    everything = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group)]
-    owners = {i.path: (i.layer.code if i.layer else None) for i in everything}
+    places = {i.path: 1 for i in held}
+    places.update((i.path, 2) for i in lib.items.values())
+    with_findings = {f.path for f in findings}
+    owners = {i.path: (i.layer.code if i.layer else None) for i in held if i.path in with_findings}
     counted = [
         (i.layer.code, i.kind, i.path)
         for i in lib.items.values()
         if i.layer is not None and i.kind in ("knowledge", "rule", "override")
     ]
-    return Summary(findings, dict(lib.config), owners, counted, _table_blobs(root, lib.tables), loaded.cached)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for code, kind, _ in counted:
+        counts[code][kind] += 1
+    tables = _table_blobs(root, lib.tables)
+    by_layer = {code: dict(n) for code, n in counts.items()}
+    summary = Summary(findings, dict(lib.config), owners, by_layer, tables, loaded.cached)
+    return summary, counted, places
 
 
 def _current_from_file(root: Path) -> Callable[[str, str], Any]:
@@ -361,19 +397,90 @@ def _current_from_file(root: Path) -> Callable[[str, str], Any]:
     return current
 
 
-def _summary(root: Path, use_cache: bool, day: str) -> tuple[Summary, Callable[[str, str], Any], list[str]]:
+def _patch(root: Path, cache: Cache, paths: list[str], known: dict[str, str], day: str, track: bool) -> Summary | None:
+    """The last summary with the files that changed since read again, when none of them changed what the
+    checks between items see (a comment, the layout, a message of one item's own check): only those files'
+    own findings can differ then.  None when something else changed (the whole store is checked again)."""
+    state = cache.state()
+    if not (isinstance(state, dict) and state.get("day") == day and isinstance(state.get("files"), dict)):
+        return None
+    before: State = state["files"]
+    if len(before) != len(paths) or any(p not in before for p in paths):
+        return None  # a file added or removed: an ID may have come or gone
+    last = cache.summary(state.get("key", ""))
+    if not isinstance(last, Summary) or _table_blobs(root, last.tables) != last.tables:
+        return None
+    changed: dict[str, Entry] = {}
+    read = 0
+    for path in paths:
+        blob = known.get(path)
+        if blob == before[path][0]:
+            continue
+        read += 1
+        stat = os.stat(root / path)
+        raw = (root / path).read_bytes()
+        blob = known[path] = files.blob_id(raw)
+        if track:
+            cache.remember(path, stat, blob)
+        if blob == before[path][0]:
+            continue  # touched, not changed
+        entry = _read_one(files.RawFile(path, raw, blob))
+        if entry[6] != before[path][1]:
+            return None
+        changed[path] = entry
+        if len(changed) > PATCH_UP_TO:
+            return None
+    findings = [f for f in last.findings if f.path not in changed or f.code in STORE_CODES]
+    owners = dict(last.owners)
+    for path, entry in changed.items():
+        place = before[path][2]
+        found = _unpack(entry[1]) + (_unpack(entry[2]) if place == 2 else []) + (_unpack(entry[3]) if place else [])
+        findings.extend(found)
+        if found and place:
+            owners[path] = entry[5]
+    files_state = {p: (known[p], *before[p][1:]) for p in changed}
+    cache.set_state({"day": day, "key": _summary_key(paths, known, day), "files": {**before, **files_state}})
+    return replace(last, findings=findings, owners=owners, hits=len(paths) - read)
+
+
+def _summary(
+    root: Path, use_cache: bool, day: str
+) -> tuple[Summary, Callable[[str, str], Any], list[str], Callable[[], Counted]]:
     """The store's summary: from the cache when no blob (and no code table) changed, else computed."""
     cache = Cache(root, use_cache)
-    paths, known = _scan(root, cache)
-    if cache.enabled and len(known) == len(paths):
-        found = cache.summary(_summary_key(paths, known, day))
+    paths, known, track = _scan(root, cache)
+    key = _summary_key(paths, known, day) if len(known) == len(paths) else ""
+
+    def counted_of(at: str) -> Callable[[], Counted]:
+        def counted() -> Counted:
+            found = cache.summary(at, "counted")
+            if found is None:  # gone (another run in between): compute it
+                return _summary(root, False, day)[3]()
+            return found  # type: ignore[no-any-return]
+
+        return counted
+
+    if cache.enabled and key:
+        found = cache.summary(key)
         if isinstance(found, Summary) and _table_blobs(root, found.tables) == found.tables:
             cache.save()
-            return replace(found, hits=len(paths)), _current_from_file(root), paths
-    loaded = _load(root, cache, paths, known)
-    summary = _summarise(root, loaded, day)
+            return replace(found, hits=len(paths)), _current_from_file(root), paths, counted_of(found.counted_key)
     if cache.enabled:
-        cache.set_summary(_summary_key(paths, known, day), summary)
+        patched = _patch(root, cache, paths, known, day, track)
+        if patched is not None:
+            cache.set_summary(_summary_key(paths, known, day), patched)
+            cache.save()
+            return patched, _current_from_file(root), paths, counted_of(patched.counted_key)
+    loaded = _load(root, cache, paths, known, track)
+    summary, counted, places = _summarise(root, loaded, day)
+    if cache.enabled:
+        key = _summary_key(paths, known, day)
+        summary = replace(summary, counted_key=key)
+        cache.set_summary(key, summary)
+        cache.set_summary(key, counted, "counted")
+        entries = cache.entries
+        state = {p: (known[p], entries[f"{p}\0{known[p]}"][6], places.get(p, 0)) for p in paths}
+        cache.set_state({"day": day, "key": key, "files": state})
     cache.save()
     lib = loaded.library
 
@@ -381,7 +488,7 @@ def _summary(root: Path, use_cache: bool, day: str) -> tuple[Summary, Callable[[
         item = lib.get(target)
         return item.data if item is not None else None
 
-    return summary, current, paths
+    return summary, current, paths, lambda: counted
 
 
 def _owner(path: str, owners: dict[str, str | None]) -> Layer | None:
@@ -406,7 +513,7 @@ def validate(
         except ValueError as exc:
             raise UsageError(f"--region {region}：{exc}") from None
     day = (today or dt.date.today()).isoformat()
-    summary, current_of, paths = _summary(root, use_cache, day)
+    summary, current_of, paths, counted = _summary(root, use_cache, day)
     targets = list(targets)
     selected = files.select(root, targets, paths) if targets else None
     findings = apply_waivers(list(summary.findings), summary.config, day)
@@ -421,11 +528,15 @@ def validate(
         kept.append(item)
     kept = sorted(_locate(root, _explain_drift(root, current_of, kept)), key=Finding.sort_key)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for code, kind, path in summary.counted:
-        if chain is not None and Layer(code) not in chain:
-            continue
-        if selected is not None and path not in selected:
-            continue
-        counts[code][kind] += 1
+    if selected is None:
+        for code, by_kind in summary.counts.items():
+            if chain is None or Layer(code) in chain:
+                counts[code].update(by_kind)
+    else:
+        for code, kind, path in counted():
+            if chain is not None and Layer(code) not in chain:
+                continue
+            if path in selected:
+                counts[code][kind] += 1
     checked = len(selected) if selected is not None else len(paths)
     return Report(root, kept, checked, dict(counts), region, summary.hits, dict(CHECKS))

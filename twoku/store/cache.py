@@ -3,12 +3,14 @@
 Three files, each read only when needed:
 
 * the **index**: each path's (mtime_ns, size) → git blob id, so an unchanged file is
-  not even read (marshal of plain tuples: a few milliseconds at 55,000 files);
+  not even read (marshal of plain tuples: a few milliseconds at 55,000 files) — read
+  only where git's own index cannot vouch for the files (store/gitscan.py);
 * the **entries**: per file, keyed by path and blob id, the parsed data, the
   findings of reading it and those of the checks on its item alone (marshal of plain
   tuples) — loaded only when some file changed;
 * the **summary**: the findings of the whole store and what the report needs, keyed
-  by the set of blob ids — an unchanged store needs nothing else.
+  by the set of blob ids — an unchanged store needs nothing else (the per-file counts
+  a report of chosen paths needs are beside it, read only for such a report).
 
 The cache lives in ``.git/twoku/`` (never committed) or where ``TWOKU_CACHE_DIR``
 points; the file names carry the tool and schema versions, so an upgrade starts
@@ -32,9 +34,9 @@ from twoku.model.schemas import SCHEMA_VERSION
 # the same mtime tick unseen (git's "racily clean" entries): it is re-hashed next time.
 RACY_NS = 2_000_000_000
 # The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks,
-# a rule's digest, its item's layer code), findings as plain tuples, all marshal-able (it loads several
-# times faster than pickle).
-ENTRY_FORMAT = 5
+# a rule's digest, its item's layer code, a fingerprint of all that the checks between items see of it),
+# findings as plain tuples, all marshal-able (it loads several times faster than pickle).
+ENTRY_FORMAT = 6
 
 
 def cache_dir(root: Path) -> Path | None:
@@ -75,16 +77,27 @@ class Cache:
     def __init__(self, root: Path, enabled: bool = True) -> None:
         folder = cache_dir(root) if enabled else None
         stem = f"validate-{__version__}-s{SCHEMA_VERSION}-e{ENTRY_FORMAT}"
-        names = {"index": f"{stem}.index", "entries": f"{stem}.entries", "summary": f"{stem}.summary.pickle"}
+        names = {
+            "index": f"{stem}.index",
+            "entries": f"{stem}.entries",
+            "summary": f"{stem}.summary.pickle",
+            "counted": f"{stem}.counted.pickle",
+            "state": f"{stem}.state",
+        }
         self._files = {part: folder / name for part, name in names.items()} if folder else {}
-        index = _read(self._files.get("index"), marshal.loads)
-        valid = isinstance(index, dict) and isinstance(index.get("files"), dict)
-        self.index: dict[str, tuple[int, int, str]] = index["files"] if valid else {}
-        self.summary_key: str | None = index.get("summary_key") if valid else None
+        self._index: dict[str, tuple[int, int, str]] | None = None  # read when first needed
         self._entries: dict[str, Any] | None = None
         self._index_dirty = False
         self._entries_dirty = False
-        self._summary: Any = None
+
+    @property
+    def index(self) -> dict[str, tuple[int, int, str]]:
+        """path → (mtime_ns, size, blob); only needed where git's index cannot say (cache.py's docstring)."""
+        if self._index is None:
+            index = _read(self._files.get("index"), marshal.loads)
+            valid = isinstance(index, dict) and isinstance(index.get("files"), dict)
+            self._index = index["files"] if valid else {}
+        return self._index
 
     @property
     def enabled(self) -> bool:
@@ -137,21 +150,24 @@ class Cache:
             del self.entries[key]
         self._entries_dirty |= bool(stale)
 
-    # summary: the store-level result, valid for one set of blobs
-    def summary(self, key: str) -> Any:
-        if not self.enabled or key != self.summary_key:
+    # summary: the store-level result, valid for one set of blobs; the key is stored with the value
+    def summary(self, key: str, part: str = "summary") -> Any:
+        if not self.enabled:
             return None
-        if self._summary is None:
-            stored = _read(self._files.get("summary"), pickle.loads)
-            # The key is kept beside the value too: an index and a summary from two runs never mix.
-            self._summary = stored[1] if isinstance(stored, tuple) and stored[0] == key else None
-        return self._summary
+        stored = _read(self._files.get(part), pickle.loads)
+        return stored[1] if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key else None
 
-    def set_summary(self, key: str, value: Any) -> None:
+    def set_summary(self, key: str, value: Any, part: str = "summary") -> None:
         if self.enabled:
-            self.summary_key, self._summary = key, value
-            _write(self._files["summary"], pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
-            self._index_dirty = True
+            _write(self._files[part], pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+
+    # state: what the last summary was computed from (path → blob, data fingerprint, place in the library)
+    def state(self) -> Any:
+        return _read(self._files.get("state"), marshal.loads) if self.enabled else None
+
+    def set_state(self, value: Any) -> None:
+        if self.enabled:
+            _write(self._files["state"], marshal.dumps(value))
 
     def save(self) -> None:
         if not self.enabled:
@@ -164,6 +180,6 @@ class Cache:
             _write(self._files["entries"], data)
             self._entries_dirty = False
         if self._index_dirty:
-            index = {"files": self.index, "summary_key": self.summary_key}
+            index = {"files": self.index}
             _write(self._files["index"], marshal.dumps(index))
             self._index_dirty = False

@@ -1,0 +1,75 @@
+"""git's index names the store's files and vouches for unchanged ones; what it cannot vouch for is read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from tests.storefactory import LAW, git
+from twoku.ops.validate import validate
+from twoku.store import gitscan
+from twoku.store.files import blob_id, store_paths
+
+DAY = dt.date(2026, 6, 1)
+
+
+def _seen(root: Path) -> list[tuple[str, str, int | None, str]]:
+    return sorted((f.code, f.path, f.line, f.message) for f in validate(root, today=DAY).findings)
+
+
+def _cold(root: Path) -> list[tuple[str, str, int | None, str]]:
+    return sorted((f.code, f.path, f.line, f.message) for f in validate(root, use_cache=False, today=DAY).findings)
+
+
+def test_an_unchanged_store_is_named_and_vouched_for_by_git(store: Path) -> None:
+    found = gitscan.scan(store)
+    assert found is not None and found.unknown == []
+    assert found.paths == store_paths(store)
+    assert all(found.known[p] == blob_id((store / p).read_bytes()) for p in found.paths)
+
+
+def test_modified_untracked_and_deleted_files_are_seen(store: Path) -> None:
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    law.write_text(law.read_text(encoding="utf-8") + "# 改\n", encoding="utf-8")
+    new = store / "national/knowledge/laws/CN-K-0009.yaml"
+    new.write_text(LAW.replace("CN-K-0001", "CN-K-0009"), encoding="utf-8")
+    gone = next(p for p in store_paths(store) if "/rules/" in p)
+    (store / gone).unlink()
+    (store / "national/knowledge/laws/notes.txt").write_text("x", encoding="utf-8")
+    (store / "national/.hidden").mkdir()
+    (store / "national/.hidden/CN-K-0010.yaml").write_text(LAW, encoding="utf-8")
+    found = gitscan.scan(store)
+    assert found is not None
+    assert found.paths == store_paths(store)
+    assert gone not in found.paths and "national/.hidden/CN-K-0010.yaml" not in found.paths
+    assert found.unknown == ["national/knowledge/laws/CN-K-0001.yaml", "national/knowledge/laws/CN-K-0009.yaml"]
+    assert set(found.known) == set(found.paths) - set(found.unknown)
+
+
+def test_validate_sees_each_kind_of_change_as_a_cold_run_does(store: Path) -> None:
+    assert _seen(store) == _cold(store) == []
+    new = store / "national/knowledge/laws/CN-K-0009.yaml"
+    new.write_text(LAW.replace("CN-K-0001", "CN-K-0009").replace("status: 生效", "status: 生笑"), encoding="utf-8")
+    assert ("TK201", "national/knowledge/laws/CN-K-0009.yaml") in [c[:2] for c in _seen(store)]  # untracked
+    assert _seen(store) == _cold(store)
+    git(store, "add", "-A")
+    assert _seen(store) == _cold(store)  # now tracked (staged), the finding stays
+    new.write_text(LAW.replace("CN-K-0001", "CN-K-0009"), encoding="utf-8")
+    assert _seen(store) == _cold(store) == []  # modified against the index
+    new.unlink()
+    assert _seen(store) == _cold(store) == []  # deleted
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    law.write_text(law.read_text(encoding="utf-8") + "# 只加注释\n", encoding="utf-8")
+    assert _seen(store) == _cold(store) == []  # an edit no other item can see
+    law.write_text(law.read_text(encoding="utf-8").replace("status: 生效", "status: 生笑"), encoding="utf-8")
+    assert _seen(store) == _cold(store) != []
+
+
+def test_without_git_the_folders_are_walked(store: Path) -> None:
+    assert _seen(store) == []
+    shutil.rmtree(store / ".git")
+    assert gitscan.scan(store) is None
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    law.write_text(law.read_text(encoding="utf-8").replace("status: 生效", "status: 生笑"), encoding="utf-8")
+    assert _seen(store) == _cold(store) != []
