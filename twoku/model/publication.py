@@ -113,12 +113,31 @@ def in_force(data: Mapping[str, Any], on: dt.date) -> bool:
     return not (isinstance(expires, str) and expires <= on.isoformat())
 
 
-def public_library(lib: Library, audience: str, on: dt.date) -> Library:
+def _basis_ids(items: Iterable[Item]) -> set[str]:
+    return {
+        ref["id"]
+        for item in items
+        for ref in (item.data.get("basis") if isinstance(item.data.get("basis"), list) else ())
+        if isinstance(ref, Mapping) and isinstance(ref.get("id"), str)
+    }
+
+
+def public_library(lib: Library, audience: str, on: dt.date, region: Layer | None = None) -> Library:
     """The library as the audience may see it: rules and overrides in force on ``on``, each
-    reduced to its visible fields; knowledge kept (basis titles) likewise reduced."""
+    reduced to its visible fields; knowledge kept (basis titles) likewise reduced.
+
+    With ``region``, only what that region's publication can show is reduced: the rules and
+    overrides of its layers and the items their basis names (a national store holds tens of
+    thousands of knowledge items, and reducing them all was most of a city's publish)."""
+    wanted: set[str] | None = None
+    if region is not None:
+        chain = [i for i in lib.items.values() if i.kind in ("rule", "override") and lib.in_region(i, region)]
+        wanted = {i.id for i in chain} | _basis_ids(chain)
     kept: list[Item] = []
     for item in lib.items.values():
         if item.kind not in PUBLISHED_KINDS or item.layer is None:
+            continue
+        if wanted is not None and item.id not in wanted:
             continue
         if item.kind != "knowledge" and not in_force(item.data, on):
             continue

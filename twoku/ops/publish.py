@@ -90,7 +90,7 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
     layer = region_layer(region, lib)
     names = lib.region_names()
     head = publishtags.head(root)
-    rules = public_rules(public_library(lib, audience, as_of), layer, names)
+    rules = public_rules(public_library(lib, audience, as_of, layer), layer, names)
     last = publishtags.previous(root, layer.code, head)
     changes = []
     if last is not None:
