@@ -114,12 +114,13 @@ def in_force(data: Mapping[str, Any], on: dt.date) -> bool:
 
 
 def _basis_ids(items: Iterable[Item]) -> set[str]:
-    return {
-        ref["id"]
-        for item in items
-        for ref in (item.data.get("basis") if isinstance(item.data.get("basis"), list) else ())
-        if isinstance(ref, Mapping) and isinstance(ref.get("id"), str)
-    }
+    found: set[str] = set()
+    for item in items:
+        basis = item.data.get("basis")
+        for ref in basis if isinstance(basis, list) else ():
+            if isinstance(ref, Mapping) and isinstance(ref.get("id"), str):
+                found.add(ref["id"])
+    return found
 
 
 def public_library(lib: Library, audience: str, on: dt.date, region: Layer | None = None) -> Library:
