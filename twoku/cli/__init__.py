@@ -12,7 +12,7 @@ from twoku.cli import publish as _publish  # noqa: F401
 from twoku.cli import report as _report  # noqa: F401
 from twoku.cli import run as _run  # noqa: F401
 from twoku.cli import signoff as _signoff  # noqa: F401
-from twoku.cli import validate as _validate  # noqa: F401  (registers commands)
+from twoku.cli import validate as _validate  # registers commands; main() may run validate directly
 from twoku.cli.app import app
 
 __all__ = ["app", "main"]
@@ -30,4 +30,5 @@ def main() -> None:
         from twoku.store import gitscan
 
         gitscan.prestart()
+        _validate.run_directly(sys.argv[2:])  # returns when typer must parse the arguments
     app()

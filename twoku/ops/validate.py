@@ -11,10 +11,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from twoku.checks import CHECKS, run_cross_checks, run_item_checks
-from twoku.checks.registry import STORE_CODES, finding
-from twoku.checks.schema import schema_findings
-from twoku.checks.waivers import apply_waivers
 from twoku.errors import UsageError
 from twoku.model.findings import Finding
 from twoku.model.layout import Place, classify
@@ -88,6 +84,11 @@ def _fingerprint(data: Any, layer: str | None) -> str:
 
 
 def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
+    # The checks are imported where a file is read or the store checked, not when the cache answers.
+    from twoku.checks import run_item_checks
+    from twoku.checks.registry import finding
+    from twoku.checks.schema import schema_findings
+
     place = classify(raw.path)
     if place.kind is None or place.problem:
         found = finding(
@@ -361,6 +362,8 @@ def _summary_key(paths: list[str], known: dict[str, str], day: str) -> str:
 
 
 def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted, dict[str, int]]:
+    from twoku.checks import run_cross_checks
+
     lib = loaded.library
     lib.today = day
     # Item checks ran with the parse (and are cached with it); they count for the item the library holds by its ID.
@@ -430,6 +433,8 @@ def _patch(root: Path, cache: Cache, paths: list[str], known: dict[str, str], da
         changed[path] = entry
         if len(changed) > PATCH_UP_TO:
             return None
+    from twoku.checks.registry import STORE_CODES
+
     findings = [f for f in last.findings if f.path not in changed or f.code in STORE_CODES]
     owners = dict(last.owners)
     for path, entry in changed.items():
@@ -516,7 +521,11 @@ def validate(
     summary, current_of, paths, counted = _summary(root, use_cache, day)
     targets = list(targets)
     selected = files.select(root, targets, paths) if targets else None
-    findings = apply_waivers(list(summary.findings), summary.config, day)
+    findings = list(summary.findings)
+    if isinstance(summary.config.get("waivers"), list):  # else apply_waivers has nothing to do
+        from twoku.checks.waivers import apply_waivers
+
+        findings = apply_waivers(findings, summary.config, day)
     kept = []
     for item in findings:
         if selected is not None and item.path not in selected:
@@ -539,4 +548,15 @@ def validate(
             if path in selected:
                 counts[code][kind] += 1
     checked = len(selected) if selected is not None else len(paths)
-    return Report(root, kept, checked, dict(counts), region, summary.hits, dict(CHECKS))
+    return Report(root, kept, checked, dict(counts), region, summary.hits, _checks_of(kept))
+
+
+def _checks_of(findings: list[Finding]) -> dict[str, Any]:
+    """What each code among the findings means (the renderers name no other); the checks are not imported
+    when there is nothing to explain."""
+    if not findings:
+        return {}
+    from twoku.checks import CHECKS
+
+    codes = {f.code for f in findings}
+    return {code: check for code, check in CHECKS.items() if code in codes}
