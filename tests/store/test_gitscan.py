@@ -6,6 +6,8 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.storefactory import LAW, git
 from twoku.ops.validate import validate
 from twoku.store import gitscan
@@ -73,3 +75,20 @@ def test_without_git_the_folders_are_walked(store: Path) -> None:
     law = store / "national/knowledge/laws/CN-K-0001.yaml"
     law.write_text(law.read_text(encoding="utf-8").replace("status: 生效", "status: 生笑"), encoding="utf-8")
     assert _seen(store) == _cold(store) != []
+
+
+def test_a_cold_run_on_a_git_store_parses_in_parallel(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # git's index knows every blob, but the cache holds none of them: they are parsed across the cores
+    # (they were parsed one by one in the parent once git vouched for them), with the same findings.
+    from twoku.ops import validate as ops
+
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    law.write_text(law.read_text(encoding="utf-8").replace("status: 生效", "status: 生效\nstatus: 废止"), "utf-8")
+    serial = _cold(store)
+    parsed: list[list[str]] = []
+    parse = ops._parse_parallel
+    monkeypatch.setattr(ops, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(ops, "_parse_parallel", lambda root, paths: parsed.append(paths) or parse(root, paths))
+    assert _seen(store) == serial and any(code == "TK102" for code, *_ in serial)
+    assert parsed == [store_paths(store)]
+    assert _seen(store) == serial and len(parsed) == 1  # the cache holds them now

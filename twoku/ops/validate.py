@@ -195,18 +195,21 @@ def _entries(
     entries: dict[str, Any] = {}
     keys: set[str] = set()
     hits = 0
-    unknown = [p for p in paths if p not in known]
-    if len(unknown) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel
+    # Files to parse: those whose blob is unknown, and those git vouches for that the cache does not hold
+    # (a cold run on a git store knows every blob from git's index and holds no entry).
+    todo = [p for p in paths if p not in known or cache.get(f"{p}\0{known[p]}") is None]
+    if len(todo) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel
         base = f"{root}{os.sep}"
         stats = {}  # taken before the reading, so that a later edit is seen; before the workers fork, kept small
-        for path in unknown if track else ():
-            stat = os.stat(base + path)
-            stats[path] = (stat.st_mtime_ns, stat.st_size)
-        for path, blob, entry in _parse_parallel(root, unknown):
+        for path in todo if track else ():
+            if path not in known:
+                stat = os.stat(base + path)
+                stats[path] = (stat.st_mtime_ns, stat.st_size)
+        for path, blob, entry in _parse_parallel(root, todo):
             known[path] = blob
             entries[path] = entry
             cache.put(f"{path}\0{blob}", entry)
-            if track:
+            if path in stats:
                 cache.remember_mark(path, *stats[path], blob)
     for path in paths:
         if path in entries:
