@@ -157,14 +157,25 @@ def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
-    out: list[tuple[str, str, Any]] = []
+    parts: list[Any] = [None] * len(chunks)  # each chunk's [(path, blob, entry)]
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for part in pool.map(_parse_chunk, [str(root)] * len(chunks), chunks):
-                out.extend(marshal.loads(part))
+        # One core is the parent's: it parses chunks from the end while the workers take them from the
+        # start (a process fewer: each holds its own imports, and all of them count in the peak memory).
+        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+            futures = [pool.submit(_parse_chunk, str(root), chunk) for chunk in chunks]
+            front = 0
+            for n in range(len(chunks) - 1, -1, -1):
+                if futures[n].cancel():  # not started by a worker yet
+                    parts[n] = marshal.loads(_parse_chunk(str(root), chunks[n]))
+                while front < n and futures[front].done():  # the workers' results, loaded as they come
+                    parts[front] = marshal.loads(futures[front].result())
+                    front += 1
+            for n, future in enumerate(futures):
+                if parts[n] is None:
+                    parts[n] = marshal.loads(future.result())
     except OSError:  # no processes to be had (a sandbox): do it here
         return marshal.loads(_parse_chunk(str(root), paths))  # type: ignore[no-any-return]
-    return out
+    return [found for part in parts for found in part]
 
 
 def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str], bool]:
