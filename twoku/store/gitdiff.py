@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twoku.errors import StoreNotFound, UsageError
+from twoku.errors import UsageError
 from twoku.model.changes import WORKTREE, Rev
 from twoku.model.enums import ADJUSTMENT_STATUSES
-from twoku.store import files, yamlio
+from twoku.store import files, gitio, yamlio
 
 LIBRARY_DIRS = ("national", "provincial")  # where knowledge, rules and overrides live
 _NULL = "0" * 40
@@ -77,13 +77,8 @@ class PathChange:
 
 
 def open_repo(root: Path) -> Any:
-    import git
-
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise StoreNotFound(f"{root} 不是 git 仓库", hint="twoku diff 比较的是 git 历史：先 git init 并提交") from None
-    if not repo.head.is_valid():
+    repo = gitio.open_repo(root, search_parents=True, hint="twoku diff 比较的是 git 历史：先 git init 并提交")
+    if not repo.head.is_valid():  # a usage error here: there is no revision to name
         raise UsageError("仓库还没有任何提交", hint="先提交一次：git add -A && git commit")
     return repo
 

@@ -14,13 +14,27 @@ LOCK_RETRIES = 5
 PATHS_ON_COMMAND_LINE = 500
 
 
-def _repo(root: Path) -> Any:
+def open_repo(
+    root: Path,
+    *,
+    search_parents: bool = False,
+    need_commits: bool = False,
+    hint: str = "twoku 库须在 git 仓库中：git init 后提交全部文件",
+) -> Any:
+    """The git repository of a store, or a TwokuError saying why there is none to use."""
     import git
 
     try:
-        return git.Repo(root, search_parent_directories=False)
+        repo = git.Repo(root, search_parent_directories=search_parents)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise TwokuError(f"{root} 不是 git 仓库", hint="twoku 库须在 git 仓库中：git init 后提交全部文件") from None
+        raise TwokuError(f"{root} 不是 git 仓库", hint=hint) from None
+    if need_commits and not repo.head.is_valid():
+        raise TwokuError("仓库还没有任何提交", hint="先提交一次：git add -A && git commit")
+    return repo
+
+
+def _repo(root: Path) -> Any:
+    return open_repo(root)
 
 
 def uncommitted(root: Path, paths: Iterable[str]) -> list[str]:

@@ -9,20 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from twoku.errors import TwokuError
+from twoku.store import gitio
 
 PREFIX = "publish"
 
 
 def _repo(root: Path) -> Any:
-    import git
-
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise TwokuError(f"{root} 不是 git 仓库", hint="发布记录在 git 标签中：先 git init 并提交全部文件") from None
-    if not repo.head.is_valid():
-        raise TwokuError("仓库还没有任何提交", hint="先提交一次：git add -A && git commit")
-    return repo
+    return gitio.open_repo(
+        root, search_parents=True, need_commits=True, hint="发布记录在 git 标签中：先 git init 并提交全部文件"
+    )
 
 
 def tag_name(region: str, date: str) -> str:
