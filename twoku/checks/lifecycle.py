@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from twoku.checks.registry import finding, item_check, store_check
+from twoku.checks.registry import finding, item_check, store_check, walk
 from twoku.model.argumentation import PASSING, participant_problem, required_kinds
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
@@ -201,17 +201,6 @@ def argumentation_subject(lib: Library) -> Iterator[Finding]:
 @item_check("TK607", "placeholder", WARNING)
 def placeholder(item: Item) -> Iterator[Finding]:
     """条目中仍有“【待填写…】”占位内容（twoku new 生成的模板）。"""
-    for pointer, text in _strings(item.data, ()):
-        if PLACEHOLDER in text:
+    for pointer, text in walk(item.data):
+        if isinstance(text, str) and PLACEHOLDER in text:
             yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id, "把占位内容替换为实际内容")
-
-
-def _strings(value: Any, pointer: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(value, str):
-        yield pointer, value
-    elif isinstance(value, Mapping):
-        for key, sub in value.items():
-            yield from _strings(sub, (*pointer, key))
-    elif isinstance(value, list):
-        for n, sub in enumerate(value):
-            yield from _strings(sub, (*pointer, n))

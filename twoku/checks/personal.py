@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
-from twoku.checks.registry import finding, item_check
-from twoku.model.findings import WARNING, Finding, Pointer
+from twoku.checks.registry import finding, item_check, walk
+from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item
 from twoku.model.personal import NAME_KEYS, personal_data
-
-
-def _walk(value: Any, pointer: Pointer) -> Iterator[tuple[Pointer, Any]]:
-    yield pointer, value
-    if isinstance(value, Mapping):
-        for key, sub in value.items():
-            yield from _walk(sub, (*pointer, key))
-    elif isinstance(value, list):
-        for n, sub in enumerate(value):
-            yield from _walk(sub, (*pointer, n))
 
 
 @item_check("TK801", "personal-data", WARNING)
@@ -31,7 +20,7 @@ def personal_values(item: Item) -> Iterator[Finding]:
     """
     if item.kind == "argumentation":
         return  # participants are recorded on purpose, as internal data
-    for pointer, value in _walk(item.data, ()):
+    for pointer, value in walk(item.data):
         if isinstance(value, str):
             kind = personal_data(value)
             if kind:
@@ -45,7 +34,7 @@ def name_fields(item: Item) -> Iterator[Finding]:
     """条目中有患者或参保人姓名字段（如 患者姓名、patient_name）。两库不应保存可识别个人的数据。"""
     if item.kind == "argumentation":
         return
-    for pointer, value in _walk(item.data, ()):
+    for pointer, value in walk(item.data):
         if isinstance(value, Mapping):
             for key in value:
                 if key in NAME_KEYS:

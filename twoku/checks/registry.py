@@ -8,10 +8,10 @@ layering, ``TK6xx`` lifecycle and sign-offs, ``TK7xx`` the store's configuration
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from twoku.model.findings import ERROR, Check, Finding
+from twoku.model.findings import ERROR, Check, Finding, Pointer
 
 CHECKS: dict[str, Check] = {}
 STORE_CHECKS: list[Callable[..., Iterator[Finding]]] = []
@@ -68,3 +68,14 @@ def finding(
 ) -> Finding:
     """A finding of a registered check, with its default severity unless told otherwise."""
     return Finding(code, severity or CHECKS[code].severity, message, path, pointer, item, hint)
+
+
+def walk(value: Any, pointer: Pointer = ()) -> Iterator[tuple[Pointer, Any]]:
+    """Every value inside an item's data with its pointer, the item itself first."""
+    yield pointer, value
+    if isinstance(value, Mapping):
+        for key, sub in value.items():
+            yield from walk(sub, (*pointer, key))
+    elif isinstance(value, list):
+        for n, sub in enumerate(value):
+            yield from walk(sub, (*pointer, n))
