@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -43,15 +44,8 @@ def report_upstream(
       twoku report-upstream --since HEAD~5 --format json
     """
     from twoku.model.exchange import REPORT
-    from twoku.ops.report import build
-    from twoku.render import report as render
-    from twoku.store.files import find_root
 
-    result = build(find_root(), REPORT, since, propose, out)
-    if fmt is Format.json:
-        emit(render.built_json(result))
-    else:
-        render.built_text(result, stdout())
+    _build(REPORT, since, propose, out, fmt)
 
 
 @app.command()
@@ -75,11 +69,17 @@ def release(
       twoku release --since annual/2024 --out 调整.tar.gz --format json
     """
     from twoku.model.exchange import RELEASE
+
+    _build(RELEASE, since, (), out, fmt)
+
+
+def _build(kind: str, since: str | None, propose: Sequence[str], out: Path | None, fmt: Format) -> None:
+    """Build a report or a release archive and say what went into it."""
     from twoku.ops.report import build
     from twoku.render import report as render
     from twoku.store.files import find_root
 
-    result = build(find_root(), RELEASE, since, (), out)
+    result = build(find_root(), kind, since, propose, out)
     if fmt is Format.json:
         emit(render.built_json(result))
     else:
