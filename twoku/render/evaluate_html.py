@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 
 from twoku.model.runs import Evaluation
+from twoku.render.run import evaluation_notes
 
 BAR_HEIGHT = 22
 LABEL_WIDTH = 260
@@ -124,16 +125,10 @@ def evaluation_html(result: Evaluation) -> str:
         f"<th>{h}</th>"
         for h in ("编号", "名称", "地区", "命中", "每万条", "确认", "排除", "待定", "精准率", "申诉/成立")
     )
-    notes = []
-    if result.never_fired:
-        notes.append(f"<p>从未命中的规则：{escape('、'.join(result.never_fired))}</p>")
-    if result.misfiring:
-        notes.append(
-            f'<p class="misfire">多数误判的规则（已判定 ≥ {result.min_decided} 条且精准率 &lt; '
-            f"{result.misfire_below:.0%}）：{escape('、'.join(result.misfiring))}</p>"
-        )
-    if result.unmatched_feedback:
-        notes.append(f"<p>{result.unmatched_feedback} 条处理结果对应不到任何命中</p>")
+    notes = [
+        f'<p class="misfire">{escape(text)}</p>' if kind == "misfire" else f"<p>{escape(text)}</p>"
+        for kind, text in evaluation_notes(result)
+    ]
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>

@@ -144,6 +144,7 @@ def evaluation_dict(result: Evaluation) -> dict[str, Any]:
 
 def evaluation_text(result: Evaluation, console: Any) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     lines = f"{result.lines:,} 条结算明细" if result.lines else "明细条数未知（用 --lines 或 --claims 给出）"
     table = Table(title=f"规则运行评估（第二十一条）· {lines}", title_justify="left", box=None, show_edge=False)
@@ -159,12 +160,23 @@ def evaluation_text(result: Evaluation, console: Any) -> None:
             str(m.pending + m.unreviewed), precision, f"{m.appealed}/{m.appeals_upheld}",
         )  # fmt: skip
     console.print(table)
+    for kind, text in evaluation_notes(result):
+        console.print(Text(text, style="red" if kind == "misfire" else "yellow"))
+
+
+def evaluation_notes(result: Evaluation) -> list[tuple[str, str]]:
+    """The evidence for the next annual adjustment, as (kind, sentence): the text and HTML reports share it."""
+    notes = []
     if result.never_fired:
-        console.print(f"[yellow]从未命中的规则：{'、'.join(result.never_fired)}[/]")
+        notes.append(("never", f"从未命中的规则：{'、'.join(result.never_fired)}"))
     if result.misfiring:
-        console.print(
-            f"[red]多数误判的规则（已判定 ≥ {result.min_decided} 条且精准率 < {result.misfire_below:.0%}）："
-            f"{'、'.join(result.misfiring)}[/]"
+        notes.append(
+            (
+                "misfire",
+                f"多数误判的规则（已判定 ≥ {result.min_decided} 条且精准率 < {result.misfire_below:.0%}）："
+                f"{'、'.join(result.misfiring)}",
+            )
         )
     if result.unmatched_feedback:
-        console.print(f"[yellow]{result.unmatched_feedback} 条处理结果对应不到任何命中[/]")
+        notes.append(("unmatched", f"{result.unmatched_feedback} 条处理结果对应不到任何命中"))
+    return notes
