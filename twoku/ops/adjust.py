@@ -63,15 +63,9 @@ def _region(lib: Library) -> str:
 
 
 def _problems(data: Mapping[str, Any]) -> list[str]:
-    from twoku.checks.schema import describe
-    from twoku.store.schemas import validator
+    from twoku.ops.validate import schema_problems
 
-    out = []
-    for error in sorted(validator("adjustment").iter_errors(data), key=lambda e: list(e.absolute_path)):
-        pointer, message, _ = describe(error)
-        where = "/".join(str(p) for p in pointer)
-        out.append(f"{where}：{message}" if where else message)
-    return out
+    return schema_problems("adjustment", data)
 
 
 def _text(path: str, data: dict[str, Any]) -> bytes:

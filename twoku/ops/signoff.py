@@ -137,14 +137,9 @@ def _minutes(root: Path, path: Path | None) -> str | None:
 
 def _problems(data: Mapping[str, Any]) -> list[str]:
     """Every reason the record does not fit: schema, then 第十条, all of them."""
-    from twoku.checks.schema import describe
-    from twoku.store.schemas import validator
+    from twoku.ops.validate import schema_problems
 
-    out = []
-    for error in sorted(validator("argumentation").iter_errors(data), key=lambda e: list(e.absolute_path)):
-        pointer, message, _ = describe(error)
-        where = "/".join(str(p) for p in pointer)
-        out.append(f"{where}：{message}" if where else message)
+    out = schema_problems("argumentation", data)
     kind = str(data.get("kind"))
     for n, person in enumerate(data.get("participants") or []):
         problem = participant_problem(kind, person)

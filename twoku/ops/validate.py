@@ -6,7 +6,7 @@ import datetime as dt
 import marshal
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -574,3 +574,15 @@ def _checks_of(findings: list[Finding]) -> dict[str, Any]:
 
     codes = {f.code for f in findings}
     return {code: check for code, check in CHECKS.items() if code in codes}
+
+
+def schema_problems(kind: str, data: Mapping[str, Any]) -> list[str]:
+    """Every schema problem of a record about to be written, as “pointer：message” lines, in file order."""
+    from twoku.checks.schema import describe
+
+    out = []
+    for error in sorted(validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        pointer, message, _ = describe(error)
+        where = "/".join(str(p) for p in pointer)
+        out.append(f"{where}：{message}" if where else message)
+    return out
