@@ -89,15 +89,6 @@ def _prefix(repo: Any, root: Path) -> str:
     return "" if rel == "." else rel + "/"
 
 
-def _commit(repo: Any, rev: str) -> str | None:
-    import git
-
-    try:
-        return str(repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")).strip() or None
-    except git.GitCommandError:
-        return None
-
-
 def _newest_tag(repo: Any, family: str) -> str | None:
     out = repo.git.for_each_ref("--sort=-refname", "--sort=-creatordate", "--format=%(refname)", f"refs/tags/{family}/")
     refs = [line for line in out.splitlines() if line.strip()]
@@ -138,7 +129,7 @@ def resolve(repo: Any, root: Path, rev: str) -> Rev:
         return Rev(WORKTREE, None)
     named = NAMED.get(rev)
     if named is None:
-        commit = _commit(repo, rev)
+        commit = gitio.commit_of(repo, rev)
         if commit is None:
             raise UsageError(
                 f"找不到版本 “{rev}”",
@@ -147,7 +138,7 @@ def resolve(repo: Any, root: Path, rev: str) -> Rev:
         return Rev(rev, commit)
     tag = _newest_tag(repo, named.tags)
     if tag is not None:
-        return Rev(rev, _commit(repo, tag), tag.removeprefix("refs/tags/"))
+        return Rev(rev, gitio.commit_of(repo, tag), tag.removeprefix("refs/tags/"))
     if named.records is not None:
         found = _closing_commit(repo, _prefix(repo, root), named.records)
         if found is not None:

@@ -37,6 +37,16 @@ def _repo(root: Path) -> Any:
     return open_repo(root)
 
 
+def commit_of(repo: Any, rev: str) -> str | None:
+    """The commit a revision (branch, tag, sha, expression) names, or None when it names none."""
+    import git
+
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")).strip() or None
+    except git.GitCommandError:
+        return None
+
+
 def uncommitted(root: Path, paths: Iterable[str]) -> list[str]:
     """Those of ``paths`` whose working copy differs from HEAD (modified, staged or untracked)."""
     wanted = list(paths)

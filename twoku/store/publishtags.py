@@ -28,18 +28,9 @@ def head(root: Path) -> str:
     return str(_repo(root).head.commit.hexsha)
 
 
-def _commit_of(repo: Any, ref: str) -> str | None:
-    import git
-
-    try:
-        return str(repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")).strip() or None
-    except git.GitCommandError:
-        return None
-
-
 def tagged(root: Path, name: str) -> str | None:
     """The commit the tag names, or None when there is no such tag."""
-    return _commit_of(_repo(root), f"refs/tags/{name}")
+    return gitio.commit_of(_repo(root), f"refs/tags/{name}")
 
 
 def previous(root: Path, region: str, commit: str) -> tuple[str, str] | None:
@@ -51,7 +42,7 @@ def previous(root: Path, region: str, commit: str) -> tuple[str, str] | None:
     repo = _repo(root)
     out = repo.git.for_each_ref("--sort=-refname", "--format=%(refname)", f"refs/tags/{PREFIX}/{region}/")
     for ref in (line.strip() for line in out.splitlines()):
-        found = _commit_of(repo, ref) if ref else None
+        found = gitio.commit_of(repo, ref) if ref else None
         if found is None or found == commit:
             continue
         try:
