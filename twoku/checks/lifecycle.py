@@ -9,8 +9,7 @@ from twoku.checks.registry import finding, item_check, store_check, walk
 from twoku.model.argumentation import PASSING, participant_problem, required_kinds
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
-
-PLACEHOLDER = "【待填写"
+from twoku.model.templates import PLACEHOLDER  # the marker twoku new writes: one definition
 
 
 def _date(value: Any) -> str | None:
