@@ -11,13 +11,14 @@ import pytest
 pytest.importorskip("atheris", reason="atheris is in the test extra; install it to fuzz")
 
 HERE = Path(__file__).parent
-SEEDS = Path(__file__).resolve().parents[2] / "national" / "rules"
+NATIONAL = Path(__file__).resolve().parents[2] / "national"
 
 
 def test_fuzz_reader_for_a_few_seconds(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for n, path in enumerate(sorted(SEEDS.rglob("*.yaml"))[:8]):
+    seeds = sorted((NATIONAL / "rules").rglob("*.yaml"))[:8] + sorted((NATIONAL / "knowledge").rglob("*.yaml"))[:8]
+    for n, path in enumerate(seeds):
         (corpus / f"seed{n}").write_bytes(b"\x01" + path.read_bytes())
     result = subprocess.run(
         [

@@ -25,11 +25,10 @@ def _parse(raw: bytes | None, path: str, unreadable: list[str]) -> dict[str, Any
     if raw is None:
         return None
     try:
-        data, _ = yamlio.load(raw)
+        data, _ = yamlio.load_json(raw)
     except yamlio.YamlProblem:
         unreadable.append(path)
         return None
-    data = yamlio.to_json(data)
     return data if isinstance(data, dict) else None
 
 

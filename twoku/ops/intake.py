@@ -127,7 +127,7 @@ def _check_results(manifest: dict[str, Any], base: dict[str, bytes | None], resu
         if path is None:
             continue
         try:
-            data = yamlio.to_json(yamlio.load(result.get(path) or b"")[0])
+            data = yamlio.load_json(result.get(path) or b"")[0]
         except yamlio.YamlProblem:
             data = None
         if not isinstance(data, dict) or content_digest(data) != digest:

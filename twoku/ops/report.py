@@ -94,7 +94,7 @@ def _records(root: Path, head: str) -> dict[str, list[dict[str, Any]]]:
     paths = archive.paths_at(root, head, "argumentation")
     for path, raw in archive.files_at(root, head, paths).items():
         try:
-            data = yamlio.to_json(yamlio.load(raw or b"")[0])
+            data = yamlio.load_json(raw or b"")[0]
         except yamlio.YamlProblem:
             continue
         if not isinstance(data, dict) or not isinstance(data.get("subjects"), list):
@@ -154,7 +154,7 @@ def _proposed(root: Path, own: Layer, head: str, ids: Sequence[str]) -> list[dic
         path = by_id.get(item_id)
         if path is None:
             raise UsageError(f"--propose {item_id}：本层（{own}）没有这条知识或规则", hint="只能建议采纳本层自己的条目")
-        data = yamlio.to_json(yamlio.load(archive.files_at(root, head, [path])[path] or b"")[0])
+        data = yamlio.load_json(archive.files_at(root, head, [path])[path] or b"")[0]
         title = data.get("name") or data.get("title") or item_id if isinstance(data, dict) else item_id
         digest = content_digest(data) if isinstance(data, dict) else None
         out.append({"id": item_id, "title": title, "path": path, "digest": digest})

@@ -97,7 +97,7 @@ def read_codes(root: Path, path: str) -> list[str] | None:
 def load_config(root: Path) -> dict[str, Any]:
     """twoku.yaml as data, or {} when it cannot be read (validate reports why)."""
     try:
-        data, _ = yamlio.load((root / CONFIG_FILE).read_bytes())
+        data, _ = yamlio.load_json((root / CONFIG_FILE).read_bytes())
     except (OSError, yamlio.YamlProblem):
         return {}
-    return yamlio.to_json(data) if isinstance(data, dict) else {}
+    return data if isinstance(data, dict) else {}

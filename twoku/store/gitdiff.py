@@ -98,7 +98,7 @@ def _newest_tag(repo: Any, family: str) -> str | None:
 def _status_at(repo: Any, commit: str, path: str) -> str | None:
     try:
         raw = repo.odb.stream(repo.commit(commit).tree[path].binsha).read()
-        data, _ = yamlio.load(raw)
+        data, _ = yamlio.load_json(raw)
     except (KeyError, ValueError, yamlio.YamlProblem):
         return None
     status = data.get("status") if isinstance(data, dict) else None

@@ -23,10 +23,9 @@ def version_with_digest(
         for commit in commits:
             try:
                 raw = (commit.tree / path).data_stream.read()
-                data, _ = yamlio.load(raw)
+                data, _ = yamlio.load_json(raw)
             except (KeyError, yamlio.YamlProblem):
                 continue
-            data = yamlio.to_json(data)
             if isinstance(data, dict) and digest_of(data) == digest:
                 return data
     except Exception:  # no repository, no commits, shallow clone: no history to offer

@@ -262,9 +262,29 @@ def _quick(loader: Any, node: Any, seen: set[int]) -> Any:
     raise _Doubt
 
 
+def load_json(raw: bytes) -> tuple[Any, bool]:
+    """Parse one file to its data as JSON sees it (dates as ISO text, keys as strings); returns
+    (data, had_bom).  Raises YamlProblem for unreadable input.
+
+    Plain block YAML, nearly every store file, is read by store.quickyaml; anything else (and
+    every file with a problem) by the full loader, which gives the same data or the exact error.
+    """
+    from twoku.store import quickyaml
+
+    text, bom = decode(raw)
+    data = quickyaml.read(text)
+    if data is quickyaml.DECLINE:
+        data = to_json(_load_text(text))
+    return data, bom
+
+
 def load(raw: bytes) -> tuple[Any, bool]:
     """Parse one file; returns (data, had_bom).  Raises YamlProblem for unreadable input."""
     text, bom = decode(raw)
+    return _load_text(text), bom
+
+
+def _load_text(text: str) -> Any:
     _check_text(text)
     loader = _Loader(text)
     try:
@@ -272,7 +292,7 @@ def load(raw: bytes) -> tuple[Any, bool]:
         if node is not None:
             data = _quick(loader, node, set())
             _check_shape(data)
-            return data, bom
+            return data
     except Exception:  # any doubt at all: the full loader decides, with its exact messages
         pass
     finally:
@@ -315,7 +335,7 @@ def load(raw: bytes) -> tuple[Any, bool]:
     finally:
         loader.dispose()
     _check_shape(data)
-    return data, bom
+    return data
 
 
 def to_json(value: Any) -> Any:

@@ -1,0 +1,272 @@
+"""The quick reader gives the full loader's data, or declines: it never decides anything itself.
+
+Every comparison is strict: the data must be equal as JSON text, so that 1, 1.0 and True, or a
+date and its text, or two key orders, all differ.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.benchmarks.test_generate import generated  # noqa: F401  (a fixture: the benchmark's store, small)
+from twoku.store import quickyaml, yamlio
+from twoku.store.edit import dump
+from twoku.store.files import store_paths
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _full(text: str) -> object:
+    """What the full loader makes of a text: its data as JSON text, or the problem it names."""
+    try:
+        data, _ = yamlio.load(text.encode("utf-8"))
+    except yamlio.YamlProblem as problem:
+        return ("problem", problem.code)
+    return json.dumps(yamlio.to_json(data), ensure_ascii=False)
+
+
+def _agrees(text: str) -> bool:
+    """Whether the quick reader declined, or read the text exactly as the full loader does."""
+    quick = quickyaml.read(text)
+    if quick is quickyaml.DECLINE:
+        return True
+    assert _full(text) == json.dumps(quick, ensure_ascii=False), text
+    return False
+
+
+def _store_texts(root: Path) -> dict[str, str]:
+    return {p: yamlio.decode((root / p).read_bytes())[0] for p in store_paths(root) if p.endswith((".yaml", ".yml"))}
+
+
+def test_every_shipped_file_reads_as_the_full_loader_reads_it() -> None:
+    texts = _store_texts(REPO)
+    declined = [path for path, text in texts.items() if _agrees(text)]
+    # The fast path must really be taken: every knowledge item and override is plain block YAML.
+    assert not [p for p in declined if "/knowledge/" in p or "/overrides/" in p]
+    assert len(declined) < len(texts) / 3, declined
+
+
+def test_every_generated_file_reads_as_the_full_loader_reads_it(generated: Path) -> None:  # noqa: F811
+    texts = _store_texts(generated)
+    assert not [path for path, text in texts.items() if _agrees(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id: CN-K-0001\ntitle: 标题\n",
+        "---\na: b\n",
+        "a: 1\nb: -7\nc: 0x1F\nd: 0o17\ne: 010\nf: 1_000\ng: +3\n",
+        "a: true\nb: False\nc: ~\nd: null\ne:\nf: NULL\n",
+        "a: 2021-05-01\nb: '2021-05-01'\nc: \"2021-05-01\"\n",
+        "a: 'it''s'\nb: \"双引号\"  # 注释\nc: '  空格  '\n",
+        "a: 值  # 注释\nb: x#y\nc: http://example.org/a\nd: 第 3 条：说明\n",
+        "a: [1, 二, true, ~, 2021-05-01]\nb: []\nc: [ a b , c ]\n",
+        "a: |\n  第一行\n\n  第三行\n\n\nb: |-\n  无换行\nc: 1\n",
+        "a: |\n    缩进\n      更深\n  # 注释\nb: 2\n",
+        "a:\n  - x\n  - y: 1\n    z: 2\n  - |\n    块\nb:\n- 与键同缩进\n- 第二项\nc: 3\n",
+        "a:\n  b:\n    c:\n      d: 深\n  e: 浅\n",
+        "a:  # 注释\n  b: 1\n# 顶格注释\n  # 缩进注释\nc:\n",
+        "a: -x\nb: -5\nc: ---\nd: '#'\ne: a:b\n",
+        "list:\n  -   x\n  -   k: v\n      k2: v2\n",
+        "regions:\n  '510000': 四川省\n  \"510100\": 成都市\n  'it''s': x\nempty: {}\n",
+    ],
+)
+def test_the_subset_is_read_quickly_and_exactly(text: str) -> None:
+    assert not _agrees(text), "this text is plain block YAML: the quick reader should take it"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "# 只有注释\n",
+        "a: 1\na: 2\n",  # a duplicate: the full loader names it (TK102)
+        "a: 2021-02-30\n",  # no such date
+        "a: 2021-05-01 10:00:00\n",
+        "a: 1.5\nb: .inf\n",
+        "1: a\n",
+        "true: a\n",
+        "2021-05-01: a\n",
+        "a : 1\n",
+        "'a': 1\n\"a\": 2\n",  # the same key, quoted two ways
+        "'a' : 1\n",
+        '"a\\tb": 1\n',
+        "a: {}  # 空\n",
+        "<<: {a: 1}\n",
+        "a: &x 1\nb: *x\n",
+        "a: !custom 1\n",
+        "a: {b: 1}\n",
+        "a: [b, [c]]\n",
+        "a: [b: c]\n",
+        "a: [b,]\n",
+        "a: >\n  折叠\n",
+        "a: |+\n  保留\n",
+        "a: |2\n  指定\n",
+        "a: |\n\n  前导空行\n",
+        "a: |\n  x\n   \n  y\n",
+        "a: 多行\n  纯量\n",
+        "a: '多行\n  引号'\n",
+        'a: "转义\\t"\n',
+        "a: 1\n\tb: 2\n",
+        "a: 1\r\nb: 2\r\n",
+        "a: 1",  # no final line break
+        "a: b: c\n",
+        "a: b:\n",
+        "a: - b\n",
+        "a: -\n",
+        "a:\n  - - b\n",
+        "a:\n  -\n    b: 1\n",
+        "a:\n  b: 1\n   c: 2\n",
+        "a:\n    b: 1\n  c: 2\n",
+        "a:\n  - b\n  c: 1\n",
+        "a: 1\n- b\n",
+        "- a\n- b\n",
+        "标量\n",
+        "  a: 1\n",
+        "a: 1\n---\nb: 2\n",
+        "a: 1\n...\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "<<<<<<< HEAD\na: 1\n=======\na: 2\n>>>>>>> x\n",
+        "======= x: 1\n",
+        "a: 1\x07\n",
+        "a: \ufeff1\n",
+        "a: \u2028\n",
+        "a: +_\n",
+        "? a\n: b\n",
+        "a: `b`\n",
+        "a: @b\n",
+        "a: %b\n",
+        "a: 'x' y\n",
+        "a: 'x'#c\n",
+        "k" * 1100 + ": 1\n",
+    ],
+)
+def test_anything_else_is_left_to_the_full_loader(text: str) -> None:
+    assert quickyaml.read(text) is quickyaml.DECLINE
+
+
+def test_an_oversized_text_is_left_to_the_full_loader() -> None:
+    text = "a: [" + ", ".join(["x"] * 250_000) + "]\n"  # over the full loader's node limit
+    assert quickyaml.read(text) is quickyaml.DECLINE
+    assert _full(text) == ("problem", "TK107")
+
+
+def test_a_deep_text_is_left_to_the_full_loader() -> None:
+    text = "".join(f"{'  ' * n}k{n}:\n" for n in range(60)) + f"{'  ' * 60}leaf: 1\n"
+    assert quickyaml.read(text) is quickyaml.DECLINE
+    assert _full(text) == ("problem", "TK107")
+
+
+# Documents as twoku writes them (store.edit.dump: block style), from values of every kind; the words are mostly
+# plain ones, so that most documents fall in the subset and the comparison bites.
+_word = st.text(st.sampled_from("ab值规则 1-:#'\"[],|~.x"), min_size=1, max_size=8)
+_text = st.one_of(
+    _word, st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn")), max_size=12)
+)
+_key = st.one_of(
+    st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True), _word, st.sampled_from(["true", "1", "2021-05-01", "a b"])
+)
+_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    _text,
+    _text,
+    st.sampled_from(["2021-05-01", "2021-02-30", "0x1F", "-", "- a", "a: b", "a #b", "|", "~", "", " a ", "'", "1.5"]),
+)
+_value = st.recursive(
+    _scalar,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_key, inner, max_size=4)),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_key, _value, min_size=1, max_size=6))
+def test_documents_twoku_writes_read_as_the_full_loader_reads_them(data: dict[str, Any]) -> None:
+    _agrees(dump(data))
+
+
+# Texts that twoku writes, then damaged a little: a piece YAML gives meaning to put into a line, a line indented
+# differently, repeated or dropped.  Whatever comes out, the quick reader must read it as the full loader does or
+# decline it (and it must decline whatever the full loader refuses).
+_piece = st.sampled_from(
+    [
+        "a",
+        "值",
+        "1",
+        "0x1",
+        "2021-05-01",
+        "2021-02-30",
+        ":",
+        ": ",
+        "#",
+        " #",
+        "'",
+        '"',
+        "|",
+        "|-",
+        "[",
+        "]",
+        ",",
+        "- ",
+        "{",
+        "}",
+        "&",
+        "*",
+        "!",
+        "?",
+        ">",
+        "---",
+        "...",
+        "~",
+        "null",
+        "true",
+        "\t",
+        "%",
+        "@",
+        "<<",
+        "=",
+        " ",
+        "  ",
+    ]
+)
+
+
+_plain_key = st.one_of(st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True), st.sampled_from(["值", "a b", "1", "'"]))
+_plain_value = st.recursive(
+    st.one_of(
+        st.sampled_from(["x y", "第 3 条", "2021-05-01", "1", "-2", "true", "~", "多行\n文字\n", "a: b"]),
+        st.text(st.sampled_from("ab值规则 1-x"), min_size=1, max_size=6),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_plain_key, inner, max_size=3)),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.dictionaries(_plain_key, _plain_value, min_size=1, max_size=5), st.data())
+def test_damaged_texts_read_alike_or_are_declined(data: dict[str, Any], draw: st.DataObject) -> None:
+    lines = dump(data).split("\n")
+    for _ in range(draw.draw(st.integers(1, 3))):
+        n = draw.draw(st.integers(0, len(lines) - 1))
+        how = draw.draw(st.sampled_from(["insert", "indent", "dedent", "repeat", "drop"]))
+        if how == "insert":
+            at = draw.draw(st.integers(0, len(lines[n])))
+            lines[n] = lines[n][:at] + draw.draw(_piece) + lines[n][at:]
+        elif how == "indent":
+            lines[n] = " " * draw.draw(st.integers(1, 2)) + lines[n]
+        elif how == "dedent":
+            lines[n] = lines[n][draw.draw(st.integers(1, 2)) :]
+        elif how == "repeat":
+            lines.insert(n, lines[n])
+        elif len(lines) > 1:
+            del lines[n]
+    _agrees("\n".join(lines))

@@ -1,0 +1,350 @@
+"""A quick reader for the plain block YAML that twoku files are written in.
+
+libyaml parses fast, but PyYAML turns every event and node into a Python object and
+resolves every scalar in Python: some 90 µs for a ten-line knowledge item, most of a
+cold ``validate`` over 50,000 of them.  Nearly every store file is plain block YAML:
+``key: value`` lines, ``- `` lists, ``|`` text blocks, one-line quoted strings and
+``[a, b]`` lists of plain values.  This module reads exactly that subset, straight to
+the data as JSON sees it (a date stays its ISO text), several times faster.
+
+It never decides anything hard.  A text with anything outside the subset (an anchor, a
+tag, a flow mapping, a multi-line plain or quoted scalar, an escape, a tab, a duplicate
+key, an impossible date, a non-string key, an odd indentation, a control character)
+makes :func:`read` return :data:`DECLINE`, and the caller reads the file with the full
+loader, which gives the same data or the exact error.  Tests compare both readers over
+every shipped and generated file, over random documents and over mutated texts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from typing import Any
+
+DECLINE: Any = object()  # read() could not be sure: use the full loader
+
+MAX_CHARS = 256 * 1024  # a bigger file (a mistake, or an attack on the node limit) goes to the full loader
+MAX_DEPTH = 38  # below the full loader's MAX_DEPTH (40), counting a list item and its mapping
+
+# Anything the subset leaves to the full loader, seen anywhere in the text: a tab, a carriage return,
+# Unicode line breaks libyaml honours (NEL, LS, PS), a byte-order mark, characters YAML does not allow
+# (C0/C1 controls, DEL, surrogates, U+FFFE/U+FFFF).
+_REFUSED = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+# A plain scalar's first character: not an indicator, or "-" before a non-space.
+_PLAIN_START = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ]|-[^ ]")
+_SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*)? *")
+_DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*)? *')
+_FLOW_ITEM = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ][^,\[\]{}#:'\"]*|-[0-9.][^,\[\]{}#:'\"]*")
+
+# The YAML 1.2 core schema, as ruamel.yaml resolves plain scalars (and store.yamlio's full loader does).
+_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)")
+_FLOAT = re.compile(
+    r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))""",
+    re.X,
+)
+_INT = re.compile(r"(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)")
+_NULL = re.compile(r"(?:~|null|Null|NULL|)")
+_TIMESTAMP = re.compile(
+    r"""(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+    |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
+    (?:[Tt]|[ \t]+)[0-9][0-9]?
+    :[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
+    (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)""",
+    re.X,
+)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MAYBE_NOT_STR = frozenset("tTfF-+0123456789.~nN")
+_WORDS: dict[str, bool | None] = {
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
+_WORDS.update(dict.fromkeys(("~", "null", "Null", "NULL"), None))
+_INTERN_UP_TO = 24
+_intern = sys.intern
+
+
+class _Decline(Exception):
+    pass
+
+
+def _int(text: str) -> int:
+    """An int as the full loader constructs it (store.yamlio._Loader.construct_yaml_int)."""
+    text = text.replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+        if text.startswith(prefix):
+            return sign * int(text[2:], base)
+    return sign * int(text)
+
+
+def _scalar(text: str) -> Any:
+    """A plain scalar's value: resolved in the order PyYAML tries the core schema's patterns."""
+    if not text:
+        return None
+    if text[0] not in _MAYBE_NOT_STR:
+        return _intern(text) if len(text) <= _INTERN_UP_TO else text
+    if text in _WORDS:
+        return _WORDS[text]
+    first = text[0]
+    if first in "-+0123456789." and _FLOAT.fullmatch(text):
+        raise _Decline  # floats are rare in the store; the full loader constructs them
+    if first in "-+0123456789" and _INT.fullmatch(text):
+        return _int(text)
+    if first in "0123456789" and _TIMESTAMP.fullmatch(text):
+        if not _DATE.fullmatch(text):
+            raise _Decline  # a date with a time
+        try:
+            dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            raise _Decline from None  # the full loader says why it is no date
+        return text  # as JSON sees a date: its ISO text, which this is
+    return _intern(text) if len(text) <= _INTERN_UP_TO else text
+
+
+def _is_str(text: str) -> bool:
+    """Whether a plain scalar is a string (the core schema's patterns all start with one of a few characters)."""
+    if text[0] not in _MAYBE_NOT_STR:
+        return True
+    return text not in _WORDS and not any(p.fullmatch(text) for p in (_FLOAT, _INT, _TIMESTAMP))
+
+
+def _plain(text: str) -> Any:
+    """A one-line plain scalar in block context (``text`` has no leading spaces)."""
+    cut = text.find(" #")
+    if cut >= 0:
+        text = text[:cut]
+    text = text.rstrip(" ")
+    if not _PLAIN_START.match(text) or ": " in text or text.endswith(":"):
+        raise _Decline
+    return _scalar(text)
+
+
+def _flow(text: str) -> list[Any]:
+    """``[a, b]``: a one-line flow list of plain scalars."""
+    text = text.rstrip(" ")
+    if not text.endswith("]"):
+        raise _Decline
+    inner = text[1:-1].strip(" ")
+    if not inner:
+        return []
+    out = []
+    for part in inner.split(","):
+        part = part.strip(" ")
+        if not _FLOW_ITEM.fullmatch(part):
+            raise _Decline
+        out.append(_scalar(part))
+    return out
+
+
+# One line of the text: (whole line, indent, "- " of a list item, a key, a plain value that is surely a string,
+# else the rest of the line after "key: ").  A plain key has no indicator first, no colon, quote or comment sign
+# and no space before its colon; a quoted key no line break and no escape; either has at most 1000 characters
+# (libyaml refuses a simple key over 1024).  YAML allows more, and the rest is declined.  A "surely string"
+# value starts with none of the characters an indicator or a core-schema pattern can start with, and holds no
+# colon and no comment sign.
+_LINE = re.compile(
+    r"""^(([ ]*)(-(?:\ +|$))?
+    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \n](?:[^:#'"\n]{0,998}[^:#'"\n\ ])?
+        |'(?:[^'\n]|''){0,998}'|"[^"\\\n]{0,998}"):(?:\ +|$))?
+    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9][^:#\n]*?)\ *$|(.*)$))""",
+    re.M | re.X,
+)
+Row = tuple[str, str, str, str, str, str]
+
+
+def _blank(row: Row) -> bool:
+    return not row[2] and not row[3] and not row[4] and (not row[5] or row[5][0] == "#")
+
+
+class _Reader:
+    __slots__ = ("count", "rows")
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self.count = len(rows)
+
+    def node(self, i: int, parent: int, depth: int) -> tuple[Any, int]:
+        """The block node below a key at indent ``parent`` whose value was left empty (None if none)."""
+        rows, count = self.rows, self.count
+        while i < count and _blank(rows[i]):
+            i += 1
+        if i >= count:
+            return None, i
+        _, indent, dash, _, _, _ = rows[i]
+        here = len(indent)
+        if here > parent:
+            return self.sequence(i, here, depth) if dash else self.mapping(i, here, depth)
+        if here == parent and dash:
+            return self.sequence(i, here, depth)  # a list at its key's own indent
+        return None, i
+
+    def mapping(self, i: int, indent: int, depth: int) -> tuple[dict[str, Any], int]:
+        if depth > MAX_DEPTH:
+            raise _Decline
+        rows, count = self.rows, self.count
+        out: dict[str, Any] = {}
+        while i < count:
+            _, spaces, dash, key, simple, rest = rows[i]
+            if not key and not dash and not simple and (not rest or rest[0] == "#"):
+                i += 1
+                continue
+            here = len(spaces)
+            if here != indent:
+                if here < indent:
+                    break
+                raise _Decline  # deeper than its siblings: a continuation line, or a mistake
+            if dash or not key:
+                raise _Decline  # not a key
+            first = key[0]
+            if first == "'":
+                key = key[1:-1].replace("''", "'")
+            elif first == '"':
+                key = key[1:-1]
+            elif (first in _MAYBE_NOT_STR and not _is_str(key)) or (
+                first in "<=" and key.startswith(("<<", "======="))
+            ):
+                raise _Decline  # a key no string (1:, true:, 2024-01-01:), a merge key, a conflict marker
+            if key in out:
+                raise _Decline  # a duplicate: the full loader names both lines
+            if simple:
+                out[_intern(key)] = _intern(simple) if len(simple) <= _INTERN_UP_TO else simple
+                i += 1
+            elif not rest or rest[0] == "#":
+                out[_intern(key)], i = self.node(i + 1, indent, depth + 1)
+            elif rest[0] == "|":
+                out[_intern(key)], i = self.literal(i, rest, indent)
+            else:
+                out[_intern(key)] = _inline(rest)
+                i += 1
+        return out, i
+
+    def sequence(self, i: int, indent: int, depth: int) -> tuple[list[Any], int]:
+        if depth > MAX_DEPTH:
+            raise _Decline
+        rows, count = self.rows, self.count
+        out: list[Any] = []
+        while i < count:
+            raw, spaces, dash, key, simple, rest = rows[i]
+            if not key and not dash and not simple and (not rest or rest[0] == "#"):
+                i += 1
+                continue
+            here = len(spaces)
+            if here != indent:
+                if here < indent:
+                    break
+                raise _Decline
+            if not dash:
+                if key:
+                    break  # back to the mapping whose key this list belongs to (its own indent)
+                raise _Decline
+            if key:
+                # A mapping that starts on the item's line: read it as if its first key stood alone.
+                column = here + len(dash)
+                rows[i] = (raw, " " * column, "", key, simple, rest)
+                value: Any
+                value, i = self.mapping(i, column, depth + 1)
+            elif simple:
+                value = _intern(simple) if len(simple) <= _INTERN_UP_TO else simple
+                i += 1
+            elif not rest or rest[0] == "#":
+                raise _Decline  # the item on the next line: left to the full loader
+            elif rest[0] == "|":
+                value, i = self.literal(i, rest, indent)
+            else:
+                value = _inline(rest)
+                i += 1
+            out.append(value)
+        return out, i
+
+    def literal(self, i: int, header: str, indent: int) -> tuple[str, int]:
+        """A ``|`` or ``|-`` block on row ``i``, whose key (or list item) is at ``indent``."""
+        if header not in ("|", "|-"):
+            raise _Decline
+        rows, count = self.rows, self.count
+        start = i + 1
+        if start >= count or not rows[start][0].strip(" "):
+            raise _Decline  # leading blank lines: rare, and subtle
+        first = rows[start][0]
+        margin = len(first) - len(first.lstrip(" "))
+        if margin <= indent:
+            raise _Decline
+        pad = " " * margin
+        out = []
+        j = start
+        while j < count:
+            line = rows[j][0]
+            if line.startswith(pad):
+                part = line[margin:]
+                if part and not part.strip(" "):
+                    raise _Decline  # a line of spaces: content or not depends on details
+                out.append(part)
+            elif not line:
+                out.append("")
+            elif not line.strip(" "):
+                raise _Decline
+            else:
+                break
+            j += 1
+        while not out[-1]:  # trailing empty lines belong to no one (clip and strip drop them)
+            out.pop()
+        text = "\n".join(out)
+        return (text if header == "|-" else text + "\n"), j
+
+
+def _inline(rest: str) -> Any:
+    """The value written on the key's (or list item's) own line: quoted, ``[a, b]`` or plain."""
+    first = rest[0]
+    if first == "'":
+        matched = _SINGLE.fullmatch(rest)
+        if not matched:
+            raise _Decline
+        return matched.group(1).replace("''", "'")
+    if first == '"':
+        matched = _DOUBLE.fullmatch(rest)
+        if not matched:
+            raise _Decline
+        return matched.group(1)
+    if first == "[":
+        return _flow(rest)
+    if first == "{":
+        if rest.rstrip(" ") != "{}":
+            raise _Decline  # a flow mapping: left to the full loader
+        return {}
+    return _plain(rest)
+
+
+def read(text: str) -> Any:
+    """The data of a store file's text (decoded, without BOM), as JSON sees it; DECLINE when unsure."""
+    if len(text) > MAX_CHARS or not text.endswith("\n") or _REFUSED.search(text):
+        return DECLINE
+    if text.startswith("...") or "\n..." in text:
+        return DECLINE  # a document end marker, or something that looks like one
+    rows: list[Row] = _LINE.findall(text)
+    reader = _Reader(rows)
+    i = 0
+    while i < reader.count and _blank(rows[i]):
+        i += 1
+    if i < reader.count and rows[i][0] == "---":
+        i += 1
+        while i < reader.count and _blank(rows[i]):
+            i += 1
+    if i >= reader.count or rows[i][1] or not rows[i][3]:
+        return DECLINE  # empty, indented, a list, a scalar or a directive at the top: the full loader explains
+    try:
+        data, i = reader.mapping(i, 0, 1)
+    except (_Decline, RecursionError, ValueError):  # ValueError: an int the full loader cannot make either
+        return DECLINE
+    if i < reader.count:
+        return DECLINE
+    return data
