@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from twoku.checks.registry import finding, item_check, store_check, walk
+from twoku.checks.registry import finding, item_check, store_check, text_of, walk
 from twoku.model.argumentation import PASSING, participant_problem, required_kinds
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
@@ -200,6 +200,8 @@ def argumentation_subject(lib: Library) -> Iterator[Finding]:
 @item_check("TK607", "placeholder", WARNING)
 def placeholder(item: Item) -> Iterator[Finding]:
     """条目中仍有“【待填写…】”占位内容（twoku new 生成的模板）。"""
+    if PLACEHOLDER not in text_of(item.data):
+        return
     for pointer, text in walk(item.data):
         if isinstance(text, str) and PLACEHOLDER in text:
             yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id, "把占位内容替换为实际内容")

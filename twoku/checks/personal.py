@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from twoku.checks.registry import finding, item_check, walk
+from twoku.checks.registry import finding, item_check, text_of, walk
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item
-from twoku.model.personal import NAME_KEYS, personal_data
+from twoku.model.personal import NAME_KEYS, might_be_personal, personal_data
 
 
 @item_check("TK801", "personal-data", WARNING)
@@ -20,6 +20,8 @@ def personal_values(item: Item) -> Iterator[Finding]:
     """
     if item.kind == "argumentation":
         return  # participants are recorded on purpose, as internal data
+    if not might_be_personal(text_of(item.data)):
+        return
     for pointer, value in walk(item.data):
         if isinstance(value, str):
             kind = personal_data(value)
@@ -33,6 +35,9 @@ def personal_values(item: Item) -> Iterator[Finding]:
 def name_fields(item: Item) -> Iterator[Finding]:
     """条目中有患者或参保人姓名字段（如 患者姓名、patient_name）。两库不应保存可识别个人的数据。"""
     if item.kind == "argumentation":
+        return
+    text = text_of(item.data)
+    if not any(key in text for key in NAME_KEYS):
         return
     for pointer, value in walk(item.data):
         if isinstance(value, Mapping):

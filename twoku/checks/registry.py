@@ -79,3 +79,32 @@ def walk(value: Any, pointer: Pointer = ()) -> Iterator[tuple[Pointer, Any]]:
     elif isinstance(value, list):
         for n, sub in enumerate(value):
             yield from walk(sub, (*pointer, n))
+
+
+_last_text: tuple[Any, str] = (None, "")
+
+
+def text_of(data: Any) -> str:
+    """Every string and key inside ``data``, one per line: a quick first look for the checks that search
+    an item's words (walk() then finds where, for the rare item that has what they look for).  Item
+    checks run one item after another, so the last answer is kept for the next check of the same item."""
+    global _last_text
+    if _last_text[0] is data:
+        return _last_text[1]
+    out: list[str] = []
+    todo = [data]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, dict):
+            out.extend(k for k in value if isinstance(k, str))
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+        elif isinstance(value, Mapping):
+            out.extend(k for k in value if isinstance(k, str))
+            todo.extend(value.values())
+    text = "\n".join(out)
+    _last_text = (data, text)
+    return text

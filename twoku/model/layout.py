@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twoku.model import enums
 from twoku.model.regions import NATIONAL, Layer, region_problem
@@ -38,6 +39,17 @@ def classify(path: str) -> Place:
     """The kind and layer a store-relative POSIX path stands for."""
     if path == CONFIG_FILE:
         return Place("config", None)
+    folder, slash, _ = path.rpartition("/")
+    # Only the folder matters (a file's name never does): one answer per folder, of which a store has few.
+    return _classify_folder(folder) if slash else _classify(path)
+
+
+@lru_cache(maxsize=4096)
+def _classify_folder(folder: str) -> Place:
+    return _classify(f"{folder}/_")
+
+
+def _classify(path: str) -> Place:
     top = path.split("/", 1)[0]
     if top in ("argumentation", "adjustments"):
         kind = "argumentation" if top == "argumentation" else "adjustment"

@@ -23,6 +23,14 @@ def _valid_resident_id(text: str) -> bool:
     return "10X98765432"[total % 11] == text[17].upper()
 
 
+_DIGITS = re.compile(r"[0-9]{11}")  # what every personal value found here holds: eleven digits in a row
+
+
+def might_be_personal(text: str) -> bool:
+    """False when ``text`` surely holds no personal data (personal_data would find none): a quick test."""
+    return _DIGITS.search(text) is not None
+
+
 def personal_data(text: str) -> str | None:
     """What kind of personal data ``text`` contains (身份证号 / 手机号), or None."""
     for match in _RESIDENT_ID.finditer(text):

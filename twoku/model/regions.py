@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 NATIONAL = "CN"
 
@@ -80,6 +81,7 @@ class Layer:
         return self.code
 
 
+@lru_cache(maxsize=4096)
 def region_problem(code: str) -> str | None:
     """Why ``code`` is not a region twoku knows, or None when it is one."""
     if code == NATIONAL:
