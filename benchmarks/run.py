@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,11 +128,29 @@ def _json(value: object) -> object:
 
 
 def touch_files(root: Path, paths: list[str]) -> None:
-    """Change the content of each file (a real edit, so its blob changes)."""
+    """Add a comment to each file (a real edit, so its blob changes, but not its data)."""
     for path in paths:
         full = root / path
         text = full.read_text(encoding="utf-8")
         full.write_text(text.replace("status: 生效\n", "# 复核：2026 年度\nstatus: 生效\n", 1), encoding="utf-8")
+
+
+def edit_titles(root: Path, paths: list[str]) -> None:
+    """Change each file's data: its title (what a revision of a knowledge item does)."""
+    for path in paths:
+        full = root / path
+        text = full.read_text(encoding="utf-8")
+        full.write_text(re.sub(r"^title: (.*)$", r"title: \1（2026 年修订）", text, count=1, flags=re.M), "utf-8")
+
+
+def edit_thresholds(root: Path, paths: list[str]) -> None:
+    """Change each rule's first parameter value (what other items see of it: overrides and records bound to
+    it are checked again, and may now drift)."""
+    for path in paths:
+        full = root / path
+        text = full.read_text(encoding="utf-8")
+        text = re.sub(r"^(    value: )(\d+)$", lambda m: f"{m[1]}{int(m[2]) + 1}", text, count=1, flags=re.M)
+        full.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -171,12 +190,21 @@ def main() -> None:
     add("cold", f"twoku validate --no-cache ({len(paths)} files)", cold)
     timed([*exe, "validate"], root, env)  # fills the cache
     add("warm", "twoku validate, warm, nothing changed", best([*exe, "validate"], root, env, args.runs))
-    changed = [p for p in paths if "/knowledge/" in p][:: max(1, len(paths) // 60)][:50]
-    try:
-        touch_files(root, changed)
-        add("changed", f"twoku validate after {len(changed)} files changed", timed([*exe, "validate"], root, env)[0])
-    finally:
-        subprocess.run(["git", "checkout", "-q", "--", *changed], cwd=root, check=True)
+    knowledge = [p for p in paths if "/knowledge/" in p and p.endswith(".yaml")]
+    rules = [p for p in paths if "/rules/" in p]
+    edits = [
+        ("changed", "comments", touch_files, knowledge[:: max(1, len(knowledge) // 50)][:50], 0),
+        ("changed", "knowledge titles", edit_titles, knowledge[7 :: max(1, len(knowledge) // 50)][:50], 0),
+        ("changed", "rule thresholds", edit_thresholds, rules[3 :: max(1, len(rules) // 50)][:50], None),
+    ]
+    for key, what, edit, changed, expect in edits:
+        try:
+            edit(root, changed)
+            seconds = timed([*exe, "validate"], root, env, expect=expect)[0]
+            add(key, f"validate after {len(changed)} files changed: {what}", seconds)
+        finally:
+            subprocess.run(["git", "checkout", "-q", "--", *changed], cwd=root, check=True)
+        timed([*exe, "validate"], root, env)  # back to the cached state of the unchanged store
     diff_args = [*exe, "diff", "--since", BEFORE, "--until", AFTER, "--format", "json"]
     if (HERE.parent / "twoku" / "cli" / "diff.py").is_file():
         add("diff", f"twoku diff {BEFORE}..{AFTER}", best(diff_args, root, env, args.runs))

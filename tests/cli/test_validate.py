@@ -129,7 +129,8 @@ def test_cache_is_used_and_invalidated_by_content(store: Path, tmp_path: Path) -
         },
     )
     changed = validate(store)
-    assert changed.cached == changed.checked - 1
+    # The changed file is read, and so are those the re-check needs beside it (what cites it); not the rest.
+    assert 0 < changed.cached <= changed.checked - 1
     assert [f.code for f in changed.findings] == ["TK201"]
     assert validate(store, use_cache=False).cached == 0
 

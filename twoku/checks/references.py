@@ -110,7 +110,8 @@ def successor_exists(lib: Library) -> Iterator[Finding]:
 def knowledge_cycle(lib: Library) -> Iterator[Finding]:
     """知识之间的引用（basis、superseded_by）成环：A 依据 B，B 又依据 A。
 
-    环使“依据从何而来”无从回答，也会使即时调整的影响分析无法终止。
+    环使“依据从何而来”无从回答，也会使即时调整的影响分析无法终止。环上的每一条知识都会报告，
+    并给出从它出发、回到它的最短一环；去掉环上任意一处引用即可。
     """
     graph: dict[str, list[tuple[str, tuple[str | int, ...]]]] = {}
     for item in lib.of_kind("knowledge"):
@@ -121,42 +122,94 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
         if isinstance(successor, str) and lib.get(successor, "knowledge"):
             edges.append((successor, ("superseded_by",)))
         graph[item.id] = edges
-    state: dict[str, int] = {}  # 1 on the stack, 2 done
-    reported: set[frozenset[str]] = set()
+    # Whether an item lies on a cycle depends only on what it reaches and what reaches it (its strongly
+    # connected component), never on where a search began: validate re-checks cycles after an edit from
+    # the knowledge downstream of it alone (model/scope.py).
+    for component in _cyclic_components(graph):
+        for node in sorted(component):
+            loop, pointer = _shortest_loop(graph, node, component)
+            item = lib.items[node]
+            yield finding(
+                "TK405",
+                f"知识引用成环：{' → '.join(loop)}",
+                item.path,
+                pointer,
+                node,
+                "去掉环上的一处引用；依据应从法律法规指向具体知识，而不回指",
+            )
+
+
+Graph = dict[str, list[tuple[str, tuple[str | int, ...]]]]
+
+
+def _cyclic_components(graph: Graph) -> list[set[str]]:
+    """The strongly connected components that hold a cycle (Tarjan's algorithm, without recursion)."""
+    number: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
     for start in sorted(graph):
-        if state.get(start):
+        if start in number:
             continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        path: list[str] = []
-        while stack:
-            node, index = stack.pop()
+        work: list[tuple[str, int]] = [(start, 0)]
+        while work:
+            node, index = work.pop()
             if index == 0:
-                state[node] = 1
-                path.append(node)
-            out = graph.get(node, [])
-            if index < len(out):
-                stack.append((node, index + 1))
-                target, pointer = out[index]
-                if state.get(target) == 1:
-                    cycle = path[path.index(target) :]
-                    key = frozenset(cycle)
-                    if key not in reported:
-                        reported.add(key)
-                        item = lib.items[node]
-                        loop = " → ".join([*cycle, target])
-                        yield finding(
-                            "TK405",
-                            f"知识引用成环：{loop}",
-                            item.path,
-                            pointer,
-                            node,
-                            "去掉其中一处引用；依据应从法律法规指向具体知识，而不回指",
-                        )
-                elif not state.get(target):
-                    stack.append((target, 0))
-            else:
-                state[node] = 2
-                path.pop()
+                number[node] = low[node] = len(number)
+                stack.append(node)
+                on_stack.add(node)
+            edges = graph[node]
+            if index < len(edges):
+                work.append((node, index + 1))
+                target = edges[index][0]
+                if target not in number:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], number[target])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == number[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or any(target == node for target, _ in edges):
+                    out.append(component)
+    return out
+
+
+def _shortest_loop(graph: Graph, node: str, component: set[str]) -> tuple[list[str], tuple[str | int, ...]]:
+    """The shortest way from ``node`` back to itself within its component, and the pointer of its first step."""
+    first: dict[str, tuple[str | int, ...]] = {}
+    came: dict[str, str] = {}
+    queue: list[str] = []
+    for target, pointer in graph[node]:
+        if target in component and target not in first:
+            first[target] = pointer
+            came[target] = node
+            queue.append(target)
+    for current in queue:  # breadth first: the queue grows while it is read
+        if current == node:
+            break
+        for target, _ in graph[current]:
+            if target in component and target not in came:
+                came[target] = current
+                first[target] = first[current]
+                queue.append(target)
+    loop = [node]
+    step = came[node]
+    while step != node:
+        loop.append(step)
+        step = came[step]
+    loop.append(node)
+    loop.reverse()
+    return loop, first[node]
 
 
 @store_check("TK406", "code-table")

@@ -11,14 +11,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from twoku.errors import UsageError
+from twoku.model import scope
 from twoku.model.findings import Finding
-from twoku.model.layout import Place, classify
+from twoku.model.layout import CONFIG_FILE, Place, classify
 from twoku.model.library import Item, Library, make_item
 from twoku.model.regions import Layer, parse_layer
 from twoku.model.report import Report
+from twoku.model.scope import CYCLE_CODE, Index, affected, facade, odd, references
 from twoku.store import fastschema, files, yamlio
 from twoku.store.cache import Cache
 from twoku.store.schemas import validator
@@ -59,14 +61,26 @@ def _unpack(packed: Iterable[Packed]) -> list[Finding]:
     return [Finding(*f) for f in packed]
 
 
-Entry = tuple[Any, list[Packed], list[Packed], list[Packed], str | None, str | None, str]
+Entry = tuple[Any, list[Packed], list[Packed], list[Packed], str | None, str | None, str, str, str]
+# The parts of an Entry.
+DATA: Final = 0
+READ: Final = 1
+OWN: Final = 2
+EVERY: Final = 3
+DIGEST: Final = 4
+LAYER: Final = 5
+REFS: Final = 6
+FP: Final = 7  # a fingerprint of its data
+SEEN: Final = 8  # … of what other items' checks see of it (model/scope.facade)
 
 
 def _read_one(raw: files.RawFile) -> Entry:
     """One file's cache entry: its data, the findings of reading it, and those of the item checks on it
     (of the checks that hold for the item the library keeps by its ID, then of those for every item),
-    a rule's content digest (the argumentation and override checks compare every rule's) and the code
-    of the layer its item belongs to (as make_item finds it, which costs a few regular expressions)."""
+    a rule's content digest (the argumentation and override checks compare every rule's), the code
+    of the layer its item belongs to (as make_item finds it, which costs a few regular expressions),
+    and for a re-check after an edit (model/scope.py): the IDs its item mentions, a fingerprint of its data
+    and one of what other items' checks see of it."""
     data, found, own, every, item = _read_file(raw)
     digest = None
     if item is not None and item.kind == "rule":
@@ -74,15 +88,20 @@ def _read_one(raw: files.RawFile) -> Entry:
 
         digest = content_digest(data)
     layer = item.layer.code if item is not None and item.layer is not None else None
-    return data, _pack(found), _pack(own), _pack(every), digest, layer, _fingerprint(data, layer)
+    refs, seen = "", ""
+    if item is not None:
+        from twoku.checks.registry import text_of
+
+        refs = references(text_of(data))  # the item checks just joined its text: kept for this call
+        seen = _fingerprint(facade(item.kind, data, layer, item.title, digest))
+    return data, _pack(found), _pack(own), _pack(every), digest, layer, refs, _fingerprint(data), seen
 
 
-def _fingerprint(data: Any, layer: str | None) -> str:
-    """What the checks between items can see of a file (its data and layer; a rule's digest follows from its
-    data): an edit that leaves it alone (a comment, the layout) changes no finding of those checks."""
+def _fingerprint(value: Any) -> str:
+    """A short fingerprint of plain data (marshal format 0 writes a string alike however it was made)."""
     import hashlib
 
-    return hashlib.sha1(repr((data, layer)).encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.blake2b(marshal.dumps(value, 0), digest_size=8).hexdigest()
 
 
 def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
@@ -287,7 +306,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
     every: dict[str, list[Finding]] = {}
     layers: dict[str, Layer] = {}
     for path in paths:
-        data, file_findings, own_findings, every_findings, digest, code, _ = entries[path]
+        data, file_findings, own_findings, every_findings, digest, code = entries[path][:6]
         if file_findings:
             found.extend(_unpack(file_findings))
         if own_findings:
@@ -391,7 +410,7 @@ def _summary_key(paths: list[str], known: dict[str, str], day: str) -> str:
     return digest.hexdigest()
 
 
-def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted, dict[str, int]]:
+def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted]:
     from twoku.checks import run_cross_checks
 
     lib = loaded.library
@@ -401,8 +420,6 @@ def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted, 
     held = [*lib.items.values(), *(i for group in lib.duplicates.values() for i in group[1:])]
     every = [f for i in held for f in loaded.every_findings.get(i.path, ())]
     findings = loaded.file_findings + run_cross_checks(lib) + own + every
-    places = {i.path: 1 for i in held}
-    places.update((i.path, 2) for i in lib.items.values())
     with_findings = {f.path for f in findings}
     owners = {i.path: (i.layer.code if i.layer else None) for i in held if i.path in with_findings}
     counted = [
@@ -416,7 +433,7 @@ def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted, 
     tables = _table_blobs(root, lib.tables)
     by_layer = {code: dict(n) for code, n in counts.items()}
     summary = Summary(findings, dict(lib.config), owners, by_layer, tables, loaded.cached)
-    return summary, counted, places
+    return summary, counted
 
 
 def _current_from_file(root: Path) -> Callable[[str, str], Any]:
@@ -429,52 +446,238 @@ def _current_from_file(root: Path) -> Callable[[str, str], Any]:
     return current
 
 
-def _patch(root: Path, cache: Cache, paths: list[str], known: dict[str, str], day: str, track: bool) -> Summary | None:
-    """The last summary with the files that changed since read again, when none of them changed what the
-    checks between items see (a comment, the layout, a message of one item's own check): only those files'
-    own findings can differ then.  None when something else changed (the whole store is checked again)."""
+def _index(
+    paths: list[str], entries: Mapping[str, Entry], memo: dict[str, Place]
+) -> tuple[Index, dict[str, list[str]]]:
+    """The compact index of every file (model/scope.py), and beside it each file's layer code ("" when none)
+    and the fingerprints of its data and of what other items see of it."""
+    ids, kinds, refs = [], [], []
+    extra: dict[str, list[str]] = {"layers": [], "fps": [], "seen": []}
+    for path in paths:
+        entry = entries[path]
+        data = entry[DATA]
+        kind = _dir_place(path, memo).kind
+        if kind in ITEM_KINDS and isinstance(data, dict):
+            item_id = data.get("id")
+            ids.append(item_id if isinstance(item_id, str) else "")
+            kinds.append(kind)
+        else:
+            ids.append("")
+            kinds.append("")
+        refs.append(entry[REFS])
+        extra["layers"].append(entry[LAYER] or "")
+        extra["fps"].append(entry[FP])
+        extra["seen"].append(entry[SEEN])
+    return Index(paths, ids, kinds, refs), extra
+
+
+def _save_state(cache: Cache, day: str, key: str, index: Index, columns: dict[str, list[str]], odd_ids: int) -> None:
+    # Plain lists (columns) marshal and load several times faster than a mapping of tuples.
+    state: dict[str, Any] = {"day": day, "key": key, "odd": odd_ids, "paths": index.paths}
+    state.update(ids=index.ids, kinds=index.kinds, refs=index.refs)
+    state.update((c, columns[c]) for c in ("blobs", "layers", "fps", "seen"))
+    cache.set_state(state)
+
+
+def _counted(index: Index, layers: list[str]) -> Counted:
+    """(layer, kind, path) of each knowledge item, rule and override the library keeps by its ID."""
+    out: Counted = []
+    seen: set[str] = set()
+    for n, item_id in enumerate(index.ids):
+        if item_id and item_id not in seen:
+            seen.add(item_id)
+            if layers[n] and index.kinds[n] in ("knowledge", "rule", "override"):
+                out.append((layers[n], index.kinds[n], index.paths[n]))
+    return out
+
+
+def _by_layer(counted: Counted) -> dict[str, dict[str, int]]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for code, kind, _ in counted:
+        counts[code][kind] += 1
+    return {code: dict(n) for code, n in counts.items()}
+
+
+_STATE_COLUMNS = ("paths", "blobs", "ids", "kinds", "refs", "layers", "fps", "seen")
+
+
+def _patch(
+    root: Path, cache: Cache, paths: list[str], known: dict[str, str], day: str, track: bool
+) -> tuple[Summary, Callable[[], Counted]] | None:
+    """The last summary brought up to date by checking again only what the changed files can touch
+    (model/scope.py); None when that cannot be done (the whole store is checked then): no earlier
+    state, another day (deadlines), the store's configuration or a code table changed, or many files."""
     state = cache.state()
-    if not (isinstance(state, dict) and state.get("day") == day and isinstance(state.get("files"), dict)):
+    if not (isinstance(state, dict) and state.get("day") == day and all(c in state for c in (*_STATE_COLUMNS, "odd"))):
         return None
-    before: State = state["files"]
-    if len(before) != len(paths) or any(p not in before for p in paths):
-        return None  # a file added or removed: an ID may have come or gone
     last = cache.summary(state.get("key", ""))
     if not isinstance(last, Summary) or _table_blobs(root, last.tables) != last.tables:
         return None
+    old_paths: list[str] = state["paths"]
+    old_blobs: list[str] = state["blobs"]
+    same = old_paths == paths
+    old_at = {p: n for n, p in enumerate(old_paths)} if not same else None
     changed: dict[str, Entry] = {}
     read = 0
-    for path in paths:
+    for n, path in enumerate(paths):
+        at = n if old_at is None else old_at.get(path)
         blob = known.get(path)
-        if blob == before[path][0]:
+        if at is not None and blob == old_blobs[at]:
             continue
-        read += 1
-        stat = os.stat(root / path)
-        raw = (root / path).read_bytes()
-        blob = known[path] = files.blob_id(raw)
-        if track:
-            cache.remember(path, stat, blob)
-        if blob == before[path][0]:
-            continue  # touched, not changed
-        entry = _read_one(files.RawFile(path, raw, blob))
-        if entry[6] != before[path][1]:
+        if blob is None:  # not vouched for by git or the cache's index: read and hash it
+            read += 1
+            stat = os.stat(root / path)
+            raw = (root / path).read_bytes()
+            blob = known[path] = files.blob_id(raw)
+            if track:
+                cache.remember(path, stat, blob)
+            if at is not None and blob == old_blobs[at]:
+                continue  # touched, not changed
+        else:
+            raw = (root / path).read_bytes()
+        if len(changed) >= PATCH_UP_TO:
             return None
-        changed[path] = entry
-        if len(changed) > PATCH_UP_TO:
-            return None
+        changed[path] = _read_one(files.RawFile(path, raw, blob))
+    position = {p: n for n, p in enumerate(paths)}
+    removed = [p for p in old_paths if p not in position] if old_at is not None else []
+    if CONFIG_FILE in changed or CONFIG_FILE in removed or len(changed) + len(removed) > PATCH_UP_TO:
+        return None
+    # The index now: the old columns, with the changed files' rows in place.
+    memo: dict[str, Place] = {}
+    if old_at is None:
+        columns = {c: list(state[c]) for c in _STATE_COLUMNS[1:]}
+    else:
+        columns = {c: [state[c][old_at[p]] if p in old_at else "" for p in paths] for c in _STATE_COLUMNS[1:]}
+    before: dict[str, tuple[str, str]] = {}
+    how: dict[str, int] = dict.fromkeys(removed, scope.FACADE)  # what changed of each changed file
+    quiet: list[str] = []  # changed in layout or comments only: their own findings are read again, no more
+    for path, entry in changed.items():
+        at = old_at.get(path) if old_at is not None else position[path]
+        if at is None:
+            how[path] = scope.FACADE
+        elif entry[FP] == state["fps"][at]:
+            quiet.append(path)
+        else:
+            how[path] = scope.DATA if entry[SEEN] == state["seen"][at] else scope.FACADE
+    for path in [*changed, *removed]:
+        at = old_at.get(path) if old_at is not None else position[path]
+        if at is not None:
+            before[path] = (state["ids"][at], state["refs"][at])
+    fresh, extra = _index(list(changed), changed, memo)
+    for k, path in enumerate(fresh.paths):
+        n = position[path]
+        columns["blobs"][n] = known[path]
+        columns["ids"][n], columns["kinds"][n], columns["refs"][n] = fresh.ids[k], fresh.kinds[k], fresh.refs[k]
+        for c, values in extra.items():
+            columns[c][n] = values[k]
+    index = Index(paths, columns["ids"], columns["kinds"], columns["refs"])
+    odd_ids = state["odd"] - sum(odd(i) for i, _ in before.values()) + sum(odd(i) for i in fresh.ids)
+    if odd_ids:
+        return None  # an ID of another shape may be named by any string: check the whole store
+    reach = affected(index, before, how)
+    quiet = [p for p in quiet if p not in reach.recheck]
+    # A library of what the re-check needs: the changed files as just read, the others read again.
+    needed: dict[str, Entry] = {}
+    for path in sorted(reach.needed):
+        if path in changed:
+            needed[path] = changed[path]
+        else:
+            needed[path] = _read_one(files.RawFile(path, (root / path).read_bytes(), known[path]))
+            read += 1
+    lib = Library.build(
+        [item for path, entry in needed.items() if (item := _item(path, entry, memo)) is not None],
+        last.config,
+        _tables(root, needed, memo),
+    )
+    lib.today = day
+    from twoku.checks import run_cross_checks
     from twoku.checks.registry import STORE_CODES
 
-    findings = [f for f in last.findings if f.path not in changed or f.code in STORE_CODES]
-    owners = dict(last.owners)
-    for path, entry in changed.items():
-        place = before[path][2]
-        found = _unpack(entry[1]) + (_unpack(entry[2]) if place == 2 else []) + (_unpack(entry[3]) if place else [])
-        findings.extend(found)
-        if found and place:
-            owners[path] = entry[5]
-    files_state = {p: (known[p], *before[p][1:]) for p in changed}
-    cache.set_state({"day": day, "key": _summary_key(paths, known, day), "files": {**before, **files_state}})
-    return replace(last, findings=findings, owners=owners, hits=len(paths) - read)
+    quiet_set = set(quiet)
+
+    def again(found: Finding) -> bool:  # whether a finding of the last summary is found anew here
+        if found.path in quiet_set:
+            return found.code not in STORE_CODES  # its own findings (same data: the same between items)
+        return found.path in reach.recheck and (found.code != CYCLE_CODE or found.path in reach.cycles)
+
+    gone = set(removed)
+    findings = [f for f in last.findings if f.path not in gone and not again(f)]
+    findings += [f for f in run_cross_checks(lib) if again(f)]
+    holders = index.holders()
+    owners = {p: code for p, code in last.owners.items() if p not in gone and p not in reach.recheck}
+    for path in [*reach.recheck, *quiet]:
+        entry = needed.get(path) or changed[path]
+        n = position[path]
+        item_id = index.ids[n]
+        findings.extend(_unpack(entry[READ]))
+        if item_id:
+            findings.extend((_unpack(entry[OWN]) if holders[item_id][0] == n else []) + _unpack(entry[EVERY]))
+    with_findings = {f.path for f in findings}
+    for path in [*reach.recheck, *quiet]:
+        if index.ids[position[path]] and path in with_findings:
+            owners[path] = (needed.get(path) or changed[path])[LAYER]
+    recount = {i for i, _ in before.values()} | {index.ids[position[p]] for p in changed}
+    old_rows = {}
+    for path in before:
+        at = old_at[path] if old_at is not None else position[path]
+        old_rows[path] = (state["ids"][at], state["layers"][at], state["kinds"][at])
+    counts = _recount(last.counts, index, columns["layers"], recount, old_rows, changed)
+    key = _summary_key(paths, known, day)
+    summary = Summary(findings, last.config, owners, counts, last.tables, len(paths) - read, key)
+    cache.set_summary(key, summary)
+    _save_state(cache, day, key, index, columns, odd_ids)
+    return summary, lambda: _counted(index, columns["layers"])
+
+
+def _recount(
+    counts: dict[str, dict[str, int]],
+    index: Index,
+    layers: list[str],
+    ids: set[str],
+    old_rows: Mapping[str, tuple[str, str, str]],
+    changed: Iterable[str],
+) -> dict[str, dict[str, int]]:
+    """The counts per layer and kind, from the last ones: only the ``ids`` of the changed files can be held
+    otherwise now (old_rows: the former (ID, layer, kind) of each changed file that existed before)."""
+    changed = set(changed)
+    out = {code: dict(n) for code, n in counts.items()}
+    holders = index.holders()
+
+    def held(rows: list[tuple[str, str, str]]) -> tuple[str, str] | None:
+        if not rows:
+            return None
+        _, layer, kind = min(rows)  # the library keeps the first path holding an ID
+        return (layer, kind) if layer and kind in ("knowledge", "rule", "override") else None
+
+    for item_id in ids - {""}:
+        now = [(index.paths[n], layers[n], index.kinds[n]) for n in holders.get(item_id, ())]
+        then = [row for row in now if row[0] not in changed]
+        then += [(path, layer, kind) for path, (old_id, layer, kind) in old_rows.items() if old_id == item_id]
+        for sign, which in ((-1, held(then)), (1, held(now))):
+            if which is not None:
+                by_kind = out.setdefault(which[0], {})
+                by_kind[which[1]] = by_kind.get(which[1], 0) + sign
+    return {code: {k: v for k, v in n.items() if v} for code, n in out.items() if any(n.values())}
+
+
+def _item(path: str, entry: Entry, memo: dict[str, Place]) -> Item | None:
+    """The library's item of a file's entry, when it holds one."""
+    data, code = entry[DATA], entry[LAYER]
+    kind = _dir_place(path, memo).kind
+    if not (isinstance(data, dict) and kind in ITEM_KINDS):
+        return None
+    return Item(kind, path, data, Layer(code) if code is not None else None, entry[DIGEST])
+
+
+def _tables(root: Path, entries: Mapping[str, Entry], memo: dict[str, Place]) -> dict[str, list[str] | None]:
+    """The code tables of the knowledge items among the entries (CSV path → codes)."""
+    tables = {}
+    for path, entry in entries.items():
+        data = entry[DATA]
+        if isinstance(data, dict) and _dir_place(path, memo).kind == "knowledge" and isinstance(data.get("table"), str):
+            table = path.rsplit("/", 1)[0] + "/" + data["table"]
+            tables[table] = files.read_codes(root, table)
+    return tables
 
 
 def _summary(
@@ -488,9 +691,12 @@ def _summary(
     def counted_of(at: str) -> Callable[[], Counted]:
         def counted() -> Counted:
             found = cache.summary(at, "counted")
-            if found is None:  # gone (another run in between): compute it
-                return _summary(root, False, day)[3]()
-            return found  # type: ignore[no-any-return]
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+            state = cache.state()  # a re-check after an edit keeps only its index
+            if isinstance(state, dict) and state.get("key") == at and all(c in state for c in _STATE_COLUMNS):
+                return _counted(Index(state["paths"], state["ids"], state["kinds"], state["refs"]), state["layers"])
+            return _summary(root, False, day)[3]()  # gone (another run in between): compute it
 
         return counted
 
@@ -500,22 +706,23 @@ def _summary(
             cache.save()
             return replace(found, hits=len(paths)), _current_from_file(root), paths, counted_of(found.counted_key)
     if cache.enabled:
-        patched = _patch(root, cache, paths, known, day, track)
+        with _no_gc():
+            patched = _patch(root, cache, paths, known, day, track)
         if patched is not None:
-            cache.set_summary(_summary_key(paths, known, day), patched)
             cache.save()
-            return patched, _current_from_file(root), paths, counted_of(patched.counted_key)
+            return patched[0], _current_from_file(root), paths, patched[1]
     with _no_gc():
         loaded = _load(root, cache, paths, known, track)
-        summary, counted, places = _summarise(root, loaded, day)
+        summary, counted = _summarise(root, loaded, day)
     if cache.enabled:
         key = _summary_key(paths, known, day)
         summary = replace(summary, counted_key=key)
         cache.set_summary(key, summary)
         cache.set_summary(key, counted, "counted")
         entries = cache.entries
-        state = {p: (known[p], entries[f"{p}\0{known[p]}"][6], places.get(p, 0)) for p in paths}
-        cache.set_state({"day": day, "key": key, "files": state})
+        index, extra = _index(paths, {p: entries[f"{p}\0{known[p]}"] for p in paths}, {})
+        odd_ids = sum(odd(i) for i in index.ids)
+        _save_state(cache, day, key, index, {**extra, "blobs": [known[p] for p in paths]}, odd_ids)
     cache.save()
     lib = loaded.library
 

@@ -34,9 +34,9 @@ from twoku.model.schemas import SCHEMA_VERSION
 # the same mtime tick unseen (git's "racily clean" entries): it is re-hashed next time.
 RACY_NS = 2_000_000_000
 # The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks,
-# a rule's digest, its item's layer code, a fingerprint of all that the checks between items see of it),
-# findings as plain tuples, all marshal-able (it loads several times faster than pickle).
-ENTRY_FORMAT = 6
+# a rule's digest, its item's layer code, the IDs its item mentions), findings as plain tuples, all
+# marshal-able (it loads several times faster than pickle).
+ENTRY_FORMAT = 8
 
 
 def cache_dir(root: Path) -> Path | None:

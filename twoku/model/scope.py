@@ -1,0 +1,176 @@
+"""Which items a change can touch: what validate must check again after a few files changed.
+
+The checks between items (checks.registry.store_check) are local: what one of them finds on
+an item depends only on
+
+* the item itself and every item it references (by ID, anywhere in its data);
+* for a rule, the argumentation records that name it;
+* the other items holding the same ID (which of them the library keeps, and TK301);
+* for knowledge, the reference cycles it lies on (TK405), which run through what it
+  references, and what that references, and so on.
+
+So after some files changed, only the findings of these can differ: the changed items; the
+items that name or hold the ID of one others see differently now (facade()); the rules a
+changed record names; and, for cycles, the knowledge downstream of a changed one.  To check
+those again, validate needs only them, what they reference, the records naming their rules
+and every holder of those IDs.  An edit of a file's layout or comments changes none of this.
+:func:`affected` computes both sets from a compact index of every file (its ID, kind and the
+IDs it mentions), so that the cost of a re-check follows the change, not the store.  A test compares the result with a
+check of the whole store after random edits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from twoku.model.enums import DEPRECATED
+from twoku.model.layout import classify
+
+# Anything that looks like an item or adjustment ID.  Finding more than the references (an ID in a
+# sentence) only widens a re-check; finding fewer would make it wrong.  An item whose ID has another
+# shape could be named by any string at all: while a store holds one (TK302 says so), it is checked
+# whole after every edit (odd()).
+_REFERENCE = re.compile(r"(?:CN|[0-9]{6})-(?:[KROA]-[0-9]{4}|annual-[0-9]{4}|instant-[0-9]{8}-[a-z0-9-]+)")
+CYCLE_CODE = "TK405"  # its findings follow the knowledge downstream of a change (see affected())
+
+
+def references(text: str) -> str:
+    """The IDs mentioned in an item's text (every string and key of it), space-separated, sorted."""
+    found = _REFERENCE.findall(text)
+    return " ".join(sorted(set(found))) if found else ""
+
+
+def odd(item_id: str) -> bool:
+    """Whether an item's ID has a shape references() would not find (so: any string may name it)."""
+    return bool(item_id) and _REFERENCE.fullmatch(item_id) is None
+
+
+@dataclass
+class Index:
+    """Every file of a store in path order: its item's ID ("" when none), kind ("" when none) and the
+    IDs its data mentions (references())."""
+
+    paths: list[str]
+    ids: list[str]
+    kinds: list[str]
+    refs: list[str]
+    _holders: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def positions(self) -> dict[str, int]:
+        return {path: n for n, path in enumerate(self.paths)}
+
+    def holders(self) -> dict[str, list[int]]:
+        """ID → positions of the files holding it, in path order (made once)."""
+        if self._holders is None:
+            out: dict[str, list[int]] = {}
+            for n, item_id in enumerate(self.ids):
+                if item_id:
+                    if item_id in out:
+                        out[item_id].append(n)
+                    else:
+                        out[item_id] = [n]
+            self._holders = out
+        return self._holders
+
+
+@dataclass(frozen=True)
+class Affected:
+    recheck: set[str]  # paths whose findings may differ: checked again (all but TK405)
+    cycles: set[str]  # paths whose TK405 findings may differ
+    needed: set[str]  # paths a library must hold to check those exactly
+
+
+DATA = 1  # a changed file whose data changed, but not what other items see of it (facade())
+FACADE = 2  # a changed file others may see differently: added, removed, or its facade changed
+
+
+def facade(
+    kind: str, data: Mapping[str, object], layer: str | None, title: str, digest: str | None
+) -> tuple[object, ...]:
+    """What the checks of other items read of an item (they name it; see the checks in checks/): its ID,
+    kind, layer, status and deprecation, title (their messages name a deprecated item by it), successor,
+    code table, parameters (of a rule an override localises) and content digest (of a rule overrides are
+    bound to; records are bound to any subject's whole content, and affected() sees to them).  An edit that
+    leaves this alone (a summary, a logic text) needs no re-check of the items naming this one."""
+    return (
+        data.get("id"),
+        kind,
+        layer,
+        title if data.get("status") == DEPRECATED else None,
+        data.get("status"),
+        data.get("deprecated"),
+        data.get("superseded_by"),
+        data.get("table"),
+        data.get("parameters"),
+        digest,
+    )
+
+
+def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mapping[str, int]) -> Affected:
+    """What to check again after the ``changed`` paths (path → DATA or FACADE) were added, edited or
+    removed.  ``index`` describes the store now; ``before`` gives, for each changed path that existed
+    before, its former (ID, references).
+    """
+    position = index.positions()
+    holders = index.holders()
+    ids, kinds, refs = index.ids, index.kinds, index.refs
+    recheck = {position[p] for p in changed if p in position}
+    touched: set[str] = set()  # the IDs others may now see otherwise: their namers and holders are checked again
+    recorded: set[str] = set()  # the IDs whose content changed: the records naming them are checked again
+    seeds: set[str] = set()  # knowledge IDs whose edges may have changed: cycles downstream are checked again
+    for path, how in changed.items():
+        old_id, old_refs = before.get(path, ("", ""))
+        n = position.get(path)
+        new_id, new_refs = (ids[n], refs[n]) if n is not None else ("", "")
+        if how == FACADE:
+            touched.update((old_id, new_id))
+        else:
+            recorded.update((old_id, new_id))
+        kind = classify(path).kind  # its folder's: a file that no longer reads still names what it named
+        if kind == "knowledge":
+            seeds.update((old_id, new_id, *old_refs.split(), *new_refs.split()))
+        elif kind == "argumentation":  # the rules a record names: their TK603 depends on it
+            for item_id in {*old_refs.split(), *new_refs.split()}:
+                recheck.update(holders.get(item_id, ()))
+    touched.discard("")
+    recorded.discard("")
+    if recorded:  # a record is bound to its subjects' whole content (their digest), not to their facade
+        for n, kind in enumerate(kinds):
+            if kind == "argumentation" and not recorded.isdisjoint(refs[n].split()):
+                recheck.add(n)
+    for item_id in touched:
+        recheck.update(holders.get(item_id, ()))
+    if touched:
+        for n, mentioned in enumerate(refs):
+            if mentioned and not touched.isdisjoint(mentioned.split()):
+                recheck.add(n)  # it names an ID others now see otherwise
+    # Knowledge downstream of a change, along references old and new: the cycles that can differ.
+    downstream: set[str] = set()
+    todo = [i for i in seeds if i]
+    while todo:
+        item_id = todo.pop()
+        if item_id in downstream:
+            continue
+        downstream.add(item_id)
+        for n in holders.get(item_id, ()):
+            if kinds[n] == "knowledge":
+                todo.extend(refs[n].split())
+    cycles = {n for i in downstream for n in holders.get(i, ()) if kinds[n] == "knowledge"}
+    recheck |= cycles
+    # What checking those needs: what they reference, the records naming their rules, every holder.
+    needed = set(recheck)
+    for n in recheck:
+        for item_id in refs[n].split():
+            needed.update(holders.get(item_id, ()))
+    rules = {ids[n] for n in recheck if kinds[n] == "rule"}
+    if rules:
+        for n, kind in enumerate(kinds):
+            if kind == "argumentation" and not rules.isdisjoint(refs[n].split()):
+                needed.add(n)
+    for n in list(needed):
+        if ids[n]:
+            needed.update(holders[ids[n]])
+    paths = index.paths
+    return Affected({paths[n] for n in recheck}, {paths[n] for n in cycles}, {paths[n] for n in needed})
