@@ -97,6 +97,24 @@ def _read_one(raw: files.RawFile) -> Entry:
     return data, _pack(found), _pack(own), _pack(every), digest, layer, refs, _fingerprint(data), seen
 
 
+def _read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
+    """A file's entry with its data alone (what a check of other items reads of it), no findings."""
+    try:
+        data = yamlio.load_json(raw.raw)[0]
+    except yamlio.YamlProblem:
+        data = None
+    kind = _dir_place(raw.path, memo).kind
+    layer = digest = None
+    if isinstance(data, dict) and kind in ITEM_KINDS:
+        item = make_item(kind, raw.path, data)
+        layer = item.layer.code if item.layer is not None else None
+        if kind == "rule":
+            from twoku.model.digest import content_digest
+
+            digest = content_digest(data)
+    return data, [], [], [], digest, layer, "", "", ""
+
+
 def _fingerprint(value: Any) -> str:
     """A short fingerprint of plain data (marshal format 0 writes a string alike however it was made)."""
     import hashlib
@@ -471,12 +489,47 @@ def _index(
     return Index(paths, ids, kinds, refs), extra
 
 
+_ROW = ("blobs", "ids", "kinds", "refs", "layers", "fps", "seen")  # a file's row of the state, beside its path
+DELTA_UP_TO = 5000  # rows changed since the state was written whole, up to which only they are written
+
+
 def _save_state(cache: Cache, day: str, key: str, index: Index, columns: dict[str, list[str]], odd_ids: int) -> None:
-    # Plain lists (columns) marshal and load several times faster than a mapping of tuples.
-    state: dict[str, Any] = {"day": day, "key": key, "odd": odd_ids, "paths": index.paths}
+    """Write the state whole.  Plain lists (columns) marshal and load several times faster than a mapping."""
+    import secrets
+
+    state: dict[str, Any] = {"day": day, "key": key, "odd": odd_ids, "paths": index.paths, "base": secrets.token_hex(8)}
     state.update(ids=index.ids, kinds=index.kinds, refs=index.refs)
     state.update((c, columns[c]) for c in ("blobs", "layers", "fps", "seen"))
     cache.set_state(state)
+
+
+def _load_state(cache: Cache) -> dict[str, Any] | None:
+    """The state as last left: written whole, then changed by the rows of its delta."""
+    state = cache.state()
+    if not (isinstance(state, dict) and all(c in state for c in (*_STATE_COLUMNS, "odd", "day", "key", "base"))):
+        return None
+    delta = cache.delta()
+    if isinstance(delta, dict) and delta.get("base") == state["base"]:
+        for n, row in delta["rows"].items():
+            for column, value in zip(_ROW, row, strict=True):
+                state[column][n] = value
+        state.update(day=delta["day"], key=delta["key"], odd=delta["odd"], rows=delta["rows"])
+    return state
+
+
+def _save_rows(
+    cache: Cache,
+    state: dict[str, Any],
+    key: str,
+    day: str,
+    odd_ids: int,
+    columns: dict[str, list[str]],
+    rows: list[int],
+) -> None:
+    """Write the rows changed since the state was written whole (with those of its last delta)."""
+    changed = dict(state.get("rows", {}))
+    changed.update((n, tuple(columns[c][n] for c in _ROW)) for n in rows)
+    cache.set_state({"base": state["base"], "day": day, "key": key, "odd": odd_ids, "rows": changed}, "delta")
 
 
 def _counted(index: Index, layers: list[str]) -> Counted:
@@ -507,8 +560,8 @@ def _patch(
     """The last summary brought up to date by checking again only what the changed files can touch
     (model/scope.py); None when that cannot be done (the whole store is checked then): no earlier
     state, another day (deadlines), the store's configuration or a code table changed, or many files."""
-    state = cache.state()
-    if not (isinstance(state, dict) and state.get("day") == day and all(c in state for c in (*_STATE_COLUMNS, "odd"))):
+    state = _load_state(cache)
+    if state is None or state["day"] != day:
         return None
     last = cache.summary(state.get("key", ""))
     if not isinstance(last, Summary) or _table_blobs(root, last.tables) != last.tables:
@@ -550,13 +603,12 @@ def _patch(
         columns = {c: [state[c][old_at[p]] if p in old_at else "" for p in paths] for c in _STATE_COLUMNS[1:]}
     before: dict[str, tuple[str, str]] = {}
     how: dict[str, int] = dict.fromkeys(removed, scope.FACADE)  # what changed of each changed file
-    quiet: list[str] = []  # changed in layout or comments only: their own findings are read again, no more
     for path, entry in changed.items():
         at = old_at.get(path) if old_at is not None else position[path]
         if at is None:
             how[path] = scope.FACADE
         elif entry[FP] == state["fps"][at]:
-            quiet.append(path)
+            continue  # its layout or comments only: its own findings are read again, no more
         else:
             how[path] = scope.DATA if entry[SEEN] == state["seen"][at] else scope.FACADE
     for path in [*changed, *removed]:
@@ -575,17 +627,23 @@ def _patch(
     if odd_ids:
         return None  # an ID of another shape may be named by any string: check the whole store
     reach = affected(index, before, how)
-    quiet = [p for p in quiet if p not in reach.recheck]
+    # The findings of a file's own (of reading it, and of the checks on its item alone) change with its data,
+    # or with whether the library keeps its item by its ID: for the changed files, and those sharing their IDs.
+    moved = {i for i, _ in before.values()} | {index.ids[position[p]] for p in changed}
+    moved.discard("")
+    holders = index.holders()
+    own_again = set(changed) | {paths[n] for i in moved for n in holders.get(i, ())}
     # A library of what the re-check needs: the changed files as just read, the others read again.
     needed: dict[str, Entry] = {}
-    for path in sorted(reach.needed):
+    for path in sorted(reach.needed | own_again):
         if path in changed:
             needed[path] = changed[path]
         else:
-            needed[path] = _read_one(files.RawFile(path, (root / path).read_bytes(), known[path]))
             read += 1
+            file = files.RawFile(path, (root / path).read_bytes(), known[path])
+            needed[path] = _read_one(file) if path in own_again else _read_data(file, memo)
     lib = Library.build(
-        [item for path, entry in needed.items() if (item := _item(path, entry, memo)) is not None],
+        [item for path, entry in needed.items() if path in reach.needed and (item := _item(path, entry, memo))],
         last.config,
         _tables(root, needed, memo),
     )
@@ -593,39 +651,39 @@ def _patch(
     from twoku.checks import run_cross_checks
     from twoku.checks.registry import STORE_CODES
 
-    quiet_set = set(quiet)
-
     def again(found: Finding) -> bool:  # whether a finding of the last summary is found anew here
-        if found.path in quiet_set:
-            return found.code not in STORE_CODES  # its own findings (same data: the same between items)
+        if found.code not in STORE_CODES:
+            return found.path in own_again
         return found.path in reach.recheck and (found.code != CYCLE_CODE or found.path in reach.cycles)
 
     gone = set(removed)
     findings = [f for f in last.findings if f.path not in gone and not again(f)]
     findings += [f for f in run_cross_checks(lib) if again(f)]
-    holders = index.holders()
-    owners = {p: code for p, code in last.owners.items() if p not in gone and p not in reach.recheck}
-    for path in [*reach.recheck, *quiet]:
-        entry = needed.get(path) or changed[path]
+    for path in own_again:
+        entry = needed[path]
         n = position[path]
         item_id = index.ids[n]
         findings.extend(_unpack(entry[READ]))
         if item_id:
             findings.extend((_unpack(entry[OWN]) if holders[item_id][0] == n else []) + _unpack(entry[EVERY]))
     with_findings = {f.path for f in findings}
-    for path in [*reach.recheck, *quiet]:
+    owners = {p: code for p, code in last.owners.items() if p not in gone}
+    for path in reach.recheck | own_again:
+        owners.pop(path, None)
         if index.ids[position[path]] and path in with_findings:
-            owners[path] = (needed.get(path) or changed[path])[LAYER]
-    recount = {i for i, _ in before.values()} | {index.ids[position[p]] for p in changed}
+            owners[path] = needed[path][LAYER]
     old_rows = {}
     for path in before:
         at = old_at[path] if old_at is not None else position[path]
         old_rows[path] = (state["ids"][at], state["layers"][at], state["kinds"][at])
-    counts = _recount(last.counts, index, columns["layers"], recount, old_rows, changed)
+    counts = _recount(last.counts, index, columns["layers"], moved, old_rows, changed)
     key = _summary_key(paths, known, day)
     summary = Summary(findings, last.config, owners, counts, last.tables, len(paths) - read, key)
     cache.set_summary(key, summary)
-    _save_state(cache, day, key, index, columns, odd_ids)
+    if old_at is None and len(state.get("rows", ())) + len(changed) <= DELTA_UP_TO:
+        _save_rows(cache, state, key, day, odd_ids, columns, [position[p] for p in changed])
+    else:
+        _save_state(cache, day, key, index, columns, odd_ids)
     return summary, lambda: _counted(index, columns["layers"])
 
 
@@ -693,8 +751,8 @@ def _summary(
             found = cache.summary(at, "counted")
             if found is not None:
                 return found  # type: ignore[no-any-return]
-            state = cache.state()  # a re-check after an edit keeps only its index
-            if isinstance(state, dict) and state.get("key") == at and all(c in state for c in _STATE_COLUMNS):
+            state = _load_state(cache)  # a re-check after an edit keeps only its index
+            if state is not None and state["key"] == at:
                 return _counted(Index(state["paths"], state["ids"], state["kinds"], state["refs"]), state["layers"])
             return _summary(root, False, day)[3]()  # gone (another run in between): compute it
 

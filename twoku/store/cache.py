@@ -10,7 +10,10 @@ Three files, each read only when needed:
   tuples) — loaded only when some file changed;
 * the **summary**: the findings of the whole store and what the report needs, keyed
   by the set of blob ids — an unchanged store needs nothing else (the per-file counts
-  a report of chosen paths needs are beside it, read only for such a report).
+  a report of chosen paths needs are beside it, read only for such a report);
+* the **state**: what the last summary was made from, a compact index of every file
+  (ops/validate.py, model/scope.py), read when a few files changed; a re-check after
+  an edit writes only the rows it changed, beside it (the **delta**).
 
 The cache lives in ``.git/twoku/`` (never committed) or where ``TWOKU_CACHE_DIR``
 points; the file names carry the tool and schema versions, so an upgrade starts
@@ -83,6 +86,7 @@ class Cache:
             "summary": f"{stem}.summary.pickle",
             "counted": f"{stem}.counted.pickle",
             "state": f"{stem}.state",
+            "delta": f"{stem}.state-delta",
         }
         self._files = {part: folder / name for part, name in names.items()} if folder else {}
         self._index: dict[str, tuple[int, int, str]] | None = None  # read when first needed
@@ -165,9 +169,13 @@ class Cache:
     def state(self) -> Any:
         return _read(self._files.get("state"), marshal.loads) if self.enabled else None
 
-    def set_state(self, value: Any) -> None:
+    def set_state(self, value: Any, part: str = "state") -> None:
         if self.enabled:
-            _write(self._files["state"], marshal.dumps(value))
+            _write(self._files[part], marshal.dumps(value))
+
+    # delta: the rows of the state changed since it was written whole (a re-check rewrites only those)
+    def delta(self) -> Any:
+        return _read(self._files.get("delta"), marshal.loads) if self.enabled else None
 
     def save(self) -> None:
         if not self.enabled:
