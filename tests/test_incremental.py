@@ -145,6 +145,14 @@ def test_rechecks_of_the_shipped_store_find_what_a_full_check_finds(
     _rounds(shipped, seed, 8, monkeypatch, tmp_path)
 
 
+def test_rechecks_of_a_store_outside_git_find_what_a_full_check_finds(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = tmp_path / "plain"
+    shutil.copytree(shipped, root, ignore=shutil.ignore_patterns(".git"))  # files known by size and mtime only
+    _rounds(root, 3, 6, monkeypatch, tmp_path)
+
+
 def test_rechecks_of_the_generated_store_find_what_a_full_check_finds(
     generated: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
