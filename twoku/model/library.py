@@ -88,15 +88,21 @@ class Library:
         tables: dict[str, list[str] | None] | None = None,
     ) -> Library:
         lib = cls(config=config or {}, tables=tables or {})
-        by_id: dict[str, list[Item]] = defaultdict(list)
+        by_id: dict[str, list[Item]] = {}
         for item in items:
-            if item.id:
-                by_id[item.id].append(item)
+            item_id = item.id
+            if item_id:
+                group = by_id.get(item_id)
+                if group is None:
+                    by_id[item_id] = [item]
+                else:
+                    group.append(item)
+        held = lib.items
         for item_id, group in by_id.items():
-            group.sort(key=lambda i: i.path)
-            lib.items[item_id] = group[0]
             if len(group) > 1:
+                group.sort(key=lambda i: i.path)
                 lib.duplicates[item_id] = group
+            held[item_id] = group[0]
         return lib
 
     def of_kind(self, kind: str) -> list[Item]:

@@ -97,6 +97,12 @@ def _scalar(text: str) -> Any:
     if text in _WORDS:
         return _WORDS[text]
     first = text[0]
+    if len(text) == 10 and _DATE.fullmatch(text):  # a date (no float, int or other timestamp looks like one)
+        try:
+            dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            raise _Decline from None  # the full loader says why it is no date
+        return text
     if first in "-+0123456789." and _FLOAT.fullmatch(text):
         raise _Decline  # floats are rare in the store; the full loader constructs them
     if first in "-+0123456789" and _INT.fullmatch(text):
@@ -152,12 +158,14 @@ def _flow(text: str) -> list[Any]:
 # and no space before its colon; a quoted key no line break and no escape; either has at most 1000 characters
 # (libyaml refuses a simple key over 1024).  YAML allows more, and the rest is declined.  A "surely string"
 # value starts with none of the characters an indicator or a core-schema pattern can start with, and holds no
-# colon and no comment sign.
+# colon and no comment sign.  Possessive runs (*+, {0,999}+) and a look back at the last character spare the
+# regex engine from backtracking over every character of a line that turns out to hold no key or no string.
 _LINE = re.compile(
     r"""^(([ ]*)(-(?:\ +|$))?
-    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \n](?:[^:#'"\n]{0,998}[^:#'"\n\ ])?
+    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \n](?:[^:#'"\n]{0,999}+(?<!\ ))?
         |'(?:[^'\n]|''){0,998}'|"[^"\\\n]{0,998}"):(?:\ +|$))?
-    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9][^:#\n]*?)\ *$|(.*)$))""",
+    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9][^:#\n]*+(?<!\ )
+        |[^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9](?:[^:#\n]*[^:#\n\ ])?)\ *$|(.*)$))""",
     re.M | re.X,
 )
 Row = tuple[str, str, str, str, str, str]
