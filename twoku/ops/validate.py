@@ -192,6 +192,10 @@ def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
     chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
+    if method == "fork":  # what every process needs, made once before the fork rather than in each process
+        import twoku.checks  # noqa: F401
+
+        fastschema.prepare(("knowledge", "rule", "override", "argumentation", "adjustment", "config"))
     parts: list[Any] = [None] * len(chunks)  # each chunk's [(path, blob, entry)]
     try:
         # One core is the parent's: it parses chunks from the end while the workers take them from the
