@@ -3,19 +3,62 @@
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from twoku.checks.registry import finding, store_check
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
 
+Cited = list[tuple[int, Any, Item | None]]  # (index in basis, the ID cited, the knowledge item of that ID or None)
+Successors = list[tuple[tuple[str | int, ...], Any]]  # (pointer, the ID) of superseded_by and deprecated.replaced_by
 
-def _basis(item: Item) -> list[tuple[int, Any]]:
-    basis = item.data.get("basis")
-    if not isinstance(basis, list):
-        return []
-    return [(n, entry.get("id")) for n, entry in enumerate(basis) if isinstance(entry, Mapping)]
+
+@dataclass
+class _Refs:
+    cited: list[tuple[Item, Cited]]  # every item with a basis, and what each entry cites
+    successors: list[tuple[Item, Successors]]  # every item that names a successor
+
+
+_last: tuple[weakref.ref[Library] | None, _Refs] = (None, _Refs([], []))
+
+
+def _refs(lib: Library) -> _Refs:
+    """What every item cites, in the library's order, read in one pass for the checks of a library that follow
+    one another (the last answer is kept, for the same library only: a library is not changed once built)."""
+    global _last
+    if _last[0] is not None and _last[0]() is lib:
+        return _last[1]
+    items = lib.items
+    refs = _Refs([], [])
+    for item in items.values():
+        data = item.data
+        basis = data.get("basis")
+        if isinstance(basis, list) and basis:
+            cited: Cited = []
+            for n, entry in enumerate(basis):
+                if type(entry) is dict or isinstance(entry, Mapping):
+                    ref = entry.get("id")
+                    found = items.get(ref) if isinstance(ref, str) else None
+                    cited.append((n, ref, found if found is not None and found.kind == "knowledge" else None))
+            if cited:
+                refs.cited.append((item, cited))
+        successors: Successors = []
+        if "superseded_by" in data:
+            successors.append((("superseded_by",), data["superseded_by"]))
+        deprecated = data.get("deprecated")
+        if deprecated is not None and isinstance(deprecated, Mapping) and "replaced_by" in deprecated:
+            successors.append((("deprecated", "replaced_by"), deprecated["replaced_by"]))
+        if successors:
+            refs.successors.append((item, successors))
+    _last = (weakref.ref(lib), refs)
+    return refs
+
+
+def _cited(lib: Library) -> list[tuple[Item, Cited]]:
+    return _refs(lib).cited
 
 
 @store_check("TK401", "basis-exists")
@@ -25,9 +68,9 @@ def basis_exists(lib: Library) -> Iterator[Finding]:
     坏：``basis: [{id: CN-K-0999}]`` 而库中没有 CN-K-0999
     好：先用 twoku new knowledge 录入依据，再引用其编号
     """
-    for item in lib.items.values():
-        for n, ref in _basis(item):
-            if lib.get(ref, "knowledge") is None:
+    for item, cited in _cited(lib):
+        for n, ref, knowledge in cited:
+            if knowledge is None:
                 what = "不是知识条目" if lib.get(ref) else "不存在"
                 yield finding(
                     "TK401",
@@ -46,14 +89,14 @@ def basis_in_reach(lib: Library) -> Iterator[Finding]:
     一个条目只能引用本层级或上级（国家 → 本省 → 本市）的知识：上级规则不能依据下级知识，
     一个省也不能依据另一个省的知识。
     """
-    for item in lib.items.values():
-        if item.layer is None:
+    for item, cited_by in _cited(lib):
+        if item.layer is None or item.kind in ("argumentation", "adjustment"):
             continue
-        for n, ref in _basis(item):
-            cited = lib.get(ref, "knowledge")
-            if cited is None or cited.layer is None or item.kind in ("argumentation", "adjustment"):
+        chain = item.layer.chain
+        for n, ref, cited in cited_by:
+            if cited is None or cited.layer is None:
                 continue
-            if cited.layer not in item.layer.chain:
+            if cited.layer not in chain:
                 yield finding(
                     "TK402",
                     f"{item.id}（{item.layer}）不能引用 {cited.layer} 层的知识 {ref}",
@@ -71,11 +114,10 @@ def basis_deprecated(lib: Library) -> Iterator[Finding]:
     依据被替代时（第十五条：所依据的法律法规、政策文件出现重大调整），应启动即时调整，
     把引用改为替代它的知识。
     """
-    for item in lib.items.values():
+    for item, cited_by in _cited(lib):
         if item.deprecated:
             continue
-        for n, ref in _basis(item):
-            cited = lib.get(ref, "knowledge")
+        for n, ref, cited in cited_by:
             if cited is None or not cited.deprecated:
                 continue
             successor = cited.data.get("superseded_by")
@@ -89,13 +131,7 @@ def basis_deprecated(lib: Library) -> Iterator[Finding]:
 @store_check("TK404", "successor-exists")
 def successor_exists(lib: Library) -> Iterator[Finding]:
     """被替代为（superseded_by）或替代条目（deprecated.replaced_by）指向不存在的条目。"""
-    for item in lib.items.values():
-        refs: list[tuple[tuple[str | int, ...], Any]] = []
-        if "superseded_by" in item.data:
-            refs.append((("superseded_by",), item.data["superseded_by"]))
-        deprecated = item.data.get("deprecated")
-        if isinstance(deprecated, Mapping) and "replaced_by" in deprecated:
-            refs.append((("deprecated", "replaced_by"), deprecated["replaced_by"]))
+    for item, refs in _refs(lib).successors:
         for pointer, ref in refs:
             target = lib.get(ref)
             if target is None or target.kind != item.kind:
@@ -106,6 +142,33 @@ def successor_exists(lib: Library) -> Iterator[Finding]:
                 yield finding("TK404", "条目不能被自己替代", item.path, pointer, item.id)
 
 
+def _acyclic(graph: dict[str, list[str]]) -> bool:
+    """Whether a graph (node → targets; a node without edges may be left out) has no cycle."""
+    state: dict[str, bool] = {}  # True while on the path, False when done
+    for start, targets in graph.items():
+        if start in state:
+            continue
+        state[start] = True
+        stack = [(start, iter(targets))]
+        while stack:
+            node, todo = stack[-1]
+            for target in todo:
+                seen = state.get(target)
+                if seen is None:
+                    further = graph.get(target)
+                    if further:
+                        state[target] = True
+                        stack.append((target, iter(further)))
+                        break
+                    state[target] = False
+                elif seen:
+                    return False
+            else:
+                state[node] = False
+                stack.pop()
+    return True
+
+
 @store_check("TK405", "knowledge-cycle")
 def knowledge_cycle(lib: Library) -> Iterator[Finding]:
     """知识之间的引用（basis、superseded_by）成环：A 依据 B，B 又依据 A。
@@ -113,15 +176,23 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
     环使“依据从何而来”无从回答，也会使即时调整的影响分析无法终止。环上的每一条知识都会报告，
     并给出从它出发、回到它的最短一环；去掉环上任意一处引用即可。
     """
-    graph: dict[str, list[tuple[str, tuple[str | int, ...]]]] = {}
-    for item in lib.of_kind("knowledge"):
-        edges: list[tuple[str, tuple[str | int, ...]]] = [
-            (ref, ("basis", n, "id")) for n, ref in _basis(item) if lib.get(ref, "knowledge")
-        ]
-        successor = item.data.get("superseded_by")
-        if isinstance(successor, str) and lib.get(successor, "knowledge"):
-            edges.append((successor, ("superseded_by",)))
-        graph[item.id] = edges
+    graph: dict[str, list[tuple[str, tuple[str | int, ...]]]] = {}  # knowledge with edges → edges
+    refs = _refs(lib)
+    for item, cited_by in refs.cited:
+        if item.kind == "knowledge":
+            edges: list[tuple[str, tuple[str | int, ...]]] = [
+                (ref, ("basis", n, "id")) for n, ref, cited in cited_by if cited is not None
+            ]
+            if edges:
+                graph[item.id] = edges
+    for item, successors in refs.successors:
+        if item.kind != "knowledge":
+            continue
+        for pointer, successor in successors:
+            if pointer == ("superseded_by",) and isinstance(successor, str) and lib.get(successor, "knowledge"):
+                graph.setdefault(item.id, []).append((successor, pointer))
+    if _acyclic({node: [target for target, _ in edges] for node, edges in graph.items()}):
+        return  # nearly always: the search below, which names each cycle, is needed only when there is one
     # Whether an item lies on a cycle depends only on what it reaches and what reaches it (its strongly
     # connected component), never on where a search began: validate re-checks cycles after an edit from
     # the knowledge downstream of it alone (model/scope.py).
@@ -159,7 +230,7 @@ def _cyclic_components(graph: Graph) -> list[set[str]]:
                 number[node] = low[node] = len(number)
                 stack.append(node)
                 on_stack.add(node)
-            edges = graph[node]
+            edges = graph.get(node, [])
             if index < len(edges):
                 work.append((node, index + 1))
                 target = edges[index][0]
@@ -197,7 +268,7 @@ def _shortest_loop(graph: Graph, node: str, component: set[str]) -> tuple[list[s
     for current in queue:  # breadth first: the queue grows while it is read
         if current == node:
             break
-        for target, _ in graph[current]:
+        for target, _ in graph.get(current, []):
             if target in component and target not in came:
                 came[target] = current
                 first[target] = first[current]

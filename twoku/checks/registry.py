@@ -92,19 +92,26 @@ def text_of(data: Any) -> str:
     if _last_text[0] is data:
         return _last_text[1]
     out: list[str] = []
-    todo = [data]
-    while todo:
-        value = todo.pop()
-        if isinstance(value, str):
-            out.append(value)
-        elif isinstance(value, dict):
-            out.extend(k for k in value if isinstance(k, str))
-            todo.extend(value.values())
-        elif isinstance(value, list):
-            todo.extend(value)
-        elif isinstance(value, Mapping):
-            out.extend(k for k in value if isinstance(k, str))
-            todo.extend(value.values())
+    _words(data, out)
     text = "\n".join(out)
     _last_text = (data, text)
     return text
+
+
+def _words(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, Mapping):  # dict first: nearly every container is one
+        for key, sub in value.items():
+            if isinstance(key, str):
+                out.append(key)
+            if type(sub) is str:
+                out.append(sub)
+            elif sub is not None and type(sub) is not int:
+                _words(sub, out)
+    elif isinstance(value, list):
+        for sub in value:
+            if type(sub) is str:
+                out.append(sub)
+            elif sub is not None and type(sub) is not int:
+                _words(sub, out)

@@ -33,8 +33,20 @@ NON_NORMATIVE: frozenset[str] = frozenset(
 SET_FIELDS: frozenset[str] = frozenset({"scenarios", "stages", "focus"})
 
 
+_nfc = unicodedata.normalize
+
+
 def canonical(value: Any) -> Any:
     """A JSON-ready copy of ``value``: NFC strings, ISO dates, sets sorted."""
+    kind = type(value)  # the plain types of parsed data first, by identity: the same answers, sooner
+    if kind is str:
+        return _nfc("NFC", value)
+    if kind is dict:
+        return {(_nfc("NFC", k) if type(k) is str else canonical(str(k))): canonical(v) for k, v in value.items()}
+    if kind is list:
+        return [canonical(v) for v in value]
+    if kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from twoku.model.regions import Layer, region_problem
 
@@ -40,7 +41,12 @@ class ItemId:
 
 def parse_id(text: object) -> ItemId | None:
     """The parsed ID, or None when ``text`` is not a well-formed item ID."""
-    if not isinstance(text, str) or not _ID.match(text):
+    return _parse(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=64)  # validate asks for an item's ID several times in a row (an ItemId is immutable)
+def _parse(text: str) -> ItemId | None:
+    if not _ID.match(text):
         return None
     layer, letter, number = text.split("-")
     if region_problem(layer):
@@ -52,6 +58,8 @@ def id_problem(text: object) -> str | None:
     """Why ``text`` is not a usable item ID, in words an author can act on."""
     if not isinstance(text, str):
         return "ID 必须是字符串，形如 CN-R-0001"
+    if _parse(text) is not None:
+        return None
     if not _ID.match(text):
         return f"ID “{text}”不符合 <层级>-<类别>-<四位序号> 格式，如 CN-R-0001、510000-K-0003"
     problem = region_problem(text.split("-")[0])

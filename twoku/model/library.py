@@ -78,6 +78,7 @@ class Library:
     tables: dict[str, list[str] | None] = field(default_factory=dict)  # CSV path → codes
     today: str = ""  # ISO date the checks judge deadlines by ("" when not set)
     _by_target: dict[Any, list[Item]] | None = field(default=None, init=False, repr=False, compare=False)
+    _by_kind: dict[str, list[Item]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -87,19 +88,33 @@ class Library:
         tables: dict[str, list[str] | None] | None = None,
     ) -> Library:
         lib = cls(config=config or {}, tables=tables or {})
-        by_id: dict[str, list[Item]] = defaultdict(list)
+        by_id: dict[str, list[Item]] = {}
         for item in items:
-            if item.id:
-                by_id[item.id].append(item)
+            item_id = item.id
+            if item_id:
+                group = by_id.get(item_id)
+                if group is None:
+                    by_id[item_id] = [item]
+                else:
+                    group.append(item)
+        held = lib.items
         for item_id, group in by_id.items():
-            group.sort(key=lambda i: i.path)
-            lib.items[item_id] = group[0]
             if len(group) > 1:
+                group.sort(key=lambda i: i.path)
                 lib.duplicates[item_id] = group
+            held[item_id] = group[0]
         return lib
 
     def of_kind(self, kind: str) -> list[Item]:
-        return sorted((i for i in self.items.values() if i.kind == kind), key=lambda i: i.id)
+        # Grouped and sorted once: the store checks ask for each kind again and again.
+        if self._by_kind is None:
+            groups: dict[str, list[Item]] = defaultdict(list)
+            for item in self.items.values():
+                groups[item.kind].append(item)
+            for group in groups.values():
+                group.sort(key=lambda i: i.id)
+            self._by_kind = dict(groups)
+        return list(self._by_kind.get(kind, ()))
 
     def get(self, item_id: object, kind: str | None = None) -> Item | None:
         item = self.items.get(item_id) if isinstance(item_id, str) else None

@@ -57,8 +57,7 @@ class Layer:
     @property
     def chain(self) -> tuple[Layer, ...]:
         """This layer and those above it, from the top: (CN, province, city)."""
-        up = self.parent
-        return (*up.chain, self) if up else (self,)
+        return _chain(self.code)
 
     @property
     def depth(self) -> int:
@@ -79,6 +78,14 @@ class Layer:
 
     def __str__(self) -> str:
         return self.code
+
+
+@lru_cache(maxsize=4096)
+def _chain(code: str) -> tuple[Layer, ...]:
+    """Layer.chain, once per code (the store checks ask for it for every item)."""
+    layer = Layer(code)
+    up = layer.parent
+    return (*up.chain, layer) if up else (layer,)
 
 
 @lru_cache(maxsize=4096)

@@ -60,6 +60,8 @@ _TIMESTAMP = re.compile(
 )
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MAYBE_NOT_STR = frozenset("tTfF-+0123456789.~nN")
+_WORD_START = frozenset("tTfFnN~")  # of those, the first characters of _WORDS alone
+_ODD_KEY_START = _MAYBE_NOT_STR | frozenset("'\"<=")  # a key that needs a closer look
 _WORDS: dict[str, bool | None] = {
     "true": True,
     "True": True,
@@ -97,6 +99,14 @@ def _scalar(text: str) -> Any:
     if text in _WORDS:
         return _WORDS[text]
     first = text[0]
+    if text.isdigit() and text.isascii():
+        return int(text)  # a decimal integer (no float, octal or timestamp is digits alone): the common case
+    if len(text) == 10 and _DATE.fullmatch(text):  # a date (no float, int or other timestamp looks like one)
+        try:
+            dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            raise _Decline from None  # the full loader says why it is no date
+        return text
     if first in "-+0123456789." and _FLOAT.fullmatch(text):
         raise _Decline  # floats are rare in the store; the full loader constructs them
     if first in "-+0123456789" and _INT.fullmatch(text):
@@ -114,9 +124,14 @@ def _scalar(text: str) -> Any:
 
 def _is_str(text: str) -> bool:
     """Whether a plain scalar is a string (the core schema's patterns all start with one of a few characters)."""
-    if text[0] not in _MAYBE_NOT_STR:
+    first = text[0]
+    if first not in _MAYBE_NOT_STR:
         return True
-    return text not in _WORDS and not any(p.fullmatch(text) for p in (_FLOAT, _INT, _TIMESTAMP))
+    if text in _WORDS:
+        return False
+    if first in _WORD_START:
+        return True  # title, name, notes…: no number or timestamp starts with a letter or "~"
+    return not any(p.fullmatch(text) for p in (_FLOAT, _INT, _TIMESTAMP))
 
 
 def _plain(text: str) -> Any:
@@ -152,12 +167,14 @@ def _flow(text: str) -> list[Any]:
 # and no space before its colon; a quoted key no line break and no escape; either has at most 1000 characters
 # (libyaml refuses a simple key over 1024).  YAML allows more, and the rest is declined.  A "surely string"
 # value starts with none of the characters an indicator or a core-schema pattern can start with, and holds no
-# colon and no comment sign.
+# colon and no comment sign.  Possessive runs (*+, {0,999}+) and a look back at the last character spare the
+# regex engine from backtracking over every character of a line that turns out to hold no key or no string.
 _LINE = re.compile(
     r"""^(([ ]*)(-(?:\ +|$))?
-    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \n](?:[^:#'"\n]{0,998}[^:#'"\n\ ])?
+    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \n](?:[^:#'"\n]{0,999}+(?<!\ ))?
         |'(?:[^'\n]|''){0,998}'|"[^"\\\n]{0,998}"):(?:\ +|$))?
-    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9][^:#\n]*?)\ *$|(.*)$))""",
+    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9][^:#\n]*+(?<!\ )
+        |[^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9](?:[^:#\n]*[^:#\n\ ])?)\ *$|(.*)$))""",
     re.M | re.X,
 )
 Row = tuple[str, str, str, str, str, str]
@@ -194,38 +211,45 @@ class _Reader:
             raise _Decline
         rows, count = self.rows, self.count
         out: dict[str, Any] = {}
+        intern = _intern
         while i < count:
             _, spaces, dash, key, simple, rest = rows[i]
-            if not key and not dash and not simple and (not rest or rest[0] == "#"):
-                i += 1
-                continue
+            if not key:
+                if not dash and not simple and (not rest or rest[0] == "#"):
+                    i += 1  # a blank or comment line
+                    continue
+                if len(spaces) < indent:
+                    break
+                raise _Decline  # not a key: deeper than its siblings, or a mistake
             here = len(spaces)
             if here != indent:
                 if here < indent:
                     break
                 raise _Decline  # deeper than its siblings: a continuation line, or a mistake
-            if dash or not key:
+            if dash:
                 raise _Decline  # not a key
             first = key[0]
-            if first == "'":
-                key = key[1:-1].replace("''", "'")
-            elif first == '"':
-                key = key[1:-1]
-            elif (first in _MAYBE_NOT_STR and not _is_str(key)) or (
-                first in "<=" and key.startswith(("<<", "======="))
-            ):
-                raise _Decline  # a key no string (1:, true:, 2024-01-01:), a merge key, a conflict marker
+            if first in _ODD_KEY_START:
+                if first == "'":
+                    key = key[1:-1].replace("''", "'")
+                elif first == '"':
+                    key = key[1:-1]
+                elif (first in _MAYBE_NOT_STR and not _is_str(key)) or (
+                    first in "<=" and key.startswith(("<<", "======="))
+                ):
+                    raise _Decline  # a key no string (1:, true:, 2024-01-01:), a merge key, a conflict marker
+            key = intern(key)
             if key in out:
                 raise _Decline  # a duplicate: the full loader names both lines
             if simple:
-                out[_intern(key)] = _intern(simple) if len(simple) <= _INTERN_UP_TO else simple
+                out[key] = intern(simple) if len(simple) <= _INTERN_UP_TO else simple
                 i += 1
             elif not rest or rest[0] == "#":
-                out[_intern(key)], i = self.node(i + 1, indent, depth + 1)
+                out[key], i = self.node(i + 1, indent, depth + 1)
             elif rest[0] == "|":
-                out[_intern(key)], i = self.literal(i, rest, indent)
+                out[key], i = self.literal(i, rest, indent)
             else:
-                out[_intern(key)] = _inline(rest)
+                out[key] = _inline(rest)
                 i += 1
         return out, i
 
