@@ -104,17 +104,14 @@ def argumentation_required(lib: Library) -> Iterator[Finding]:
     for rule in lib.of_kind("rule"):
         if not rule.active:
             continue
-        digest = rule.digest
-        current = {
-            rec.data.get("kind")
-            for rec, _, d in records.get(rule.id, [])
-            if d == digest and rec.data.get("conclusion") in PASSING
-        }
+        bound = records.get(rule.id, [])
+        digest = rule.digest if bound else ""  # the digest only matters against a record's
+        current = {rec.data.get("kind") for rec, _, d in bound if d == digest and rec.data.get("conclusion") in PASSING}
         missing = [
             k for k in required_kinds(rule.data, policy if isinstance(policy, Mapping) else None) if k not in current
         ]
         if missing:
-            stale = {rec.data.get("kind") for rec, _, d in records.get(rule.id, []) if d != digest}
+            stale = {rec.data.get("kind") for rec, _, d in bound if d != digest}
             detail = "；".join(f"{k}{'已过时' if k in stale else '缺失'}" for k in missing)
             yield finding(
                 "TK603",

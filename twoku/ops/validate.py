@@ -74,15 +74,19 @@ FP: Final = 7  # a fingerprint of its data
 SEEN: Final = 8  # … of what other items' checks see of it (model/scope.facade)
 
 
-def _read_one(raw: files.RawFile) -> Entry:
+def _read_one(raw: files.RawFile, index: bool = True) -> Entry:
     """One file's cache entry: its data, the findings of reading it, and those of the item checks on it
     (of the checks that hold for the item the library keeps by its ID, then of those for every item),
     a rule's content digest (the argumentation and override checks compare every rule's), the code
     of the layer its item belongs to (as make_item finds it, which costs a few regular expressions),
     and for a re-check after an edit (model/scope.py): the IDs its item mentions, a fingerprint of its data
-    and one of what other items' checks see of it."""
+    and one of what other items' checks see of it.  Without ``index`` (no cache to keep them in) those three
+    are left empty, and the digest too: the checks compute it for the few rules that need it."""
     data, found, own, every, item = _read_file(raw)
     digest = None
+    if not index:
+        layer = item.layer.code if item is not None and item.layer is not None else None
+        return data, _pack(found), _pack(own), _pack(every), None, layer, "", "", ""
     if item is not None and item.kind == "rule":
         from twoku.model.digest import content_digest
 
@@ -197,15 +201,15 @@ def _read_bytes(path: str) -> bytes:
         os.close(fd)
 
 
-def _parse_chunk(root: str, paths: list[str]) -> bytes:
+def _parse_chunk(root: str, paths: list[str], index: bool = True) -> bytes:
     """marshal of [(path, blob, entry)] for each path: run in a worker process for a cold store.
 
     Plain tuples through marshal: the parent loads them several times faster than pickled objects.
     """
-    return marshal.dumps(_parse_list(root, paths))
+    return marshal.dumps(_parse_list(root, paths, index))
 
 
-def _parse_list(root: str, paths: list[str]) -> list[tuple[str, str, Entry]]:
+def _parse_list(root: str, paths: list[str], index: bool = True) -> list[tuple[str, str, Entry]]:
     """[(path, blob, entry)] for each path (the parent keeps the chunks it parses itself as they are)."""
     base = f"{root}{os.sep}"
     out = []
@@ -213,15 +217,15 @@ def _parse_list(root: str, paths: list[str]) -> list[tuple[str, str, Entry]]:
         for path in paths:
             raw = _read_bytes(base + path)
             blob = files.blob_id(raw)
-            out.append((path, blob, _read_one(files.RawFile(path, raw, blob))))
+            out.append((path, blob, _read_one(files.RawFile(path, raw, blob), index)))
     return out
 
 
-def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
+def _parse_parallel(root: Path, paths: list[str], index: bool = True) -> list[tuple[str, str, Any]]:
     """Parse many files across the machine's cores; one process when that would not pay."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
-        return _parse_list(str(root), paths)
+        return _parse_list(str(root), paths, index)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -238,11 +242,11 @@ def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
         # One core is the parent's: it parses chunks from the end while the workers take them from the
         # start (a process fewer: each holds its own imports, and all of them count in the peak memory).
         with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
-            futures = [pool.submit(_parse_chunk, str(root), chunk) for chunk in chunks]
+            futures = [pool.submit(_parse_chunk, str(root), chunk, index) for chunk in chunks]
             front = 0
             for n in range(len(chunks) - 1, -1, -1):
                 if futures[n].cancel():  # not started by a worker yet
-                    parts[n] = _parse_list(str(root), chunks[n])
+                    parts[n] = _parse_list(str(root), chunks[n], index)
                 while front < n and futures[front].done():  # the workers' results, loaded as they come
                     parts[front] = marshal.loads(futures[front].result())
                     front += 1
@@ -250,7 +254,7 @@ def _parse_parallel(root: Path, paths: list[str]) -> list[tuple[str, str, Any]]:
                 if parts[n] is None:
                     parts[n] = marshal.loads(future.result())
     except OSError:  # no processes to be had (a sandbox): do it here
-        return _parse_list(str(root), paths)
+        return _parse_list(str(root), paths, index)
     return [found for part in parts for found in part]
 
 
@@ -296,7 +300,7 @@ def _entries(
                 stat = os.stat(base + path)
                 stats[path] = (stat.st_mtime_ns, stat.st_size)
         put = cache.enabled
-        for path, blob, entry in _parse_parallel(root, todo):
+        for path, blob, entry in _parse_parallel(root, todo, cache.enabled):
             known[path] = blob
             entries[path] = entry
             if put:
@@ -326,7 +330,7 @@ def _entries(
         if entry is None:
             if raw is None:
                 raw = (root / path).read_bytes()
-            entry = _read_one(files.RawFile(path, raw, blob))
+            entry = _read_one(files.RawFile(path, raw, blob), cache.enabled)
             cache.put(key, entry)
         else:
             hits += 1
