@@ -113,3 +113,21 @@ def test_every_case_file_is_judged_alike() -> None:
 )
 def test_edge_values_are_judged_alike(kind: str, data: dict[str, Any]) -> None:
     _agree(kind, data, repr(data))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *("2024-02-29", "2023-02-29", "2021-02-30", "2021-13-01", "0000-01-01", "9999-12-31", "2021-1-01"),
+        *("2021-01-01\n", "20210101", "2021-01-01T00:00:00", "２０２１-01-01", "2021-01-01 ", "", "2021/01/01"),
+    ],
+)
+def test_dates_are_judged_as_jsonschema_judges_them(value: str) -> None:
+    data = {"id": "CN-K-0001", "category": "法律法规", "title": "某法", "status": "生效", "effective": value}
+    _agree("knowledge", data, repr(value))
+
+
+@pytest.mark.parametrize("value", ["^[A-Z]\\d{3}$", "^[A-", "(?P<x>a)(?P=x)", "a{2,1}", "\\", "(?<=a+)b", ""])
+def test_patterns_are_judged_as_jsonschema_judges_them(value: str) -> None:
+    data = {"id": "CN-K-0001", "category": "医保信息业务编码", "title": "代码", "status": "生效", "pattern": value}
+    _agree("knowledge", data, repr(value))

@@ -88,7 +88,9 @@ def test_a_cold_run_on_a_git_store_parses_in_parallel(store: Path, monkeypatch: 
     parsed: list[list[str]] = []
     parse = ops._parse_parallel
     monkeypatch.setattr(ops, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(ops, "_parse_parallel", lambda root, paths: parsed.append(paths) or parse(root, paths))
+    monkeypatch.setattr(
+        ops, "_parse_parallel", lambda root, paths, *rest: parsed.append(paths) or parse(root, paths, *rest)
+    )
     assert _seen(store) == serial and any(code == "TK102" for code, *_ in serial)
     assert parsed == [store_paths(store)]
     assert _seen(store) == serial and len(parsed) == 1  # the cache holds them now
