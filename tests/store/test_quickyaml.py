@@ -7,6 +7,7 @@ date and its text, or two key orders, all differ.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +252,7 @@ _plain_value = st.recursive(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.dictionaries(_plain_key, _plain_value, min_size=1, max_size=5), st.data())
 def test_damaged_texts_read_alike_or_are_declined(data: dict[str, Any], draw: st.DataObject) -> None:
     lines = dump(data).split("\n")
@@ -270,3 +271,50 @@ def test_damaged_texts_read_alike_or_are_declined(data: dict[str, Any], draw: st
         elif len(lines) > 1:
             del lines[n]
     _agrees("\n".join(lines))
+
+
+def _pointers(value: Any, pointer: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """Every pointer into ``value``, and one just past each container (a missing key, an index too far)."""
+    yield pointer
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _pointers(sub, (*pointer, key))
+        yield (*pointer, "没有这个键")
+    elif isinstance(value, list):
+        for n, sub in enumerate(value):
+            yield from _pointers(sub, (*pointer, n))
+        yield (*pointer, len(value))
+
+
+def _ruamel_locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int]:
+    """yamlio.locate's answer by ruamel.yaml alone."""
+    quick = quickyaml.locate
+    try:
+        quickyaml.locate = lambda *_: None  # type: ignore[assignment]
+        return yamlio.locate(text, pointer)
+    finally:
+        quickyaml.locate = quick  # type: ignore[assignment]
+
+
+def _located_alike(text: str) -> int:
+    data = quickyaml.read(text)
+    if data is quickyaml.DECLINE:
+        return 0
+    n = 0
+    for pointer in list(_pointers(data))[::3]:  # a third of them: ruamel.yaml reads the text again for each
+        quick = quickyaml.locate(text, pointer)
+        if quick is not None:
+            assert quick == _ruamel_locate(text, pointer), (text, pointer)
+            n += 1
+    return n
+
+
+def test_findings_are_located_where_ruamel_places_them(generated: Path) -> None:  # noqa: F811
+    texts = {**_store_texts(REPO), **dict(list(_store_texts(generated).items())[::10])}
+    assert sum(_located_alike(text) for text in texts.values()) > 1000
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(_key, _value, min_size=1, max_size=6))
+def test_findings_in_documents_twoku_writes_are_located_alike(data: dict[str, Any]) -> None:
+    _located_alike(dump(data))

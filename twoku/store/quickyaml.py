@@ -372,3 +372,109 @@ def read(text: str) -> Any:
     if i < reader.count:
         return DECLINE
     return data
+
+
+def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
+    """1-based (line, column) of ``pointer`` in a text the quick reader reads, as ruamel.yaml's round-trip
+    loader places it (a key where the step is a key, an item's value where it is an index; where a step
+    does not resolve, the last one that did); None when the text is not plain block YAML.
+
+    Findings are located after every check, one file at a time: ruamel.yaml takes some 25 ms for a long
+    record; this looks along the lines the reader has already vouched for.
+    """
+    if read(text) is DECLINE:
+        return None
+    rows: list[Row] = _LINE.findall(text)
+    count = len(rows)
+    start = 0
+    while start < count and _blank(rows[start]):
+        start += 1
+    if start < count and rows[start][0] == "---":
+        start += 1
+    where = (1, 1)
+    kind, indent, inline = "map", 0, False  # the container the next step looks in, and where it starts
+    for step in pointer:
+        if kind == "map" and isinstance(step, str):
+            found = _key_row(rows, start, indent, inline, step)
+            if found is None:
+                break
+            where = (found + 1, indent + 1)
+            _, _, _, _, simple, rest = rows[found]
+            if simple or (rest and rest[0] != "#"):
+                if rest.startswith("["):
+                    return None  # items of a flow list: ruamel places them within the line
+                kind = "scalar"
+                continue
+            kind, start, indent, inline = _below(rows, found + 1, indent)
+        elif kind == "seq" and isinstance(step, int) and not isinstance(step, bool):
+            found, column = _item_row(rows, start, indent, step)
+            if found is None:
+                break
+            where = (found + 1, column + 1)
+            _, _, _, key, _, _ = rows[found]
+            if key:
+                kind, start, indent, inline = "map", found, column, True
+            else:
+                kind = "scalar"
+        else:
+            break
+    return where
+
+
+def _key_row(rows: list[Row], start: int, indent: int, inline: bool, key: str) -> int | None:
+    """The row of ``key`` in the mapping at ``indent`` from row ``start`` (``inline``: its first key follows
+    a list item's "- " on that row)."""
+    for i in range(start, len(rows)):
+        row = rows[i]
+        if _blank(row):
+            continue
+        _, spaces, dash, name, _, _ = row
+        first = inline and i == start
+        here = len(spaces) + (len(dash) if first else 0)
+        if here < indent:
+            break
+        if here > indent or (dash and not first):
+            continue  # within a value: deeper, or a list at its key's own indent
+        if name and _unquoted(name) == key:
+            return i
+    return None
+
+
+def _unquoted(key: str) -> str:
+    if key[0] == "'":
+        return key[1:-1].replace("''", "'")
+    if key[0] == '"':
+        return key[1:-1]
+    return key
+
+
+def _below(rows: list[Row], i: int, indent: int) -> tuple[str, int, int, bool]:
+    """The container under a key at ``indent`` whose value starts on row ``i`` or later."""
+    while i < len(rows) and _blank(rows[i]):
+        i += 1
+    if i >= len(rows):
+        return "scalar", i, 0, False
+    _, spaces, dash, _, _, _ = rows[i]
+    here = len(spaces)
+    if here > indent:
+        return ("seq" if dash else "map"), i, here, False
+    if here == indent and dash:
+        return "seq", i, here, False
+    return "scalar", i, 0, False
+
+
+def _item_row(rows: list[Row], start: int, indent: int, index: int) -> tuple[int | None, int]:
+    """The row of the ``index``-th item of the list at ``indent`` from row ``start``, and its value's column."""
+    n = 0
+    for i in range(start, len(rows)):
+        if _blank(rows[i]):
+            continue
+        _, spaces, dash, _, _, _ = rows[i]
+        here = len(spaces)
+        if here < indent or (here == indent and not dash):
+            break
+        if here == indent:
+            if n == index:
+                return i, here + len(dash)
+            n += 1
+    return None, 0
