@@ -74,7 +74,9 @@ def _read_one(raw: files.RawFile) -> Entry:
 
         digest = content_digest(data)
     layer = item.layer.code if item is not None and item.layer is not None else None
-    return data, _pack(found), _pack(own), _pack(every), digest, layer, _fingerprint(data, layer)
+    # Nearly every file has no findings: no list comprehension for them.
+    packed = (_pack(found) if found else [], _pack(own) if own else [], _pack(every) if every else [])
+    return data, *packed, digest, layer, _fingerprint(data, layer)
 
 
 def _fingerprint(data: Any, layer: str | None) -> str:
