@@ -53,8 +53,14 @@ def _refs(lib: Library) -> _Refs:
             successors.append((("deprecated", "replaced_by"), deprecated["replaced_by"]))
         if successors:
             refs.successors.append((item, successors))
-    _last = (weakref.ref(lib), refs)
+    _last = (weakref.ref(lib, _forget), refs)
     return refs
+
+
+def _forget(_: weakref.ref[Library]) -> None:
+    """The library is gone: so is what its items cite (the answer holds its items)."""
+    global _last
+    _last = (None, _Refs([], []))
 
 
 def _cited(lib: Library) -> list[tuple[Item, Cited]]:
