@@ -88,11 +88,12 @@ def _fingerprint(data: Any, layer: str | None) -> str:
 
 
 def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
-    # The checks are imported where a file is read or the store checked, not when the cache answers.
-    from twoku.checks import run_item_checks
-    from twoku.checks.registry import finding
-    from twoku.checks.schema import schema_findings
+    # The checks are imported where a file is read or the store checked, not when the cache answers
+    # (as modules: "from a package import a name" costs a microsecond per file more).
+    import twoku.checks as checks
+    import twoku.checks.registry as registry
 
+    finding = registry.finding
     place = classify(raw.path)
     if place.kind is None or place.problem:
         found = finding(
@@ -115,11 +116,13 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
         )
     if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
+        from twoku.checks.schema import schema_findings
+
         out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
     if not (isinstance(data, dict) and place.kind in ITEM_KINDS):
         return data, out, [], [], None
     item = make_item(place.kind, raw.path, data)
-    return data, out, run_item_checks(item), run_item_checks(item, every=True), item
+    return data, out, checks.run_item_checks(item), checks.run_item_checks(item, every=True), item
 
 
 def _dir_place(path: str, memo: dict[str, Place]) -> Place:
