@@ -148,17 +148,17 @@ def successor_exists(lib: Library) -> Iterator[Finding]:
                 yield finding("TK404", "条目不能被自己替代", item.path, pointer, item.id)
 
 
-def _acyclic(graph: dict[str, list[str]]) -> bool:
-    """Whether a graph (node → targets; a node without edges may be left out) has no cycle."""
+def _acyclic(graph: dict[str, list[tuple[str, Any]]]) -> bool:
+    """Whether a graph (node → [(target, label)]; a node without edges may be left out) has no cycle."""
     state: dict[str, bool] = {}  # True while on the path, False when done
-    for start, targets in graph.items():
+    for start, edges in graph.items():
         if start in state:
             continue
         state[start] = True
-        stack = [(start, iter(targets))]
+        stack = [(start, iter(edges))]
         while stack:
             node, todo = stack[-1]
-            for target in todo:
+            for target, _ in todo:
                 seen = state.get(target)
                 if seen is None:
                     further = graph.get(target)
@@ -196,7 +196,7 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
         for pointer, successor in successors:
             if pointer == ("superseded_by",) and isinstance(successor, str) and lib.get(successor, "knowledge"):
                 graph.setdefault(item.id, []).append((successor, pointer))
-    if _acyclic({node: [target for target, _ in edges] for node, edges in graph.items()}):
+    if _acyclic(graph):
         return  # nearly always: the search below, which names each cycle, is needed only when there is one
     state: dict[str, int] = {}  # 1 on the stack, 2 done
     reported: set[frozenset[str]] = set()
