@@ -27,8 +27,11 @@ def dates(item: Item) -> Iterator[Finding]:
         ("effective", "expires", "施行日期", "失效日期"),
         ("opened", "closed", "启动日期", "完成日期"),
     )
+    data = item.data
     for early, late, early_label, late_label in pairs:
-        a, b = _date(item.data.get(early)), _date(item.data.get(late))
+        if early not in data or late not in data:
+            continue  # most items have one date of a pair at most
+        a, b = _date(data.get(early)), _date(data.get(late))
         if a and b and a > b:
             yield finding(
                 "TK601", f"{early_label} {a} 晚于{late_label} {b}", item.path, (late,), item.id, "核对这两个日期"

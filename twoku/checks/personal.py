@@ -10,6 +10,12 @@ from twoku.model.findings import WARNING, Finding, Pointer
 from twoku.model.library import Item
 from twoku.model.personal import NAME_KEYS, might_be_personal, personal_data
 
+# Two words that every name key contains (patient_name, 参保人姓名…): two searches of an item's words
+# instead of one per key, before looking for the keys themselves.
+_NAME_HINTS: tuple[str, ...] = ("姓名", "_name")
+if not all(any(hint in key for hint in _NAME_HINTS) for key in NAME_KEYS):
+    _NAME_HINTS = tuple(NAME_KEYS)
+
 
 @item_check("TK801", "personal-data", WARNING)
 def personal_values(item: Item) -> Iterator[Finding]:
@@ -58,7 +64,7 @@ def name_fields(item: Item) -> Iterator[Finding]:
     if item.kind == "argumentation":
         return
     text = text_of(item.data)
-    if not any(key in text for key in NAME_KEYS):
+    if not any(hint in text for hint in _NAME_HINTS):
         return
     for pointer, value in walk(item.data):
         if isinstance(value, Mapping):

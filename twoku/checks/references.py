@@ -53,8 +53,14 @@ def _refs(lib: Library) -> _Refs:
             successors.append((("deprecated", "replaced_by"), deprecated["replaced_by"]))
         if successors:
             refs.successors.append((item, successors))
-    _last = (weakref.ref(lib), refs)
+    _last = (weakref.ref(lib, _forget), refs)
     return refs
+
+
+def _forget(_: weakref.ref[Library]) -> None:
+    """The library is gone: so is what its items cite (the answer holds its items)."""
+    global _last
+    _last = (None, _Refs([], []))
 
 
 def _cited(lib: Library) -> list[tuple[Item, Cited]]:
@@ -142,17 +148,17 @@ def successor_exists(lib: Library) -> Iterator[Finding]:
                 yield finding("TK404", "条目不能被自己替代", item.path, pointer, item.id)
 
 
-def _acyclic(graph: dict[str, list[str]]) -> bool:
-    """Whether a graph (node → targets; a node without edges may be left out) has no cycle."""
+def _acyclic(graph: dict[str, list[tuple[str, Any]]]) -> bool:
+    """Whether a graph (node → [(target, label)]; a node without edges may be left out) has no cycle."""
     state: dict[str, bool] = {}  # True while on the path, False when done
-    for start, targets in graph.items():
+    for start, edges in graph.items():
         if start in state:
             continue
         state[start] = True
-        stack = [(start, iter(targets))]
+        stack = [(start, iter(edges))]
         while stack:
             node, todo = stack[-1]
-            for target in todo:
+            for target, _ in todo:
                 seen = state.get(target)
                 if seen is None:
                     further = graph.get(target)
@@ -191,7 +197,7 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
         for pointer, successor in successors:
             if pointer == ("superseded_by",) and isinstance(successor, str) and lib.get(successor, "knowledge"):
                 graph.setdefault(item.id, []).append((successor, pointer))
-    if _acyclic({node: [target for target, _ in edges] for node, edges in graph.items()}):
+    if _acyclic(graph):
         return  # nearly always: the search below, which names each cycle, is needed only when there is one
     # Whether an item lies on a cycle depends only on what it reaches and what reaches it (its strongly
     # connected component), never on where a search began: validate re-checks cycles after an edit from

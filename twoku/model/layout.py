@@ -91,13 +91,20 @@ def expected_path(kind: str, item_id: str, layer: Layer, category: object = None
         return f"{layer.root}/overrides/{item_id}.yaml"
     if not isinstance(category, str):
         return None
+    folder = _category_folder(kind, layer, category)
+    return f"{folder}/{item_id}.yaml" if folder else None
+
+
+@lru_cache(maxsize=4096)
+def _category_folder(kind: str, layer: Layer, category: str) -> str | None:
+    """The folder of a knowledge item's or rule's category in a layer (a store has few of them)."""
     if kind == "knowledge":
         slug = enums.slug_of(enums.KNOWLEDGE_CATEGORIES, category)
         folder = "knowledge"
     else:
         slug = enums.slug_of(enums.RULE_CATEGORIES, category)
         folder = "rules"
-    return f"{layer.root}/{folder}/{slug}/{item_id}.yaml" if slug else None
+    return f"{layer.root}/{folder}/{slug}" if slug else None
 
 
 def schema_ref(path: str, schema_file: str) -> str:

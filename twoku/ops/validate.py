@@ -83,22 +83,23 @@ def _read_one(raw: files.RawFile, index: bool = True) -> Entry:
     and one of what other items' checks see of it.  Without ``index`` (no cache to keep them in) those three
     are left empty, and the digest too: the checks compute it for the few rules that need it."""
     data, found, own, every, item = _read_file(raw)
-    digest = None
+    layer = item.layer.code if item is not None and item.layer is not None else None
+    # Nearly every file has no findings: no list comprehension for them.
+    packed = (_pack(found) if found else [], _pack(own) if own else [], _pack(every) if every else [])
     if not index:
-        layer = item.layer.code if item is not None and item.layer is not None else None
-        return data, _pack(found), _pack(own), _pack(every), None, layer, "", "", ""
+        return data, *packed, None, layer, "", "", ""
+    digest = None
     if item is not None and item.kind == "rule":
         from twoku.model.digest import content_digest
 
         digest = content_digest(data)
-    layer = item.layer.code if item is not None and item.layer is not None else None
     refs, seen = "", ""
     if item is not None:
         from twoku.checks.registry import text_of
 
         refs = references(text_of(data))  # the item checks just joined its text: kept for this call
         seen = _fingerprint(facade(item.kind, data, layer, item.title, digest))
-    return data, _pack(found), _pack(own), _pack(every), digest, layer, refs, _fingerprint(data), seen
+    return data, *packed, digest, layer, refs, _fingerprint(data), seen
 
 
 def _read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
@@ -127,11 +128,12 @@ def _fingerprint(value: Any) -> str:
 
 
 def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
-    # The checks are imported where a file is read or the store checked, not when the cache answers.
-    from twoku.checks import run_item_checks
-    from twoku.checks.registry import finding
-    from twoku.checks.schema import schema_findings
+    # The checks are imported where a file is read or the store checked, not when the cache answers
+    # (as modules: "from a package import a name" costs a microsecond per file more).
+    import twoku.checks as checks
+    import twoku.checks.registry as registry
 
+    finding = registry.finding
     place = classify(raw.path)
     if place.kind is None or place.problem:
         found = finding(
@@ -154,11 +156,13 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
         )
     if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
+        from twoku.checks.schema import schema_findings
+
         out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
     if not (isinstance(data, dict) and place.kind in ITEM_KINDS):
         return data, out, [], [], None
     item = make_item(place.kind, raw.path, data)
-    return data, out, run_item_checks(item), run_item_checks(item, every=True), item
+    return data, out, checks.run_item_checks(item), checks.run_item_checks(item, every=True), item
 
 
 def _dir_place(path: str, memo: dict[str, Place]) -> Place:
@@ -383,6 +387,12 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
                 where = path.rsplit("/", 1)[0] + "/" + table
                 tables[where] = files.read_codes(root, where)
     library = Library.build(items, config, tables)
+    if len(paths) >= PARALLEL_FROM:
+        # A big store's parsed files are millions of objects made while the cycle collector was off: once it is
+        # on again, its first pass would walk all of them (0.3 s), and so would the one at exit (0.4 s).  They
+        # hold no cycles (trees of dicts, lists and strings, freed by reference counting), so they are frozen:
+        # kept out of every later pass of the collector.
+        gc.freeze()
     return Loaded(root, library, found, paths, hits, own, every)
 
 

@@ -96,10 +96,16 @@ def prepare(kinds: Iterable[str]) -> None:
 
 def valid(kind: str, data: Any) -> bool:
     """True when ``data`` surely satisfies the schema of ``kind``; False means: ask jsonschema."""
-    import fastjsonschema
-
+    check = _compiled(kind)  # imports fastjsonschema
     try:
-        _compiled(kind)(data)
-    except fastjsonschema.JsonSchemaException:
+        check(data)
+    except _refused():
         return False
     return True
+
+
+@cache
+def _refused() -> type[Exception]:
+    import fastjsonschema
+
+    return fastjsonschema.JsonSchemaException  # type: ignore[no-any-return]
