@@ -40,7 +40,7 @@ def validate(
     """
     from twoku.ops.validate import validate as run
     from twoku.render import validate as render
-    from twoku.store.files import find_root, load_config
+    from twoku.store.files import find_root
 
     root = find_root()
     report = run(root, paths or (), region, use_cache=not no_cache)
@@ -49,8 +49,7 @@ def validate(
     elif fmt is ReportFormat.sarif:
         emit(render.to_sarif(report))
     else:
-        names = load_config(root).get("regions") or {}
-        render.to_text(report, stdout(), names, strict)
+        render.to_text(report, stdout(), report.names, strict)
     raise typer.Exit(1 if report.failed(strict) else 0)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SCHEMA_VERSION = 1  # the structure version of store files (twoku.yaml schema_version); model/schemas.py
+
 
 @dataclass(frozen=True)
 class Term:

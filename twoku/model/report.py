@@ -20,6 +20,7 @@ class Report:
     region: str | None = None
     cached: int = 0
     checks: dict[str, Check] = field(default_factory=dict)  # code → what it means
+    names: dict[str, str] = field(default_factory=dict)  # region code → its name in the store's twoku.yaml
 
     def of(self, severity: str) -> list[Finding]:
         return [f for f in self.findings if f.severity == severity and f.counts]

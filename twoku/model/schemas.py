@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from twoku.model import claim, condition, enums
+from twoku.model.enums import SCHEMA_VERSION as SCHEMA_VERSION  # defined with the vocabularies: the cache reads it
 from twoku.model.ids import ADJUSTMENT_ID_PATTERN
 
-SCHEMA_VERSION = 1
 BASE_URI = "https://twoku.example.org/schema/"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 FRAMEWORK_CODE_PATTERN = r"^(GZ|ZB)10000[123]0[1-5][0-9]{3}000$"

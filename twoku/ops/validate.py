@@ -11,19 +11,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from twoku.errors import UsageError
 from twoku.model import scope
 from twoku.model.findings import Finding
 from twoku.model.layout import CONFIG_FILE, Place, classify
-from twoku.model.library import Item, Library, make_item
 from twoku.model.regions import Layer, parse_layer
 from twoku.model.report import Report
 from twoku.model.scope import CYCLE_CODE, Index, affected, facade, odd, references
-from twoku.store import fastschema, files, yamlio
+from twoku.store import files
 from twoku.store.cache import Cache
-from twoku.store.schemas import validator
+
+if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
+    from twoku.model.library import Item, Library
 
 ITEM_KINDS = ("knowledge", "rule", "override", "argumentation", "adjustment")
 PARALLEL_FROM = 2000  # files to parse before worker processes pay for their start-up
@@ -104,6 +105,9 @@ def _read_one(raw: files.RawFile, index: bool = True) -> Entry:
 
 def _read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
     """A file's entry with its data alone (what a check of other items reads of it), no findings."""
+    from twoku.model.library import make_item
+    from twoku.store import yamlio
+
     try:
         data = yamlio.load_json(raw.raw)[0]
     except yamlio.YamlProblem:
@@ -132,6 +136,9 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
     # (as modules: "from a package import a name" costs a microsecond per file more).
     import twoku.checks as checks
     import twoku.checks.registry as registry
+    from twoku.model.library import make_item
+    from twoku.store import fastschema, yamlio
+    from twoku.store.schemas import validator
 
     finding = registry.finding
     place = classify(raw.path)
@@ -239,6 +246,7 @@ def _parse_parallel(root: Path, paths: list[str], index: bool = True) -> list[tu
     context = multiprocessing.get_context(method)
     if method == "fork":  # what every process needs, made once before the fork rather than in each process
         import twoku.checks  # noqa: F401
+        from twoku.store import fastschema
 
         fastschema.prepare(("knowledge", "rule", "override", "argumentation", "adjustment", "config"))
     parts: list[Any] = [None] * len(chunks)  # each chunk's [(path, blob, entry)]
@@ -356,6 +364,8 @@ def load_store(root: Path, use_cache: bool = True) -> Loaded:
 
 def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True) -> Loaded:
     entries, hits = _entries(root, cache, paths, known, track)
+    from twoku.model.library import Item, Library
+
     items: list[Item] = []
     found: list[Finding] = []
     config: dict[str, Any] = {}
@@ -398,6 +408,11 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
 
 def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
     """Fill in line and column from each finding's pointer, parsing each file once."""
+    findings = list(findings)
+    if all(f.line is not None for f in findings):
+        return findings
+    from twoku.store import yamlio
+
     texts: dict[str, str] = {}
     out = []
     for item in findings:
@@ -415,6 +430,8 @@ def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
 
 def _explain_drift(root: Path, current_of: Callable[[str, str], Any], findings: list[Finding]) -> list[Finding]:
     """Say what changed in the upper item since an override or a record was bound to it."""
+    if not any(f.code in ("TK506", "TK604") for f in findings):
+        return findings  # (and git's history is not even imported)
     from twoku.model.digest import content_digest
     from twoku.model.fielddiff import field_changes
     from twoku.store.history import version_with_digest
@@ -501,6 +518,8 @@ def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted]:
 
 def _current_from_file(root: Path) -> Callable[[str, str], Any]:
     def current(_target: str, path: str) -> Any:
+        from twoku.store import yamlio
+
         try:
             return yamlio.load_json((root / path).read_bytes())[0]
         except (OSError, yamlio.YamlProblem):
@@ -687,6 +706,8 @@ def _patch(
             read += 1
             file = files.RawFile(path, (root / path).read_bytes(), known[path])
             needed[path] = _read_one(file) if path in own_again else _read_data(file, memo)
+    from twoku.model.library import Library
+
     lib = Library.build(
         [item for path, entry in needed.items() if path in reach.needed and (item := _item(path, entry, memo))],
         last.config,
@@ -765,6 +786,8 @@ def _recount(
 
 def _item(path: str, entry: Entry, memo: dict[str, Place]) -> Item | None:
     """The library's item of a file's entry, when it holds one."""
+    from twoku.model.library import Item
+
     data, code = entry[DATA], entry[LAYER]
     kind = _dir_place(path, memo).kind
     if not (isinstance(data, dict) and kind in ITEM_KINDS):
@@ -888,7 +911,9 @@ def validate(
             if path in selected:
                 counts[code][kind] += 1
     checked = len(selected) if selected is not None else len(paths)
-    return Report(root, kept, checked, dict(counts), region, summary.hits, _checks_of(kept))
+    names = summary.config.get("regions")
+    names = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+    return Report(root, kept, checked, dict(counts), region, summary.hits, _checks_of(kept), names)
 
 
 def _checks_of(findings: list[Finding]) -> dict[str, Any]:
@@ -905,6 +930,7 @@ def _checks_of(findings: list[Finding]) -> dict[str, Any]:
 def schema_problems(kind: str, data: Mapping[str, Any]) -> list[str]:
     """Every schema problem of a record about to be written, as “pointer：message” lines, in file order."""
     from twoku.checks.schema import describe
+    from twoku.store.schemas import validator
 
     out = []
     for error in sorted(validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path)):

@@ -13,7 +13,6 @@ from typing import Any
 
 from twoku.errors import StoreNotFound, UsageError
 from twoku.model.layout import CONFIG_FILE, TOP_DIRS, is_yaml
-from twoku.store import yamlio
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -96,6 +95,8 @@ def read_codes(root: Path, path: str) -> list[str] | None:
 
 def load_config(root: Path) -> dict[str, Any]:
     """twoku.yaml as data, or {} when it cannot be read (validate reports why)."""
+    from twoku.store import yamlio  # PyYAML is imported when a file is read, not when the cache answers
+
     try:
         data, _ = yamlio.load_json((root / CONFIG_FILE).read_bytes())
     except (OSError, yamlio.YamlProblem):
