@@ -56,10 +56,14 @@ class Index:
     ids: list[str]
     kinds: list[str]
     refs: list[str]
+    known_positions: dict[str, int] | None = field(default=None, repr=False, compare=False)  # positions(), if made
     _holders: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def positions(self) -> dict[str, int]:
-        return {path: n for n, path in enumerate(self.paths)}
+        """Path → its position (made once)."""
+        if self.known_positions is None:
+            self.known_positions = {path: n for n, path in enumerate(self.paths)}
+        return self.known_positions
 
     def holders(self) -> dict[str, list[int]]:
         """ID → positions of the files holding it, in path order (made once)."""

@@ -131,16 +131,25 @@ def _fingerprint(value: Any) -> str:
     return hashlib.blake2b(marshal.dumps(value, 0), digest_size=8).hexdigest()
 
 
-def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
-    # The checks are imported where a file is read or the store checked, not when the cache answers
-    # (as modules: "from a package import a name" costs a microsecond per file more).
+_readers: tuple[Any, ...] = ()
+
+
+def _import_readers() -> tuple[Any, ...]:
+    """What reading a file needs, imported on the first file read, not when the cache answers (and kept:
+    an import statement per file costs a microsecond or more, a cold validate reads 55,000)."""
+    global _readers
     import twoku.checks as checks
     import twoku.checks.registry as registry
     from twoku.model.library import make_item
     from twoku.store import fastschema, yamlio
     from twoku.store.schemas import validator
 
-    finding = registry.finding
+    _readers = (checks, registry.finding, make_item, fastschema, yamlio, validator)
+    return _readers
+
+
+def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], list[Finding], Item | None]:
+    checks, finding, make_item, fastschema, yamlio, validator = _readers or _import_readers()
     place = classify(raw.path)
     if place.kind is None or place.problem:
         found = finding(
@@ -686,7 +695,7 @@ def _patch(
         columns["ids"][n], columns["kinds"][n], columns["refs"][n] = fresh.ids[k], fresh.kinds[k], fresh.refs[k]
         for c, values in extra.items():
             columns[c][n] = values[k]
-    index = Index(paths, columns["ids"], columns["kinds"], columns["refs"])
+    index = Index(paths, columns["ids"], columns["kinds"], columns["refs"], position)
     odd_ids = state["odd"] - sum(odd(i) for i, _ in before.values()) + sum(odd(i) for i in fresh.ids)
     if odd_ids:
         return None  # an ID of another shape may be named by any string: check the whole store
