@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,25 @@ def test_a_cold_run_on_a_git_store_parses_in_parallel(store: Path, monkeypatch: 
     assert _seen(store) == serial and any(code == "TK102" for code, *_ in serial)
     assert parsed == [store_paths(store)]
     assert _seen(store) == serial and len(parsed) == 1  # the cache holds them now
+
+
+def test_forked_parsing_gives_what_one_process_gives_even_when_a_child_fails(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twoku.ops import validate as ops
+
+    paths = store_paths(store)
+    chunks = [[path] for path in paths]  # a chunk per file: the parent and the child both take some
+    alone = ops._parse_list(str(store), paths)
+    assert ops._parse_forked(str(store), chunks, True, 1) == alone
+    parent = os.getpid()
+    parse = ops._parse_list
+
+    def failing_in_a_child(root: str, chunk: list[str], index: bool = True) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("a child that dies")
+        return parse(root, chunk, index)
+
+    monkeypatch.setattr(ops, "_parse_list", failing_in_a_child)
+    assert ops._parse_forked(str(store), chunks, True, 1) == alone  # the parent parses what the child left
+    assert not [p for p in Path(tempfile.gettempdir()).glob("twoku-parse-*")], "no folder left behind"

@@ -258,6 +258,9 @@ def _parse_parallel(root: Path, paths: list[str], index: bool = True) -> list[tu
         from twoku.store import fastschema
 
         fastschema.prepare(("knowledge", "rule", "override", "argumentation", "adjustment", "config"))
+        forked = _parse_forked(str(root), chunks, index, workers - 1)
+        if forked is not None:
+            return forked
     parts: list[Any] = [None] * len(chunks)  # each chunk's [(path, blob, entry)]
     try:
         # One core is the parent's: it parses chunks from the end while the workers take them from the
@@ -277,6 +280,66 @@ def _parse_parallel(root: Path, paths: list[str], index: bool = True) -> list[tu
     except OSError:  # no processes to be had (a sandbox): do it here
         return _parse_list(str(root), paths, index)
     return [found for part in parts for found in part]
+
+
+def _parse_forked(root: str, chunks: list[list[str]], index: bool, children: int) -> list[Any] | None:
+    """Parse the chunks in this process and ``children`` forked ones, each taking the next chunk left: the
+    children from the front, this process from the back.  A child writes each chunk's result to a file of
+    its own, so it never waits for this process to read a pipe (with a process pool, a worker sat idle a
+    third of the time: the pool's reading thread rarely gets the interpreter while this process parses).
+    None when no process can be forked; a chunk a child did not finish is parsed here."""
+    import multiprocessing
+    import shutil
+    import tempfile
+
+    try:
+        claims = multiprocessing.get_context("fork").Array("l", [0, len(chunks) - 1])  # next from front, back
+        folder = tempfile.mkdtemp(prefix="twoku-parse-")
+    except OSError:
+        return None
+
+    def claim(front: bool) -> int | None:
+        with claims.get_lock():
+            if claims[0] > claims[1]:
+                return None
+            n: int = claims[0] if front else claims[1]
+            claims[0 if front else 1] += 1 if front else -1
+            return n
+
+    pids = []
+    try:
+        for _ in range(children):
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:  # a child: parse chunks from the front until none is left, then leave at once
+                code = 1
+                try:
+                    while (n := claim(True)) is not None:
+                        part = f"{folder}{os.sep}{n}"
+                        with open(part + ".tmp", "wb") as out:
+                            out.write(marshal.dumps(_parse_list(root, chunks[n], index)))
+                        os.replace(part + ".tmp", part)
+                    code = 0
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+        parts: list[Any] = [None] * len(chunks)
+        while (n := claim(False)) is not None:
+            parts[n] = _parse_list(root, chunks[n], index)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        for n, part in enumerate(parts):
+            if part is None:
+                try:
+                    with open(f"{folder}{os.sep}{n}", "rb") as fh:
+                        parts[n] = marshal.loads(fh.read())
+                except OSError:  # a child that did not finish it
+                    parts[n] = _parse_list(root, chunks[n], index)
+        return [found for part in parts for found in part]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str], bool]:
