@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from twoku.model import enums
@@ -54,8 +55,9 @@ class Item:
                 return value
         return self.id
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """content_digest(data), made once (an item's data is not changed once it is read)."""
         return self.known_digest if self.known_digest is not None else content_digest(self.data)
 
 

@@ -82,18 +82,18 @@ def _read_one(raw: files.RawFile, index: bool = True) -> Entry:
     of the layer its item belongs to (as make_item finds it, which costs a few regular expressions),
     and for a re-check after an edit (model/scope.py): the IDs its item mentions, a fingerprint of its data
     and one of what other items' checks see of it.  Without ``index`` (no cache to keep them in) those three
-    are left empty, and the digest too: the checks compute it for the few rules that need it."""
+    are left empty."""
     data, found, own, every, item = _read_file(raw)
     layer = item.layer.code if item is not None and item.layer is not None else None
     # Nearly every file has no findings: no list comprehension for them.
     packed = (_pack(found) if found else [], _pack(own) if own else [], _pack(every) if every else [])
-    if not index:
-        return data, *packed, None, layer, "", "", ""
     digest = None
-    if item is not None and item.kind == "rule":
+    if item is not None and item.kind == "rule":  # here, in parallel, rather than in the checks after
         from twoku.model.digest import content_digest
 
         digest = content_digest(data)
+    if not index:
+        return data, *packed, digest, layer, "", "", ""
     refs, seen = "", ""
     if item is not None:
         from twoku.checks.registry import text_of
