@@ -79,8 +79,8 @@ class _Decline(Exception):
     pass
 
 
-def _int(text: str) -> int:
-    """An int as the full loader constructs it (store.yamlio._Loader.construct_yaml_int)."""
+def int_of(text: str) -> int:
+    """An int of the YAML 1.2 core schema as ruamel.yaml reads it (both readers use this: 0x, 0o, 0b, 1_000)."""
     text = text.replace("_", "")
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-")
@@ -110,7 +110,7 @@ def _scalar(text: str) -> Any:
     if first in "-+0123456789." and _FLOAT.fullmatch(text):
         raise _Decline  # floats are rare in the store; the full loader constructs them
     if first in "-+0123456789" and _INT.fullmatch(text):
-        return _int(text)
+        return int_of(text)
     if first in "0123456789" and _TIMESTAMP.fullmatch(text):
         if not _DATE.fullmatch(text):
             raise _Decline  # a date with a time

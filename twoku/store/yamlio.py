@@ -80,13 +80,9 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep)
 
     def construct_yaml_int(self, node: Any) -> int:
-        text = str(self.construct_scalar(node)).replace("_", "")
-        sign = -1 if text.startswith("-") else 1
-        text = text.lstrip("+-")
-        for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
-            if text.startswith(prefix):
-                return sign * int(text[2:], base)
-        return sign * int(text)
+        from twoku.store.quickyaml import int_of  # one definition for both readers
+
+        return int_of(str(self.construct_scalar(node)))
 
     def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
         try:
