@@ -187,10 +187,12 @@ def test_the_scope_of_an_edit_follows_references_not_the_store() -> None:
     assert k0 not in found.needed and r not in found.needed
     # K3's summary edited: nothing others see of it changed, so only K3 is checked again.
     assert recheck(k2, ("K3", ""), DATA) == {k2}
-    # R1 edited: its record and override name it; the knowledge it cites is needed, not checked again.
+    # R1 edited: its override names it (checked again), and its record, for R1 alone; the knowledge it cites
+    # is needed, not checked again.
     found = affected(index, {r: ("R1", "K1")}, {r: FACADE})
-    assert found.recheck == {r, a, o}
-    assert k0 in found.needed and k5 not in found.needed
+    assert found.recheck == {r, o}
+    assert found.partial == {a: {"R1"}}
+    assert k0 in found.needed and a in found.needed and k5 not in found.needed
     # The record edited: the rule it names is checked again (its TK603 depends on the record).
     assert recheck(a, ("A1", "R1"), DATA) == {a, r}
 

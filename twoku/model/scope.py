@@ -84,6 +84,8 @@ class Affected:
     recheck: set[str]  # paths whose findings may differ: checked again (all but TK405)
     cycles: set[str]  # paths whose TK405 findings may differ
     needed: set[str]  # paths a library must hold to check those exactly
+    # Records that only name a changed item: path → the IDs among their subjects whose findings may differ.
+    partial: dict[str, set[str]] = field(default_factory=dict)
 
 
 DATA = 1  # a changed file whose data changed, but not what other items see of it (facade())
@@ -140,16 +142,22 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
                 recheck.update(holders.get(item_id, ()))
     touched.discard("")
     recorded.discard("")
+    # A record's findings about one subject depend on that subject alone: a record that only names a changed
+    # item is checked again for those subjects (and needs only them), not for the dozens it may name.
+    partial: dict[int, set[str]] = {}
     if recorded:  # a record is bound to its subjects' whole content (their digest), not to their facade
         for n, kind in enumerate(kinds):
-            if kind == "argumentation" and not recorded.isdisjoint(refs[n].split()):
-                recheck.add(n)
+            if kind == "argumentation" and not recorded.isdisjoint(named := refs[n].split()):
+                partial.setdefault(n, set()).update(recorded.intersection(named))
     for item_id in touched:
         recheck.update(holders.get(item_id, ()))
     if touched:
         for n, mentioned in enumerate(refs):
-            if mentioned and not touched.isdisjoint(mentioned.split()):
-                recheck.add(n)  # it names an ID others now see otherwise
+            if mentioned and not touched.isdisjoint(named := mentioned.split()):
+                if kinds[n] == "argumentation":
+                    partial.setdefault(n, set()).update(touched.intersection(named))
+                else:
+                    recheck.add(n)  # it names an ID others now see otherwise
     # Knowledge downstream of a change, along references old and new: the cycles that can differ.
     downstream: set[str] = set()
     todo = [i for i in seeds if i]
@@ -173,8 +181,18 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
         for n, kind in enumerate(kinds):
             if kind == "argumentation" and not rules.isdisjoint(refs[n].split()):
                 needed.add(n)
+    partial = {n: subjects for n, subjects in partial.items() if n not in recheck}
+    for n, subjects in partial.items():
+        needed.add(n)
+        for item_id in subjects:
+            needed.update(holders.get(item_id, ()))
     for n in list(needed):
         if ids[n]:
             needed.update(holders[ids[n]])
     paths = index.paths
-    return Affected({paths[n] for n in recheck}, {paths[n] for n in cycles}, {paths[n] for n in needed})
+    return Affected(
+        {paths[n] for n in recheck},
+        {paths[n] for n in cycles},
+        {paths[n] for n in needed},
+        {paths[n]: subjects for n, subjects in partial.items()},
+    )

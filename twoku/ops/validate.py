@@ -771,7 +771,23 @@ def _patch(
     own_again = set(changed) | {paths[n] for i in moved for n in holders.get(i, ())}
     # A library of what the re-check needs: the changed files as just read, the others read again.
     needed: dict[str, Entry] = {}
+    # A record that names a changed item only among its subjects is checked again for those subjects; one that
+    # names it elsewhere too (a field of its own) is checked again whole, with all it names.
+    from twoku.checks.registry import text_of
+
+    for path, named in list(reach.partial.items()):
+        read += 1
+        needed[path] = entry = _read_data(files.RawFile(path, (root / path).read_bytes(), known[path]), memo)
+        data = entry[DATA]
+        rest = {k: v for k, v in data.items() if k != "subjects"} if isinstance(data, dict) else None
+        if rest is None or not named.isdisjoint(references(text_of(rest)).split()):
+            del reach.partial[path]
+            reach.recheck.add(path)
+            for item_id in index.refs[position[path]].split():
+                reach.needed.update(paths[m] for m in holders.get(item_id, ()))
     for path in sorted(reach.needed | own_again):
+        if path in needed and path not in own_again:
+            continue
         if path in changed:
             needed[path] = changed[path]
         else:
@@ -789,9 +805,21 @@ def _patch(
     from twoku.checks import run_cross_checks
     from twoku.checks.registry import STORE_CODES
 
+    def subject(found: Finding) -> object:
+        """The ID of the record's subject a finding is about (its pointer is subjects/<n>/…), or None."""
+        pointer = found.pointer
+        if len(pointer) < 2 or pointer[0] != "subjects" or not isinstance(pointer[1], int):
+            return None
+        subjects = needed[found.path][DATA].get("subjects") if isinstance(needed[found.path][DATA], dict) else None
+        if isinstance(subjects, list) and pointer[1] < len(subjects) and isinstance(subjects[pointer[1]], dict):
+            return subjects[pointer[1]].get("id")
+        return None
+
     def again(found: Finding) -> bool:  # whether a finding of the last summary is found anew here
         if found.code not in STORE_CODES:
             return found.path in own_again
+        if found.path in reach.partial:
+            return subject(found) in reach.partial[found.path]
         return found.path in reach.recheck and (found.code != CYCLE_CODE or found.path in reach.cycles)
 
     gone = set(removed)
@@ -806,7 +834,7 @@ def _patch(
             findings.extend((_unpack(entry[OWN]) if holders[item_id][0] == n else []) + _unpack(entry[EVERY]))
     with_findings = {f.path for f in findings}
     owners = {p: code for p, code in last.owners.items() if p not in gone}
-    for path in reach.recheck | own_again:
+    for path in reach.recheck | own_again | reach.partial.keys():
         owners.pop(path, None)
         if index.ids[position[path]] and path in with_findings:
             owners[path] = needed[path][LAYER]
