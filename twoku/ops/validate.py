@@ -506,13 +506,16 @@ def _explain_drift(root: Path, current_of: Callable[[str, str], Any], findings: 
         return findings  # (and git's history is not even imported)
     from twoku.model.digest import content_digest
     from twoku.model.fielddiff import field_changes
-    from twoku.store.history import version_with_digest
+    from twoku.store.history import versions_with_digests
 
+    drifted = [f for f in findings if f.code in ("TK506", "TK604") and f.extra.get("target_path")]
+    wanted = [(f.extra["target_path"], f.extra["base_digest"]) for f in drifted]
+    olds = versions_with_digests(root, wanted, content_digest)  # one repository, each version read once
     out = []
     for item in findings:
         extra = item.extra
         if item.code in ("TK506", "TK604") and extra.get("target_path"):
-            old = version_with_digest(root, extra["target_path"], extra["base_digest"], content_digest)
+            old = olds[(extra["target_path"], extra["base_digest"])]
             current = current_of(extra["target"], extra["target_path"])
             if old is not None and current is not None:
                 changes = field_changes(old, current, normative_only=True)
