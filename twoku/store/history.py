@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,45 +23,92 @@ def version_with_digest(
 def versions_with_digests(
     root: Path, wanted: Iterable[tuple[str, str]], digest_of: Callable[[Mapping[str, Any]], str]
 ) -> dict[tuple[str, str], dict[str, Any] | None]:
-    """version_with_digest for each (path, digest), with one repository (and one git reader for all)."""
+    """version_with_digest for each (path, digest): one ``git log --raw`` of all the paths gives each path's
+    blobs, newest first, and ``git cat-file --batch`` reads them, a round of one blob per path at a time
+    (nearly always the first is the one: what was committed before the edit being explained)."""
     wanted = list(dict.fromkeys(wanted))
     out: dict[tuple[str, str], dict[str, Any] | None] = dict.fromkeys(wanted)
-    try:
-        import git
-
-        repo = git.Repo(root, search_parent_directories=False)
-    except Exception:  # no repository: no history to offer
+    if not wanted:
         return out
+    paths = sorted({path for path, _ in wanted})
+    log = _git(
+        root,
+        "log",
+        f"--max-count={MAX_COMMITS * len(paths)}",
+        "--format=",
+        "--raw",
+        "--no-abbrev",
+        "--no-renames",
+        "-z",
+        "--",
+        *paths,
+    )
+    if log is None:
+        return out
+    blobs: dict[str, list[str]] = {}
+    tokens = log.split(b"\0")
+    n = 0
+    while n < len(tokens) - 1:
+        meta = tokens[n].strip()
+        if not meta.startswith(b":"):
+            n += 1
+            continue
+        fields = meta.split()  # :<mode> <mode> <old blob> <new blob> <status>, then the path
+        name = tokens[n + 1].decode("utf-8", "surrogateescape")
+        n += 2
+        if len(fields) >= 5 and not fields[4].startswith(b"D"):
+            versions = blobs.setdefault(name, [])
+            if len(versions) < MAX_COMMITS:
+                versions.append(fields[3].decode("ascii"))
+    seen: dict[str, dict[str, Any] | None] = {}  # blob → data
+    step = 0
+    todo = [pair for pair in wanted if blobs.get(pair[0])]
+    while todo:
+        round_ = {blobs[path][step] for path, _ in todo if step < len(blobs[path])} - seen.keys()
+        seen.update(_read_blobs(root, sorted(round_)))
+        left = []
+        for path, digest in todo:
+            if step >= len(blobs[path]):
+                continue
+            data = seen.get(blobs[path][step])
+            if data is not None and digest_of(data) == digest:
+                out[(path, digest)] = data
+            else:
+                left.append((path, digest))
+        todo, step = left, step + 1
+    return out
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_LITERAL_PATHSPECS": "1"}
     try:
-        # One log of every path asked about, each commit with the blobs it wrote ("--raw"): the versions of a
-        # path, newest first, without a git process per path or a tree walk per commit.
-        paths = sorted({path for path, _ in wanted})
-        log = repo.git.log(
-            f"--max-count={MAX_COMMITS * len(paths)}", "--format=", "--raw", "--no-abbrev", "--no-renames", "--", *paths
+        done = subprocess.run(
+            ["git", *args], cwd=root, input=stdin, capture_output=True, env=env, check=True, timeout=120
         )
-        blobs: dict[str, list[str]] = {}
-        for line in log.splitlines():
-            meta, _, path = line.partition("\t")
-            fields = meta.split()
-            if line.startswith(":") and len(fields) >= 5 and fields[4] != "D":
-                versions = blobs.setdefault(path, [])
-                if len(versions) < MAX_COMMITS:
-                    versions.append(fields[3])
-        seen: dict[str, dict[str, Any] | None] = {}  # blob → data
-        for path, digest in wanted:
-            for blob in blobs.get(path, []):
-                if blob not in seen:
-                    try:
-                        data, _ = yamlio.load_json(repo.odb.stream(bytes.fromhex(blob)).read())
-                    except (ValueError, yamlio.YamlProblem):
-                        data = None
-                    seen[blob] = data if isinstance(data, dict) else None
-                data = seen[blob]
-                if data is not None and digest_of(data) == digest:
-                    out[(path, digest)] = data
-                    break
-    except Exception:  # no commits, a shallow clone: no (further) history to offer
-        pass
-    finally:
-        repo.close()
+    except (OSError, subprocess.SubprocessError):  # no git, no repository, no commits: no history to offer
+        return None
+    return done.stdout
+
+
+def _read_blobs(root: Path, blobs: list[str]) -> dict[str, dict[str, Any] | None]:
+    """Each blob's data as a store file (None where it is not one)."""
+    if not blobs:
+        return {}
+    raw = _git(root, "cat-file", "--batch", stdin="".join(f"{blob}\n" for blob in blobs).encode("ascii"))
+    out: dict[str, dict[str, Any] | None] = dict.fromkeys(blobs)
+    at = 0
+    while raw is not None and at < len(raw):
+        end = raw.index(b"\n", at)
+        header = raw[at:end].split()
+        if len(header) != 3:  # "<blob> missing"
+            at = end + 1
+            continue
+        size = int(header[2])
+        content = raw[end + 1 : end + 1 + size]
+        at = end + 1 + size + 1
+        try:
+            data, _ = yamlio.load_json(content)
+        except yamlio.YamlProblem:
+            data = None
+        out[header[0].decode("ascii")] = data if isinstance(data, dict) else None
     return out
