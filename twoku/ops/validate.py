@@ -84,14 +84,9 @@ def _read_one(raw: files.RawFile, index: bool = True) -> Entry:
     and one of what other items' checks see of it.  Without ``index`` (no cache to keep them in) those three
     are left empty."""
     data, found, own, every, item = _read_file(raw)
-    layer = item.layer.code if item is not None and item.layer is not None else None
+    layer, digest = _layer_and_digest(item)
     # Nearly every file has no findings: no list comprehension for them.
     packed = (_pack(found) if found else [], _pack(own) if own else [], _pack(every) if every else [])
-    digest = None
-    if item is not None and item.kind == "rule":  # here, in parallel, rather than in the checks after
-        from twoku.model.digest import content_digest
-
-        digest = content_digest(data)
     if not index:
         return data, *packed, digest, layer, "", "", ""
     refs, seen = "", ""
@@ -113,15 +108,22 @@ def _read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
     except yamlio.YamlProblem:
         data = None
     kind = _dir_place(raw.path, memo).kind
-    layer = digest = None
-    if isinstance(data, dict) and kind in ITEM_KINDS:
-        item = make_item(kind, raw.path, data)
-        layer = item.layer.code if item.layer is not None else None
-        if kind == "rule":
-            from twoku.model.digest import content_digest
-
-            digest = content_digest(data)
+    item = make_item(kind, raw.path, data) if isinstance(data, dict) and kind in ITEM_KINDS else None
+    layer, digest = _layer_and_digest(item)
     return data, [], [], [], digest, layer, "", "", ""
+
+
+def _layer_and_digest(item: Item | None) -> tuple[str | None, str | None]:
+    """The code of the layer an item belongs to, and a rule's content digest (made where files are read, in
+    parallel on a cold run, rather than by the checks after)."""
+    if item is None:
+        return None, None
+    layer = item.layer.code if item.layer is not None else None
+    if item.kind != "rule":
+        return layer, None
+    from twoku.model.digest import content_digest
+
+    return layer, content_digest(item.data)
 
 
 def _fingerprint(value: Any) -> str:
@@ -543,7 +545,6 @@ class Summary:
 
 
 Counted = list[tuple[str, str, str]]  # (layer, kind, path) of knowledge, rules and overrides: for chosen paths
-State = dict[str, tuple[str, str, int]]  # path → (blob, fingerprint, 2 holds its ID / 1 a duplicate / 0 no item)
 
 
 def _table_blobs(root: Path, tables: Iterable[str]) -> dict[str, str | None]:
@@ -582,12 +583,8 @@ def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted]:
         for i in lib.items.values()
         if i.layer is not None and i.kind in ("knowledge", "rule", "override")
     ]
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for code, kind, _ in counted:
-        counts[code][kind] += 1
     tables = _table_blobs(root, lib.tables)
-    by_layer = {code: dict(n) for code, n in counts.items()}
-    summary = Summary(findings, dict(lib.config), owners, by_layer, tables, loaded.cached)
+    summary = Summary(findings, dict(lib.config), owners, _by_layer(counted), tables, loaded.cached)
     return summary, counted
 
 
@@ -628,7 +625,8 @@ def _index(
     return Index(paths, ids, kinds, refs), extra
 
 
-_ROW = ("blobs", "ids", "kinds", "refs", "layers", "fps", "seen")  # a file's row of the state, beside its path
+_STATE_COLUMNS = ("paths", "blobs", "ids", "kinds", "refs", "layers", "fps", "seen")
+_ROW = _STATE_COLUMNS[1:]  # a file's row of the state, beside its path
 DELTA_UP_TO = 5000  # rows changed since the state was written whole, up to which only they are written
 
 
@@ -636,9 +634,9 @@ def _save_state(cache: Cache, day: str, key: str, index: Index, columns: dict[st
     """Write the state whole.  Plain lists (columns) marshal and load several times faster than a mapping."""
     import secrets
 
-    state: dict[str, Any] = {"day": day, "key": key, "odd": odd_ids, "paths": index.paths, "base": secrets.token_hex(8)}
-    state.update(ids=index.ids, kinds=index.kinds, refs=index.refs)
-    state.update((c, columns[c]) for c in ("blobs", "layers", "fps", "seen"))
+    state: dict[str, Any] = {"day": day, "key": key, "odd": odd_ids, "base": secrets.token_hex(8)}
+    state.update(paths=index.paths, ids=index.ids, kinds=index.kinds, refs=index.refs)
+    state.update((c, columns[c]) for c in _ROW if c not in state)
     cache.set_state(state)
 
 
@@ -690,9 +688,6 @@ def _by_layer(counted: Counted) -> dict[str, dict[str, int]]:
     return {code: dict(n) for code, n in counts.items()}
 
 
-_STATE_COLUMNS = ("paths", "blobs", "ids", "kinds", "refs", "layers", "fps", "seen")
-
-
 def _patch(
     root: Path, cache: Cache, paths: list[str], known: dict[str, str], day: str, track: bool
 ) -> tuple[Summary, Callable[[], Counted]] | None:
@@ -737,9 +732,9 @@ def _patch(
     # The index now: the old columns, with the changed files' rows in place.
     memo: dict[str, Place] = {}
     if old_at is None:
-        columns = {c: list(state[c]) for c in _STATE_COLUMNS[1:]}
+        columns = {c: list(state[c]) for c in _ROW}
     else:
-        columns = {c: [state[c][old_at[p]] if p in old_at else "" for p in paths] for c in _STATE_COLUMNS[1:]}
+        columns = {c: [state[c][old_at[p]] if p in old_at else "" for p in paths] for c in _ROW}
     before: dict[str, tuple[str, str]] = {}
     how: dict[str, int] = dict.fromkeys(removed, scope.FACADE)  # what changed of each changed file
     for path, entry in changed.items():

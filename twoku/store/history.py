@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -80,14 +78,13 @@ def versions_with_digests(
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_LITERAL_PATHSPECS": "1"}
+    """What a git command printed; None when it could not run (no git, no repository, no commits)."""
+    from twoku.store.archive import GitFailed, git
+
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=root, input=stdin, capture_output=True, env=env, check=True, timeout=120
-        )
-    except (OSError, subprocess.SubprocessError):  # no git, no repository, no commits: no history to offer
+        return git(root, "--literal-pathspecs", *args, input=stdin)
+    except (GitFailed, OSError):
         return None
-    return done.stdout
 
 
 def _read_blobs(root: Path, blobs: list[str]) -> dict[str, dict[str, Any] | None]:

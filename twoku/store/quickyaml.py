@@ -39,7 +39,6 @@ _DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*)? *')
 _FLOW_ITEM = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ][^,\[\]{}#:'\"]*|-[0-9.][^,\[\]{}#:'\"]*")
 
 # The YAML 1.2 core schema, as ruamel.yaml resolves plain scalars (and store.yamlio's full loader does).
-_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)")
 _FLOAT = re.compile(
     r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
     |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
@@ -49,7 +48,6 @@ _FLOAT = re.compile(
     re.X,
 )
 _INT = re.compile(r"(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)")
-_NULL = re.compile(r"(?:~|null|Null|NULL|)")
 _TIMESTAMP = re.compile(
     r"""(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
     |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
