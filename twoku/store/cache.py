@@ -37,8 +37,9 @@ from twoku.model.enums import SCHEMA_VERSION  # not model.schemas: building ever
 # the same mtime tick unseen (git's "racily clean" entries): it is re-hashed next time.
 RACY_NS = 2_000_000_000
 # The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks,
-# a rule's digest, its item's layer code, the IDs its item mentions), findings as plain tuples, all
-# marshal-able (it loads several times faster than pickle).
+# a rule's digest, its item's layer code, the IDs its item mentions, a fingerprint of its data and one of
+# what other items' checks see of it: ops/validate.Entry), findings as plain tuples, all marshal-able (it
+# loads several times faster than pickle).
 ENTRY_FORMAT = 8
 
 
