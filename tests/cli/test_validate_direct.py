@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,3 +53,38 @@ def test_a_plain_validate_does_not_import_pydantic(store: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=store, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert '"ok": true' in result.stdout
+
+
+BIG_STORE_RUN = (
+    "import sys; sys.argv = ['twoku', *sys.argv[1:]]\n"
+    "from twoku.ops import validate\n"
+    "validate.PARALLEL_FROM = 2  # the small store counts as a big one: parsed in parallel, its library kept\n"
+    "from twoku.cli import main\n"
+    "try:\n    main()\nfinally:\n    print('after main')\n"
+)
+
+
+@pytest.mark.parametrize(("broken", "code"), [(False, 0), (True, 1)])
+def test_a_big_store_run_ends_at_once_with_its_whole_output_and_exit_code(store: Path, broken: bool, code: int) -> None:
+    # What a big store's validate built is left for the process's end (twoku.ops.lifetime): the process
+    # ends right after the command, with everything it wrote flushed and the command's exit code.
+    if broken:
+        write_files(store, {"national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW})
+    args = ("validate", "--format", "json", "--no-cache")
+    cmd = [sys.executable, "-c", BIG_STORE_RUN, *args]
+    ended = subprocess.run(cmd, cwd=store, capture_output=True, text=True, timeout=120)
+    assert ended.returncode == code, ended.stderr
+    assert "after main" not in ended.stdout  # ended by the command, not by returning through main()
+    assert json.loads(ended.stdout)["summary"]["ok"] is not broken  # the whole report, flushed
+    assert json.loads(ended.stdout) == json.loads(run_twoku(*args, cwd=store).stdout)
+
+
+def test_nothing_is_kept_for_an_end_when_twoku_is_used_in_a_running_program(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twoku.ops import lifetime
+    from twoku.ops import validate as ops
+
+    monkeypatch.setattr(ops, "PARALLEL_FROM", 2)
+    assert ops.load_store(store, use_cache=False).library.items
+    assert not lifetime.kept()  # freed as usual: only the console script ends its process with the command

@@ -21,14 +21,36 @@ __all__ = ["app", "main"]
 def main() -> None:
     import sys
 
-    if sys.argv[1:] in ([], ["-h"], ["--help"]):
-        # The list of commands in plain text: rendering it with rich imports and lays out more than
-        # twoku needs to start (0.09 s instead of 0.17 s); each command's own help stays rich.
-        app.rich_markup_mode = None
-    elif sys.argv[1:2] == ["validate"]:
-        # git stats the store's files (twoku.store.gitscan) while typer and the checks are imported.
-        from twoku.store import gitscan
+    from twoku.ops import lifetime
 
-        gitscan.prestart()
-        _validate.run_directly(sys.argv[2:])  # returns when typer must parse the arguments
-    app()
+    lifetime.ends_with_command()
+    try:
+        if sys.argv[1:] in ([], ["-h"], ["--help"]):
+            # The list of commands in plain text: rendering it with rich imports and lays out more than
+            # twoku needs to start (0.09 s instead of 0.17 s); each command's own help stays rich.
+            app.rich_markup_mode = None
+        elif sys.argv[1:2] == ["validate"]:
+            # git stats the store's files (twoku.store.gitscan) while typer and the checks are imported.
+            from twoku.store import gitscan
+
+            gitscan.prestart()
+            _validate.run_directly(sys.argv[2:])  # returns when typer must parse the arguments
+        app()
+    except SystemExit as done:
+        if lifetime.kept() and (done.code is None or isinstance(done.code, int)):
+            _end_now(done.code or 0)
+        raise
+
+
+def _end_now(code: int) -> None:
+    """End the process without freeing what the command left for its end (twoku.ops.lifetime): flush what
+    was written, then leave; nothing else runs at exit (twoku registers no exit handler)."""
+    import os
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``twoku validate | head``): as Python's own exit would
+            code = code or 1
+    os._exit(code)

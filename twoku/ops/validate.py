@@ -20,6 +20,7 @@ from twoku.model.layout import CONFIG_FILE, Place, classify
 from twoku.model.regions import Layer, parse_layer
 from twoku.model.report import Report
 from twoku.model.scope import CYCLE_CODE, Index, affected, facade, odd, references
+from twoku.ops import lifetime
 from twoku.store import files
 from twoku.store.cache import Cache
 
@@ -477,7 +478,10 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
         # hold no cycles (trees of dicts, lists and strings, freed by reference counting), so they are frozen:
         # kept out of every later pass of the collector.
         gc.freeze()
-    return Loaded(root, library, found, paths, hits, own, every)
+    loaded = Loaded(root, library, found, paths, hits, own, every)
+    if len(paths) >= PARALLEL_FROM:
+        lifetime.keep((loaded, entries))  # freed with the process, where it ends with the command (0.2 s)
+    return loaded
 
 
 def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
