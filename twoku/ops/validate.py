@@ -329,8 +329,16 @@ def _parse_forked(root: str, chunks: list[list[str]], index: bool, children: int
                     os._exit(code)
             pids.append(pid)
         parts: list[Any] = [None] * len(chunks)
+        done = 0  # the chunks before this one are in parts
         while (n := claim(False)) is not None:
             parts[n] = _parse_list(root, chunks[n], index)
+            # Load what the children finished meanwhile: loading is a sixth of the cost of parsing, and done
+            # here between chunks it leaves this process fewer chunks to parse, rather than all to load after.
+            while done < n and (parts[done] is not None or os.path.exists(f"{folder}{os.sep}{done}")):
+                if parts[done] is None:
+                    with open(f"{folder}{os.sep}{done}", "rb") as fh:
+                        parts[done] = marshal.loads(fh.read())
+                done += 1
         for pid in pids:
             os.waitpid(pid, 0)
         for n, part in enumerate(parts):
