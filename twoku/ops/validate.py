@@ -458,7 +458,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
     layers: dict[str, Layer] = {}
     tables = {}
     for path in paths:
-        data, file_findings, own_findings, every_findings, digest, code = entries[path][:6]
+        data, file_findings, own_findings, every_findings, digest, code, _, _, _ = entries[path]
         if file_findings:
             found.extend(_unpack(file_findings))
         if own_findings:
@@ -467,7 +467,8 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
             every[path] = _unpack(every_findings)
         if not isinstance(data, dict):
             continue
-        kind = _dir_place(path, memo).kind
+        place = memo.get(path.rpartition("/")[0])  # _dir_place inlined: a call per file cost more than this
+        kind = (place or _dir_place(path, memo)).kind
         if kind == "config":
             config = data
         elif kind in ITEM_KINDS:
