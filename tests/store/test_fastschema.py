@@ -131,3 +131,34 @@ def test_dates_are_judged_as_jsonschema_judges_them(value: str) -> None:
 def test_patterns_are_judged_as_jsonschema_judges_them(value: str) -> None:
     data = {"id": "CN-K-0001", "category": "医保信息业务编码", "title": "代码", "status": "生效", "pattern": value}
     _agree("knowledge", data, repr(value))
+
+
+@pytest.mark.parametrize("kind", ["knowledge", "rule", "override", "argumentation", "adjustment", "config", "claim"])
+def test_the_shipped_code_of_each_schema_is_for_that_schema(kind: str) -> None:
+    # A schema changed without running scripts/gen_schemas.py is still checked (its code made at run time),
+    # only more slowly; this keeps the shipped code in step.
+    from twoku.store.schemas import load_schema
+
+    shipped = REPO / "twoku" / "store" / "schemacode" / f"{kind}.py"
+    assert fastschema._shipped(kind, load_schema(kind)) is not None, "run: python scripts/gen_schemas.py"
+    import fastjsonschema
+
+    if f'VERSION = "{fastjsonschema.VERSION}"' in shipped.read_text(encoding="utf-8"):  # written by this version
+        assert shipped.read_text(encoding="utf-8") == fastschema.code_for(kind), "run: python scripts/gen_schemas.py"
+
+
+def test_a_schema_without_its_shipped_code_is_compiled_and_judged_alike() -> None:
+    import copy
+
+    from twoku.store.schemas import load_schema
+
+    changed = copy.deepcopy(load_schema("knowledge"))
+    changed["properties"]["title"]["maxLength"] = 5
+    assert fastschema._shipped("knowledge", changed) is None  # not the schema its code was made of
+    scope: dict[str, Any] = {}
+    exec(compile(fastschema.code_for("knowledge", changed), "<changed>", "exec"), scope)
+    check = scope["validate"]
+    law = {"id": "CN-K-0001", "category": "法律法规", "title": "中华人民共和国社会保险法", "status": "生效"}
+    with pytest.raises(Exception, match="title"):
+        check(law, custom_formats={"date": lambda _: True})
+    check({**law, "title": "社会保险法"}, custom_formats={"date": lambda _: True})
