@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.storefactory import LAW, git
 from twoku.ops.validate import validate
@@ -118,3 +120,47 @@ def test_forked_parsing_gives_what_one_process_gives_even_when_a_child_fails(
     monkeypatch.setattr(ops, "_parse_list", failing_in_a_child)
     assert ops._parse_forked(str(store), chunks, True, 1) == alone  # the parent parses what the child left
     assert not [p for p in Path(tempfile.gettempdir()).glob("twoku-parse-*")], "no folder left behind"
+
+
+def _record(tag: str, mode: str, stage: str, path: str) -> str:
+    return f"{tag} {mode} {'ab' * 20} {stage}\t{path}\0"
+
+
+_PATHS = st.sampled_from(
+    [
+        "national/knowledge/laws/CN-K-0001.yaml",
+        "national/rules/x/CN-R-0001.yml",
+        "national/knowledge/codes/drugs.csv",
+        "national/.hidden/CN-K-0002.yaml",
+        "national/knowledge/.CN-K-0003.yaml",
+        "provincial/510000/rules/a b/510000-R-0001.yaml",
+        "national/H 100644 x.yaml",
+        "national/sub",
+        "national/knowledge/名录/CN-K-0004.yaml",
+    ]
+)
+_RECORDS = st.lists(
+    st.tuples(
+        st.sampled_from(["H", "H", "H", "h", "S"]),
+        st.sampled_from(["100644", "100644", "100755", "120000", "160000"]),
+        st.sampled_from(["0", "0", "0", "1", "2"]),
+        _PATHS,
+    ),
+    max_size=8,
+    unique_by=lambda r: r[3],
+)
+
+
+@given(_RECORDS)
+def test_the_quick_reading_of_git_s_index_is_the_careful_one(records: list[tuple[str, str, str, str]]) -> None:
+    # The one regular expression over git's output finds what taking each record apart finds.
+    staged = "".join(_record(*r) for r in records)
+    assert gitscan._index(staged) == gitscan._index(staged, careful=True)
+
+
+def test_a_store_with_code_tables_and_hidden_folders_is_read_by_the_one_expression() -> None:
+    paths = ["national/knowledge/codes/drugs.csv", "national/.hidden/CN-K-0002.yaml", "national/r/CN-R-0001.yaml"]
+    staged = "".join(_record("H", "100644", "0", p) for p in paths)
+    assert gitscan._common(staged)[1] == []  # nothing left to take apart
+    assert gitscan._index(staged) == ({"national/r/CN-R-0001.yaml": "ab" * 20}, set())
+    assert gitscan._index(staged) == gitscan._index(staged, careful=True)

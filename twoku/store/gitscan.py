@@ -78,15 +78,27 @@ def prestart() -> None:
             return
 
 
-def scan(root: Path) -> Scan | None:
-    """The store's files from git's index, or None when git cannot say (then walk the folders)."""
-    key = str(root.resolve())
-    procs = _started.pop(key) if key in _started else _start(root)
-    if procs is None:
-        return None
-    staged = procs["stage"].communicate()[0].decode("utf-8", "surrogateescape")  # the others run meanwhile
+# The common record: a regular YAML file at stage 0, "H 100644 <sha-1> 0\t<path>\0" (-v: "H" unless flagged).
+_COMMON = re.compile(r"(?:^|(?<=\0))H 100644 ([0-9a-f]{40}) 0\t([^\0]*\.ya?ml)\0")
+
+
+def _common(staged: str) -> tuple[dict[str, str], list[str]]:
+    """path → blob of the common records, and the other records (to be looked at one by one).
+
+    One regular expression over the whole output, in C, where nearly every record is common: a store's
+    YAML records are then all of them, and a submodule's mode appears nowhere (55,000 records: 35 ms
+    instead of 65).  Else each record is taken apart by position."""
+    found = _COMMON.findall(staged)
+    if len(found) == staged.count(".yaml\0") + staged.count(".yml\0") and " 160000 " not in staged:
+        known = {path: blob for blob, path in found}
+        if "/." in staged:  # a hidden folder's files are not the store's (the walk skips them)
+            known = {path: blob for path, blob in known.items() if not _hidden(path)}
+        return known, []  # the records left hold no YAML file (a code table's CSV…), nor a submodule
+    return _by_position(staged)
+
+
+def _by_position(staged: str) -> tuple[dict[str, str], list[str]]:
     records = staged.split("\0")
-    # The common record, "H 100644 <sha-1> 0\t<path>", by position: a regular expression per line costs more.
     # _plain inlined: a call per record was a sixth of an unchanged store's validate.
     known = {
         r[52:]: r[9:49]
@@ -94,18 +106,22 @@ def scan(root: Path) -> Scan | None:
         if r[:9] == "H 100644 " and r[49:52] == " 0\t" and r.endswith(_YAML) and "/." not in r and r[52:53] != "."
     }
     # git's index holds one entry per path at stage 0, so the other records are those whose path is not known.
-    rest = [r for r in records if r and (r[52:] not in known or r[:9] != "H 100644 " or r[49:52] != " 0\t")]
+    return known, [r for r in records if r and (r[52:] not in known or r[:9] != "H 100644 " or r[49:52] != " 0\t")]
+
+
+def _index(staged: str, careful: bool = False) -> tuple[dict[str, str], set[str]] | None:
+    """path → blob of the YAML files git's index vouches for, and the paths it holds oddly (to be read);
+    None for a submodule or a record not understood (``careful``: take every record apart by position)."""
+    known, rest = _by_position(staged) if careful else _common(staged)
     odd: set[str] = set()
     for record in rest:
         if record[:9] == "H 100644 " and record[49:52] == " 0\t" and _plain(record):
             continue
         match = _STAGE.fullmatch(record)
         if match is None:
-            _finish(procs)
             return None
         tag, mode, blob, stage, path = match.groups()
         if mode == "160000":
-            _finish(procs)
             return None  # a submodule: its files are not in this index
         if not path.endswith(_YAML) or _hidden(path):
             continue
@@ -113,6 +129,21 @@ def scan(root: Path) -> Scan | None:
             known[path] = blob
         else:  # assume-unchanged, skip-worktree, unmerged or a symbolic link: read the file itself
             odd.add(path)
+    return known, odd
+
+
+def scan(root: Path) -> Scan | None:
+    """The store's files from git's index, or None when git cannot say (then walk the folders)."""
+    key = str(root.resolve())
+    procs = _started.pop(key) if key in _started else _start(root)
+    if procs is None:
+        return None
+    staged = procs["stage"].communicate()[0].decode("utf-8", "surrogateescape")  # the others run meanwhile
+    indexed = _index(staged)
+    if indexed is None:
+        _finish(procs)
+        return None
+    known, odd = indexed
     outs = {name: proc.communicate()[0] for name, proc in procs.items() if name != "stage"}
     if any(proc.returncode != 0 for proc in procs.values()):
         return None  # not a git repository (or git refused): walk instead
