@@ -164,3 +164,50 @@ def test_a_store_with_code_tables_and_hidden_folders_is_read_by_the_one_expressi
     assert gitscan._common(staged)[1] == []  # nothing left to take apart
     assert gitscan._index(staged) == ({"national/r/CN-R-0001.yaml": "ab" * 20}, set())
     assert gitscan._index(staged) == gitscan._index(staged, careful=True)
+
+
+def _scan_fresh(root: Path) -> gitscan.Scan | None:
+    return gitscan.scan(root)  # without a kept reading: git's index read anew
+
+
+def test_the_reading_of_git_s_index_is_kept_while_git_does_not_write_its_index(store: Path, tmp_path: Path) -> None:
+    keep = tmp_path / "staged"
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    first = gitscan.scan(store, keep)
+    assert keep.is_file() and first == _scan_fresh(store)
+    law.write_text(law.read_text(encoding="utf-8") + "# 改\n", encoding="utf-8")  # an edit: git's index unchanged
+    reads = gitscan.stage_reads
+    edited = gitscan.scan(store, keep)
+    assert gitscan.stage_reads == reads  # taken from the kept reading
+    assert edited == _scan_fresh(store) and edited is not None and edited.unknown == [str(law.relative_to(store))]
+    for step in (("add", "-A"), ("commit", "-qm", "改"), ("rm", "-q", "--cached", str(law.relative_to(store)))):
+        git(store, *step)  # each writes git's index: read anew, and right
+        assert gitscan.scan(store, keep) == _scan_fresh(store)
+    assert gitscan.stage_reads > reads
+
+
+def test_a_kept_reading_of_another_index_or_a_damaged_one_is_not_used(store: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(store, other)
+    git(other, "rm", "-q", "--cached", "national/knowledge/laws/CN-K-0001.yaml")
+    keep = tmp_path / "staged"
+    assert gitscan.scan(other, keep) is not None  # kept: the other store's reading
+    assert gitscan.scan(store, keep) == _scan_fresh(store)
+    keep.write_bytes(b"\x00damaged")
+    assert gitscan.scan(store, keep) == _scan_fresh(store)
+
+
+def test_validate_after_git_add_sees_the_staged_content(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(store)
+    assert _seen(store) == []
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    law.write_text(law.read_text(encoding="utf-8").replace("status: 生效", "status: 生效\nstatus: 废止"), "utf-8")
+    gitscan.prestart()  # as the console script does: git asked, the kept reading read ahead
+    broken = _seen(store)
+    assert "TK102" in [code for code, *_ in broken] and broken == _cold(store)
+    git(store, "add", "-A")
+    gitscan.prestart()
+    assert _seen(store) == broken
+    git(store, "reset", "-q", "--hard")
+    gitscan.prestart()
+    assert _seen(store) == []

@@ -359,7 +359,7 @@ def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str], bool]:
     modified and untracked files are read), else each file's size and mtime are compared with the cache's."""
     from twoku.store import gitscan
 
-    found = gitscan.scan(root)
+    found = gitscan.scan(root, cache.file("staged"))
     if found is not None and not found.unknown:
         return found.paths, found.known, False
     paths = found.paths if found is not None else files.store_paths(root)

@@ -1,6 +1,6 @@
 """What validate learnt about a store, kept so an unchanged store re-validates at once.
 
-Three files, each read only when needed:
+Its files, each read only when needed:
 
 * the **index**: each path's (mtime_ns, size) → git blob id, so an unchanged file is
   not even read (marshal of plain tuples: a few milliseconds at 55,000 files) — read
@@ -11,6 +11,8 @@ Three files, each read only when needed:
 * the **summary**: the findings of the whole store and what the report needs, keyed
   by the set of blob ids — an unchanged store needs nothing else (the per-file counts
   a report of chosen paths needs are beside it, read only for such a report);
+* the **staged** reading of git's index (store/gitscan.py), for as long as git does not write
+  its index again;
 * the **state**: what the last summary was made from, a compact index of every file
   (ops/validate.py, model/scope.py), read when a few files changed; a re-check after
   an edit writes only the rows it changed, beside it (the **delta**).
@@ -77,10 +79,20 @@ def _write(path: Path, data: bytes) -> None:
         pass
 
 
+def _stem() -> str:
+    return f"validate-{__version__}-s{SCHEMA_VERSION}-e{ENTRY_FORMAT}"
+
+
+def staged_file(root: Path) -> Path | None:
+    """Where the reading of git's index is kept (store/gitscan.py), beside the cache's other files."""
+    folder = cache_dir(root)
+    return folder / f"{_stem()}.staged" if folder else None
+
+
 class Cache:
     def __init__(self, root: Path, enabled: bool = True) -> None:
         folder = cache_dir(root) if enabled else None
-        stem = f"validate-{__version__}-s{SCHEMA_VERSION}-e{ENTRY_FORMAT}"
+        stem = _stem()
         names = {
             "index": f"{stem}.index",
             "entries": f"{stem}.entries",
@@ -88,6 +100,7 @@ class Cache:
             "counted": f"{stem}.counted.pickle",
             "state": f"{stem}.state",
             "delta": f"{stem}.state-delta",
+            "staged": f"{stem}.staged",  # written by store/gitscan.py
         }
         self._files = {part: folder / name for part, name in names.items()} if folder else {}
         self._index: dict[str, tuple[int, int, str]] | None = None  # read when first needed
@@ -103,6 +116,10 @@ class Cache:
             valid = isinstance(index, dict) and isinstance(index.get("files"), dict)
             self._index = index["files"] if valid else {}
         return self._index
+
+    def file(self, part: str) -> Path | None:
+        """The file of a part of the cache (None when the cache is not used)."""
+        return self._files.get(part)
 
     @property
     def enabled(self) -> bool:
