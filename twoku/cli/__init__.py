@@ -30,10 +30,12 @@ def main() -> None:
             # twoku needs to start (0.09 s instead of 0.17 s); each command's own help stays rich.
             app.rich_markup_mode = None
         elif sys.argv[1:2] == ["validate"]:
-            # git stats the store's files (twoku.store.gitscan) while typer and the checks are imported.
+            # git stats the store's files (twoku.store.gitscan) while typer and the checks are imported;
+            # without the cache every file is read anyway, and the folders name them (ops/validate._scan).
             from twoku.store import gitscan
 
-            gitscan.prestart()
+            if "--no-cache" not in sys.argv:
+                gitscan.prestart()
             _validate.run_directly(sys.argv[2:])  # returns when typer must parse the arguments
         app()
     except SystemExit as done:

@@ -356,9 +356,13 @@ def _parse_forked(root: str, chunks: list[list[str]], index: bool, children: int
 def _scan(root: Path, cache: Cache) -> tuple[list[str], dict[str, str], bool]:
     """Every store path, the blob ids known without reading, and whether the cache's index of sizes and
     mtimes is kept: git's index vouches for the files where the store is a git repository (only its
-    modified and untracked files are read), else each file's size and mtime are compared with the cache's."""
+    modified and untracked files are read), else each file's size and mtime are compared with the cache's.
+    Without a cache, the folders are walked: a walk names the same files as git (tests/store/test_gitscan.py)."""
     from twoku.store import gitscan
 
+    if not cache.enabled:  # every file is read and hashed anyway: the folders name them sooner than git
+        gitscan.forget(root)
+        return files.store_paths(root), {}, False
     found = gitscan.scan(root, cache.file("staged"))
     if found is not None and not found.unknown:
         return found.paths, found.known, False

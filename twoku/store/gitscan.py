@@ -105,6 +105,15 @@ def prestart() -> None:
             return
 
 
+def forget(root: Path) -> None:
+    """Stop what prestart asked git about this store: the caller does without it."""
+    procs = _started.pop(str(root.resolve()), None)
+    _read_ahead.pop(str(root.resolve()), None)
+    for proc in (procs or {}).values():
+        proc.kill()
+        proc.wait()
+
+
 def _index_signature(root: Path) -> tuple[int, ...] | None:
     """What changes whenever git writes its index (a new file each time: written aside, then renamed over the
     old one): None where the index is not the plain .git/index of this folder."""
