@@ -5,46 +5,73 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from twoku.checks.registry import finding, store_check
+from twoku.model.enums import DEPRECATED
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
 
-Cited = list[tuple[int, Any, Item | None]]  # (index in basis, the ID cited, the knowledge item of that ID or None)
+Citation = tuple[Item, int, Any]  # (the citing item, the index in its basis, the ID it cites)
 Successors = list[tuple[tuple[str | int, ...], Any]]  # (pointer, the ID) of superseded_by and deprecated.replaced_by
+Graph = dict[str, list[tuple[str, tuple[str | int, ...]]]]  # knowledge ID → (knowledge it cites, where)
 
 
 @dataclass
 class _Refs:
-    cited: list[tuple[Item, Cited]]  # every item with a basis, and what each entry cites
-    successors: list[tuple[Item, Successors]]  # every item that names a successor
+    """What every item's basis cites, sorted out in one pass for the checks that follow one another: each of
+    them then looks at the few citations it is about (55,000 items cite 100,000 times; four checks walking
+    every citation took 0.3 s of a cold validate)."""
+
+    missing: list[Citation] = field(default_factory=list)  # citing no knowledge item (TK401)
+    beyond: list[tuple[Item, int, Any, Item]] = field(default_factory=list)  # knowledge outside the chain (TK402)
+    deprecated: list[tuple[Item, int, Any, Item]] = field(default_factory=list)  # by an item in force (TK403)
+    graph: Graph = field(default_factory=dict)  # knowledge citing knowledge, by basis (TK405)
+    successors: list[tuple[Item, Successors]] = field(default_factory=list)  # every item naming a successor
 
 
-_last: tuple[weakref.ref[Library] | None, _Refs] = (None, _Refs([], []))
+_last: tuple[weakref.ref[Library] | None, _Refs] = (None, _Refs())
 
 
 def _refs(lib: Library) -> _Refs:
-    """What every item cites, in the library's order, read in one pass for the checks of a library that follow
-    one another (the last answer is kept, for the same library only: a library is not changed once built)."""
+    """The citations of every item, in the library's order (the last answer is kept, for the same library only:
+    a library is not changed once built)."""
     global _last
     if _last[0] is not None and _last[0]() is lib:
         return _last[1]
     items = lib.items
-    refs = _Refs([], [])
+    refs = _Refs()
+    chains: dict[str, frozenset[str]] = {}  # layer code → the codes of its chain
     for item in items.values():
         data = item.data
         basis = data.get("basis")
         if isinstance(basis, list) and basis:
-            cited: Cited = []
+            kind = item.kind
+            layer = item.layer
+            chain = None  # TK402 looks at the knowledge cited by items of a layer, not by records
+            if layer is not None and kind not in ("argumentation", "adjustment"):
+                chain = chains.get(layer.code)
+                if chain is None:
+                    chain = chains[layer.code] = frozenset(upper.code for upper in layer.chain)
+            in_force = data.get("status") != DEPRECATED
+            edges: list[tuple[str, tuple[str | int, ...]]] | None = [] if kind == "knowledge" else None
             for n, entry in enumerate(basis):
-                if type(entry) is dict or isinstance(entry, Mapping):
-                    ref = entry.get("id")
-                    found = items.get(ref) if isinstance(ref, str) else None
-                    cited.append((n, ref, found if found is not None and found.kind == "knowledge" else None))
-            if cited:
-                refs.cited.append((item, cited))
+                if not (type(entry) is dict or isinstance(entry, Mapping)):
+                    continue
+                ref = entry.get("id")
+                cited = items.get(ref) if isinstance(ref, str) else None
+                if cited is None or cited.kind != "knowledge":
+                    refs.missing.append((item, n, ref))
+                    continue
+                if chain is not None and cited.layer is not None and cited.layer.code not in chain:
+                    refs.beyond.append((item, n, ref, cited))
+                if in_force and cited.data.get("status") == DEPRECATED:
+                    refs.deprecated.append((item, n, ref, cited))
+                if edges is not None:
+                    edges.append((cited.id, ("basis", n, "id")))  # its ID: the ref, as a string
+            if edges:
+                refs.graph[item.id] = edges
         successors: Successors = []
         if "superseded_by" in data:
             successors.append((("superseded_by",), data["superseded_by"]))
@@ -60,11 +87,7 @@ def _refs(lib: Library) -> _Refs:
 def _forget(_: weakref.ref[Library]) -> None:
     """The library is gone: so is what its items cite (the answer holds its items)."""
     global _last
-    _last = (None, _Refs([], []))
-
-
-def _cited(lib: Library) -> list[tuple[Item, Cited]]:
-    return _refs(lib).cited
+    _last = (None, _Refs())
 
 
 @store_check("TK401", "basis-exists")
@@ -74,18 +97,16 @@ def basis_exists(lib: Library) -> Iterator[Finding]:
     坏：``basis: [{id: CN-K-0999}]`` 而库中没有 CN-K-0999
     好：先用 twoku new knowledge 录入依据，再引用其编号
     """
-    for item, cited in _cited(lib):
-        for n, ref, knowledge in cited:
-            if knowledge is None:
-                what = "不是知识条目" if lib.get(ref) else "不存在"
-                yield finding(
-                    "TK401",
-                    f"依据 {ref} {what}",
-                    item.path,
-                    ("basis", n, "id"),
-                    item.id,
-                    "核对编号；可用 twoku ls knowledge 查看现有知识",
-                )
+    for item, n, ref in _refs(lib).missing:
+        what = "不是知识条目" if lib.get(ref) else "不存在"
+        yield finding(
+            "TK401",
+            f"依据 {ref} {what}",
+            item.path,
+            ("basis", n, "id"),
+            item.id,
+            "核对编号；可用 twoku ls knowledge 查看现有知识",
+        )
 
 
 @store_check("TK402", "basis-in-reach")
@@ -95,22 +116,15 @@ def basis_in_reach(lib: Library) -> Iterator[Finding]:
     一个条目只能引用本层级或上级（国家 → 本省 → 本市）的知识：上级规则不能依据下级知识，
     一个省也不能依据另一个省的知识。
     """
-    for item, cited_by in _cited(lib):
-        if item.layer is None or item.kind in ("argumentation", "adjustment"):
-            continue
-        chain = item.layer.chain
-        for n, ref, cited in cited_by:
-            if cited is None or cited.layer is None:
-                continue
-            if cited.layer not in chain:
-                yield finding(
-                    "TK402",
-                    f"{item.id}（{item.layer}）不能引用 {cited.layer} 层的知识 {ref}",
-                    item.path,
-                    ("basis", n, "id"),
-                    item.id,
-                    "只能引用本层级或上级的知识；需要时在本层录入相应知识",
-                )
+    for item, n, ref, cited in _refs(lib).beyond:
+        yield finding(
+            "TK402",
+            f"{item.id}（{item.layer}）不能引用 {cited.layer} 层的知识 {ref}",
+            item.path,
+            ("basis", n, "id"),
+            item.id,
+            "只能引用本层级或上级的知识；需要时在本层录入相应知识",
+        )
 
 
 @store_check("TK403", "basis-deprecated")
@@ -120,18 +134,13 @@ def basis_deprecated(lib: Library) -> Iterator[Finding]:
     依据被替代时（第十五条：所依据的法律法规、政策文件出现重大调整），应启动即时调整，
     把引用改为替代它的知识。
     """
-    for item, cited_by in _cited(lib):
-        if item.deprecated:
-            continue
-        for n, ref, cited in cited_by:
-            if cited is None or not cited.deprecated:
-                continue
-            successor = cited.data.get("superseded_by")
-            hint = f"改为引用替代它的 {successor}" if successor else "改为引用现行有效的知识"
-            severity = None if item.active else WARNING
-            yield finding(
-                "TK403", f"依据 {ref}（{cited.title}）已废弃", item.path, ("basis", n, "id"), item.id, hint, severity
-            )
+    for item, n, ref, cited in _refs(lib).deprecated:
+        successor = cited.data.get("superseded_by")
+        hint = f"改为引用替代它的 {successor}" if successor else "改为引用现行有效的知识"
+        severity = None if item.active else WARNING
+        yield finding(
+            "TK403", f"依据 {ref}（{cited.title}）已废弃", item.path, ("basis", n, "id"), item.id, hint, severity
+        )
 
 
 @store_check("TK404", "successor-exists")
@@ -182,15 +191,8 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
     环使“依据从何而来”无从回答，也会使即时调整的影响分析无法终止。环上的每一条知识都会报告，
     并给出从它出发、回到它的最短一环；去掉环上任意一处引用即可。
     """
-    graph: dict[str, list[tuple[str, tuple[str | int, ...]]]] = {}  # knowledge with edges → edges
     refs = _refs(lib)
-    for item, cited_by in refs.cited:
-        if item.kind == "knowledge":
-            edges: list[tuple[str, tuple[str | int, ...]]] = [
-                (ref, ("basis", n, "id")) for n, ref, cited in cited_by if cited is not None
-            ]
-            if edges:
-                graph[item.id] = edges
+    graph: Graph = {node: list(edges) for node, edges in refs.graph.items()}
     for item, successors in refs.successors:
         if item.kind != "knowledge":
             continue
@@ -214,9 +216,6 @@ def knowledge_cycle(lib: Library) -> Iterator[Finding]:
                 node,
                 "去掉环上的一处引用；依据应从法律法规指向具体知识，而不回指",
             )
-
-
-Graph = dict[str, list[tuple[str, tuple[str | int, ...]]]]
 
 
 def _cyclic_components(graph: Graph) -> list[set[str]]:
