@@ -77,6 +77,11 @@ def test_every_generated_file_reads_as_the_full_loader_reads_it(generated: Path)
         "a: -x\nb: -5\nc: ---\nd: '#'\ne: a:b\n",
         "list:\n  -   x\n  -   k: v\n      k2: v2\n",
         "regions:\n  '510000': 四川省\n  \"510100\": 成都市\n  'it''s': x\nempty: {}\n",
+        # A text block's lines are text, however much like keys they look: the reader never takes them apart.
+        "a: |\n  1: x\n  true: y\n  b: c: d\n  - [x\n  '多\n  <<: z\nb: 2\n",
+        # A mapping on a list item's line, its first value below it, a text block or a flow list.
+        "a:\n  - b:\n      c: 1\n    d: 2\n  - e: |\n      块\n    f: [1, 2]\n  - g: {}\n    h:\n    - i\n",
+        "a:\n" + "".join(f"{'  ' * n}- k{n}:\n" for n in range(17)) + "  " * 17 + "- k: |\n" + "  " * 19 + "块\n",
     ],
 )
 def test_the_subset_is_read_quickly_and_exactly(text: str) -> None:
@@ -147,10 +152,38 @@ def test_the_subset_is_read_quickly_and_exactly(text: str) -> None:
         "a: 'x' y\n",
         "a: 'x'#c\n",
         "k" * 1100 + ": 1\n",
+        "a:\n" + "".join(f"{'  ' * n}- k{n}:\n" for n in range(18)) + "  " * 18 + "- k: x\n",  # too deep
     ],
 )
 def test_anything_else_is_left_to_the_full_loader(text: str) -> None:
     assert quickyaml.read(text) is quickyaml.DECLINE
+
+
+def test_a_line_read_before_reads_alike_wherever_it_stands() -> None:
+    # The reader keeps the lines it has read (most lines recur from file to file): a line is text in a text
+    # block, a key where it stands, and a line the reader declined is declined again.
+    block, key, bad = "a: |\n  1: x\n  b: c\n", "a:\n  b: c\n", "a:\n  1: x\n"
+    for _ in range(2):
+        assert quickyaml.read(block) == {"a": "1: x\nb: c\n"}
+        assert quickyaml.read(key) == {"a": {"b": "c"}}
+        assert quickyaml.read(bad) is quickyaml.DECLINE
+
+
+def test_a_text_read_again_gives_new_lists_and_mappings() -> None:
+    text = "a: [1, 2]\nb: {}\nc:\n  - d: [x]\n"
+    first = quickyaml.read(text)
+    first["a"].append(3)
+    first["b"]["k"] = 1
+    first["c"][0]["d"].append("y")
+    assert quickyaml.read(text) == {"a": [1, 2], "b": {}, "c": [{"d": ["x"]}]}
+
+
+def test_the_lines_kept_are_bounded() -> None:
+    count = quickyaml._TAKEN_KEPT + 100
+    text = "".join(f"k{n}: v{n}\n" for n in range(count))
+    assert quickyaml.read(text) == {f"k{n}": f"v{n}" for n in range(count)}
+    assert len(quickyaml._TAKEN) <= quickyaml._TAKEN_KEPT
+    assert len(quickyaml._KEYS) <= quickyaml._KEYS_KEPT
 
 
 def test_an_oversized_text_is_left_to_the_full_loader() -> None:

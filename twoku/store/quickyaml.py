@@ -5,7 +5,8 @@ resolves every scalar in Python: some 90 µs for a ten-line knowledge item, most
 cold ``validate`` over 50,000 of them.  Nearly every store file is plain block YAML:
 ``key: value`` lines, ``- `` lists, ``|`` text blocks, one-line quoted strings and
 ``[a, b]`` lists of plain values.  This module reads exactly that subset, straight to
-the data as JSON sees it (a date stays its ISO text), several times faster.
+the data as JSON sees it (a date stays its ISO text), several times faster; and as store
+files repeat most of their lines, it reads each line it meets once (see _TAKEN).
 
 It never decides anything hard.  A text with anything outside the subset (an anchor, a
 tag, a flow mapping, a multi-line plain or quoted scalar, an escape, a tab, a duplicate
@@ -101,7 +102,7 @@ def _scalar(text: str) -> Any:
         return int(text)  # a decimal integer (no float, octal or timestamp is digits alone): the common case
     if len(text) == 10 and _DATE.fullmatch(text):  # a date (no float, int or other timestamp looks like one)
         try:
-            dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+            dt.date.fromisoformat(text)
         except ValueError:
             raise _Decline from None  # the full loader says why it is no date
         return text
@@ -113,7 +114,7 @@ def _scalar(text: str) -> Any:
         if not _DATE.fullmatch(text):
             raise _Decline  # a date with a time
         try:
-            dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
+            dt.date.fromisoformat(text)
         except ValueError:
             raise _Decline from None  # the full loader says why it is no date
         return text  # as JSON sees a date: its ISO text, which this is
@@ -138,6 +139,8 @@ def _plain(text: str) -> Any:
     if cut >= 0:
         text = text[:cut]
     text = text.rstrip(" ")
+    if text.isdigit() and text.isascii():
+        return int(text)  # a count or a threshold, the commonest plain value after a string: as _scalar reads it
     if not _PLAIN_START.match(text) or ": " in text or text.endswith(":"):
         raise _Decline
     return _scalar(text)
@@ -160,144 +163,271 @@ def _flow(text: str) -> list[Any]:
     return out
 
 
-# One line of the text: (whole line, indent, "- " of a list item, a key, a plain value that is surely a string,
-# else the rest of the line after "key: ").  A plain key has no indicator first, no colon, quote or comment sign
-# and no space before its colon; a quoted key no line break and no escape; either has at most 1000 characters
-# (libyaml refuses a simple key over 1024).  YAML allows more, and the rest is declined.  A "surely string"
-# value starts with none of the characters an indicator or a core-schema pattern can start with, and holds no
-# colon and no comment sign.  Possessive runs (*+, {0,999}+) and a look back at the last character spare the
-# regex engine from backtracking over every character of a line that turns out to hold no key or no string.
-_LINE = re.compile(
-    r"""^(([ ]*)(-(?:\ +|$))?
-    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \n](?:[^:#'"\n]{0,999}+(?<!\ ))?
-        |'(?:[^'\n]|''){0,998}'|"[^"\\\n]{0,998}"):(?:\ +|$))?
-    (?:([^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9][^:#\n]*+(?<!\ )
-        |[^-?:,\[\]{}#&*!|>'"%@`\ \ntTfFnN~+.0-9](?:[^:#\n]*[^:#\n\ ])?)\ *$|(.*)$))""",
-    re.M | re.X,
-)
-Row = tuple[str, str, str, str, str, str]
+# A line is taken apart with str methods, and only when the reader comes to it (never inside a text block):
+# a regex over the whole text, one match per line, costs some 0.4 µs a line even for "^( *)(.*)$" (each
+# group a new string), and the one this module used, which made the checks below, most of read's time.
+#
+# The characters that rule out a plain key when they come first (an indicator or a space), and, with those the
+# core schema's patterns can start with, a plain value that may be no string.
+_NOT_KEY_START = "-?:,[]{}#&*!|>'\"%@` "
+_NOT_STR_START = _NOT_KEY_START + "tTfFnN~+.0123456789"
+_DASHES = ("-", "- ")  # how a list item's line starts after its indent: "-" and a space, or "-" alone
+# A quoted key: no escape, at most 1000 characters with its quotes (libyaml refuses a simple key over 1024).
+_QUOTED_KEY = re.compile(r"""('(?:[^']|''){0,998}'|"[^"\\]{0,998}"):(?: +|$)""")
+
+# A line as written: (indent, width of a list item's "-" and its spaces (0 if none), a key as written (quotes
+# and all; "" if none), the rest of the line after the key's colon and spaces, or after the "- " or the indent).
+Row = tuple[int, int, str, str]
 
 
-def _blank(row: Row) -> bool:
-    return not row[2] and not row[3] and not row[4] and (not row[5] or row[5][0] == "#")
+def _row(line: str) -> Row:
+    """A line taken apart.  A plain key has no indicator first, no colon, quote or comment sign and no space
+    before its colon; a quoted key no escape; either has at most 1000 characters, and a colon and a space (or
+    the line's end) follow it.  YAML allows more, and the rest is declined: such a line has no key here.
+    """
+    body = line.lstrip(" ")
+    here = len(line) - len(body)
+    dash = 0
+    if body[:2] in _DASHES:
+        item = body[1:].lstrip(" ")
+        dash = len(body) - len(item)
+        body = item
+    if not body:
+        return here, dash, "", ""
+    first = body[0]
+    if first == "'" or first == '"':
+        quoted = _QUOTED_KEY.match(body)
+        if quoted:
+            return here, dash, quoted[1], body[quoted.end() :]
+    elif first not in _NOT_KEY_START:
+        cut = body.find(":")
+        if 0 < cut <= 1000 and body[cut + 1 : cut + 2] in ("", " "):
+            key = body[:cut]
+            if key[-1] != " " and "#" not in key and "'" not in key and '"' not in key:
+                return here, dash, key, body[cut + 1 :].lstrip(" ")
+    return here, dash, "", body
+
+
+def _blank(line: str) -> bool:
+    """Whether a line holds nothing but spaces, or a comment."""
+    body = line.lstrip(" ")
+    return not body or body[0] == "#"
+
+
+class _Mark:
+    """A line's value that is no scalar: the lines below hold it, or each use needs a new container."""
+
+    __slots__ = ("header", "items")
+
+    def __init__(self, header: str, items: tuple[Any, ...] = ()) -> None:
+        self.header = header  # "|" or "|-" for a text block
+        self.items = items  # a flow list's items
+
+
+# Told apart by identity: a flow list is a _Mark("", items) of its own.
+_NOTHING = _Mark("")  # no value on the line, or a comment: the node below, if any
+_CLIP = _Mark("|")
+_STRIP = _Mark("|-")
+_NO_PAIRS = _Mark("")  # {}
+
+# A line as the reader uses it: (indent, width of a list item's "-" and its spaces, the key (unquoted,
+# interned; None if none), the value (a scalar, or a _Mark)).
+Taken = tuple[int, int, str | None, Any]
+
+# Store files repeat most of their lines (the same keys, statuses, dates, scenarios, units…): of the lines of
+# the benchmark store, read once in order, 87 % were seen before (47 % in the shipped store).  A line is read
+# once and its row reused, which holds only immutable values.  Bounded (some 5 MB): cleared when full.
+_TAKEN: dict[str, Taken] = {}
+_TAKEN_KEPT = 1 << 14
+# Plain keys read before, as written → interned: a store has a few dozen, and a new line with one of them
+# (an id, a title) needs neither the key's checks nor _row.  Bounded, lest odd texts fill it.
+_KEYS: dict[str, str] = {}
+_KEYS_KEPT = 1000
+
+
+def _take(line: str) -> Taken:
+    """A line's key and value read, or _Decline for anything the reader leaves to the full loader.
+
+    The reader takes only the lines it comes to (a text block's lines it reads as they stand), and every
+    line it comes to is read in the end as a key or a list item, or the text is declined (a line the top
+    mapping cannot take declines it): so a line's key or value may decline the text as soon as it is taken.
+    """
+    body = line.lstrip(" ")
+    name, colon, rest = body.partition(":")
+    key = _KEYS.get(name) if colon else None
+    taken: Taken
+    if key is not None and rest[:1] in ("", " "):
+        taken = (len(line) - len(body), 0, key, _value(rest.lstrip(" ")))  # as _row would take it apart
+    else:
+        taken = _take_apart(line)
+    if len(_TAKEN) >= _TAKEN_KEPT:
+        _TAKEN.clear()
+    _TAKEN[line] = taken
+    return taken
+
+
+def _take_apart(line: str) -> Taken:
+    """A line's key and value read, the line not being "key: …" with a key read before."""
+    here, dash, key, rest = _row(line)
+    name: str | None = None
+    if key:
+        first = key[0]
+        if first == "'":
+            name = _intern(key[1:-1].replace("''", "'"))
+        elif first == '"':
+            name = _intern(key[1:-1])
+        elif (first in _MAYBE_NOT_STR and not _is_str(key)) or (first in "<=" and key.startswith(("<<", "======="))):
+            raise _Decline  # a key no string (1:, true:, 2024-01-01:), a merge key, a conflict marker
+        else:
+            name = _intern(key)
+            if len(_KEYS) < _KEYS_KEPT:
+                _KEYS[name] = name
+    return here, dash, name, _value(rest)
+
+
+def _value(rest: str) -> Any:
+    """The value written on a key's (or list item's) own line: plain, quoted, ``[a, b]``, ``{}``, a text
+    block's header, or nothing."""
+    if not rest:
+        return _NOTHING
+    first = rest[0]
+    if first not in _NOT_STR_START and ":" not in rest and "#" not in rest:  # surely a string: the common case
+        rest = rest.rstrip(" ")
+        return _intern(rest) if len(rest) <= _INTERN_UP_TO else rest
+    if first == "#":
+        return _NOTHING
+    if first == "|":
+        if rest == "|":
+            return _CLIP
+        if rest == "|-":
+            return _STRIP
+        raise _Decline  # "|+", "|2", a comment after the header…: left to the full loader
+    if first == "'":
+        matched = _SINGLE.fullmatch(rest)
+        if not matched:
+            raise _Decline
+        return matched.group(1).replace("''", "'")
+    if first == '"':
+        matched = _DOUBLE.fullmatch(rest)
+        if not matched:
+            raise _Decline
+        return matched.group(1)
+    if first == "[":
+        return _Mark("", tuple(_flow(rest)))
+    if first == "{":
+        if rest.rstrip(" ") != "{}":
+            raise _Decline  # a flow mapping: left to the full loader
+        return _NO_PAIRS
+    return _plain(rest)
 
 
 class _Reader:
-    __slots__ = ("count", "rows")
+    __slots__ = ("count", "lines")
 
-    def __init__(self, rows: list[Row]) -> None:
-        self.rows = rows
-        self.count = len(rows)
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.count = len(lines)
 
     def node(self, i: int, parent: int, depth: int) -> tuple[Any, int]:
         """The block node below a key at indent ``parent`` whose value was left empty (None if none)."""
-        rows, count = self.rows, self.count
-        while i < count and _blank(rows[i]):
-            i += 1
-        if i >= count:
+        lines, count, known = self.lines, self.count, _TAKEN
+        while i < count:
+            here, dash, key, value = known.get(lines[i]) or _take(lines[i])
+            if dash or key is not None or value is not _NOTHING:
+                break
+            i += 1  # a blank or comment line
+        else:
             return None, i
-        _, indent, dash, _, _, _ = rows[i]
-        here = len(indent)
         if here > parent:
             return self.sequence(i, here, depth) if dash else self.mapping(i, here, depth)
         if here == parent and dash:
             return self.sequence(i, here, depth)  # a list at its key's own indent
         return None, i
 
-    def mapping(self, i: int, indent: int, depth: int) -> tuple[dict[str, Any], int]:
+    def mapping(self, i: int, indent: int, depth: int, out: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
+        """The mapping at ``indent`` from line ``i`` (``out``: its first pair, read on a list item's line)."""
         if depth > MAX_DEPTH:
             raise _Decline
-        rows, count = self.rows, self.count
-        out: dict[str, Any] = {}
-        intern = _intern
+        lines, count, known = self.lines, self.count, _TAKEN
+        if out is None:
+            out = {}
         while i < count:
-            _, spaces, dash, key, simple, rest = rows[i]
-            if not key:
-                if not dash and not simple and (not rest or rest[0] == "#"):
+            here, dash, key, value = known.get(lines[i]) or _take(lines[i])
+            if key is None:
+                if not dash and value is _NOTHING:
                     i += 1  # a blank or comment line
                     continue
-                if len(spaces) < indent:
+                if here < indent:
                     break
                 raise _Decline  # not a key: deeper than its siblings, or a mistake
-            here = len(spaces)
             if here != indent:
                 if here < indent:
                     break
                 raise _Decline  # deeper than its siblings: a continuation line, or a mistake
             if dash:
-                raise _Decline  # not a key
-            first = key[0]
-            if first in _ODD_KEY_START:
-                if first == "'":
-                    key = key[1:-1].replace("''", "'")
-                elif first == '"':
-                    key = key[1:-1]
-                elif (first in _MAYBE_NOT_STR and not _is_str(key)) or (
-                    first in "<=" and key.startswith(("<<", "======="))
-                ):
-                    raise _Decline  # a key no string (1:, true:, 2024-01-01:), a merge key, a conflict marker
-            key = intern(key)
+                raise _Decline  # a list item where a key belongs
             if key in out:
                 raise _Decline  # a duplicate: the full loader names both lines
-            if simple:
-                out[key] = intern(simple) if len(simple) <= _INTERN_UP_TO else simple
-                i += 1
-            elif not rest or rest[0] == "#":
-                out[key], i = self.node(i + 1, indent, depth + 1)
-            elif rest[0] == "|":
-                out[key], i = self.literal(i, rest, indent)
+            if type(value) is _Mark:
+                value, i = self.made(i, value, indent, depth)
             else:
-                out[key] = _inline(rest)
                 i += 1
+            out[key] = value
         return out, i
 
     def sequence(self, i: int, indent: int, depth: int) -> tuple[list[Any], int]:
         if depth > MAX_DEPTH:
             raise _Decline
-        rows, count = self.rows, self.count
+        lines, count, known = self.lines, self.count, _TAKEN
         out: list[Any] = []
         while i < count:
-            raw, spaces, dash, key, simple, rest = rows[i]
-            if not key and not dash and not simple and (not rest or rest[0] == "#"):
-                i += 1
+            here, dash, key, value = known.get(lines[i]) or _take(lines[i])
+            if not dash and key is None and value is _NOTHING:
+                i += 1  # a blank or comment line
                 continue
-            here = len(spaces)
             if here != indent:
                 if here < indent:
                     break
                 raise _Decline
             if not dash:
-                if key:
+                if key is not None:
                     break  # back to the mapping whose key this list belongs to (its own indent)
                 raise _Decline
-            if key:
-                # A mapping that starts on the item's line: read it as if its first key stood alone.
-                column = here + len(dash)
-                rows[i] = (raw, " " * column, "", key, simple, rest)
-                value: Any
-                value, i = self.mapping(i, column, depth + 1)
-            elif simple:
-                value = _intern(simple) if len(simple) <= _INTERN_UP_TO else simple
-                i += 1
-            elif not rest or rest[0] == "#":
-                raise _Decline  # the item on the next line: left to the full loader
-            elif rest[0] == "|":
-                value, i = self.literal(i, rest, indent)
+            if key is not None:
+                # A mapping that starts on the item's line: its first key stands where the item's value does.
+                column = here + dash
+                if type(value) is _Mark:
+                    value, i = self.made(i, value, column, depth + 1)
+                else:
+                    i += 1
+                value, i = self.mapping(i, column, depth + 1, {key: value})
+            elif type(value) is _Mark:
+                if value is _NOTHING:
+                    raise _Decline  # the item on the next line: left to the full loader
+                value, i = self.made(i, value, indent, depth)
             else:
-                value = _inline(rest)
                 i += 1
             out.append(value)
         return out, i
 
+    def made(self, i: int, mark: _Mark, indent: int, depth: int) -> tuple[Any, int]:
+        """What a _Mark on line ``i`` stands for, as the value of a key (or list item) at ``indent`` in a node
+        at ``depth``; and the line after it."""
+        if mark is _NOTHING:
+            return self.node(i + 1, indent, depth + 1)
+        if mark is _NO_PAIRS:
+            return {}, i + 1
+        if mark.header:
+            return self.literal(i, mark.header, indent)
+        return list(mark.items), i + 1
+
     def literal(self, i: int, header: str, indent: int) -> tuple[str, int]:
-        """A ``|`` or ``|-`` block on row ``i``, whose key (or list item) is at ``indent``."""
-        if header not in ("|", "|-"):
-            raise _Decline
-        rows, count = self.rows, self.count
+        """A ``|`` or ``|-`` block on line ``i``, whose key (or list item) is at ``indent``."""
+        lines, count = self.lines, self.count
         start = i + 1
-        if start >= count or not rows[start][0].strip(" "):
+        if start >= count or not lines[start].strip(" "):
             raise _Decline  # leading blank lines: rare, and subtle
-        first = rows[start][0]
+        first = lines[start]
         margin = len(first) - len(first.lstrip(" "))
         if margin <= indent:
             raise _Decline
@@ -305,7 +435,7 @@ class _Reader:
         out = []
         j = start
         while j < count:
-            line = rows[j][0]
+            line = lines[j]
             if line.startswith(pad):
                 part = line[margin:]
                 if part and not part.strip(" "):
@@ -324,52 +454,39 @@ class _Reader:
         return (text if header == "|-" else text + "\n"), j
 
 
-def _inline(rest: str) -> Any:
-    """The value written on the key's (or list item's) own line: quoted, ``[a, b]`` or plain."""
-    first = rest[0]
-    if first == "'":
-        matched = _SINGLE.fullmatch(rest)
-        if not matched:
-            raise _Decline
-        return matched.group(1).replace("''", "'")
-    if first == '"':
-        matched = _DOUBLE.fullmatch(rest)
-        if not matched:
-            raise _Decline
-        return matched.group(1)
-    if first == "[":
-        return _flow(rest)
-    if first == "{":
-        if rest.rstrip(" ") != "{}":
-            raise _Decline  # a flow mapping: left to the full loader
-        return {}
-    return _plain(rest)
-
-
 def read(text: str) -> Any:
     """The data of a store file's text (decoded, without BOM), as JSON sees it; DECLINE when unsure."""
     if len(text) > MAX_CHARS or not text.endswith("\n") or _REFUSED.search(text):
         return DECLINE
     if text.startswith("...") or "\n..." in text:
         return DECLINE  # a document end marker, or something that looks like one
-    rows: list[Row] = _LINE.findall(text)
-    reader = _Reader(rows)
-    i = 0
-    while i < reader.count and _blank(rows[i]):
-        i += 1
-    if i < reader.count and rows[i][0] == "---":
-        i += 1
-        while i < reader.count and _blank(rows[i]):
-            i += 1
-    if i >= reader.count or rows[i][1] or not rows[i][3]:
-        return DECLINE  # empty, indented, a list, a scalar or a directive at the top: the full loader explains
+    lines = text.split("\n")
+    reader = _Reader(lines)
+    i = _start(lines)
+    if i >= reader.count:
+        return DECLINE  # empty
     try:
+        here, _, key, _ = _TAKEN.get(lines[i]) or _take(lines[i])
+        if here or key is None:
+            return DECLINE  # indented, a list, a scalar or a directive at the top: the full loader explains
         data, i = reader.mapping(i, 0, 1)
     except (_Decline, RecursionError, ValueError):  # ValueError: an int the full loader cannot make either
         return DECLINE
     if i < reader.count:
         return DECLINE
     return data
+
+
+def _start(lines: list[str]) -> int:
+    """The first line of the document's content, past blank and comment lines and a "---"."""
+    i, count = 0, len(lines)
+    while i < count and _blank(lines[i]):
+        i += 1
+    if i < count and lines[i] == "---":
+        i += 1
+        while i < count and _blank(lines[i]):
+            i += 1
+    return i
 
 
 def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
@@ -382,13 +499,9 @@ def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
     """
     if read(text) is DECLINE:
         return None
-    rows: list[Row] = _LINE.findall(text)
-    count = len(rows)
-    start = 0
-    while start < count and _blank(rows[start]):
-        start += 1
-    if start < count and rows[start][0] == "---":
-        start += 1
+    lines = text.split("\n")
+    rows = [_row(line) for line in lines]
+    start = _start(lines)
     where = (1, 1)
     kind, indent, inline = "map", 0, False  # the container the next step looks in, and where it starts
     for step in pointer:
@@ -397,9 +510,9 @@ def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
             if found is None:
                 break
             where = (found + 1, indent + 1)
-            _, _, _, _, simple, rest = rows[found]
-            if simple or (rest and rest[0] != "#"):
-                if rest.startswith("["):
+            rest = rows[found][3]
+            if rest and rest[0] != "#":
+                if rest[0] == "[":
                     return None  # items of a flow list: ruamel places them within the line
                 kind = "scalar"
                 continue
@@ -409,8 +522,7 @@ def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
             if found is None:
                 break
             where = (found + 1, column + 1)
-            _, _, _, key, _, _ = rows[found]
-            if key:
+            if rows[found][2]:
                 kind, start, indent, inline = "map", found, column, True
             else:
                 kind = "scalar"
@@ -419,16 +531,22 @@ def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
     return where
 
 
+def _empty(row: Row) -> bool:
+    """Whether a row holds nothing but spaces, or a comment."""
+    _, dash, key, rest = row
+    return not dash and not key and (not rest or rest[0] == "#")
+
+
 def _key_row(rows: list[Row], start: int, indent: int, inline: bool, key: str) -> int | None:
     """The row of ``key`` in the mapping at ``indent`` from row ``start`` (``inline``: its first key follows
     a list item's "- " on that row)."""
     for i in range(start, len(rows)):
         row = rows[i]
-        if _blank(row):
+        if _empty(row):
             continue
-        _, spaces, dash, name, _, _ = row
+        spaces, dash, name, _ = row
         first = inline and i == start
-        here = len(spaces) + (len(dash) if first else 0)
+        here = spaces + (dash if first else 0)
         if here < indent:
             break
         if here > indent or (dash and not first):
@@ -448,12 +566,11 @@ def _unquoted(key: str) -> str:
 
 def _below(rows: list[Row], i: int, indent: int) -> tuple[str, int, int, bool]:
     """The container under a key at ``indent`` whose value starts on row ``i`` or later."""
-    while i < len(rows) and _blank(rows[i]):
+    while i < len(rows) and _empty(rows[i]):
         i += 1
     if i >= len(rows):
         return "scalar", i, 0, False
-    _, spaces, dash, _, _, _ = rows[i]
-    here = len(spaces)
+    here, dash, _, _ = rows[i]
     if here > indent:
         return ("seq" if dash else "map"), i, here, False
     if here == indent and dash:
@@ -465,14 +582,13 @@ def _item_row(rows: list[Row], start: int, indent: int, index: int) -> tuple[int
     """The row of the ``index``-th item of the list at ``indent`` from row ``start``, and its value's column."""
     n = 0
     for i in range(start, len(rows)):
-        if _blank(rows[i]):
+        if _empty(rows[i]):
             continue
-        _, spaces, dash, _, _, _ = rows[i]
-        here = len(spaces)
+        here, dash, _, _ = rows[i]
         if here < indent or (here == indent and not dash):
             break
         if here == indent:
             if n == index:
-                return i, here + len(dash)
+                return i, here + dash
             n += 1
     return None, 0
