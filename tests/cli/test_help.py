@@ -62,10 +62,10 @@ def test_every_top_level_command_is_in_the_readme() -> None:
 
 
 def test_help_lists_every_command_in_the_order_of_a_bureaus_work() -> None:
-    from twoku.cli.app import COMMAND_ORDER
+    from twoku.cli.application import COMMAND_ORDER
 
     top = sorted({p[0] for p in COMMANDS})
-    assert sorted(COMMAND_ORDER) == top, "add new commands to COMMAND_ORDER in twoku/cli/app.py"
+    assert sorted(COMMAND_ORDER) == top, "add new commands to COMMAND_ORDER in twoku/cli/application.py"
     output = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
     positions = []
     for name in COMMAND_ORDER:

@@ -43,12 +43,13 @@ def test_direct_validate_answers_as_typer_does(store: Path, args: tuple[str, ...
     assert direct.returncode in (1, 2)  # the broken law is an error, a bad option a usage error
 
 
-def test_a_plain_validate_does_not_import_pydantic(store: Path) -> None:
+def test_a_plain_validate_does_not_import_typer_or_pydantic(store: Path) -> None:
     code = (
         "import sys; sys.argv = ['twoku', 'validate', '--format', 'json']\n"
         "from twoku.cli import main\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0, done.code\n"
         "assert 'pydantic' not in sys.modules, 'typer parsed the arguments'\n"
+        "assert 'typer' not in sys.modules, 'typer imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=store, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -1,21 +1,22 @@
-"""The command line: typer commands that parse, call one operation, render, exit."""
+"""The command line: typer commands that parse, call one operation, render, exit.
+
+The application (``app``, every command registered: cli/commands.py) is imported when first asked for;
+``twoku validate`` with plain arguments runs without it (cli/plain.py).
+"""
 
 from __future__ import annotations
 
-from twoku.cli import adjust as _adjust  # noqa: F401
-from twoku.cli import diff as _diff  # noqa: F401
-from twoku.cli import init as _init  # noqa: F401
-from twoku.cli import library as _library  # noqa: F401
-from twoku.cli import new as _new  # noqa: F401
-from twoku.cli import override as _override  # noqa: F401
-from twoku.cli import publish as _publish  # noqa: F401
-from twoku.cli import report as _report  # noqa: F401
-from twoku.cli import run as _run  # noqa: F401
-from twoku.cli import signoff as _signoff  # noqa: F401
-from twoku.cli import validate as _validate  # registers commands; main() may run validate directly
-from twoku.cli.app import app
+from typing import Any
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from twoku.cli.commands import app
+
+        return app
+    raise AttributeError(f"module 'twoku.cli' has no attribute {name!r}")
 
 
 def main() -> None:
@@ -25,18 +26,21 @@ def main() -> None:
 
     lifetime.ends_with_command()
     try:
-        if sys.argv[1:] in ([], ["-h"], ["--help"]):
-            # The list of commands in plain text: rendering it with rich imports and lays out more than
-            # twoku needs to start (0.09 s instead of 0.17 s); each command's own help stays rich.
-            app.rich_markup_mode = None
-        elif sys.argv[1:2] == ["validate"]:
-            # git stats the store's files (twoku.store.gitscan) while typer and the checks are imported;
-            # without the cache every file is read anyway, and the folders name them (ops/validate._scan).
+        if sys.argv[1:2] == ["validate"]:
+            # git stats the store's files (twoku.store.gitscan) while the checks are imported; without the
+            # cache every file is read anyway, and the folders name them (ops/validate._scan).
+            from twoku.cli import plain
             from twoku.store import gitscan
 
             if "--no-cache" not in sys.argv:
                 gitscan.prestart()
-            _validate.run_directly(sys.argv[2:])  # returns when typer must parse the arguments
+            plain.run_directly(sys.argv[2:])  # returns when typer must parse the arguments
+        from twoku.cli.commands import app
+
+        if sys.argv[1:] in ([], ["-h"], ["--help"]):
+            # The list of commands in plain text: rendering it with rich imports and lays out more than
+            # twoku needs to start (0.09 s instead of 0.17 s); each command's own help stays rich.
+            app.rich_markup_mode = None
         app()
     except SystemExit as done:
         if lifetime.kept() and (done.code is None or isinstance(done.code, int)):

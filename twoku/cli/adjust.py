@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from twoku.cli.app import Format, app, emit, guarded, stdout
+from twoku.cli.application import Format, app, emit, guarded, stdout
 
 adjust = typer.Typer(
     help="两库调整（第十三条至第十六条）：年度调整与即时调整的记录、时限和标签。\n\n"

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import typer
 
-from twoku.cli.app import app, emit, guarded, stdout
+from twoku.cli.application import app, emit, guarded, stdout
 
 
 class DiffFormat(StrEnum):

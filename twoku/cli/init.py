@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from twoku.cli.app import Format, app, emit, guarded, stdout
+from twoku.cli.application import Format, app, emit, guarded, stdout
 
 
 @app.command("init")

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import typer
 
-from twoku.cli.app import Format, app, emit, guarded, stdout
+from twoku.cli.application import Format, app, emit, guarded, stdout
 
 
 class ShowFormat(StrEnum):

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from twoku.cli.app import Format, app, emit, guarded, stdout
+from twoku.cli.application import Format, app, emit, guarded, stdout
 from twoku.errors import UsageError
 
 T = TypeVar("T")

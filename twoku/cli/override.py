@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from twoku.cli.app import Format, app, emit, guarded, stdout
+from twoku.cli.application import Format, app, emit, guarded, stdout
 
 override = typer.Typer(
     help="本地化（override）的维护：上级规则修改后，复核并重新绑定。\n\n示例：twoku override rebase 510000-O-0001",

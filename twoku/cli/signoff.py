@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from twoku.cli.app import Format, app, emit, guarded, stdout
+from twoku.cli.application import Format, app, emit, guarded, stdout
 
 signoff = typer.Typer(
     help="论证记录（第九条至第十一条）：记录学术、业务、行业论证，查看每条规则的论证是否齐全、现行。\n\n"

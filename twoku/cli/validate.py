@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from twoku.cli.app import app, emit, guarded, stdout
+from twoku.cli.application import app, emit, guarded, stdout
+from twoku.cli.plain import ReportFormat, report
 
-
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
+__all__ = ["ReportFormat", "list_checks", "validate"]
 
 
 @app.command()
@@ -38,63 +34,7 @@ def validate(
 
       twoku validate --format sarif > twoku.sarif
     """
-    from twoku.ops.validate import validate as run
-    from twoku.render import validate as render
-    from twoku.store.files import find_root
-
-    root = find_root()
-    report = run(root, paths or (), region, use_cache=not no_cache)
-    if fmt is ReportFormat.json:
-        emit(render.to_json(report))
-    elif fmt is ReportFormat.sarif:
-        emit(render.to_sarif(report))
-    else:
-        render.to_text(report, stdout(), report.names, strict)
-    raise typer.Exit(1 if report.failed(strict) else 0)
-
-
-def run_directly(args: list[str]) -> None:
-    """Run ``twoku validate`` with these arguments without typer's parsing, when they are only the plain
-    forms (paths, --region X, --format X, --strict, --no-cache, each at most once); else return and let
-    typer parse them.  typer checks each option with a pydantic adapter (importing pydantic), which was
-    a third of an unchanged store's 0.5 s.  The command itself is the same function either way."""
-    import sys
-
-    flags = {"--strict": "strict", "--no-cache": "no_cache"}
-    valued = {"--region": "region", "-r": "region", "--format": "fmt", "-f": "fmt"}
-    given: dict[str, str] = {}
-    paths: list[Path] = []
-    rest = iter(args)
-    for token in rest:
-        if token in flags:
-            name, value = flags[token], ""
-        elif token in valued:
-            name, next_word = valued[token], next(rest, None)
-            if next_word is None or next_word.startswith("-"):
-                return
-            value = next_word
-        elif token and not token.startswith("-"):
-            paths.append(Path(token))
-            continue
-        else:  # --help, --region=…, "--", an unknown option or an empty word: typer's to answer
-            return
-        if name in given:
-            return
-        given[name] = value
-    fmt = given.pop("fmt", ReportFormat.text.value)
-    if fmt not in {f.value for f in ReportFormat}:
-        return
-    try:
-        validate(
-            paths,
-            region=given.get("region"),  # type: ignore[arg-type]
-            fmt=ReportFormat(fmt),
-            strict="strict" in given,
-            no_cache="no_cache" in given,
-        )
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    sys.exit(0)
+    raise typer.Exit(report(paths or [], region, fmt, strict, no_cache))
 
 
 @app.command("checks")

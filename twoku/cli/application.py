@@ -8,20 +8,18 @@ Heavy modules are imported inside the commands, so ``twoku --help`` stays fast.
 from __future__ import annotations
 
 import functools
-import os
-import sys
-import tempfile
-import traceback
 from collections.abc import Callable
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from twoku import __version__
+from twoku.cli.console import crashed, emit, interrupted, report_error, stderr, stdout
 from twoku.errors import TwokuError
+
+__all__ = ["Format", "app", "emit", "guarded", "report_error", "stderr", "stdout"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,45 +56,6 @@ class Format(StrEnum):
     json = "json"
 
 
-def stderr() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def stdout() -> Any:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
-
-
-def emit(text: str) -> None:
-    """Machine output: the data and nothing else, on stdout."""
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
-
-
-def _crash_log() -> Path:
-    folder = Path(os.environ.get("TWOKU_LOG_DIR") or tempfile.gettempdir())
-    fd, name = tempfile.mkstemp(prefix="twoku-crash-", suffix=".log", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(f"twoku {__version__}, Python {sys.version}\nargv: {sys.argv}\n\n")
-        fh.write(traceback.format_exc())
-    return Path(name)
-
-
-def report_error(error: TwokuError) -> None:
-    from rich.text import Text
-
-    console = stderr()
-    where = ""
-    if error.path:
-        where = f"{error.path}:{error.line}: " if error.line else f"{error.path}: "
-    console.print(Text(f"错误：{where}{error.message}", style="bold red"))
-    if error.hint:
-        console.print(Text(f"  → {error.hint}", style="dim"))
-
-
 def guarded(fn: F) -> F:
     """Turn twoku's errors into a message and an exit code; never a traceback."""
 
@@ -110,16 +69,9 @@ def guarded(fn: F) -> F:
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except KeyboardInterrupt:
-            stderr().print("已中断。", style="yellow")
-            raise typer.Exit(130) from None
+            raise typer.Exit(interrupted()) from None
         except Exception:
-            log = _crash_log()
-            stderr().print(
-                f"twoku 内部错误（这是 twoku 的缺陷，不是您的数据问题）。详细信息已写入 {log}，"
-                "报告问题时请附上该文件。",
-                style="bold red",
-            )
-            raise typer.Exit(3) from None
+            raise typer.Exit(crashed()) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -1,0 +1,85 @@
+"""The terminal: rich consoles, machine output, error messages and crash logs, without typer.
+
+``twoku validate`` with plain arguments runs without typer (cli/plain.py); typer's commands use the
+same pieces through cli/application.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twoku import __version__
+from twoku.errors import TwokuError
+
+
+def stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stdout() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def emit(text: str) -> None:
+    """Machine output: the data and nothing else, on stdout."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def crash_log() -> Path:
+    folder = Path(os.environ.get("TWOKU_LOG_DIR") or tempfile.gettempdir())
+    fd, name = tempfile.mkstemp(prefix="twoku-crash-", suffix=".log", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"twoku {__version__}, Python {sys.version}\nargv: {sys.argv}\n\n")
+        fh.write(traceback.format_exc())
+    return Path(name)
+
+
+def report_error(error: TwokuError) -> None:
+    from rich.text import Text
+
+    console = stderr()
+    where = ""
+    if error.path:
+        where = f"{error.path}:{error.line}: " if error.line else f"{error.path}: "
+    console.print(Text(f"错误：{where}{error.message}", style="bold red"))
+    if error.hint:
+        console.print(Text(f"  → {error.hint}", style="dim"))
+
+
+def interrupted() -> int:
+    stderr().print("已中断。", style="yellow")
+    return 130
+
+
+def crashed() -> int:
+    """Say that twoku failed (its own bug), where the traceback is: the exit code of a crash."""
+    log = crash_log()
+    stderr().print(
+        f"twoku 内部错误（这是 twoku 的缺陷，不是您的数据问题）。详细信息已写入 {log}，报告问题时请附上该文件。",
+        style="bold red",
+    )
+    return 3
+
+
+def outcome(run: Callable[[], int]) -> int:
+    """The exit code of ``run``, twoku's errors said as messages (as application.guarded does for typer)."""
+    try:
+        return run()
+    except TwokuError as error:
+        report_error(error)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return interrupted()
+    except Exception:
+        return crashed()
