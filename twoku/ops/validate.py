@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from twoku.errors import UsageError
 from twoku.model import scope
-from twoku.model.findings import Finding
+from twoku.model.findings import Finding, Pointer
 from twoku.model.layout import CONFIG_FILE, Place, classify
 from twoku.model.regions import Layer, parse_layer
 from twoku.model.report import Report
@@ -504,16 +504,17 @@ def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
         return findings
     from twoku.store import yamlio
 
-    texts: dict[str, str] = {}
+    locators: dict[str, Callable[[Pointer], tuple[int, int]] | None] = {}
     out = []
     for item in findings:
         if item.line is None:
-            if item.path not in texts:
+            if item.path not in locators:
                 try:
-                    texts[item.path] = yamlio.decode((root / item.path).read_bytes())[0]
+                    locators[item.path] = yamlio.locator(yamlio.decode((root / item.path).read_bytes())[0])
                 except (OSError, yamlio.YamlProblem):
-                    texts[item.path] = ""
-            line, column = yamlio.locate(texts[item.path], item.pointer) if texts[item.path] else (1, 1)
+                    locators[item.path] = None
+            where = locators[item.path]
+            line, column = where(item.pointer) if where is not None else (1, 1)
             item = item.located(line, column)
         out.append(item)
     return out

@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 DECLINE: Any = object()  # read() could not be sure: use the full loader
@@ -497,11 +499,20 @@ def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
     Findings are located after every check, one file at a time: ruamel.yaml takes some 25 ms for a long
     record; this looks along the lines the reader has already vouched for.
     """
+    found = locator(text)
+    return found(pointer) if found is not None else None
+
+
+def locator(text: str) -> Callable[[tuple[str | int, ...]], tuple[int, int] | None] | None:
+    """locate() for many pointers of one text, which is read and taken apart once; None when the text is not
+    plain block YAML (a long record with dozens of findings took a millisecond a finding)."""
     if read(text) is DECLINE:
         return None
     lines = text.split("\n")
-    rows = [_row(line) for line in lines]
-    start = _start(lines)
+    return partial(_located, [_row(line) for line in lines], _start(lines))
+
+
+def _located(rows: list[Row], start: int, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
     where = (1, 1)
     kind, indent, inline = "map", 0, False  # the container the next step looks in, and where it starts
     for step in pointer:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -353,18 +354,42 @@ def locate(text: str, pointer: Pointer) -> tuple[int, int]:
     is located by store.quickyaml, anything else by ruamel.yaml's round-trip loader;
     a test compares both on every pointer of the shipped and generated stores.
     """
+    return locator(text)(pointer)
+
+
+def locator(text: str) -> Callable[[Pointer], tuple[int, int]]:
+    """locate() for many pointers of one text, which is read once."""
     from twoku.store import quickyaml
 
-    quick = quickyaml.locate(text, tuple(pointer))
-    if quick is not None:
-        return quick
+    quick = quickyaml.locator(text)
+    node: list[Any] = []  # ruamel.yaml's reading, made when first needed
+
+    def located(pointer: Pointer) -> tuple[int, int]:
+        found = quick(tuple(pointer)) if quick is not None else None
+        if found is not None:
+            return found
+        if not node:
+            node.append(_round_trip(text))
+        return _located(node[0], pointer)
+
+    return located
+
+
+_UNREADABLE = object()
+
+
+def _round_trip(text: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    rt = YAML(typ="rt")
     try:
-        node = rt.load(text)
+        return YAML(typ="rt").load(text)
     except (YAMLError, ValueError):
+        return _UNREADABLE
+
+
+def _located(node: Any, pointer: Pointer) -> tuple[int, int]:
+    if node is _UNREADABLE:
         return 1, 1
     line, column = 0, 0
     for step in pointer:
