@@ -107,6 +107,17 @@ def test_locate_points_at_the_line_of_a_value(pointer: tuple, where: tuple[int, 
     assert yamlio.locate(text, pointer) == where
 
 
+def test_one_locator_places_every_pointer_as_locate_does() -> None:
+    # A plain text (quickyaml's rows), a flow list inside it (ruamel places its items), and a text only
+    # ruamel reads (an anchor): one reading each, the same places as one locate per pointer.
+    texts = ["a: 1\nb: 2\nc:\n  - d: 3\n  - d: 4\n", "a: [x, y]\nb:\n  c: 1\n", "a: &x 1\nb: *x\nc:\n  - 5\n"]
+    pointers = [("a",), ("a", 1), ("b",), ("b", "c"), ("c", 0), ("c", 1, "d"), ("missing",), ()]
+    for text in texts:
+        where = yamlio.locator(text)
+        assert [where(p) for p in pointers] == [yamlio.locate(text, p) for p in pointers]
+    assert yamlio.locator("a: [x, y]\n")(("a", 1)) == (1, 8)  # an item of a flow list, within its line
+
+
 def test_exclusive_write_never_overwrites(tmp_path: Path) -> None:
     from twoku.store.edit import atomic_write
 
