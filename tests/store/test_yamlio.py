@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from twoku.store import yamlio
+from twoku.store import fullyaml, yamlio
 from twoku.store.files import store_paths
 
 REPO = Path(__file__).resolve().parents[2]
@@ -158,7 +158,7 @@ def test_the_quick_constructor_reads_or_refuses_as_the_full_loader(text: str, mo
     quick = _outcome(text)
 
     def doubt(*_: object) -> object:
-        raise yamlio._Doubt
+        raise fullyaml._Doubt
 
-    monkeypatch.setattr(yamlio, "_quick", doubt)
+    monkeypatch.setattr(fullyaml, "_quick", doubt)
     assert quick == _outcome(text)
