@@ -208,6 +208,15 @@ def test_validate_after_git_add_sees_the_staged_content(store: Path, monkeypatch
     git(store, "add", "-A")
     gitscan.prestart()
     assert _seen(store) == broken
-    git(store, "reset", "-q", "--hard")
+    git(store, "commit", "-qm", "坏了")
+    gitscan.prestart()
+    assert _seen(store) == broken
+    git(store, "reset", "-q", "--hard", "HEAD~1")  # the index and the files as before: the first summary again
     gitscan.prestart()
     assert _seen(store) == []
+    law.write_text(law.read_text(encoding="utf-8") + "# 注\n", encoding="utf-8")
+    gitscan.prestart()
+    assert _seen(store) == [] == _cold(store)
+    law.unlink()
+    gitscan.prestart()
+    assert _seen(store) == _cold(store) != []  # what cited it finds it gone

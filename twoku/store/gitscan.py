@@ -9,12 +9,13 @@ stats them in C, in parallel, and handles racily clean entries itself), and ``gi
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from twoku.model.layout import CONFIG_FILE, TOP_DIRS, is_yaml
@@ -29,6 +30,13 @@ class Scan:
     paths: list[str]  # every YAML file of the store, sorted, as store_paths() finds them
     known: dict[str, str]  # path → blob id, where the worktree file is the index's blob
     unknown: list[str]  # paths to read and hash: modified, untracked, or odd in the index
+    # A fingerprint of git's index as read (every path and blob id in it), where the reading was kept, and the
+    # paths that may differ from it (unknown ones, and those gone): together they fix every path and blob id.
+    index_digest: str | None = field(default=None, compare=False)  # kept readings only
+    changed: tuple[str, ...] = ()
+
+
+Reading = tuple[dict[str, str], set[str], str]  # path → blob of plain files, odd paths, digest of the two
 
 
 def _hidden(path: str) -> bool:
@@ -47,7 +55,7 @@ def _finish(procs: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 _started: dict[str, dict[str, subprocess.Popen[bytes]] | None] = {}
-_read_ahead: dict[str, tuple[tuple[int, ...], tuple[dict[str, str], set[str]]]] = {}  # prestart's kept readings
+_read_ahead: dict[str, tuple[tuple[int, ...], Reading]] = {}  # prestart's kept readings
 stage_reads = 0  # how many times git's index was read through ls-files --stage (the tests watch it)
 _ENV = {"GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
@@ -136,26 +144,34 @@ def _index_signature(root: Path) -> tuple[int, ...] | None:
     return (stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
-def _read_kept(keep: Path, root: str, signature: tuple[int, ...]) -> tuple[dict[str, str], set[str]] | None:
+def _read_kept(keep: Path, root: str, signature: tuple[int, ...]) -> Reading | None:
     """What the last reading of git's index found, if it was of this very index file."""
     try:
         kept = marshal.loads(keep.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not (isinstance(kept, tuple) and len(kept) == 4 and kept[0] == [root, *signature]):
+    if not (isinstance(kept, tuple) and len(kept) == 5 and kept[0] == [root, *signature]):
         return None
-    known, odd = kept[2], kept[3]
-    if not (isinstance(known, dict) and isinstance(odd, list)):
+    known, odd, digest = kept[2], kept[3], kept[4]
+    if not (isinstance(known, dict) and isinstance(odd, list) and isinstance(digest, str)):
         return None
-    return known, set(odd)
+    return known, set(odd), digest
 
 
-def _keep(keep: Path, root: str, signature: tuple[int, ...], known: dict[str, str], odd: set[str]) -> None:
+def _digest(known: dict[str, str], odd: set[str]) -> str:
+    digest = hashlib.sha1("\0".join(known).encode("utf-8", "surrogateescape"))
+    digest.update("".join(known.values()).encode("ascii", "surrogateescape"))
+    digest.update("\0".join(sorted(odd)).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _keep(keep: Path, root: str, signature: tuple[int, ...], reading: Reading) -> None:
+    known, odd, digest = reading
     try:
         keep.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=keep.parent, prefix=".staged-")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(marshal.dumps(([root, *signature], 1, known, sorted(odd))))
+            fh.write(marshal.dumps(([root, *signature], 1, known, sorted(odd), digest)))
         os.replace(tmp, keep)
     except OSError:
         pass  # no place to keep it: git's index is read again next time
@@ -240,15 +256,17 @@ def scan(root: Path, keep: Path | None = None) -> Scan | None:
         procs["stage"] = stage
         staged = stage.communicate()[0].decode("utf-8", "surrogateescape")  # the others run meanwhile
         stage_reads += 1
-        indexed = _index(staged)
-        if indexed is None:
+        plain = _index(staged)
+        if plain is None:
             _finish(procs)
             return None
+        fingerprint = _digest(*plain) if keep is not None else ""
+        indexed = (*plain, fingerprint)
         if keep is not None and signature is not None and stage.returncode == 0 and _index_signature(root) == signature:
-            _keep(keep, key, signature, indexed[0], indexed[1])  # the index git read is the one signed
+            _keep(keep, key, signature, indexed)  # the index git read is the one signed
     if "stage" in procs and procs["stage"].returncode is None:  # started, but its answer was kept already
         procs.pop("stage").kill()
-    known, odd = indexed
+    known, odd, fingerprint = indexed
     outs = {name: proc.communicate()[0] for name, proc in procs.items() if name != "stage"}
     if any(proc.returncode != 0 for proc in procs.values()):
         return None  # not a git repository (or git refused): walk instead
@@ -261,4 +279,4 @@ def scan(root: Path, keep: Path | None = None) -> Scan | None:
         known.pop(path, None)
     base = f"{root}{os.sep}"
     present = [p for p in unknown if os.path.isfile(base + p)]  # a deleted file is no longer the store's
-    return Scan(sorted([*known, *present]), known, sorted(present))
+    return Scan(sorted([*known, *present]), known, sorted(present), fingerprint or None, tuple(sorted(unknown)))
