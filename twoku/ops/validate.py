@@ -741,7 +741,7 @@ def _patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summar
     old_paths: list[str] = state["paths"]
     old_blobs: list[str] = state["blobs"]
     same = old_paths == paths
-    old_at = {p: n for n, p in enumerate(old_paths)} if not same else None
+    old_at = dict(zip(old_paths, range(len(old_paths)), strict=True)) if not same else None
     changed: dict[str, Entry] = {}
     read = 0
     for n, path in enumerate(paths):
@@ -763,7 +763,7 @@ def _patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summar
         if len(changed) >= PATCH_UP_TO:
             return None
         changed[path] = _read_one(files.RawFile(path, raw, blob))
-    position = {p: n for n, p in enumerate(paths)}
+    position = dict(zip(paths, range(len(paths)), strict=True))
     removed = [p for p in old_paths if p not in position] if old_at is not None else []
     if CONFIG_FILE in changed or CONFIG_FILE in removed or len(changed) + len(removed) > PATCH_UP_TO:
         return None
