@@ -200,3 +200,18 @@ def test_the_scope_of_an_edit_follows_references_not_the_store() -> None:
 def test_references_are_every_id_mentioned() -> None:
     text = "CN-K-0001\n依据 510000-K-0002 第三条\nCN-annual-2025\nCN-K-0001\nabc"
     assert references(text) == "510000-K-0002 CN-K-0001 CN-annual-2025"
+
+
+def test_a_store_of_its_configuration_alone_then_its_first_items(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The state's columns of fingerprints hold only "" while no file is an item; the first items widen them.
+    monkeypatch.setenv("TWOKU_CACHE_DIR", str(store.parent / "cache-first"))
+    kept = {p: (store / p).read_bytes() for p in store_paths(store) if p != "twoku.yaml"}
+    for path in kept:
+        (store / path).unlink()
+    assert _findings(store, True) == _findings(store, False)
+    for path, raw in list(kept.items())[:3]:
+        (store / path).write_bytes(raw)
+    assert _findings(store, True) == _findings(store, False)
+    for path, raw in kept.items():
+        (store / path).write_bytes(raw)
+    assert _findings(store, True) == _findings(store, False)

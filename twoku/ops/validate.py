@@ -23,6 +23,7 @@ from twoku.model.scope import CYCLE_CODE, Index, affected, facade, odd, referenc
 from twoku.ops import lifetime
 from twoku.store import files
 from twoku.store.cache import Cache
+from twoku.store.columns import Fixed
 
 if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
     from twoku.model.library import Item, Library
@@ -666,16 +667,38 @@ def _index(
 
 _STATE_COLUMNS = ("paths", "blobs", "ids", "kinds", "refs", "layers", "fps", "seen")
 _ROW = _STATE_COLUMNS[1:]  # a file's row of the state, beside its path
+_FIXED = ("blobs", "fps", "seen")  # columns of one width (ids of 40 or 64 hex digits…), kept as one string each
+_STATE_FORMAT = 2
 DELTA_UP_TO = 5000  # rows changed since the state was written whole, up to which only they are written
 
+Column = list[str] | Fixed
 
-def _save_state(cache: Cache, day: str, key: str, index: Index, columns: dict[str, list[str]], odd_ids: int) -> None:
-    """Write the state whole.  Plain lists (columns) marshal and load several times faster than a mapping."""
+
+def _column(name: str, values: Column) -> Column:
+    """A copy of a column of the state as it is kept in memory: a list, or one of equal-width strings
+    (store/columns.py), as wide as its widest value."""
+    if name not in _FIXED:
+        return list(values)
+    if isinstance(values, Fixed):
+        return values.copy()
+    return Fixed.of(values, max(map(len, values), default=1) or 1)
+
+
+def _save_state(cache: Cache, day: str, key: str, index: Index, columns: Mapping[str, Column], odd_ids: int) -> None:
+    """Write the state whole.  Plain lists (columns) marshal and load several times faster than a mapping, and
+    a column of one width, one string, faster still."""
     import secrets
 
     state: dict[str, Any] = {"day": day, "key": key, "odd": odd_ids, "base": secrets.token_hex(8)}
-    state.update(paths=index.paths, ids=index.ids, kinds=index.kinds, refs=index.refs)
-    state.update((c, columns[c]) for c in _ROW if c not in state)
+    state.update(format=_STATE_FORMAT, paths=index.paths, ids=index.ids, kinds=index.kinds, refs=index.refs)
+    widths = state["widths"] = {}
+    for c in _ROW:
+        if c not in state:
+            column = _column(c, columns[c])
+            if isinstance(column, Fixed):
+                state[c], widths[c] = column.dump(), column.width
+            else:
+                state[c] = column
     cache.set_state(state)
 
 
@@ -683,6 +706,15 @@ def _load_state(cache: Cache) -> dict[str, Any] | None:
     """The state as last left: written whole, then changed by the rows of its delta."""
     state = cache.state()
     if not (isinstance(state, dict) and all(c in state for c in (*_STATE_COLUMNS, "odd", "day", "key", "base"))):
+        return None
+    if state.get("format") != _STATE_FORMAT:
+        return None
+    try:
+        for c in _FIXED:
+            state[c] = Fixed(state[c], state["widths"][c])
+    except (KeyError, TypeError, ValueError):  # not a column of that width: a damaged state is no state
+        return None
+    if any(len(state[c]) != len(state["paths"]) for c in _ROW):
         return None
     delta = cache.delta()
     if isinstance(delta, dict) and delta.get("base") == state["base"]:
@@ -699,7 +731,7 @@ def _save_rows(
     key: str,
     day: str,
     odd_ids: int,
-    columns: dict[str, list[str]],
+    columns: Mapping[str, Column],
     rows: list[int],
 ) -> None:
     """Write the rows changed since the state was written whole (with those of its last delta)."""
@@ -740,12 +772,16 @@ def _patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summar
     if not isinstance(last, Summary) or _table_blobs(root, last.tables) != last.tables:
         return None
     old_paths: list[str] = state["paths"]
-    old_blobs: list[str] = state["blobs"]
+    old_blobs: Fixed = state["blobs"]
     same = old_paths == paths
     old_at = dict(zip(old_paths, range(len(old_paths)), strict=True)) if not same else None
     changed: dict[str, Entry] = {}
     read = 0
-    for n, path in enumerate(paths):
+    # The files whose blob may differ from the state's: all where the paths differ, else those whose blob
+    # (as git or the cache's index knows it, "" when not known) is not the state's.
+    maybe = range(len(paths)) if old_at is not None else old_blobs.differing([known.get(p, "") for p in paths])
+    for n in maybe:
+        path = paths[n]
         at = n if old_at is None else old_at.get(path)
         blob = known.get(path)
         if at is not None and blob == old_blobs[at]:
@@ -770,10 +806,11 @@ def _patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summar
         return None
     # The index now: the old columns, with the changed files' rows in place.
     memo: dict[str, Place] = {}
+    columns: dict[str, Any]  # the lists, and the columns of one width (Fixed)
     if old_at is None:
-        columns = {c: list(state[c]) for c in _ROW}
+        columns = {c: _column(c, state[c]) for c in _ROW}
     else:
-        columns = {c: [state[c][old_at[p]] if p in old_at else "" for p in paths] for c in _ROW}
+        columns = {c: _column(c, [state[c][old_at[p]] if p in old_at else "" for p in paths]) for c in _ROW}
     before: dict[str, tuple[str, str]] = {}
     how: dict[str, int] = dict.fromkeys(removed, scope.FACADE)  # what changed of each changed file
     for path, entry in changed.items():
