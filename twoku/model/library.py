@@ -118,10 +118,10 @@ class Library:
         # Grouped and sorted once: the store checks ask for each kind again and again.
         if self._by_kind is None:
             groups: dict[str, list[Item]] = defaultdict(list)
-            for item in self.items.values():
+            items = self.items
+            for item_id in sorted(items):  # the library holds each item by its ID: sorted once, as strings
+                item = items[item_id]
                 groups[item.kind].append(item)
-            for group in groups.values():
-                group.sort(key=lambda i: i.id)
             self._by_kind = dict(groups)
         return list(self._by_kind.get(kind, ()))
 
