@@ -63,8 +63,8 @@ def test_a_plain_validate_does_not_import_typer_or_pydantic(store: Path) -> None
 
 BIG_STORE_RUN = (
     "import sys; sys.argv = ['twoku', *sys.argv[1:]]\n"
-    "from twoku.ops import validate\n"
-    "validate.PARALLEL_FROM = 2  # the small store counts as a big one: parsed in parallel, its library kept\n"
+    "from twoku.ops import reading\n"
+    "reading.PARALLEL_FROM = 2  # the small store counts as a big one: parsed in parallel, its library kept\n"
     "from twoku.cli import main\n"
     "try:\n    main()\nfinally:\n    print('after main')\n"
 )
@@ -88,9 +88,9 @@ def test_a_big_store_run_ends_at_once_with_its_whole_output_and_exit_code(store:
 def test_nothing_is_kept_for_an_end_when_twoku_is_used_in_a_running_program(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from twoku.ops import lifetime
-    from twoku.ops import validate as ops
+    from twoku.ops import lifetime, reading
+    from twoku.ops.validate import load_store
 
-    monkeypatch.setattr(ops, "PARALLEL_FROM", 2)
-    assert ops.load_store(store, use_cache=False).library.items
+    monkeypatch.setattr(reading, "PARALLEL_FROM", 2)
+    assert load_store(store, use_cache=False).library.items
     assert not lifetime.kept()  # freed as usual: only the console script ends its process with the command

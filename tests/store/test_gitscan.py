@@ -84,16 +84,16 @@ def test_without_git_the_folders_are_walked(store: Path) -> None:
 def test_a_cold_run_on_a_git_store_parses_in_parallel(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # git's index knows every blob, but the cache holds none of them: they are parsed across the cores
     # (they were parsed one by one in the parent once git vouched for them), with the same findings.
-    from twoku.ops import validate as ops
+    from twoku.ops import reading as ops
 
     law = store / "national/knowledge/laws/CN-K-0001.yaml"
     law.write_text(law.read_text(encoding="utf-8").replace("status: 生效", "status: 生效\nstatus: 废止"), "utf-8")
     serial = _cold(store)
     parsed: list[list[str]] = []
-    parse = ops._parse_parallel
+    parse = ops.parse_parallel
     monkeypatch.setattr(ops, "PARALLEL_FROM", 2)
     monkeypatch.setattr(
-        ops, "_parse_parallel", lambda root, paths, *rest: parsed.append(paths) or parse(root, paths, *rest)
+        ops, "parse_parallel", lambda root, paths, *rest: parsed.append(paths) or parse(root, paths, *rest)
     )
     assert _seen(store) == serial and any(code == "TK102" for code, *_ in serial)
     assert parsed == [store_paths(store)]
@@ -103,22 +103,22 @@ def test_a_cold_run_on_a_git_store_parses_in_parallel(store: Path, monkeypatch: 
 def test_forked_parsing_gives_what_one_process_gives_even_when_a_child_fails(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from twoku.ops import validate as ops
+    from twoku.ops import reading as ops
 
     paths = store_paths(store)
     chunks = [[path] for path in paths]  # a chunk per file: the parent and the child both take some
-    alone = ops._parse_list(str(store), paths)
-    assert ops._parse_forked(str(store), chunks, True, 1) == alone
+    alone = ops.parse_list(str(store), paths)
+    assert ops.parse_forked(str(store), chunks, True, 1) == alone
     parent = os.getpid()
-    parse = ops._parse_list
+    parse = ops.parse_list
 
     def failing_in_a_child(root: str, chunk: list[str], index: bool = True) -> object:
         if os.getpid() != parent:
             raise RuntimeError("a child that dies")
         return parse(root, chunk, index)
 
-    monkeypatch.setattr(ops, "_parse_list", failing_in_a_child)
-    assert ops._parse_forked(str(store), chunks, True, 1) == alone  # the parent parses what the child left
+    monkeypatch.setattr(ops, "parse_list", failing_in_a_child)
+    assert ops.parse_forked(str(store), chunks, True, 1) == alone  # the parent parses what the child left
     assert not [p for p in Path(tempfile.gettempdir()).glob("twoku-parse-*")], "no folder left behind"
 
 

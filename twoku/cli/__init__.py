@@ -28,7 +28,7 @@ def main() -> None:
     try:
         if sys.argv[1:2] == ["validate"]:
             # git stats the store's files (twoku.store.gitscan) while the checks are imported; without the
-            # cache every file is read anyway, and the folders name them (ops/validate._scan).
+            # cache every file is read anyway, and the folders name them (ops/reading.scan).
             from twoku.cli import plain
             from twoku.store import gitscan
 

@@ -40,7 +40,7 @@ from twoku.model.enums import SCHEMA_VERSION  # not model.schemas: building ever
 RACY_NS = 2_000_000_000
 # The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks,
 # a rule's digest, its item's layer code, the IDs its item mentions, a fingerprint of its data and one of
-# what other items' checks see of it: ops/validate.Entry), findings as plain tuples, all marshal-able (it
+# what other items' checks see of it: ops/reading.Entry), findings as plain tuples, all marshal-able (it
 # loads several times faster than pickle).
 ENTRY_FORMAT = 8
 
