@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.benchmarks.test_generate import generated  # noqa: F401  (a fixture: the benchmark's store, small)
-from twoku.store import quickyaml, yamlio
+from twoku.store import quicklocate, quickyaml, yamlio
 from twoku.store.edit import dump
 from twoku.store.files import store_paths
 
@@ -321,12 +321,12 @@ def _pointers(value: Any, pointer: tuple[str | int, ...] = ()) -> Iterator[tuple
 
 def _ruamel_locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int]:
     """yamlio.locate's answer by ruamel.yaml alone."""
-    quick = quickyaml.locate
+    quick = quicklocate.locator
     try:
-        quickyaml.locate = lambda *_: None  # type: ignore[assignment]
+        quicklocate.locator = lambda *_: None  # type: ignore[assignment]
         return yamlio.locate(text, pointer)
     finally:
-        quickyaml.locate = quick  # type: ignore[assignment]
+        quicklocate.locator = quick  # type: ignore[assignment]
 
 
 def _located_alike(text: str) -> int:
@@ -335,7 +335,7 @@ def _located_alike(text: str) -> int:
         return 0
     n = 0
     for pointer in list(_pointers(data))[::3]:  # a third of them: ruamel.yaml reads the text again for each
-        quick = quickyaml.locate(text, pointer)
+        quick = quicklocate.locate(text, pointer)
         if quick is not None:
             assert quick == _ruamel_locate(text, pointer), (text, pointer)
             n += 1

@@ -21,8 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 DECLINE: Any = object()  # read() could not be sure: use the full loader
@@ -182,7 +180,7 @@ _QUOTED_KEY = re.compile(r"""('(?:[^']|''){0,998}'|"[^"\\]{0,998}"):(?: +|$)""")
 Row = tuple[int, int, str, str]
 
 
-def _row(line: str) -> Row:
+def split_line(line: str) -> Row:
     """A line taken apart.  A plain key has no indicator first, no colon, quote or comment sign and no space
     before its colon; a quoted key no escape; either has at most 1000 characters, and a colon and a space (or
     the line's end) follow it.  YAML allows more, and the rest is declined: such a line has no key here.
@@ -242,7 +240,7 @@ Taken = tuple[int, int, str | None, Any]
 _TAKEN: dict[str, Taken] = {}
 _TAKEN_KEPT = 1 << 14
 # Plain keys read before, as written → interned: a store has a few dozen, and a new line with one of them
-# (an id, a title) needs neither the key's checks nor _row.  Bounded, lest odd texts fill it.
+# (an id, a title) needs neither the key's checks nor split_line.  Bounded, lest odd texts fill it.
 _KEYS: dict[str, str] = {}
 _KEYS_KEPT = 1000
 
@@ -259,7 +257,7 @@ def _take(line: str) -> Taken:
     key = _KEYS.get(name) if colon else None
     taken: Taken
     if key is not None and rest[:1] in ("", " "):
-        taken = (len(line) - len(body), 0, key, _value(rest.lstrip(" ")))  # as _row would take it apart
+        taken = (len(line) - len(body), 0, key, _value(rest.lstrip(" ")))  # as split_line would take it apart
     else:
         taken = _take_apart(line)
     if len(_TAKEN) >= _TAKEN_KEPT:
@@ -270,7 +268,7 @@ def _take(line: str) -> Taken:
 
 def _take_apart(line: str) -> Taken:
     """A line's key and value read, the line not being "key: …" with a key read before."""
-    here, dash, key, rest = _row(line)
+    here, dash, key, rest = split_line(line)
     name: str | None = None
     if key:
         first = key[0]
@@ -464,7 +462,7 @@ def read(text: str) -> Any:
         return DECLINE  # a document end marker, or something that looks like one
     lines = text.split("\n")
     reader = _Reader(lines)
-    i = _start(lines)
+    i = document_start(lines)
     if i >= reader.count:
         return DECLINE  # empty
     try:
@@ -479,7 +477,7 @@ def read(text: str) -> Any:
     return data
 
 
-def _start(lines: list[str]) -> int:
+def document_start(lines: list[str]) -> int:
     """The first line of the document's content, past blank and comment lines and a "---"."""
     i, count = 0, len(lines)
     while i < count and _blank(lines[i]):
@@ -489,117 +487,3 @@ def _start(lines: list[str]) -> int:
         while i < count and _blank(lines[i]):
             i += 1
     return i
-
-
-def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
-    """1-based (line, column) of ``pointer`` in a text the quick reader reads, as ruamel.yaml's round-trip
-    loader places it (a key where the step is a key, an item's value where it is an index; where a step
-    does not resolve, the last one that did); None when the text is not plain block YAML.
-
-    Findings are located after every check, one file at a time: ruamel.yaml takes some 25 ms for a long
-    record; this looks along the lines the reader has already vouched for.
-    """
-    found = locator(text)
-    return found(pointer) if found is not None else None
-
-
-def locator(text: str) -> Callable[[tuple[str | int, ...]], tuple[int, int] | None] | None:
-    """locate() for many pointers of one text, which is read and taken apart once; None when the text is not
-    plain block YAML (a long record with dozens of findings took a millisecond a finding)."""
-    if read(text) is DECLINE:
-        return None
-    lines = text.split("\n")
-    return partial(_located, [_row(line) for line in lines], _start(lines))
-
-
-def _located(rows: list[Row], start: int, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:
-    where = (1, 1)
-    kind, indent, inline = "map", 0, False  # the container the next step looks in, and where it starts
-    for step in pointer:
-        if kind == "map" and isinstance(step, str):
-            found = _key_row(rows, start, indent, inline, step)
-            if found is None:
-                break
-            where = (found + 1, indent + 1)
-            rest = rows[found][3]
-            if rest and rest[0] != "#":
-                if rest[0] == "[":
-                    return None  # items of a flow list: ruamel places them within the line
-                kind = "scalar"
-                continue
-            kind, start, indent, inline = _below(rows, found + 1, indent)
-        elif kind == "seq" and isinstance(step, int) and not isinstance(step, bool):
-            found, column = _item_row(rows, start, indent, step)
-            if found is None:
-                break
-            where = (found + 1, column + 1)
-            if rows[found][2]:
-                kind, start, indent, inline = "map", found, column, True
-            else:
-                kind = "scalar"
-        else:
-            break
-    return where
-
-
-def _empty(row: Row) -> bool:
-    """Whether a row holds nothing but spaces, or a comment."""
-    _, dash, key, rest = row
-    return not dash and not key and (not rest or rest[0] == "#")
-
-
-def _key_row(rows: list[Row], start: int, indent: int, inline: bool, key: str) -> int | None:
-    """The row of ``key`` in the mapping at ``indent`` from row ``start`` (``inline``: its first key follows
-    a list item's "- " on that row)."""
-    for i in range(start, len(rows)):
-        row = rows[i]
-        if _empty(row):
-            continue
-        spaces, dash, name, _ = row
-        first = inline and i == start
-        here = spaces + (dash if first else 0)
-        if here < indent:
-            break
-        if here > indent or (dash and not first):
-            continue  # within a value: deeper, or a list at its key's own indent
-        if name and _unquoted(name) == key:
-            return i
-    return None
-
-
-def _unquoted(key: str) -> str:
-    if key[0] == "'":
-        return key[1:-1].replace("''", "'")
-    if key[0] == '"':
-        return key[1:-1]
-    return key
-
-
-def _below(rows: list[Row], i: int, indent: int) -> tuple[str, int, int, bool]:
-    """The container under a key at ``indent`` whose value starts on row ``i`` or later."""
-    while i < len(rows) and _empty(rows[i]):
-        i += 1
-    if i >= len(rows):
-        return "scalar", i, 0, False
-    here, dash, _, _ = rows[i]
-    if here > indent:
-        return ("seq" if dash else "map"), i, here, False
-    if here == indent and dash:
-        return "seq", i, here, False
-    return "scalar", i, 0, False
-
-
-def _item_row(rows: list[Row], start: int, indent: int, index: int) -> tuple[int | None, int]:
-    """The row of the ``index``-th item of the list at ``indent`` from row ``start``, and its value's column."""
-    n = 0
-    for i in range(start, len(rows)):
-        if _empty(rows[i]):
-            continue
-        here, dash, _, _ = rows[i]
-        if here < indent or (here == indent and not dash):
-            break
-        if here == indent:
-            if n == index:
-                return i, here + dash
-            n += 1
-    return None, 0

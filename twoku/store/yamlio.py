@@ -153,9 +153,9 @@ def locate(text: str, pointer: Pointer) -> tuple[int, int]:
 
 def locator(text: str) -> Callable[[Pointer], tuple[int, int]]:
     """locate() for many pointers of one text, which is read once."""
-    from twoku.store import quickyaml
+    from twoku.store import quicklocate
 
-    quick = quickyaml.locator(text)
+    quick = quicklocate.locator(text)
     node: list[Any] = []  # ruamel.yaml's reading, made when first needed
 
     def located(pointer: Pointer) -> tuple[int, int]:
