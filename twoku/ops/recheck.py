@@ -12,12 +12,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twoku.model import scope
 from twoku.model.findings import Finding
 from twoku.model.layout import CONFIG_FILE, Place
-from twoku.model.scope import CYCLE_CODE, Index, affected, odd, references
+from twoku.model.scope import CYCLE_CODE, Affected, Index, affected, odd, references
 from twoku.ops import lifetime
 from twoku.ops.reading import (
     DATA,
@@ -41,6 +41,9 @@ from twoku.ops.reading import (
 from twoku.store import files
 from twoku.store.cache import Cache
 from twoku.store.columns import Fixed
+
+if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
+    from twoku.model.library import Library
 
 PATCH_UP_TO = 500  # changed files up to which the last summary is patched rather than the store checked again
 
@@ -211,7 +214,7 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
     """The last summary brought up to date by checking again only what the changed files can touch
     (model/scope.py); None when that cannot be done (the whole store is checked then): no earlier
     state, another day (deadlines), the store's configuration or a code table changed, or many files."""
-    paths, known, track = scanned.paths, scanned.known, scanned.track
+    paths, known = scanned.paths, scanned.known
     state = load_state(cache)
     lifetime.keep(state)  # 400,000 strings: freeing them took 10 ms of a re-check, where the process ends anyway
     if state is None or state["day"] != day:
@@ -220,34 +223,11 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
     if not isinstance(last, Summary) or table_blobs(root, last.tables) != last.tables:
         return None
     old_paths: list[str] = state["paths"]
-    old_blobs: Fixed = state["blobs"]
-    same = old_paths == paths
-    old_at = dict(zip(old_paths, range(len(old_paths)), strict=True)) if not same else None
-    changed: dict[str, Entry] = {}
-    read = 0
-    # The files whose blob may differ from the state's: all where the paths differ, else those whose blob
-    # (as git or the cache's index knows it, "" when not known) is not the state's.
-    maybe = range(len(paths)) if old_at is not None else old_blobs.differing([known.get(p, "") for p in paths])
-    for n in maybe:
-        path = paths[n]
-        at = n if old_at is None else old_at.get(path)
-        blob = known.get(path)
-        if at is not None and blob == old_blobs[at]:
-            continue
-        if blob is None:  # not vouched for by git or the cache's index: read and hash it
-            read += 1
-            stat = os.stat(root / path)
-            raw = (root / path).read_bytes()
-            blob = known[path] = files.blob_id(raw)
-            if track:
-                cache.remember(path, stat, blob)
-            if at is not None and blob == old_blobs[at]:
-                continue  # touched, not changed
-        else:
-            raw = (root / path).read_bytes()
-        if len(changed) >= PATCH_UP_TO:
-            return None
-        changed[path] = read_one(files.RawFile(path, raw, blob))
+    old_at = dict(zip(old_paths, range(len(old_paths)), strict=True)) if old_paths != paths else None
+    found = _changed(root, cache, scanned, state["blobs"], old_at)
+    if found is None:
+        return None
+    changed, read = found
     position = dict(zip(paths, range(len(paths)), strict=True))
     removed = [p for p in old_paths if p not in position] if old_at is not None else []
     if CONFIG_FILE in changed or CONFIG_FILE in removed or len(changed) + len(removed) > PATCH_UP_TO:
@@ -291,31 +271,8 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
     moved.discard("")
     holders = index.holders()
     own_again = set(changed) | {paths[n] for i in moved for n in holders.get(i, ())}
-    # A library of what the re-check needs: the changed files as just read, the others read again.
-    needed: dict[str, Entry] = {}
-    # A record that names a changed item only among its subjects is checked again for those subjects; one that
-    # names it elsewhere too (a field of its own) is checked again whole, with all it names.
-    from twoku.checks.registry import text_of
-
-    for path, named in list(reach.partial.items()):
-        read += 1
-        needed[path] = entry = read_data(files.RawFile(path, (root / path).read_bytes(), known[path]), memo)
-        data = entry[DATA]
-        rest = {k: v for k, v in data.items() if k != "subjects"} if isinstance(data, dict) else None
-        if rest is None or not named.isdisjoint(references(text_of(rest)).split()):
-            del reach.partial[path]
-            reach.recheck.add(path)
-            for item_id in index.refs[position[path]].split():
-                reach.needed.update(paths[m] for m in holders.get(item_id, ()))
-    for path in sorted(reach.needed | own_again):
-        if path in needed and path not in own_again:
-            continue
-        if path in changed:
-            needed[path] = changed[path]
-        else:
-            read += 1
-            file = files.RawFile(path, (root / path).read_bytes(), known[path])
-            needed[path] = read_one(file) if path in own_again else read_data(file, memo)
+    needed, more = _needed(root, scanned, index, reach, changed, own_again, memo)
+    read += more
     from twoku.model.library import Library
 
     lib = Library.build(
@@ -324,29 +281,8 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
         tables_of(root, needed, memo),
     )
     lib.today = day
-    from twoku.checks import run_cross_checks
-    from twoku.checks.registry import STORE_CODES
-
-    def subject(found: Finding) -> object:
-        """The ID of the record's subject a finding is about (its pointer is subjects/<n>/…), or None."""
-        pointer = found.pointer
-        if len(pointer) < 2 or pointer[0] != "subjects" or not isinstance(pointer[1], int):
-            return None
-        subjects = needed[found.path][DATA].get("subjects") if isinstance(needed[found.path][DATA], dict) else None
-        if isinstance(subjects, list) and pointer[1] < len(subjects) and isinstance(subjects[pointer[1]], dict):
-            return subjects[pointer[1]].get("id")
-        return None
-
-    def again(found: Finding) -> bool:  # whether a finding of the last summary is found anew here
-        if found.code not in STORE_CODES:
-            return found.path in own_again
-        if found.path in reach.partial:
-            return subject(found) in reach.partial[found.path]
-        return found.path in reach.recheck and (found.code != CYCLE_CODE or found.path in reach.cycles)
-
     gone = set(removed)
-    findings = [f for f in last.findings if f.path not in gone and not again(f)]
-    findings += [f for f in run_cross_checks(lib) if again(f)]
+    findings = _found_again(last.findings, lib, reach, needed, own_again, gone)
     for path in own_again:
         entry = needed[path]
         n = position[path]
@@ -373,6 +309,111 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
     else:
         save_state(cache, day, key, index, columns, odd_ids)
     return summary, lambda: counted_rows(index, columns["layers"])
+
+
+def _changed(
+    root: Path, cache: Cache, scanned: Scanned, old_blobs: Fixed, old_at: dict[str, int] | None
+) -> tuple[dict[str, Entry], int] | None:
+    """Each file whose blob is not the state's, read again; and how many files were read.  ``old_at``: each
+    path's row in the state, where the paths differ from the state's (None where they are the same).  None
+    when more files changed than a re-check is worth."""
+    paths, known = scanned.paths, scanned.known
+    changed: dict[str, Entry] = {}
+    read = 0
+    # The files whose blob may differ from the state's: all where the paths differ, else those whose blob
+    # (as git or the cache's index knows it, "" when not known) is not the state's.
+    maybe = range(len(paths)) if old_at is not None else old_blobs.differing([known.get(p, "") for p in paths])
+    for n in maybe:
+        path = paths[n]
+        at = n if old_at is None else old_at.get(path)
+        blob = known.get(path)
+        if at is not None and blob == old_blobs[at]:
+            continue
+        if blob is None:  # not vouched for by git or the cache's index: read and hash it
+            read += 1
+            stat = os.stat(root / path)
+            raw = (root / path).read_bytes()
+            blob = known[path] = files.blob_id(raw)
+            if scanned.track:
+                cache.remember(path, stat, blob)
+            if at is not None and blob == old_blobs[at]:
+                continue  # touched, not changed
+        else:
+            raw = (root / path).read_bytes()
+        if len(changed) >= PATCH_UP_TO:
+            return None
+        changed[path] = read_one(files.RawFile(path, raw, blob))
+    return changed, read
+
+
+def _needed(
+    root: Path,
+    scanned: Scanned,
+    index: Index,
+    reach: Affected,
+    changed: Mapping[str, Entry],
+    own_again: set[str],
+    memo: dict[str, Place],
+) -> tuple[dict[str, Entry], int]:
+    """The entries a library for the re-check needs (the changed files as just read, the others read again),
+    and how many files were read.  A record that names a changed item only among its subjects is checked
+    again for those subjects; one that names it elsewhere too (a field of its own) is moved from
+    ``reach.partial`` to ``reach.recheck``, with all it names needed."""
+    from twoku.checks.registry import text_of
+
+    paths, known, holders = scanned.paths, scanned.known, index.holders()
+    position = index.positions()
+    needed: dict[str, Entry] = {}
+    read = 0
+    for path, named in list(reach.partial.items()):
+        read += 1
+        needed[path] = entry = read_data(files.RawFile(path, (root / path).read_bytes(), known[path]), memo)
+        data = entry[DATA]
+        rest = {k: v for k, v in data.items() if k != "subjects"} if isinstance(data, dict) else None
+        if rest is None or not named.isdisjoint(references(text_of(rest)).split()):
+            del reach.partial[path]
+            reach.recheck.add(path)
+            for item_id in index.refs[position[path]].split():
+                reach.needed.update(paths[m] for m in holders.get(item_id, ()))
+    for path in sorted(reach.needed | own_again):
+        if path in needed and path not in own_again:
+            continue
+        if path in changed:
+            needed[path] = changed[path]
+        else:
+            read += 1
+            file = files.RawFile(path, (root / path).read_bytes(), known[path])
+            needed[path] = read_one(file) if path in own_again else read_data(file, memo)
+    return needed, read
+
+
+def _found_again(
+    last: list[Finding], lib: Library, reach: Affected, needed: Mapping[str, Entry], own_again: set[str], gone: set[str]
+) -> list[Finding]:
+    """The last summary's findings, with those of the checks between items that may differ now found again
+    on ``lib`` (the findings of a file's own are not among them: the caller reads them from its entry)."""
+    from twoku.checks import run_cross_checks
+    from twoku.checks.registry import STORE_CODES
+
+    def subject(found: Finding) -> object:
+        """The ID of the record's subject a finding is about (its pointer is subjects/<n>/…), or None."""
+        pointer = found.pointer
+        if len(pointer) < 2 or pointer[0] != "subjects" or not isinstance(pointer[1], int):
+            return None
+        subjects = needed[found.path][DATA].get("subjects") if isinstance(needed[found.path][DATA], dict) else None
+        if isinstance(subjects, list) and pointer[1] < len(subjects) and isinstance(subjects[pointer[1]], dict):
+            return subjects[pointer[1]].get("id")
+        return None
+
+    def again(found: Finding) -> bool:  # whether a finding of the last summary is found anew here
+        if found.code not in STORE_CODES:
+            return found.path in own_again
+        if found.path in reach.partial:
+            return subject(found) in reach.partial[found.path]
+        return found.path in reach.recheck and (found.code != CYCLE_CODE or found.path in reach.cycles)
+
+    kept = [f for f in last if f.path not in gone and not again(f)]
+    return kept + [f for f in run_cross_checks(lib) if again(f)]
 
 
 def _recount(
