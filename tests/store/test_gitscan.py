@@ -108,7 +108,9 @@ def test_forked_parsing_gives_what_one_process_gives_even_when_a_child_fails(
     paths = store_paths(store)
     chunks = [[path] for path in paths]  # a chunk per file: the parent and the child both take some
     alone = ops.parse_list(str(store), paths)
-    assert ops.parse_forked(str(store), chunks, True, 1) == alone
+    told: list[tuple[int, object]] = []
+    assert ops.parse_forked(str(store), chunks, True, 1, lambda n, part: told.append((n, part))) == alone
+    assert sorted(told) == [(n, [found]) for n, found in enumerate(alone)]  # each chunk told once, whoever parsed it
     parent = os.getpid()
     parse = ops.parse_list
 
@@ -118,7 +120,9 @@ def test_forked_parsing_gives_what_one_process_gives_even_when_a_child_fails(
         return parse(root, chunk, index)
 
     monkeypatch.setattr(ops, "parse_list", failing_in_a_child)
-    assert ops.parse_forked(str(store), chunks, True, 1) == alone  # the parent parses what the child left
+    told.clear()
+    assert ops.parse_forked(str(store), chunks, True, 1, lambda n, part: told.append((n, part))) == alone
+    assert sorted(told) == [(n, [found]) for n, found in enumerate(alone)]  # the parent parses what the child left
     assert not [p for p in Path(tempfile.gettempdir()).glob("twoku-parse-*")], "no folder left behind"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import marshal
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,11 +224,21 @@ def parse_list(root: str, paths: list[str], index: bool = True) -> list[tuple[st
     return out
 
 
-def parse_parallel(root: Path, paths: list[str], index: bool = True) -> list[tuple[str, str, Any]]:
-    """Parse many files across the machine's cores; one process when that would not pay."""
+Each = Callable[[int, list[tuple[str, str, Entry]]], None]  # told each chunk's [(path, blob, entry)], by number
+
+
+def parse_parallel(
+    root: Path, paths: list[str], index: bool = True, each: Each | None = None
+) -> list[tuple[str, str, Any]]:
+    """Parse many files across the machine's cores; one process when that would not pay.  ``each`` is told each
+    chunk (of consecutive paths, numbered in path order) as this process has it, once: what this process does
+    with it meanwhile leaves it fewer chunks to parse."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(paths) < PARALLEL_FROM:
-        return parse_list(str(root), paths, index)
+        alone = parse_list(str(root), paths, index)
+        if each is not None:
+            each(0, alone)
+        return alone
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -241,7 +251,7 @@ def parse_parallel(root: Path, paths: list[str], index: bool = True) -> list[tup
 
         import_readers()
         fastschema.prepare(("knowledge", "rule", "override", "argumentation", "adjustment", "config"))
-        forked = parse_forked(str(root), chunks, index, workers - 1)
+        forked = parse_forked(str(root), chunks, index, workers - 1, each)
         if forked is not None:
             return forked
     parts: list[Any] = [None] * len(chunks)  # each chunk's [(path, blob, entry)]
@@ -261,11 +271,16 @@ def parse_parallel(root: Path, paths: list[str], index: bool = True) -> list[tup
                 if parts[n] is None:
                     parts[n] = marshal.loads(future.result())
     except OSError:  # no processes to be had (a sandbox): do it here
-        return parse_list(str(root), paths, index)
+        parts = [parse_list(str(root), paths, index)]
+    if each is not None:
+        for n, part in enumerate(parts):
+            each(n, part)
     return [found for part in parts for found in part]
 
 
-def parse_forked(root: str, chunks: list[list[str]], index: bool, children: int) -> list[Any] | None:
+def parse_forked(
+    root: str, chunks: list[list[str]], index: bool, children: int, each: Each | None = None
+) -> list[Any] | None:
     """Parse the chunks in this process and ``children`` forked ones, each taking the next chunk left: the
     children from the front, this process from the back.  A child writes each chunk's result to a file of
     its own, so it never waits for this process to read a pipe (with a process pool, a worker sat idle a
@@ -309,15 +324,21 @@ def parse_forked(root: str, chunks: list[list[str]], index: bool, children: int)
                     os._exit(code)
             pids.append(pid)
         parts: list[Any] = [None] * len(chunks)
+
+        def have(n: int, part: list[tuple[str, str, Entry]]) -> None:
+            parts[n] = part
+            if each is not None:
+                each(n, part)
+
         done = 0  # the chunks before this one are in parts
         while (n := claim(False)) is not None:
-            parts[n] = parse_list(root, chunks[n], index)
+            have(n, parse_list(root, chunks[n], index))
             # Load what the children finished meanwhile: loading is a sixth of the cost of parsing, and done
             # here between chunks it leaves this process fewer chunks to parse, rather than all to load after.
             while done < n and (parts[done] is not None or os.path.exists(f"{folder}{os.sep}{done}")):
                 if parts[done] is None:
                     with open(f"{folder}{os.sep}{done}", "rb") as fh:
-                        parts[done] = marshal.loads(fh.read())
+                        have(done, marshal.loads(fh.read()))
                 done += 1
         for pid in pids:
             os.waitpid(pid, 0)
@@ -325,9 +346,9 @@ def parse_forked(root: str, chunks: list[list[str]], index: bool, children: int)
             if part is None:
                 try:
                     with open(f"{folder}{os.sep}{n}", "rb") as fh:
-                        parts[n] = marshal.loads(fh.read())
+                        have(n, marshal.loads(fh.read()))
                 except OSError:  # a child that did not finish it
-                    parts[n] = parse_list(root, chunks[n], index)
+                    have(n, parse_list(root, chunks[n], index))
         return [found for part in parts for found in part]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -370,10 +391,11 @@ def scan(root: Path, cache: Cache) -> Scanned:
 
 
 def read_entries(
-    root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True
+    root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True, each: Each | None = None
 ) -> tuple[dict[str, Any], int]:
     """path → (data, findings) for every path, parsing only what the cache does not hold (``track``: keep the
-    cache's index of sizes and mtimes, for a store git cannot vouch for)."""
+    cache's index of sizes and mtimes, for a store git cannot vouch for; ``each``: told each chunk parsed in
+    parallel, see parse_parallel)."""
     entries: dict[str, Any] = {}
     keys: set[str] = set()
     hits = 0
@@ -391,7 +413,7 @@ def read_entries(
                 stat = os.stat(base + path)
                 stats[path] = (stat.st_mtime_ns, stat.st_size)
         put = cache.enabled
-        for path, blob, entry in parse_parallel(root, todo, cache.enabled):
+        for path, blob, entry in parse_parallel(root, todo, cache.enabled, each):
             known[path] = blob
             entries[path] = entry
             if put:

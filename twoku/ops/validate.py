@@ -22,7 +22,7 @@ from twoku.model.regions import Layer, parse_layer
 from twoku.model.report import Report
 from twoku.model.scope import Index, odd
 from twoku.ops import lifetime, reading
-from twoku.ops.reading import ITEM_KINDS, dir_place, no_gc, read_entries, scan, unpack
+from twoku.ops.reading import ITEM_KINDS, Entry, dir_place, no_gc, read_entries, scan, unpack
 from twoku.ops.recheck import (
     Counted,
     Summary,
@@ -68,20 +68,39 @@ def load_store(root: Path, use_cache: bool = True) -> Loaded:
     return loaded
 
 
-def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True) -> Loaded:
-    entries, hits = read_entries(root, cache, paths, known, track)
-    from twoku.model.library import Item, Library
+@dataclass
+class _Assembled:
+    """What a library is built from, as the files' entries give it: made chunk by chunk while the cores parse
+    a cold store (the parent's share of that work then shrinks), else at once."""
 
-    items: list[Item] = []
-    found: list[Finding] = []
-    config: dict[str, Any] = {}
-    memo: dict[str, Place] = {}
-    own: dict[str, list[Finding]] = {}
-    every: dict[str, list[Finding]] = {}
-    layers: dict[str, Layer] = {}
-    tables = {}
-    for path in paths:
-        data, file_findings, own_findings, every_findings, digest, code, _, _, _ = entries[path]
+    items: list[Item] = field(default_factory=list)
+    found: list[Finding] = field(default_factory=list)  # of reading the files
+    own: dict[str, list[Finding]] = field(default_factory=dict)
+    every: dict[str, list[Finding]] = field(default_factory=dict)
+    config: dict[str, Any] | None = None
+    tables: dict[str, list[str] | None] = field(default_factory=dict)
+    files: int = 0
+
+    def add(self, other: _Assembled) -> None:
+        self.items += other.items
+        self.found += other.found
+        self.own.update(other.own)
+        self.every.update(other.every)
+        self.config = other.config if other.config is not None else self.config
+        self.tables.update(other.tables)
+        self.files += other.files
+
+
+def _assemble(
+    root: Path, entries: Iterable[tuple[str, Entry]], memo: dict[str, Place], layers: dict[str, Layer]
+) -> _Assembled:
+    from twoku.model.library import Item
+
+    out = _Assembled()
+    items, found, own, every, tables = out.items, out.found, out.own, out.every, out.tables
+    for path, entry in entries:
+        out.files += 1
+        data, file_findings, own_findings, every_findings, digest, code, _, _, _ = entry
         if file_findings:
             found.extend(unpack(file_findings))
         if own_findings:
@@ -93,7 +112,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
         place = memo.get(path.rpartition("/")[0])  # dir_place inlined: a call per file cost more than this
         kind = (place or dir_place(path, memo)).kind
         if kind == "config":
-            config = data
+            out.config = data
         elif kind in ITEM_KINDS:
             layer = layers.get(code) if code is not None else None
             if layer is None and code is not None:
@@ -103,6 +122,28 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
             if isinstance(table, str):
                 where = path.rsplit("/", 1)[0] + "/" + table
                 tables[where] = files.read_codes(root, where)
+    return out
+
+
+def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True) -> Loaded:
+    from twoku.model.library import Library
+
+    memo: dict[str, Place] = {}
+    layers: dict[str, Layer] = {}
+    chunks: dict[int, _Assembled] = {}
+
+    def each(n: int, part: list[tuple[str, str, Entry]]) -> None:
+        chunks[n] = _assemble(root, ((path, entry) for path, _, entry in part), memo, layers)
+
+    entries, hits = read_entries(root, cache, paths, known, track, each)
+    whole = _Assembled()
+    if sum(chunk.files for chunk in chunks.values()) == len(paths):  # every file parsed in chunks: assembled
+        for n in sorted(chunks):
+            whole.add(chunks[n])
+    else:
+        whole = _assemble(root, ((path, entries[path]) for path in paths), memo, layers)
+    items, found, own, every, tables = whole.items, whole.found, whole.own, whole.every, whole.tables
+    config = whole.config if whole.config is not None else {}
     library = Library.build(items, config, tables)
     if len(paths) >= reading.PARALLEL_FROM:
         # A big store's parsed files are millions of objects made while the cycle collector was off: once it is
