@@ -14,7 +14,7 @@ Its files, each read only when needed:
 * the **staged** reading of git's index (store/gitscan.py), for as long as git does not write
   its index again;
 * the **state**: what the last summary was made from, a compact index of every file
-  (ops/validate.py, model/scope.py), read when a few files changed; a re-check after
+  (ops/recheck.py, model/scope.py), read when a few files changed; a re-check after
   an edit writes only the rows it changed, beside it (the **delta**).
 
 The cache lives in ``.git/twoku/`` (never committed) or where ``TWOKU_CACHE_DIR``

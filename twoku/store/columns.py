@@ -1,6 +1,6 @@
 """A column of equal-width strings kept as one string, for the cache's state of a whole store.
 
-The state (ops/validate.py) holds a row per file; its blob ids and fingerprints are 55,000 strings of
+The state (ops/recheck.py) holds a row per file; its blob ids and fingerprints are 55,000 strings of
 one width each.  Loading them as one string each is one object instead of 55,000 (a re-check after an
 edit spent 45 ms loading the state, most of it making small strings).  Rows set after loading are kept
 beside the string until it is written again.
