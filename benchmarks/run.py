@@ -191,7 +191,7 @@ def main() -> None:
     add("help", "twoku --help (whole process)", best([*exe, "--help"], root, env, args.runs))
     add("version", "twoku --version (whole process)", best([*exe, "--version"], root, env, args.runs))
     peak = timed([*exe, "validate", "--no-cache"], root, env, memory=True)[1]
-    cold = min(timed([*exe, "validate", "--no-cache"], root, env)[0] for _ in range(2))
+    cold = min(timed([*exe, "validate", "--no-cache"], root, env)[0] for _ in range(args.runs))
     add("cold", f"twoku validate --no-cache ({len(paths)} files)", cold)
     timed([*exe, "validate"], root, env)  # fills the cache
     add("warm", "twoku validate, warm, nothing changed", best([*exe, "validate"], root, env, args.runs))
