@@ -24,11 +24,15 @@ def _valid_resident_id(text: str) -> bool:
 
 
 _DIGITS = re.compile(r"[0-9]{11}")  # what every personal value found here holds: eleven digits in a row
+# A resident ID's or a mobile number's shape, without the checks of its parts: rules' 16-digit framework codes
+# and knowledge's drug codes hold eleven digits in a row, but not standing alone.
+_SHAPE = re.compile(r"(?<![0-9A-Za-z])(?:1[3-9][0-9]{9}|[1-9][0-9]{16}[0-9Xx])(?![0-9A-Za-z])")
 
 
 def might_be_personal(text: str) -> bool:
-    """False when ``text`` surely holds no personal data (personal_data would find none): a quick test."""
-    return _DIGITS.search(text) is not None
+    """False when ``text`` surely holds no personal data (personal_data would find none): a quick test, first
+    for the digits (most texts have no run of eleven), then for the shape."""
+    return _DIGITS.search(text) is not None and _SHAPE.search(text) is not None
 
 
 def personal_data(text: str) -> str | None:
