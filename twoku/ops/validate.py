@@ -271,12 +271,12 @@ def _summary(
             cache.save()
             return replace(found, hits=len(paths)), _current_from_file(root), paths, counted_of(found.counted_key)
     if cache.enabled:
-        with no_gc():
+        with no_gc(freeze=len(paths) >= reading.PARALLEL_FROM):
             patched = patch(root, cache, scanned, day)
         if patched is not None:
             cache.save()
             return patched[0], _current_from_file(root), paths, patched[1]
-    with no_gc():
+    with no_gc(freeze=len(paths) >= reading.PARALLEL_FROM):  # what the checks made too, as _load does
         loaded = _load(root, cache, paths, known, track)
         summary, counted = _summarise(root, loaded, day)
     if cache.enabled:
