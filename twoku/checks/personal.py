@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from twoku.checks.registry import finding, item_check, text_of, walk
-from twoku.model.findings import WARNING, Finding, Pointer
+from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item
 from twoku.model.personal import NAME_KEYS, might_be_personal, personal_data
 
@@ -29,33 +28,12 @@ def personal_values(item: Item) -> Iterator[Finding]:
         return  # participants are recorded on purpose, as internal data
     if not might_be_personal(text_of(item.data)):
         return
-    for pointer, value in _digit_strings(item.data):
-        kind = personal_data(value)
+    for pointer, value in walk(item.data):  # rare: only an item whose text has an ID's or a number's shape
+        kind = personal_data(value) if isinstance(value, str) else None
         if kind:
             yield finding(
                 "TK801", f"疑似{kind}", item.path, pointer, item.id, "删除个人信息；示例请用虚构、不可识别的值"
             )
-
-
-def _digit_strings(data: Any) -> list[tuple[Pointer, str]]:
-    """The strings inside ``data`` that might hold personal data, with their pointers, in walk() order
-    (a pointer is made only for those: most of an item's strings hold no run of eleven digits)."""
-    out: list[tuple[Pointer, str]] = []
-
-    def visit(value: Any, pointer: Pointer) -> None:
-        pairs = value.items() if isinstance(value, Mapping) else enumerate(value)
-        for key, sub in pairs:
-            if isinstance(sub, str):
-                if might_be_personal(sub):
-                    out.append(((*pointer, key), sub))
-            elif isinstance(sub, (Mapping, list)):
-                visit(sub, (*pointer, key))
-
-    if isinstance(data, str):
-        return [((), data)] if might_be_personal(data) else []
-    if isinstance(data, (Mapping, list)):
-        visit(data, ())
-    return out
 
 
 @item_check("TK802", "personal-name-field", WARNING)
