@@ -24,6 +24,7 @@ afresh.  A cache that cannot be read or written is simply not used.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import pickle
@@ -45,21 +46,29 @@ RACY_NS = 2_000_000_000
 ENTRY_FORMAT = 8
 
 
+def git_dir(root: Path) -> Path | None:
+    """The git folder of a store at the top of its repository: ``.git``, or a worktree's ``gitdir``; None
+    for a store that is no repository of its own."""
+    git = root / ".git"
+    if git.is_dir():
+        return git
+    if git.is_file():  # a worktree: "gitdir: <path>"
+        text = git.read_text(encoding="utf-8", errors="replace").strip()
+        if text.startswith("gitdir:"):
+            return (root / text.split(":", 1)[1].strip()).resolve()
+    return None
+
+
 def cache_dir(root: Path) -> Path | None:
     env = os.environ.get("TWOKU_CACHE_DIR")
     if env:
         return Path(env)
-    git = root / ".git"
-    if git.is_dir():
-        return git / "twoku"
-    if git.is_file():  # a worktree: "gitdir: <path>"
-        text = git.read_text(encoding="utf-8", errors="replace").strip()
-        if text.startswith("gitdir:"):
-            return (root / text.split(":", 1)[1].strip()).resolve() / "twoku"
-    return None
+    git = git_dir(root)
+    return git / "twoku" if git is not None else None
 
 
-def _read(path: Path | None, loads: Any) -> Any:
+def read_quietly(path: Path | None, loads: Any) -> Any:
+    """A cache file as ``loads`` reads it; None when it is missing, damaged or foreign (no cache, then)."""
     if path is None or not path.is_file():
         return None
     try:
@@ -68,7 +77,9 @@ def _read(path: Path | None, loads: Any) -> Any:
         return None
 
 
-def _write(path: Path, data: bytes) -> None:
+def write_quietly(path: Path, data: bytes) -> None:
+    """Write a cache file whole (a temporary file renamed into place), or not at all where it cannot be."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache-")
@@ -76,7 +87,9 @@ def _write(path: Path, data: bytes) -> None:
             fh.write(data)
         os.replace(tmp, path)
     except OSError:
-        pass
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # nothing half-written left beside the cache
 
 
 def _stem() -> str:
@@ -112,7 +125,7 @@ class Cache:
     def index(self) -> dict[str, tuple[int, int, str]]:
         """path → (mtime_ns, size, blob); only needed where git's index cannot say (cache.py's docstring)."""
         if self._index is None:
-            index = _read(self._files.get("index"), marshal.loads)
+            index = read_quietly(self._files.get("index"), marshal.loads)
             valid = isinstance(index, dict) and isinstance(index.get("files"), dict)
             self._index = index["files"] if valid else {}
         return self._index
@@ -152,7 +165,7 @@ class Cache:
     @property
     def entries(self) -> dict[str, Any]:
         if self._entries is None:
-            loaded = _read(self._files.get("entries"), marshal.loads)
+            loaded = read_quietly(self._files.get("entries"), marshal.loads)
             self._entries = loaded if isinstance(loaded, dict) else {}
         return self._entries
 
@@ -176,24 +189,24 @@ class Cache:
     def summary(self, key: str, part: str = "summary") -> Any:
         if not self.enabled:
             return None
-        stored = _read(self._files.get(part), pickle.loads)
+        stored = read_quietly(self._files.get(part), pickle.loads)
         return stored[1] if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key else None
 
     def set_summary(self, key: str, value: Any, part: str = "summary") -> None:
         if self.enabled:
-            _write(self._files[part], pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+            write_quietly(self._files[part], pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
 
     # state: what the last summary was computed from (path → blob, data fingerprint, place in the library)
     def state(self) -> Any:
-        return _read(self._files.get("state"), marshal.loads) if self.enabled else None
+        return read_quietly(self._files.get("state"), marshal.loads) if self.enabled else None
 
     def set_state(self, value: Any, part: str = "state") -> None:
         if self.enabled:
-            _write(self._files[part], marshal.dumps(value))
+            write_quietly(self._files[part], marshal.dumps(value))
 
     # delta: the rows of the state changed since it was written whole (a re-check rewrites only those)
     def delta(self) -> Any:
-        return _read(self._files.get("delta"), marshal.loads) if self.enabled else None
+        return read_quietly(self._files.get("delta"), marshal.loads) if self.enabled else None
 
     def save(self) -> None:
         if not self.enabled:
@@ -203,9 +216,9 @@ class Cache:
                 data = marshal.dumps(self._entries)
             except ValueError:  # something not plain slipped in: better no cache than a wrong one
                 data = b""
-            _write(self._files["entries"], data)
+            write_quietly(self._files["entries"], data)
             self._entries_dirty = False
         if self._index_dirty:
             index = {"files": self.index}
-            _write(self._files["index"], marshal.dumps(index))
+            write_quietly(self._files["index"], marshal.dumps(index))
             self._index_dirty = False

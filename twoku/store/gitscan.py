@@ -14,11 +14,11 @@ import marshal
 import os
 import re
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from twoku.model.layout import CONFIG_FILE, TOP_DIRS, is_yaml
+from twoku.store.cache import git_dir, read_quietly, staged_file, write_quietly
 
 _PLAIN_MODES = ("100644", "100755")
 _YAML = (".yaml", ".yml")  # layout.is_yaml, inlined for 55,000 paths
@@ -92,8 +92,6 @@ def _start(root: Path, stage: bool = True) -> dict[str, subprocess.Popen[bytes]]
 def prestart() -> None:
     """Ask git about the store of the working directory now, so that it stats the files while Python
     imports and parses the command line (``twoku validate`` calls this first thing)."""
-    from twoku.store.cache import staged_file
-
     here = Path.cwd()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():
@@ -127,16 +125,10 @@ def _index_signature(root: Path) -> tuple[int, ...] | None:
     old one): None where the index is not the plain .git/index of this folder."""
     if any(name in os.environ for name in ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
         return None
-    git = root / ".git"
-    if git.is_dir():
-        index = git / "index"
-    elif git.is_file():  # a worktree: "gitdir: <path>"
-        text = git.read_text(encoding="utf-8", errors="replace").strip()
-        if not text.startswith("gitdir:"):
-            return None
-        index = (root / text.split(":", 1)[1].strip()) / "index"
-    else:
+    git = git_dir(root)
+    if git is None:
         return None  # the store is a folder inside a repository: its index is not looked for
+    index = git / "index"
     try:
         stat = os.stat(index)
     except OSError:
@@ -146,10 +138,7 @@ def _index_signature(root: Path) -> tuple[int, ...] | None:
 
 def _read_kept(keep: Path, root: str, signature: tuple[int, ...]) -> Reading | None:
     """What the last reading of git's index found, if it was of this very index file."""
-    try:
-        kept = marshal.loads(keep.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
+    kept = read_quietly(keep, marshal.loads)
     if not (isinstance(kept, tuple) and len(kept) == 5 and kept[0] == [root, *signature]):
         return None
     known, odd, digest = kept[2], kept[3], kept[4]
@@ -167,14 +156,7 @@ def _digest(known: dict[str, str], odd: set[str]) -> str:
 
 def _keep(keep: Path, root: str, signature: tuple[int, ...], reading: Reading) -> None:
     known, odd, digest = reading
-    try:
-        keep.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=keep.parent, prefix=".staged-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(marshal.dumps(([root, *signature], 1, known, sorted(odd), digest)))
-        os.replace(tmp, keep)
-    except OSError:
-        pass  # no place to keep it: git's index is read again next time
+    write_quietly(keep, marshal.dumps(([root, *signature], 1, known, sorted(odd), digest)))  # or read again next time
 
 
 # The common record: a regular YAML file at stage 0, "H 100644 <sha-1> 0\t<path>\0" (-v: "H" unless flagged).
@@ -265,7 +247,9 @@ def scan(root: Path, keep: Path | None = None) -> Scan | None:
         if keep is not None and signature is not None and stage.returncode == 0 and _index_signature(root) == signature:
             _keep(keep, key, signature, indexed)  # the index git read is the one signed
     if "stage" in procs and procs["stage"].returncode is None:  # started, but its answer was kept already
-        procs.pop("stage").kill()
+        stage = procs.pop("stage")
+        stage.kill()
+        stage.wait()
     known, odd, fingerprint = indexed
     outs = {name: proc.communicate()[0] for name, proc in procs.items() if name != "stage"}
     if any(proc.returncode != 0 for proc in procs.values()):
