@@ -8,7 +8,6 @@ library checked.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -63,7 +62,8 @@ def load_store(root: Path, use_cache: bool = True) -> Loaded:
     """Read and parse every file of the store, from the cache where the blob is unchanged."""
     cache = Cache(root, use_cache)
     scanned = scan(root, cache)
-    loaded = _load(root, cache, scanned.paths, scanned.known, scanned.track)
+    with no_gc(freeze=_big(scanned.paths)):
+        loaded = _load(root, cache, scanned.paths, scanned.known, scanned.track)
     cache.save()
     return loaded
 
@@ -145,16 +145,18 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
     items, found, own, every, tables = whole.items, whole.found, whole.own, whole.every, whole.tables
     config = whole.config if whole.config is not None else {}
     library = Library.build(items, config, tables)
-    if len(paths) >= reading.PARALLEL_FROM:
-        # A big store's parsed files are millions of objects made while the cycle collector was off: once it is
-        # on again, its first pass would walk all of them (0.3 s), and so would the one at exit (0.4 s).  They
-        # hold no cycles (trees of dicts, lists and strings, freed by reference counting), so they are frozen:
-        # kept out of every later pass of the collector.
-        gc.freeze()
     loaded = Loaded(root, library, found, paths, hits, own, every)
-    if len(paths) >= reading.PARALLEL_FROM:
+    if _big(paths):
         lifetime.keep((loaded, entries))  # freed with the process, where it ends with the command (0.2 s)
     return loaded
+
+
+def _big(paths: list[str]) -> bool:
+    """A store read in parallel: its parsed files are millions of objects, made while the cycle collector was
+    off.  Once it is on again, its first pass would walk all of them (0.3 s), and so would the one at exit
+    (0.4 s).  They hold no cycles (trees of dicts, lists and strings, freed by reference counting), so they
+    are frozen as the work ends (no_gc(freeze=…)): kept out of every later pass of the collector."""
+    return len(paths) >= reading.PARALLEL_FROM
 
 
 def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
@@ -271,12 +273,12 @@ def _summary(
             cache.save()
             return replace(found, hits=len(paths)), _current_from_file(root), paths, counted_of(found.counted_key)
     if cache.enabled:
-        with no_gc(freeze=len(paths) >= reading.PARALLEL_FROM):
+        with no_gc(freeze=_big(paths)):
             patched = patch(root, cache, scanned, day)
         if patched is not None:
             cache.save()
             return patched[0], _current_from_file(root), paths, patched[1]
-    with no_gc(freeze=len(paths) >= reading.PARALLEL_FROM):  # what the checks made too, as _load does
+    with no_gc(freeze=_big(paths)):  # what the checks make, too
         loaded = _load(root, cache, paths, known, track)
         summary, counted = _summarise(root, loaded, day)
     if cache.enabled:
