@@ -41,9 +41,9 @@ BAD: dict[str, tuple[bytes, str]] = {
     "national/knowledge/codes/CN-K-0115.yaml": (
         "id: CN-K-0115\ncategory: 医保信息业务编码\ntitle: 定点医疗机构代码\nstatus: 生效\npattern: ^H\\d{11}$\n"
         "table: CN-K-0115.csv\n".encode(),
-        "TK406",
+        "TK430",  # the legacy shorthand: its rows are outside change control
     ),
-    "national/knowledge/codes/CN-K-0115.csv": ("code,name\nH５１０１０００００１，某医院,\n".encode(), ""),
+    "national/knowledge/codes/CN-K-0115.csv": ("code,name\nH５１０１０００００１，某医院,\n".encode(), "TK406"),
     "national/knowledge/medical/CN-K-0116.yaml": (
         "id: CN-K-0116\ncategory: 医药学知识\ntitle: 甲\nstatus: 生效\nbasis:\n  - id: CN-K-0117\n".encode(),
         "",

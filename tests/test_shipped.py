@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import run_twoku
 from twoku.cli import app
-from twoku.model import enums
+from twoku.model import enums, tables
 from twoku.model.bounds import bounds_problem
 from twoku.ops.validate import load_store
 
@@ -78,10 +78,15 @@ def test_each_national_code_system_has_a_pattern_and_a_matching_table() -> None:
     assert len(codes) >= 9
     for item in codes:
         pattern = re.compile(item.data["pattern"], re.ASCII)
-        table = lib.tables[item.path.rsplit("/", 1)[0] + "/" + item.data["table"]]
-        assert table and all(pattern.fullmatch(c) for c in table), item.id
+        spec = tables.spec_of(item.data)
+        assert spec is not None and not spec.legacy and spec.digest, f"{item.id}: its table is declared and sealed"
+        table = lib.tables[tables.table_path(item.path, spec)]
+        assert table and table.rows and all(pattern.fullmatch(row[0]) for row in table.rows), item.id
     drugs = next(k for k in codes if "西药" in k.data["title"])
-    assert "XL02BBA326A001010102180" in lib.tables[drugs.path.rsplit("/", 1)[0] + "/" + drugs.data["table"]]
+    drug_spec = tables.spec_of(drugs.data)
+    assert drug_spec is not None
+    drug_table = lib.tables[tables.table_path(drugs.path, drug_spec)]
+    assert drug_table and "XL02BBA326A001010102180" in [row[0] for row in drug_table.rows]
 
 
 def test_lifecycle_examples_exist() -> None:

@@ -47,7 +47,7 @@ def test_an_edit_keeping_size_and_mtime_of_an_old_file_is_not_trusted_blindly(sh
 def test_a_changed_code_table_is_seen_though_no_yaml_changed(shipped: Path) -> None:
     assert _codes(shipped) == []
     table = shipped / "national/knowledge/codes/CN-K-0038.csv"
-    table.write_text(table.read_text(encoding="utf-8") + "不是代码,x\n", encoding="utf-8")
+    table.write_text(table.read_text(encoding="utf-8") + "不是代码,x,\n", encoding="utf-8")
     assert "TK406" in [c for c, _, _ in _codes(shipped)]
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from twoku.checks.registry import finding, store_check
+from twoku.model import tables
 from twoku.model.condition import ConditionProblem, code_sets, parse
-from twoku.model.findings import WARNING, Finding
+from twoku.model.findings import WARNING, Finding, Pointer
 from twoku.model.library import Item, Library
 
 
@@ -34,7 +35,8 @@ def condition_references(lib: Library) -> Iterator[Finding]:
         basis = {b.get("id") for b in rule.data.get("basis") or [] if isinstance(b, Mapping)}
         for code_set, pointer in code_sets(condition):
             item = lib.get(code_set.knowledge, "knowledge")
-            if item is None or not isinstance(item.data.get("table"), str):
+            spec = tables.spec_of(item.data) if item is not None else None
+            if item is None or spec is None:
                 why = "不存在" if item is None else "没有代码表（table）"
                 yield finding(
                     "TK407",
@@ -53,7 +55,30 @@ def condition_references(lib: Library) -> Iterator[Finding]:
                     rule.id,
                     f"在 basis 中加入 {code_set.knowledge}",
                 )
+            elif code_set.names:
+                yield from _unknown_names(lib, rule, item, spec, code_set.names, pointer)
     yield from _example_hits(lib)
+
+
+def _unknown_names(
+    lib: Library, rule: Item, item: Item, spec: tables.TableSpec, names: tuple[str, ...], pointer: Pointer
+) -> Iterator[Finding]:
+    """``names:`` that no row of the table carries (a misspelt name selects nothing, and run refuses it)."""
+    table = lib.tables.get(tables.table_path(item.path, spec))
+    if table is None or not table.readable or "name" not in spec.names:
+        return  # the table's own findings say why
+    at = spec.names.index("name")
+    known = {row[at] for row in table.rows}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        yield finding(
+            "TK407",
+            f"代码集 {item.id} 的表格中没有名称为 {'、'.join(unknown)} 的行",
+            rule.path,
+            (*pointer, "names"),
+            rule.id,
+            f"用 twoku table {item.id} 查看表格中的名称",
+        )
 
 
 def _example_hits(lib: Library) -> Iterator[Finding]:

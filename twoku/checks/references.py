@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -286,45 +285,3 @@ def _shortest_loop(graph: Graph, node: str, component: set[str]) -> tuple[list[s
     loop.append(node)
     loop.reverse()
     return loop, first[node]
-
-
-@store_check("TK406", "code-table")
-def code_table(lib: Library) -> Iterator[Finding]:
-    """医保信息业务编码条目的代码表（table）缺失，或其中的代码不符合 pattern。
-
-    坏：pattern ``^H\\d{11}$`` 而代码表中有 ``H1234``
-    好：代码表中的每个代码都符合编码规则
-    """
-    for item in lib.of_kind("knowledge"):
-        table = item.data.get("table")
-        if not isinstance(table, str):
-            continue
-        path = item.path.rsplit("/", 1)[0] + "/" + table
-        codes = lib.tables.get(path)
-        if codes is None:
-            yield finding(
-                "TK406",
-                f"代码表 {table} 不存在或不是 UTF-8 CSV",
-                item.path,
-                ("table",),
-                item.id,
-                f"在 {path} 放置代码表（首行为表头，首列为代码）",
-            )
-            continue
-        pattern = item.data.get("pattern")
-        try:
-            regex = re.compile(pattern, re.ASCII) if isinstance(pattern, str) else None
-        except re.error:
-            yield finding("TK406", f"编码规则 {pattern} 不是有效的正则表达式", item.path, ("pattern",), item.id)
-            continue
-        bad = [c for c in codes if regex and not regex.fullmatch(c)]
-        if bad:
-            sample = "、".join(bad[:3])
-            yield finding(
-                "TK406",
-                f"代码表 {table} 中有 {len(bad)} 个代码不符合编码规则：{sample}",
-                item.path,
-                ("table",),
-                item.id,
-                f"编码规则为 {pattern}",
-            )

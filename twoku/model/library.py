@@ -17,6 +17,7 @@ from twoku.model import enums
 from twoku.model.digest import content_digest
 from twoku.model.ids import parse_id
 from twoku.model.regions import Layer
+from twoku.model.tables import Table
 
 
 @dataclass(frozen=True, init=False)
@@ -84,7 +85,7 @@ class Library:
     items: dict[str, Item] = field(default_factory=dict)
     duplicates: dict[str, list[Item]] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
-    tables: dict[str, list[str] | None] = field(default_factory=dict)  # CSV path → codes
+    tables: dict[str, Table | None] = field(default_factory=dict)  # CSV path → its table (None: unreadable)
     today: str = ""  # ISO date the checks judge deadlines by ("" when not set)
     _by_target: dict[Any, list[Item]] | None = field(default=None, init=False, repr=False, compare=False)
     _by_kind: dict[str, list[Item]] | None = field(default=None, init=False, repr=False, compare=False)
@@ -94,7 +95,7 @@ class Library:
         cls,
         items: Iterable[Item],
         config: Mapping[str, Any] | None = None,
-        tables: dict[str, list[str] | None] | None = None,
+        tables: dict[str, Table | None] | None = None,
     ) -> Library:
         lib = cls(config=config or {}, tables=tables or {})
         by_id: dict[str, list[Item]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twoku.model import claim, condition, enums
+from twoku.model import claim, condition, enums, tables
 from twoku.model.enums import SCHEMA_VERSION as SCHEMA_VERSION  # defined with the vocabularies: the cache reads it
 from twoku.model.ids import ADJUSTMENT_ID_PATTERN
 
@@ -188,13 +188,88 @@ def knowledge_schema() -> Schema:
                 additionalProperties={"type": ["string", "number", "integer", "boolean", "array"]},
             ),
             "pattern": _text("编码规则", "医保信息业务编码的正则表达式，如 ^H\\d{11}$", format="regex"),
-            "table": _text(
-                "代码表", "同目录下的 CSV 代码表文件名，首列为代码，须符合 pattern", pattern=r"^[A-Za-z0-9._-]+\.csv$"
-            ),
+            "table": _table(),
             "basis": _basis(),
             "source": _text("来源", "原文出处，如 发布机关网站栏目或公报期号"),
             "notes": _notes(),
         },
+    )
+
+
+_CSV_FILE = r"^[A-Za-z0-9._-]+\.csv$"
+
+
+def _table() -> Schema:
+    """A knowledge item's table (知识点明细, model/tables.py): the shorthand file name or the declaration."""
+    column = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "type"],
+        "properties": {
+            "name": _text(
+                "列名", "英文列名（小写字母、数字、下划线），CSV 表头可写列名或中文标题", pattern=PARAM_NAME_PATTERN
+            ),
+            "title": _text("中文标题", "列的中文标题，如 药品代码、限定性别"),
+            "type": _enum(
+                "类型",
+                "text 文本、integer 整数、number 数值、date 日期（YYYY-MM-DD）、enum 枚举（values 列出取值）、"
+                "code 某编码体系的代码（system，适用其 pattern）、code_prefix 代码前缀（如 ICD-10 类目）、"
+                f"codes 以 {tables.LIST_SEPARATOR} 分隔的代码列表",
+                list(tables.COLUMN_TYPES),
+            ),
+            "values": _p(
+                "取值", "enum 列的可选取值", type="array", items={"type": "string", "minLength": 1}, minItems=1
+            ),
+            "system": _p(
+                "编码体系",
+                "code、code_prefix、codes 列所属的医保信息业务编码知识条目，如 CN-K-0030",
+                type="string",
+                pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$",
+            ),
+            "required": _p("必填", "该列不能为空（键列总是必填）", type="boolean"),
+            "disclosure": _enum(
+                "公开范围",
+                "发布时该列给谁看：society 社会公众、institutions 仅定点医药机构、internal 不公开；缺省随条目",
+                ["society", "institutions", "internal"],
+            ),
+        },
+    }
+    declared = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["file", "columns", "key"],
+        "properties": {
+            "file": _text("文件", "同目录下的 CSV 文件名（UTF-8，首行表头，每行一条，按键排序）", pattern=_CSV_FILE),
+            "columns": _p("列", "表格各列的名称、中文标题和类型", type="array", items=column, minItems=1),
+            "key": _p(
+                "键",
+                "唯一确定一行的列（一列或多列），如 [code] 或 [point, code]",
+                type="array",
+                items={"type": "string", "pattern": PARAM_NAME_PATTERN},
+                minItems=1,
+                uniqueItems=True,
+            ),
+            "lower": _p(
+                "下级可否增删",
+                "省、市本地化时可否增加行（add）、删除行（remove）；缺省均为否",
+                "institutions",
+                type="object",
+                additionalProperties=False,
+                properties={"add": {"type": "boolean"}, "remove": {"type": "boolean"}},
+            ),
+            "rows": _p("行数", "封存时的行数（twoku table seal 写入）", type="integer", minimum=0),
+            "digest": _p(
+                "内容摘要",
+                "封存时各行的规范摘要（twoku table seal 写入）；表格内容改变而摘要未更新时 validate 报错",
+                type="string",
+                pattern=DIGEST_PATTERN,
+            ),
+        },
+    }
+    return _p(
+        "知识点明细表",
+        "同目录下的 CSV 表格：写文件名为旧式代码表（列 code,name,note），或写出完整声明（文件、列、键、摘要）",
+        oneOf=[{"type": "string", "minLength": 1, "pattern": _CSV_FILE}, declared],
     )
 
 

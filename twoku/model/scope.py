@@ -128,6 +128,7 @@ def facade(
         data.get("deprecated"),
         data.get("superseded_by"),
         data.get("table"),
+        data.get("pattern"),  # the tables whose columns are codes of this system are checked against it
         data.get("parameters"),
         digest,
     )

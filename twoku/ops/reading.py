@@ -23,6 +23,7 @@ from twoku.store.cache import Cache
 
 if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
     from twoku.model.library import Item
+    from twoku.model.tables import Table
 
 
 ITEM_KINDS = ("knowledge", "rule", "override", "argumentation", "adjustment")
@@ -469,12 +470,7 @@ def item_of(path: str, entry: Entry, memo: dict[str, Place]) -> Item | None:
     return Item(kind, path, data, Layer(code) if code is not None else None, entry[DIGEST])
 
 
-def tables_of(root: Path, entries: Mapping[str, Entry], memo: dict[str, Place]) -> dict[str, list[str] | None]:
-    """The code tables of the knowledge items among the entries (CSV path → codes)."""
-    tables = {}
-    for path, entry in entries.items():
-        data = entry[DATA]
-        if isinstance(data, dict) and dir_place(path, memo).kind == "knowledge" and isinstance(data.get("table"), str):
-            table = path.rsplit("/", 1)[0] + "/" + data["table"]
-            tables[table] = files.read_codes(root, table)
-    return tables
+def tables_of(root: Path, entries: Mapping[str, Entry], memo: dict[str, Place]) -> dict[str, Table | None]:
+    """The tables of the knowledge items among the entries (CSV path → table; None: no such file)."""
+    knowledge = ((p, e[DATA]) for p, e in entries.items() if dir_place(p, memo).kind == "knowledge")
+    return files.tables_in(root, knowledge)

@@ -275,10 +275,11 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
     read += more
     from twoku.model.library import Library
 
+    tables = tables_of(root, needed, memo)
     lib = Library.build(
         [item for path, entry in needed.items() if path in reach.needed and (item := item_of(path, entry, memo))],
         last.config,
-        tables_of(root, needed, memo),
+        tables,
     )
     lib.today = day
     gone = set(removed)
@@ -302,7 +303,10 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
         old_rows[path] = (state["ids"][at], state["layers"][at], state["kinds"][at])
     counts = _recount(last.counts, index, columns["layers"], moved, old_rows, changed)
     key = summary_key(scanned, day)
-    summary = Summary(findings, last.config, owners, counts, last.tables, len(paths) - read, key)
+    # Tables declared since the last summary are watched from now on (a table added after the cache was built
+    # and then edited was missed: validate said ✓ where --no-cache found the bad code).
+    watched = {**last.tables, **table_blobs(root, tables.keys() - last.tables.keys())}
+    summary = Summary(findings, last.config, owners, counts, watched, len(paths) - read, key)
     cache.set_summary(key, summary)
     if old_at is None and len(state.get("rows", ())) + len(changed) <= DELTA_UP_TO:
         _save_rows(cache, state, key, day, odd_ids, columns, [position[p] for p in changed])
@@ -406,11 +410,12 @@ def _found_again(
         return None
 
     def again(found: Finding) -> bool:  # whether a finding of the last summary is found anew here
+        path = found.extra.get("item_path", found.path)  # a table's findings are in its file, about its item
         if found.code not in STORE_CODES:
-            return found.path in own_again
-        if found.path in reach.partial:
-            return subject(found) in reach.partial[found.path]
-        return found.path in reach.recheck and (found.code != CYCLE_CODE or found.path in reach.cycles)
+            return path in own_again
+        if path in reach.partial:
+            return subject(found) in reach.partial[path]
+        return path in reach.recheck and (found.code != CYCLE_CODE or path in reach.cycles)
 
     kept = [f for f in last if f.path not in gone and not again(f)]
     return kept + [f for f in run_cross_checks(lib) if again(f)]

@@ -7,8 +7,6 @@ condition names, read from the knowledge items' CSV tables.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 import time
@@ -19,29 +17,41 @@ from typing import Any
 
 from twoku.engine.sql import DIALECTS, RuleSpec, columns_used, compile_rules
 from twoku.errors import TwokuError, UsageError
+from twoku.model import tables
 from twoku.model.condition import CodeSet, ConditionProblem, code_sets, parse, patterns
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.regions import Layer
 from twoku.model.runs import RuleHits, RunResult
+from twoku.model.tables import Table
 from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
+from twoku.store import files
+
+
+def table_of(root: Path, lib: Library, knowledge_id: str) -> Table:
+    """A knowledge item's table as read from its file, refused where it cannot be read whole."""
+    item = lib.get(knowledge_id, "knowledge")
+    spec = tables.spec_of(item.data) if item else None
+    if item is None or spec is None:
+        raise TwokuError(
+            f"代码集 {knowledge_id} 不是带表格（table）的知识条目",
+            hint="在条件中引用医保信息业务编码类知识或知识点明细",
+        )
+    path = tables.table_path(item.path, spec)
+    table = lib.tables.get(path) if path in lib.tables else files.read_table(root, path, spec)
+    if table is None or not table.readable or table.problems:
+        problem = table.problems[0].message if table is not None and table.problems else "文件不存在"
+        raise TwokuError(f"读不出表格 {path}：{problem}", hint="先运行 twoku validate 并改正表格")
+    return table
 
 
 def table_rows(root: Path, lib: Library, knowledge_id: str) -> list[tuple[str, str]]:
-    """(code, name) of each row of a knowledge item's CSV code table."""
-    item = lib.get(knowledge_id, "knowledge")
-    table = item.data.get("table") if item else None
-    if item is None or not isinstance(table, str):
-        raise TwokuError(
-            f"代码集 {knowledge_id} 不是带代码表（table）的知识条目", hint="在条件中引用医保信息业务编码类知识"
-        )
-    path = root / (item.path.rsplit("/", 1)[0] + "/" + table)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TwokuError(f"读不出代码表 {path.name}：{exc}") from None
-    rows = list(csv.reader(io.StringIO(text)))[1:]
-    return [(r[0].strip(), r[1].strip() if len(r) > 1 else "") for r in rows if r and r[0].strip()]
+    """(code, name) of each row of a knowledge item's table: its first code column, and its ``name`` column."""
+    table = table_of(root, lib, knowledge_id)
+    names = table.spec.names
+    code_at = next((i for i, c in enumerate(table.spec.columns) if c.type == "code"), 0)
+    name_at = names.index("name") if "name" in names else None
+    return [(r[code_at], r[name_at] if name_at is not None else "") for r in table.rows if r[code_at]]
 
 
 def resolve_codes(root: Path, lib: Library, wanted: Sequence[CodeSet]) -> dict[CodeSet, list[str]]:

@@ -39,6 +39,7 @@ from twoku.store.cache import Cache
 
 if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
     from twoku.model.library import Item, Library
+    from twoku.model.tables import Table
 
 
 @dataclass
@@ -78,7 +79,7 @@ class _Assembled:
     own: dict[str, list[Finding]] = field(default_factory=dict)
     every: dict[str, list[Finding]] = field(default_factory=dict)
     config: dict[str, Any] | None = None
-    tables: dict[str, list[str] | None] = field(default_factory=dict)
+    tables: dict[str, Table | None] = field(default_factory=dict)
     files: int = 0
 
     def add(self, other: _Assembled) -> None:
@@ -118,10 +119,8 @@ def _assemble(
             if layer is None and code is not None:
                 layer = layers[code] = Layer(code)
             items.append(Item(kind, path, data, layer, digest))
-            table = data.get("table") if kind == "knowledge" else None
-            if isinstance(table, str):
-                where = path.rsplit("/", 1)[0] + "/" + table
-                tables[where] = files.read_codes(root, where)
+            if kind == "knowledge" and "table" in data:
+                tables.update(files.tables_in(root, [(path, data)]))
     return out
 
 

@@ -68,3 +68,12 @@ def update_values(path: Path, changes: Mapping[Pointer, Any]) -> None:
     out = io.StringIO()
     yaml.dump(doc, out)
     atomic_write(path, out.getvalue().encode("utf-8"))
+
+
+def flow(value: Mapping[str, Any] | list[Any]) -> Any:
+    """``value`` marked to be written in flow style (``{name: code, type: code}``, ``[code]``): one line."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    node: Any = CommentedMap(value) if isinstance(value, Mapping) else CommentedSeq(value)
+    node.fa.set_flow_style()
+    return node

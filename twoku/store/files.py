@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twoku.errors import StoreNotFound, UsageError
 from twoku.model.layout import CONFIG_FILE, TOP_DIRS, is_yaml
+
+if TYPE_CHECKING:  # model/tables is imported where a table is read, not when the cache answers
+    from twoku.model.tables import Table, TableSpec
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -83,14 +84,33 @@ def read(root: Path, paths: Iterable[str]) -> Iterator[RawFile]:
         yield RawFile(path, raw, blob_id(raw))
 
 
-def read_codes(root: Path, path: str) -> list[str] | None:
-    """The codes (first column, header skipped) of a CSV code table; None if unreadable."""
+def read_table(root: Path, path: str, spec: TableSpec) -> Table | None:
+    """The table a knowledge item declares, read against the declaration; None if there is no such file."""
+    from twoku.model.tables import MAX_TABLE_BYTES, oversized
+    from twoku.model.tables import parse as parse_table
+
+    full = root / path
     try:
-        text = (root / path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        size = full.stat().st_size
+        if size > MAX_TABLE_BYTES:
+            return oversized(spec, path, size)  # not read: a table's rows take some ten times its size in memory
+        raw = full.read_bytes()
+    except OSError:
         return None
-    rows = list(csv.reader(io.StringIO(text)))
-    return [row[0].strip() for row in rows[1:] if row and row[0].strip()]
+    return parse_table(raw, spec, path)
+
+
+def tables_in(root: Path, items: Iterable[tuple[str, Any]]) -> dict[str, Table | None]:
+    """The tables the knowledge items among (path, data) declare: CSV path → table."""
+    from twoku.model.tables import spec_of, table_path
+
+    out: dict[str, Table | None] = {}
+    for path, data in items:
+        spec = spec_of(data) if isinstance(data, dict) and "table" in data else None
+        if spec is not None:
+            where = table_path(path, spec)
+            out[where] = read_table(root, where, spec)
+    return out
 
 
 def load_config(root: Path) -> dict[str, Any]:

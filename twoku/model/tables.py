@@ -1,0 +1,583 @@
+"""Knowledge tables (知识点明细): the typed CSV table a knowledge item declares, read and checked.
+
+A knowledge item declares its table under ``table``::
+
+    table:
+      file: CN-K-0050.csv            # beside the item
+      key: [code]                    # the columns that identify a row
+      columns:
+        - {name: code, title: 药品代码, type: code, system: CN-K-0030}
+        - {name: name, title: 药品通用名, type: text}
+        - {name: sex, title: 限定性别, type: enum, values: [男, 女]}
+      lower: {add: true, remove: true}   # lower layers may add / remove rows (default: no)
+      rows: 3                            # sealed by ``twoku table seal``
+      digest: sha256:…                   #   the canonical rows' digest (below)
+
+The older shorthand ``table: CN-K-0030.csv`` still reads: a code table with the columns
+``code, name, note`` keyed by ``code``; its rows are outside change control until sealed.
+
+The file is UTF-8 CSV (no BOM) with a header of the columns' names (or their Chinese
+titles), one row per line, sorted by key.  The **rows digest** is ``sha256:`` + the hex
+SHA-256 of, joined by U+001E, the column names joined by U+001F, then every row's cells
+(NFC) joined by U+001F, rows in key order.  Quoting, line endings, the header's language and
+the order of the rows never change it; any cell does.  The item carries the digest it was
+sealed with, so the item's own content digest (model/digest.py) covers its rows: editing a
+table is a change like any other: diff shows it, sign-offs go stale, overrides review.
+
+Checks are made column by column over the joined text of a column with one compiled regular
+expression each (C speed, no Python step per cell); see :func:`problems`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+COLUMN_TYPES: dict[str, str] = {
+    "text": "文本",
+    "integer": "整数",
+    "number": "数值",
+    "date": "日期",
+    "enum": "枚举",
+    "code": "代码",
+    "code_prefix": "代码前缀",
+    "codes": "代码列表",
+}
+LIST_SEPARATOR = ";"  # the cell of a ``codes`` column: codes joined by ;
+# A bigger file is a finding, not read (a 1,000,000-row table is some 60 MB); TWOKU_MAX_TABLE_MB sets another.
+MAX_TABLE_BYTES = int(float(os.environ.get("TWOKU_MAX_TABLE_MB") or 256) * 1024 * 1024)
+LEGACY_COLUMNS = (("code", "代码"), ("name", "名称"), ("note", "备注"))  # as the shorthand's tables are written
+
+_TYPE_PATTERNS = {
+    "integer": r"-?\d+",
+    "number": r"-?\d+(?:\.\d+)?",
+    "date": r"\d{4}-\d{2}-\d{2}",
+    "code_prefix": r"[0-9A-Za-z][0-9A-Za-z.+\-]*",
+}
+_US, _RS = "\x1f", "\x1e"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    title: str = ""
+    type: str = "text"
+    values: tuple[str, ...] = ()  # enum
+    system: str | None = None  # code, code_prefix, codes: the coding knowledge item whose pattern applies
+    required: bool = False
+    disclosure: str | None = None  # society / institutions / internal (None: as the item)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}（{self.title}）" if self.title and self.title != self.name else self.name
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What a knowledge item declares of its table."""
+
+    file: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    add: bool = False
+    remove: bool = False
+    rows: int | None = None
+    digest: str | None = None
+    legacy: bool = False  # the ``table: X.csv`` shorthand
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def spec_of(data: Mapping[str, Any]) -> TableSpec | None:
+    """The table an item's data declares, or None (no table, or a shape the schema refuses)."""
+    table = data.get("table")
+    if isinstance(table, str):
+        system = data.get("id") if isinstance(data.get("pattern"), str) else None
+        known = isinstance(system, str)  # a code table of a system is checked against its pattern; else as text
+        code = Column("code", "代码", "code" if known else "text", system=system if known else None, required=True)
+        rest = tuple(Column(n, t) for n, t in LEGACY_COLUMNS[1:])
+        return TableSpec(table, (code, *rest), ("code",), legacy=True)
+    if not isinstance(table, Mapping) or not isinstance(table.get("file"), str):
+        return None
+    columns = []
+    for raw in table.get("columns") or ():
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
+            return None
+        values = raw.get("values")
+        columns.append(
+            Column(
+                raw["name"],
+                str(raw.get("title") or ""),
+                str(raw.get("type") or "text"),
+                tuple(str(v) for v in values) if isinstance(values, list) else (),
+                raw["system"] if isinstance(raw.get("system"), str) else None,
+                bool(raw.get("required", False)),
+                raw["disclosure"] if isinstance(raw.get("disclosure"), str) else None,
+            )
+        )
+    key = table.get("key")
+    keys = tuple(str(k) for k in key) if isinstance(key, list) else (str(key),) if isinstance(key, str) else ()
+    lower = table.get("lower")
+    lower = lower if isinstance(lower, Mapping) else {}
+    rows = table.get("rows")
+    digest = table.get("digest")
+    return TableSpec(
+        table["file"],
+        tuple(columns),
+        keys,
+        bool(lower.get("add", False)),
+        bool(lower.get("remove", False)),
+        rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
+        digest if isinstance(digest, str) else None,
+    )
+
+
+def table_path(item_path: str, spec: TableSpec) -> str:
+    """The store path of the table's file: beside the item."""
+    folder = item_path.rpartition("/")[0]
+    return f"{folder}/{spec.file}" if folder else spec.file
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a table's file, where it is: line and column are 1-based (column: the cell's
+    character position in its line), 0 where it concerns the whole file."""
+
+    kind: str  # encoding, header, shape, cell, pattern, duplicate, conflict, order, size
+    message: str
+    line: int = 0
+    column: int = 0
+    hint: str | None = None
+
+
+@dataclass
+class Table:
+    """A table's file read against its declaration: the rows (cells as text) and the line of each."""
+
+    spec: TableSpec
+    path: str
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the file line of each row
+    problems: list[Problem] = field(default_factory=list)  # of reading it (encoding, header, shape)
+    readable: bool = True  # False: nothing could be read (its cells are not checked)
+    text_lines: list[str] = field(default_factory=list, repr=False)  # the raw lines, for cell positions
+
+    @property
+    def key_columns(self) -> list[int]:
+        names = self.spec.names
+        return [names.index(k) for k in self.spec.key if k in names]
+
+    def key_of(self, row: Sequence[str]) -> tuple[str, ...]:
+        return tuple(row[i] for i in self.key_columns)
+
+    def position(self, n: int, column: int) -> int:
+        """The character position (1-based) of cell ``column`` of row ``n`` in its line."""
+        line = self.text_lines[self.lines[n] - 1] if self.text_lines else ""
+        if '"' in line:
+            return 1  # quoted cells: the line is named, the cell by its column's name
+        return sum(len(cell) + 1 for cell in line.split(",")[:column]) + 1
+
+
+def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
+    """The table in ``raw`` (the file's bytes), with what is wrong in its encoding, header or shape."""
+    if len(raw) > MAX_TABLE_BYTES:
+        return oversized(spec, path, len(raw))
+    table = Table(spec, path)
+    problems = table.problems
+    if raw.startswith(b"\xef\xbb\xbf"):
+        problems.append(
+            Problem("encoding", "文件以 BOM 开头", 1, 1, "另存为“CSV UTF-8”后去掉 BOM，或运行 twoku table seal")
+        )
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        where = raw[: err.start].count(b"\n") + 1
+        hint = "在 Excel 中“另存为 → CSV UTF-8（逗号分隔）”，或用 iconv -f GB18030 -t UTF-8 转换"
+        problems.append(Problem("encoding", "文件不是 UTF-8 编码（疑为 GBK/GB18030）", where, 1, hint))
+        table.readable = False
+        return table
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    table.text_lines = lines
+    if not lines:
+        problems.append(Problem("header", "表格为空：没有表头", 1, 1, "首行写表头：" + ",".join(spec.names)))
+        table.readable = False
+        return table
+    header = _cells(lines[0])
+    if spec.legacy and header:
+        # The shorthand names no columns: the first is the code, the others are as the header calls them.
+        known_titles = dict(LEGACY_COLUMNS)
+        rest = tuple(
+            Column(name, known_titles.get(name, cell.strip()))
+            for n, cell in enumerate(header[1:], 1)
+            if (name := _name(cell, n))
+        )
+        spec = table.spec = replace(spec, columns=(spec.columns[0], *rest))
+    if header is None or not _header_fits(header, spec):
+        found = ",".join(header or [lines[0]])
+        expected = ",".join(spec.names)
+        titles = ",".join(c.title or c.name for c in spec.columns)
+        looks_like_data = header is not None and len(header) == len(spec.names) and not (set(header) & set(spec.names))
+        hint = f"首行应为表头：{expected}（或中文：{titles}）"
+        if looks_like_data:
+            hint += "；首行像是数据，缺少表头时第一行数据会被当作表头"
+        problems.append(Problem("header", f"表头不符：读到 {found}", 1, 1, hint))
+        table.readable = False
+        return table
+    width = len(spec.columns)
+    rows, at = table.rows, table.lines
+    for n, line in enumerate(lines):
+        if n == 0:
+            continue
+        if not line:
+            problems.append(Problem("shape", "空行", n + 1, 1, "删除空行"))
+            continue
+        cells = line.split(",") if '"' not in line else _cells(line)
+        if cells is None:
+            problems.append(Problem("shape", "引号不成对，或单元格内换行", n + 1, 1, "每行一条，单元格内不要换行"))
+            continue
+        if len(cells) != width:
+            problems.append(
+                Problem("shape", f"本行有 {len(cells)} 列，表头有 {width} 列", n + 1, 1, "检查多余或缺少的逗号")
+            )
+            continue
+        rows.append(tuple(cells))
+        at.append(n + 1)
+    return table
+
+
+def oversized(spec: TableSpec, path: str, size: int) -> Table:
+    """A table whose file is too big to read: its one problem says so."""
+    message = f"表格文件 {size // 1048576} MB，超过上限 {MAX_TABLE_BYTES // 1048576} MB，未读取"
+    hint = "把表格拆分为多个知识条目，或只保留本规则需要的行"
+    return Table(spec, path, problems=[Problem("size", message, hint=hint)], readable=False)
+
+
+def _cells(line: str) -> list[str] | None:
+    """The cells of one CSV line, or None where it does not end (an open quote: a cell went on to the next)."""
+    try:
+        rows = list(csv.reader([line], strict=True))
+    except csv.Error:
+        return None
+    return rows[0] if rows else []
+
+
+def _name(cell: str, n: int) -> str:
+    name = cell.strip()
+    return name if re.fullmatch(r"[a-z][a-z0-9_]*", name) else f"column_{n + 1}"
+
+
+def _header_fits(header: list[str], spec: TableSpec) -> bool:
+    if len(header) != len(spec.columns):
+        return False
+    if spec.legacy:
+        return True  # its first cell is checked against the code system (a missing header loses a code)
+    return all(cell.strip() in (c.name, c.title) for cell, c in zip(header, spec.columns, strict=True))
+
+
+def problems(table: Table, patterns: Mapping[str, str | None], keys: bool = True) -> Iterator[Problem]:
+    """Every cell checked against its column, then (``keys``: where the key is declared) duplicate and
+    conflicting keys and the order of the rows.
+
+    ``patterns``: the ``pattern`` of each coding knowledge item a column names as its system.
+    """
+    if not table.readable or not table.rows:
+        return
+    columns = list(zip(*table.rows, strict=True))
+    for i, column in enumerate(table.spec.columns):
+        yield from _column_problems(table, i, column, columns[i], patterns)
+    if keys and len(table.key_columns) == len(table.spec.key):
+        yield from _key_problems(table)
+
+
+_REPORTED = 20  # bad cells reported one by one per column; the rest are counted
+
+
+def _column_problems(
+    table: Table, i: int, column: Column, values: Sequence[str], patterns: Mapping[str, str | None]
+) -> Iterator[Problem]:
+    required = column.required or column.name in table.spec.key
+    if required:
+        for n in _lines_matching(values, r""):  # empty cells
+            yield Problem("cell", f"{column.label} 不能为空", table.lines[n], table.position(n, i))
+    body = _body(column, patterns)
+    if body is None:
+        return
+    regex, what, pattern = body
+    bad = _lines_not_matching(values, regex)
+    for k, n in enumerate(bad):
+        value = values[n]
+        if not value:
+            continue
+        if k == _REPORTED:
+            yield Problem("cell", f"{column.label} 另有 {len(bad) - k} 个值不是{what}", table.lines[n], 1)
+            return
+        kind = "pattern" if pattern else "cell"
+        yield Problem(
+            kind,
+            f"{column.label} 的值 {value!r} 不是{what}",
+            table.lines[n],
+            table.position(n, i),
+            _hint(column, value, pattern),
+        )
+    if column.type == "date":
+        for n, value in enumerate(values):
+            if value and n not in set(bad) and not _real_date(value):
+                yield Problem(
+                    "cell", f"{column.label} 的值 {value!r} 不是有效日期", table.lines[n], table.position(n, i)
+                )
+
+
+def _body(column: Column, patterns: Mapping[str, str | None]) -> tuple[str, str, str | None] | None:
+    """(regular expression a non-empty cell must match whole, what it means, the system's pattern if any)."""
+    kind = column.type
+    if kind in ("integer", "number", "date"):
+        return _TYPE_PATTERNS[kind], COLUMN_TYPES[kind] + ("（YYYY-MM-DD）" if kind == "date" else ""), None
+    if kind == "enum":
+        return "|".join(re.escape(v) for v in column.values), "以下之一：" + "、".join(column.values), None
+    if kind in ("code", "codes", "code_prefix"):
+        pattern = patterns.get(column.system) if column.system else None
+        if kind == "code_prefix" or pattern is None:
+            return _TYPE_PATTERNS["code_prefix"], "代码（字母、数字）", None
+        inner = _unanchored(pattern)
+        if kind == "codes":
+            return f"(?:{inner})(?:{re.escape(LIST_SEPARATOR)}(?:{inner}))*", f"以 {LIST_SEPARATOR} 分隔的代码", pattern
+        return inner, f"符合编码规则 {pattern} 的代码", pattern
+    return None
+
+
+def _unanchored(pattern: str) -> str:
+    inner = pattern[1:] if pattern.startswith("^") else pattern
+    return inner[:-1] if inner.endswith("$") and not inner.endswith("\\$") else inner
+
+
+def _hint(column: Column, value: str, pattern: str | None) -> str | None:
+    if pattern and value.isdigit():
+        for width in range(len(value) + 1, len(value) + 8):
+            if re.fullmatch(pattern, value.zfill(width), re.ASCII):
+                return (
+                    f"疑为表格软件去掉了前导零，应为 {value.zfill(width)}：在 Excel 中把该列设为“文本”后重新录入，"
+                    "或用 twoku import 导入"
+                )
+    if value != value.strip():
+        return "去掉首尾空格"
+    if column.type == "enum":
+        return "取值应为：" + "、".join(column.values)
+    return None
+
+
+def _real_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# A value can only hold a line break if the line was quoted: the joined column is split back exactly.
+_CROSSES = re.compile(r"\\[sSDWn]|\[\^|\(\?s|\\[0-9]")
+
+
+def _lines_not_matching(values: Sequence[str], body: str) -> list[int]:
+    """The indexes of the values that do not match ``body`` whole: one search over the joined column."""
+    if _CROSSES.search(body) or any("\n" in v for v in values[:1]):
+        regex = re.compile(body, re.ASCII)
+        return [n for n, v in enumerate(values) if not regex.fullmatch(v)]
+    text = "\n".join(values)
+    found = re.finditer(rf"(?m)^(?!(?:{body})$)", text, re.ASCII)
+    return _indexes(text, (m.start() for m in found))
+
+
+def _lines_matching(values: Sequence[str], body: str) -> list[int]:
+    text = "\n".join(values)
+    return _indexes(text, (m.start() for m in re.finditer(rf"(?m)^(?:{body})$", text)))
+
+
+def _indexes(text: str, starts: Iterator[int]) -> list[int]:
+    out, line, at = [], 0, 0
+    for start in starts:
+        line += text.count("\n", at, start)
+        at = start
+        out.append(line)
+    return out
+
+
+def _key_problems(table: Table) -> Iterator[Problem]:
+    keys = [table.key_of(row) for row in table.rows]
+    counts = Counter(keys)
+    if len(counts) != len(keys):
+        first: dict[tuple[str, ...], int] = {}
+        for n, key in enumerate(keys):
+            if counts[key] == 1:
+                continue
+            if key not in first:
+                first[key] = n
+                continue
+            was = table.rows[first[key]]
+            now = table.rows[n]
+            shown = "、".join(key)
+            if was == now:
+                yield Problem(
+                    "duplicate", f"与第 {table.lines[first[key]]} 行重复：{shown}", table.lines[n], 1, "删除重复行"
+                )
+                continue
+            differ = [
+                f"{c.label} {a!r} / {b!r}" for c, a, b in zip(table.spec.columns, was, now, strict=True) if a != b
+            ]
+            yield Problem(
+                "conflict",
+                f"同一键 {shown} 在第 {table.lines[first[key]]} 行取值不同：{'；'.join(differ)}",
+                table.lines[n],
+                1,
+                "一个键只保留一行；确有多个取值时把区分的列加入 key",
+            )
+    order = [sort_key(table, k) for k in keys]
+    for n in range(1, len(order)):
+        if order[n] < order[n - 1]:
+            yield Problem("order", "行未按键排序", table.lines[n], 1, "运行 twoku table seal 排序")
+            break
+
+
+def sort_key(table: Table, key: tuple[str, ...]) -> tuple[tuple[int, int | str], ...]:
+    """How rows are ordered: by key, integer key columns as numbers."""
+    types = [table.spec.columns[i].type for i in table.key_columns]
+    return tuple((0, int(v)) if t == "integer" and _is_int(v) else (1, v) for t, v in zip(types, key, strict=True))
+
+
+def _is_int(value: str) -> bool:
+    return value.lstrip("-").isdigit()
+
+
+def sorted_rows(table: Table) -> list[tuple[str, ...]]:
+    return sorted(table.rows, key=lambda row: (sort_key(table, table.key_of(row)), row))
+
+
+def rows_digest(table: Table) -> str:
+    """``sha256:`` + the digest of the canonical rows (see the module's docstring)."""
+    body = _RS.join([_US.join(table.spec.names), *(_US.join(row) for row in sorted_rows(table))])
+    return "sha256:" + hashlib.sha256(unicodedata.normalize("NFC", body).encode("utf-8")).hexdigest()
+
+
+def canonical_text(table: Table) -> str:
+    """The file as ``twoku table seal`` writes it: header of names, rows in key order, LF, minimal quoting."""
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.spec.names)
+    writer.writerows(sorted_rows(table))
+    return out.getvalue()
+
+
+# Diffs of two versions of a table, by key.
+
+
+@dataclass(frozen=True)
+class RowChange:
+    key: tuple[str, ...]
+    cells: tuple[tuple[str, str, str], ...]  # (column, old, new)
+
+
+@dataclass(frozen=True)
+class TableDiff:
+    path: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    added: tuple[tuple[str, ...], ...]
+    removed: tuple[tuple[str, ...], ...]
+    changed: tuple[RowChange, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "columns": list(self.columns),
+            "key": list(self.key),
+            "added": [dict(zip(self.columns, row, strict=True)) for row in self.added],
+            "removed": [dict(zip(self.columns, row, strict=True)) for row in self.removed],
+            "changed": [
+                {"key": list(c.key), "cells": [{"column": n, "old": a, "new": b} for n, a, b in c.cells]}
+                for c in self.changed
+            ],
+        }
+
+
+def diff(old: Table | None, new: Table | None) -> TableDiff | None:
+    """Rows added, removed and changed (by key) from ``old`` to ``new``; None when neither was readable."""
+    base = new if new is not None and new.readable else old
+    if base is None or not base.readable:
+        return None
+    spec = base.spec
+    before = _by_key(old) if old is not None and old.readable else {}
+    after = _by_key(new) if new is not None and new.readable else {}
+    names = spec.names
+    added = tuple(after[k] for k in sorted(after.keys() - before.keys()))
+    removed = tuple(before[k] for k in sorted(before.keys() - after.keys()))
+    changed = []
+    for k in sorted(before.keys() & after.keys()):
+        a, b = before[k], after[k]
+        if a != b:
+            cells = tuple(
+                (names[i] if i < len(names) else str(i), x, y)
+                for i, (x, y) in enumerate(zip(a, b, strict=False))
+                if x != y
+            )
+            changed.append(RowChange(k, cells))
+    return TableDiff(base.path, names, spec.key, added, removed, tuple(changed))
+
+
+def _by_key(table: Table) -> dict[tuple[str, ...], tuple[str, ...]]:
+    return {table.key_of(row): row for row in table.rows}
+
+
+# What twoku table shows and seals (ops/table.py makes them, render/table.py shows them).
+
+
+@dataclass(frozen=True)
+class Sealed:
+    item: str
+    path: str  # the item's file
+    table: str  # the table's file
+    rows: int
+    old_digest: str | None
+    digest: str
+    rewritten: bool  # the CSV was rewritten (sorted, re-encoded)
+    declared: bool  # the legacy shorthand became the full declaration
+
+    @property
+    def unchanged(self) -> bool:
+        return self.old_digest == self.digest and not self.rewritten and not self.declared
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A table as a region sees it: its rows, each with the layer it came from."""
+
+    item: str
+    title: str
+    path: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    layers: list[str]  # the layer of each row
+    region: str | None
+    sealed: bool  # the file's rows are those sealed in the item
