@@ -154,3 +154,25 @@ def test_a_misspelt_name_in_a_code_set_is_a_validate_finding(shipped: Path) -> N
     path.write_text(path.read_text(encoding="utf-8").replace("names: [参附注射液]", "names: [参附注射夜]"), "utf-8")
     _, findings = report(shipped, "--strict")
     assert any(f["code"] == "TK407" and "参附注射夜" in str(f["message"]) for f in findings)
+
+
+def test_diff_shows_the_rows_added_removed_and_changed(shipped: Path) -> None:
+    medical_item(shipped, f"{DRUG_A},阿帕他胺片,男\n{DRUG_B},丁苯酞氯化钠注射液,\n{DRUG_C},小儿氨酚烷胺颗粒,\n")
+    commit_all(shipped, "知识点明细")
+    git(shipped, "tag", "before")
+    edited = f"{DRUG_A},阿帕他胺片,女\nXA16ABA345B004010183140,阿加糖酶α注射用浓溶液,\n{DRUG_C},小儿氨酚烷胺颗粒,\n"
+    (shipped / MEDICAL_CSV).write_text("code,name,sex\n" + edited, encoding="utf-8")
+    # Not sealed yet: the diff still shows the rows, and says the item was not sealed.
+    text = runner.invoke(app, ["diff", "--since", "before"], env={"COLUMNS": "200"})
+    assert "表格 CN-K-0050.csv：新增 1 行，删除 1 行，修改 1 行" in text.output
+    assert "未封存" in text.output and f"~ {DRUG_A}：sex：男 → 女" in text.output
+    assert runner.invoke(app, ["table", "seal", "CN-K-0050"]).exit_code == 0
+    commit_all(shipped, "修改知识点明细")
+    data = json.loads(runner.invoke(app, ["diff", "--since", "before", "--format", "json"]).stdout)
+    item = next(i for i in data["items"] if i["id"] == "CN-K-0050")
+    assert item["reargue"] is True and item["unsealed"] is False
+    assert item["rows"]["added"] == [{"code": "XA16ABA345B004010183140", "name": "阿加糖酶α注射用浓溶液", "sex": ""}]
+    assert item["rows"]["removed"][0]["code"] == DRUG_B
+    assert item["rows"]["changed"] == [{"key": [DRUG_A], "cells": [{"column": "sex", "old": "男", "new": "女"}]}]
+    md = runner.invoke(app, ["diff", "--since", "before", "--format", "md"]).stdout
+    assert "表格 CN-K-0050.csv：新增 1 行，删除 1 行，修改 1 行" in md

@@ -20,6 +20,7 @@ from twoku.model.digest import content_digest
 from twoku.model.fielddiff import Change, field_changes
 from twoku.model.ids import parse_id
 from twoku.model.layout import classify
+from twoku.model.tables import TableDiff
 
 ADDED, MODIFIED, DEPRECATED, REMOVED, MOVED = "added", "modified", "deprecated", "removed", "moved"
 ORDER: tuple[str, ...] = (ADDED, MODIFIED, DEPRECATED, REMOVED, MOVED)
@@ -70,6 +71,8 @@ class ItemChange:
     new: Mapping[str, Any] | None = None
     target: str | None = None  # an override's rule
     target_name: str | None = None
+    rows: TableDiff | None = None  # a knowledge item's table: rows added, removed and changed
+    unsealed: bool = False  # its table changed while the item's sealed digest did not (TK429)
 
     @property
     def path(self) -> str:
@@ -109,8 +112,9 @@ def _index(versions: Iterable[Version]) -> dict[str, Version]:
     return out
 
 
-def item_change(item_id: str, old: Version | None, new: Version | None) -> ItemChange | None:
-    """How one item changed; None when only its formatting did."""
+def item_change(item_id: str, old: Version | None, new: Version | None, always: bool = False) -> ItemChange | None:
+    """How one item changed; None when only its formatting did (``always``: a modification all the same, where
+    what changed is outside its file: the rows of its table)."""
     side = new or old
     assert side is not None
     kind = classify(side.path).kind or ""
@@ -136,7 +140,7 @@ def item_change(item_id: str, old: Version | None, new: Version | None) -> ItemC
         change = MOVED
     elif new.data.get("status") == enums.DEPRECATED and old.data.get("status") != enums.DEPRECATED:
         change = DEPRECATED
-    elif changes:
+    elif changes or always:
         change = MODIFIED
     else:
         return None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from twoku.errors import UsageError
-from twoku.model.changes import WORKTREE, Diff, ItemChange, Rev, Version, item_changes
+from twoku.model import tables
+from twoku.model.changes import ORDER, WORKTREE, Diff, ItemChange, Rev, Version, item_change, item_changes
 from twoku.model.regions import Layer, parse_layer
+from twoku.model.tables import Table
 from twoku.store import files, gitdiff, yamlio
 
 
@@ -67,6 +70,59 @@ def _with_targets(
     return [replace(c, target_name=names.get(c.target)) if c.target else c for c in diff_items]
 
 
+def _table_at(repo: Any, root: Path, rev: Rev, item_path: str, data: Mapping[str, Any] | None) -> Table | None:
+    spec = tables.spec_of(data) if data is not None else None
+    if spec is None:
+        return None
+    path = tables.table_path(item_path, spec)
+    raw = gitdiff.read_at(repo, root, rev, path)
+    return tables.parse(raw, spec, path) if raw is not None else None
+
+
+def _with_rows(
+    repo: Any, root: Path, start: Rev, end: Rev, found: list[ItemChange], tables_changed: set[str]
+) -> list[ItemChange]:
+    """Each changed knowledge item with the rows of its table that changed; and the items whose table changed
+    while their YAML did not (an edit not sealed: TK429), as modified with those rows."""
+    out: list[ItemChange] = []
+    seen: set[str] = set()
+    at_end: list[str] = []  # the library's paths at the end, listed once where a table's item is looked for
+    for c in found:
+        if c.kind == "knowledge" and any(side is not None and "table" in side for side in (c.old, c.new)):
+            old = _table_at(repo, root, start, c.old_path or "", c.old) if c.old_path else None
+            new = _table_at(repo, root, end, c.new_path or "", c.new) if c.new_path else None
+            rows = tables.diff(old, new)
+            c = replace(c, rows=rows if rows is not None and not rows.empty else None)
+            seen.update(t.path for t in (old, new) if t is not None)
+        out.append(c)
+    for path in sorted(tables_changed - seen):
+        at_end = at_end or gitdiff.paths_at(repo, root, end)
+        item = _item_of_table(repo, root, end, path, at_end)
+        if item is None:
+            continue
+        item_path, data = item
+        rows = tables.diff(_table_at(repo, root, start, item_path, data), _table_at(repo, root, end, item_path, data))
+        if rows is None or rows.empty:
+            continue
+        change = item_change(str(data.get("id")), Version(item_path, data), Version(item_path, data), always=True)
+        if change is not None:
+            out.append(replace(change, rows=rows, reargue=True, unsealed=True))
+    return sorted(out, key=lambda c: (ORDER.index(c.change), c.id))
+
+
+def _item_of_table(repo: Any, root: Path, rev: Rev, path: str, paths: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """The knowledge item beside a table's file that declares it (by the file's name), at ``rev``."""
+    folder, _, name = path.rpartition("/")
+    for candidate in paths:
+        if candidate.rpartition("/")[0] != folder or not candidate.endswith(".yaml"):
+            continue
+        data = _parse(gitdiff.read_at(repo, root, rev, candidate), candidate, [])
+        spec = tables.spec_of(data) if data is not None else None
+        if data is not None and spec is not None and spec.file == name:
+            return candidate, data
+    return None
+
+
 def diff(
     root: Path,
     since: str | None = None,
@@ -83,7 +139,11 @@ def diff(
     olds: list[Version] = []
     news: list[Version] = []
     unreadable: list[str] = []
+    tables_changed: set[str] = set()
     for change in gitdiff.changed_paths(repo, root, start, end):
+        if (change.new_path or change.old_path or "").endswith(".csv"):
+            tables_changed.update(p for p in (change.old_path, change.new_path) if p)
+            continue  # a table: compared row by row with its item (_with_rows)
         if change.old_path is not None and change.old_blob is not None:  # no blob: an unmerged path
             data = _parse(gitdiff.read_blob(repo, root, change.old_blob, change.old_path), change.old_path, unreadable)
             if data is not None:
@@ -93,7 +153,7 @@ def diff(
             data = _parse(gitdiff.read_blob(repo, root, new_blob, change.new_path), change.new_path, unreadable)
             if data is not None:
                 news.append(Version(change.new_path, data))
-    found = item_changes(olds, news)
+    found = _with_rows(repo, root, start, end, item_changes(olds, news), tables_changed)
     if chain_of is not None:
         found = [c for c in found if c.layer is not None and Layer(c.layer) in chain_of.chain]
     if only is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from twoku.model.changes import ADDED, DEPRECATED, LABELS, MODIFIED, MOVED, ORDER, REMOVED, Diff, ItemChange, Rev
 from twoku.model.fielddiff import Change
 from twoku.model.ids import KIND_LABELS
+from twoku.model.tables import TableDiff
 
 REARGUE = "需重新论证"
 REMOVED_NOTE = "历史应以废弃保留，不应删除"
@@ -52,6 +53,9 @@ def change_dict(c: ItemChange) -> dict[str, Any]:
         out["target_name"] = c.target_name
     if c.change == REMOVED:
         out["warning"] = REMOVED_NOTE
+    if c.rows is not None:
+        out["rows"] = c.rows.as_json()  # complete: every row added, removed and changed
+        out["unsealed"] = c.unsealed
     return out
 
 
@@ -97,8 +101,49 @@ def to_text(diff: Diff, console: Any) -> None:
                 console.print(Text(f"      {c.new_path}", style="dim"))
             for f in c.changes:
                 console.print(Text(f"      {f.describe()}", style=_style(f)))
+            if c.rows is not None:
+                _rows_text(c, console)
     for path in diff.unreadable:
         console.print(Text(f"无法解析（未计入）：{path}", style="red"))
+
+
+SAMPLE_ROWS = 10  # rows shown of each kind of row change in text and md; json has them all
+UNSEALED = "表格已修改而条目未封存（运行 twoku table seal）"
+
+
+def rows_summary(rows: TableDiff) -> str:
+    parts = [(len(rows.added), "新增"), (len(rows.removed), "删除"), (len(rows.changed), "修改")]
+    return f"表格 {rows.path.rsplit('/', 1)[-1]}：" + "，".join(f"{what} {n} 行" for n, what in parts if n)
+
+
+def _row_text(rows: TableDiff, row: tuple[str, ...]) -> str:
+    return "，".join(f"{name}={value}" for name, value in zip(rows.columns, row, strict=False) if value)
+
+
+def row_lines(rows: TableDiff) -> list[tuple[str, str]]:
+    """(kind, text) of the rows shown: up to SAMPLE_ROWS of each kind, then how many more."""
+    out: list[tuple[str, str]] = []
+    for kind, sign, group in (("added", "+", rows.added), ("removed", "-", rows.removed)):
+        out += [(kind, f"{sign} {_row_text(rows, row)}") for row in group[:SAMPLE_ROWS]]
+        if len(group) > SAMPLE_ROWS:
+            out.append((kind, f"{sign} ……另 {len(group) - SAMPLE_ROWS} 行"))
+    for change in rows.changed[:SAMPLE_ROWS]:
+        cells = "，".join(f"{name}：{old} → {new}" for name, old, new in change.cells)
+        out.append(("changed", f"~ {'、'.join(change.key)}：{cells}"))
+    if len(rows.changed) > SAMPLE_ROWS:
+        out.append(("changed", f"~ ……另 {len(rows.changed) - SAMPLE_ROWS} 行"))
+    return out
+
+
+def _rows_text(c: ItemChange, console: Any) -> None:
+    from rich.text import Text
+
+    assert c.rows is not None
+    console.print(Text(f"      {rows_summary(c.rows)}", style="bold"))
+    if c.unsealed:
+        console.print(Text(f"      {UNSEALED}", style="red"))
+    for kind, text in row_lines(c.rows):
+        console.print(Text(f"        {text}", style={"added": "green", "removed": "red"}.get(kind, "")))
 
 
 def _style(f: Change) -> str:
@@ -151,8 +196,8 @@ def _rows(diff: Diff, kind: str, group: list[ItemChange]) -> tuple[list[str], li
     elif kind == MODIFIED:
         head = ["编号", "名称", "层级", "变更内容", "需重新论证"]
         rows = [
-            [c.id, _cell(_subject(c)), _layer(diff, c), "<br>".join(_md_change(f) for f in c.public_changes()),
-             "是" if c.reargue else "否"]
+            [c.id, _cell(_subject(c)), _layer(diff, c),
+             "<br>".join([*(_md_change(f) for f in c.public_changes()), *_md_rows(c)]), "是" if c.reargue else "否"]
             for c in group
         ]  # fmt: skip
     elif kind == DEPRECATED:
@@ -177,6 +222,12 @@ def _rows(diff: Diff, kind: str, group: list[ItemChange]) -> tuple[list[str], li
             for c in group
         ]  # fmt: skip
     return head, rows
+
+
+def _md_rows(c: ItemChange) -> list[str]:
+    if c.rows is None:
+        return []
+    return [_cell(rows_summary(c.rows)), *(_cell(text) for _, text in row_lines(c.rows))]
 
 
 def to_md(diff: Diff) -> str:
