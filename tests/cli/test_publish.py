@@ -360,6 +360,7 @@ def plant(root: Path, mark: Markers) -> None:
             if kind == "argumentation":
                 for subject in data["subjects"]:
                     subject["digest"] = mark.digest(kind, "subjects[].digest", rel)
+                    subject["tables"] = [{"id": "CN-K-0030", "digest": mark.digest(kind, "subjects[].tables", rel)}]
                 data["participants"] = [
                     {
                         field: mark(kind, "participants", rel)

@@ -176,3 +176,40 @@ def test_diff_shows_the_rows_added_removed_and_changed(shipped: Path) -> None:
     assert item["rows"]["changed"] == [{"key": [DRUG_A], "cells": [{"column": "sex", "old": "男", "new": "女"}]}]
     md = runner.invoke(app, ["diff", "--since", "before", "--format", "md"]).stdout
     assert "表格 CN-K-0050.csv：新增 1 行，删除 1 行，修改 1 行" in md
+
+
+def test_a_rules_signoff_goes_stale_when_a_table_it_uses_changes(shipped: Path) -> None:
+    business = ["-p", "张三|某省医疗保障局|医保管理", "-p", "李四|某市医疗保障事务中心|经办"]
+    args = [
+        "signoff",
+        "record",
+        "CN-R-0003",
+        "--kind",
+        "业务论证",
+        "--date",
+        "2026-11-20",
+        "--organizer",
+        "国家医疗保障局",
+    ]
+    recorded = runner.invoke(app, [*args, *business, "--conclusion", "通过"])
+    assert recorded.exit_code == 0, recorded.output
+    newest = max((shipped / "argumentation").glob("CN-A-*.yaml"))
+    assert "tables:" in newest.read_text(encoding="utf-8")
+    assert "id: CN-K-0031" in newest.read_text(encoding="utf-8")  # the table the rule's condition joins
+
+    record_id = newest.stem
+
+    def state() -> str:
+        shown = json.loads(runner.invoke(app, ["signoff", "show", record_id, "--format", "json"]).stdout)
+        return str(shown["subjects"][0]["state"])
+
+    assert state() == "current"
+    table = shipped / "national/knowledge/codes/CN-K-0031.csv"
+    table.write_text(table.read_text(encoding="utf-8") + "ZA99XXX9999123456789,新增中成药,示例\n", encoding="utf-8")
+    assert runner.invoke(app, ["table", "seal", "CN-K-0031"]).exit_code == 0
+    commit_all(shipped, "CN-K-0031 增补一行")
+    assert state() == "stale"
+    shown = runner.invoke(app, ["signoff", "show", record_id], env={"COLUMNS": "250"})
+    assert "所依据的表格 CN-K-0031 已修改" in shown.output
+    _, findings = report(shipped)
+    assert any(f["code"] == "TK604" and "CN-K-0031" in str(f["message"]) for f in findings)

@@ -9,6 +9,7 @@ from twoku.checks.registry import finding, item_check, store_check, text_of, wal
 from twoku.model.argumentation import PASSING, participant_problem, required_kinds
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
+from twoku.model.signoff import stale_tables
 from twoku.model.templates import PLACEHOLDER  # the marker twoku new writes: one definition
 
 
@@ -84,13 +85,16 @@ def deprecation(item: Item) -> Iterator[Finding]:
         )
 
 
-def _records_by_subject(lib: Library) -> dict[str, list[tuple[Item, int, str]]]:
-    out: dict[str, list[tuple[Item, int, str]]] = {}
+def _records_by_subject(lib: Library) -> dict[str, list[tuple[Item, int, str, list[str]]]]:
+    """Each subject's records: (record, the subject's place in it, the digest argued, the tables argued on that
+    changed since)."""
+    out: dict[str, list[tuple[Item, int, str, list[str]]]] = {}
     for record in lib.of_kind("argumentation"):
         subjects = record.data.get("subjects")
         for n, subject in enumerate(subjects if isinstance(subjects, list) else []):
             if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
-                out.setdefault(subject["id"], []).append((record, n, str(subject.get("digest"))))
+                entry = (record, n, str(subject.get("digest")), stale_tables(lib, subject))
+                out.setdefault(subject["id"], []).append(entry)
     return out
 
 
@@ -109,12 +113,16 @@ def argumentation_required(lib: Library) -> Iterator[Finding]:
             continue
         bound = records.get(rule.id, [])
         digest = rule.digest if bound else ""  # the digest only matters against a record's
-        current = {rec.data.get("kind") for rec, _, d in bound if d == digest and rec.data.get("conclusion") in PASSING}
+        current = {
+            rec.data.get("kind")
+            for rec, _, d, tables in bound
+            if d == digest and not tables and rec.data.get("conclusion") in PASSING
+        }
         missing = [
             k for k in required_kinds(rule.data, policy if isinstance(policy, Mapping) else None) if k not in current
         ]
         if missing:
-            stale = {rec.data.get("kind") for rec, _, d in bound if d != digest}
+            stale = {rec.data.get("kind") for rec, _, d, tables in bound if d != digest or tables}
             detail = "；".join(f"{k}{'已过时' if k in stale else '缺失'}" for k in missing)
             yield finding(
                 "TK603",
@@ -138,7 +146,9 @@ def argumentation_stale(lib: Library) -> Iterator[Finding]:
         if item is None or item.deprecated:
             continue
         digest = item.digest
-        for record, n, recorded in entries:
+        for record, n, recorded, tables in entries:
+            for table_id in tables:
+                yield _table_stale(lib, item, record, n, table_id)
             if recorded != digest:
                 found = finding(
                     "TK604",
@@ -152,6 +162,27 @@ def argumentation_stale(lib: Library) -> Iterator[Finding]:
                     target=subject_id, base_digest=recorded, current_digest=digest, target_path=item.path
                 )
                 yield found
+
+
+def _table_stale(lib: Library, item: Item, record: Item, n: int, table_id: str) -> Finding:
+    """A record whose subject was argued on a table that changed since (its rows: the item is sealed anew)."""
+    table = lib.get(table_id, "knowledge")
+    subject = record.data["subjects"][n]
+    recorded = next(
+        str(t.get("digest")) for t in subject["tables"] if isinstance(t, Mapping) and t.get("id") == table_id
+    )
+    what = "已不存在" if table is None else f"（{table.title}）在{record.data.get('kind')}后已被修改"
+    found = finding(
+        "TK604",
+        f"{item.id}（{item.title}）所依据的表格 {table_id}{what}",
+        record.path,
+        ("subjects", n, "tables"),
+        record.id,
+        f"运行 twoku diff 查看表格增删改的行；需要时重新论证 {item.id}",
+    )
+    if table is not None:
+        found.extra.update(target=table_id, base_digest=recorded, current_digest=table.digest, target_path=table.path)
+    return found
 
 
 @store_check("TK605", "argumentation-participants")

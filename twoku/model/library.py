@@ -159,6 +159,37 @@ class Library:
         return self._by_target
 
 
+def tables_used(lib: Library, item: Item) -> dict[str, str]:
+    """The knowledge items with a table (知识点明细) that a rule names in its basis or its condition, each
+    with its content digest (which covers the rows: model/tables.py).  A rule is argued on those rows as much
+    as on its own text, so a sign-off records them and goes stale when they change."""
+    if item.kind != "rule":
+        return {}
+    named: set[str] = set()
+    for entry in item.data.get("basis") or ():
+        if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+            named.add(entry["id"])
+    _named_tables(item.data.get("condition"), named)
+    out = {}
+    for knowledge_id in sorted(named):
+        knowledge = lib.get(knowledge_id, "knowledge")
+        if knowledge is not None and "table" in knowledge.data:
+            out[knowledge_id] = knowledge.digest
+    return out
+
+
+def _named_tables(value: Any, out: set[str]) -> None:
+    if isinstance(value, Mapping):
+        for key in ("codes", "table"):
+            if isinstance(value.get(key), str):
+                out.add(value[key])
+        for sub in value.values():
+            _named_tables(sub, out)
+    elif isinstance(value, list):
+        for sub in value:
+            _named_tables(sub, out)
+
+
 @dataclass(frozen=True)
 class Sourced:
     """A value of an effective item and the layer (and file) that set it."""

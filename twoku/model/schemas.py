@@ -437,6 +437,33 @@ def argumentation_schema() -> Schema:
                         "digest": _p(
                             "内容摘要", "论证时该条目的内容摘要", "internal", type="string", pattern=DIGEST_PATTERN
                         ),
+                        "tables": _p(
+                            "所依据的表格",
+                            "规则所依据的知识点明细表（带表格的知识条目）及论证时的内容摘要；表格此后的修改使本记录过时",
+                            "internal",
+                            type="array",
+                            items={
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["id", "digest"],
+                                "properties": {
+                                    "id": _p(
+                                        "知识编号",
+                                        "带表格的知识条目",
+                                        "internal",
+                                        type="string",
+                                        pattern=r"^(CN|[0-9]{6})-K-[0-9]{4}$",
+                                    ),
+                                    "digest": _p(
+                                        "内容摘要",
+                                        "论证时该条目（含表格各行）的内容摘要",
+                                        "internal",
+                                        type="string",
+                                        pattern=DIGEST_PATTERN,
+                                    ),
+                                },
+                            },
+                        ),
                     },
                 },
             ),

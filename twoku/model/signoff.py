@@ -7,10 +7,12 @@ Pure: parsing, inference and the plain results that ``ops/signoff.py`` returns a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from twoku.model import enums
+from twoku.model.library import Library
 
 # 第十条 judges a participant by the kind of unit; most unit names say it in their last
 # word (四川大学华西医院 is a hospital, 中国医院协会 a society), so the keyword that ends
@@ -47,6 +49,17 @@ STALE = "stale"  # a record exists, but the rule changed since
 REJECTED = "rejected"  # the record for the present content concluded 不通过
 MISSING = "missing"  # no record of that kind
 STATE_LABELS = {CURRENT: "现行", STALE: "已过时", REJECTED: "未通过", MISSING: "缺失"}
+
+
+def stale_tables(lib: Library, subject: Mapping[str, Any]) -> list[str]:
+    """The tables a record's subject was argued on (its ``tables``) whose content changed since, or are gone."""
+    out = []
+    for entry in subject.get("tables") or ():
+        if isinstance(entry, Mapping) and isinstance(entry.get("id"), str):
+            knowledge = lib.get(entry["id"], "knowledge")
+            if knowledge is None or knowledge.digest != entry.get("digest"):
+                out.append(entry["id"])
+    return out
 
 
 class ParticipantProblem(ValueError):
@@ -151,12 +164,13 @@ class SubjectView:
     recorded: str
     current: str | None
     changes: list[str] = field(default_factory=list)
+    stale_tables: list[str] = field(default_factory=list)  # the tables it was argued on that changed since
 
     @property
     def state(self) -> str:
         if self.current is None:
             return MISSING
-        return CURRENT if self.current == self.recorded else STALE
+        return CURRENT if self.current == self.recorded and not self.stale_tables else STALE
 
 
 @dataclass(frozen=True)

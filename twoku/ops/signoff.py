@@ -19,7 +19,7 @@ from twoku.model.digest import content_digest
 from twoku.model.fielddiff import field_changes
 from twoku.model.ids import parse_id
 from twoku.model.layout import expected_path, schema_ref
-from twoku.model.library import Item, Library
+from twoku.model.library import Item, Library, tables_used
 from twoku.model.regions import Layer, layer_name, parse_layer
 from twoku.model.signoff import (
     CURRENT,
@@ -34,6 +34,7 @@ from twoku.model.signoff import (
     SignoffStatus,
     SubjectView,
     parse_participant,
+    stale_tables,
 )
 from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
@@ -196,7 +197,7 @@ def record(
         "kind": kind,
         "date": day.isoformat(),
         "organizer": organizer.strip(),
-        "subjects": [{"id": s.id, "digest": content_digest(s.data)} for s in subjects],
+        "subjects": [_subject(lib, s) for s in subjects],
         "participants": people,
         "conclusion": conclusion,
     }
@@ -234,6 +235,15 @@ def record(
     return Recorded(record_id, path, data, sha)
 
 
+def _subject(lib: Library, item: Item) -> dict[str, Any]:
+    """A record's subject: its digest as argued, and those of the tables it is judged against."""
+    out: dict[str, Any] = {"id": item.id, "digest": content_digest(item.data)}
+    used = tables_used(lib, item)
+    if used:
+        out["tables"] = [{"id": k, "digest": d} for k, d in used.items()]
+    return out
+
+
 def commit_message(record_id: str, kind: str, subject_ids: Sequence[str]) -> str:
     """论证记录 CN-A-0004：业务论证 CN-R-0001 等 2 条"""
     more = f" 等 {len(subject_ids)} 条" if len(subject_ids) > 1 else ""
@@ -254,29 +264,32 @@ def _changes(root: Path, item: Item, recorded: str) -> tuple[list[str], bool]:
     return described, True
 
 
-def _records_of(lib: Library) -> dict[str, list[tuple[Item, str]]]:
-    out: dict[str, list[tuple[Item, str]]] = {}
+def _records_of(lib: Library) -> dict[str, list[tuple[Item, str, list[str]]]]:
+    """Each subject's records: (record, the digest argued, the tables argued on that changed since)."""
+    out: dict[str, list[tuple[Item, str, list[str]]]] = {}
     for rec in lib.of_kind("argumentation"):
         subjects = rec.data.get("subjects")
         for subject in subjects if isinstance(subjects, list) else []:
             if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
-                out.setdefault(subject["id"], []).append((rec, str(subject.get("digest"))))
+                out.setdefault(subject["id"], []).append((rec, str(subject.get("digest")), stale_tables(lib, subject)))
     return out
 
 
 def _kind_state(
-    root: Path, rule: Item, kind: str, required: bool, entries: list[tuple[Item, str]], explain: bool
+    root: Path, rule: Item, kind: str, required: bool, entries: list[tuple[Item, str, list[str]]], explain: bool
 ) -> KindState:
     digest = rule.digest
-    mine = sorted(((r, d) for r, d in entries if r.data.get("kind") == kind), key=lambda e: str(e[0].data.get("date")))
-    ids = [r.id for r, _ in mine]
-    current = [r for r, d in mine if d == digest]
+    mine = sorted((e for e in entries if e[0].data.get("kind") == kind), key=lambda e: str(e[0].data.get("date")))
+    ids = [r.id for r, _, _ in mine]
+    current = [r for r, d, tables in mine if d == digest and not tables]
     if any(r.data.get("conclusion") in PASSING for r in current):
         return KindState(kind, required, CURRENT, ids)
     if current:
         return KindState(kind, required, REJECTED, ids)
     if mine:
-        changes, found = _changes(root, rule, mine[-1][1]) if explain else ([], False)
+        _, recorded, tables = mine[-1]
+        changes, found = _changes(root, rule, recorded) if explain and recorded != digest else ([], recorded == digest)
+        changes = [*changes, *(f"所依据的表格 {t} 已修改（twoku diff 列出增删改的行）" for t in tables)]
         return KindState(kind, required, STALE, ids, changes, found)
     return KindState(kind, required, MISSING, ids)
 
@@ -293,7 +306,7 @@ def status(root: Path, region: str | None = None, explain: bool = True) -> Signo
             continue
         needed = required_kinds(rule.data, policy if isinstance(policy, Mapping) else None)
         entries = records.get(rule.id, [])
-        recorded = {r.data.get("kind") for r, _ in entries}
+        recorded = {r.data.get("kind") for r, _, _ in entries}
         kinds = [
             _kind_state(root, rule, k, k in needed, entries, explain)
             for k in enums.ARGUMENTATION_KINDS
@@ -338,7 +351,9 @@ def show(root: Path, record_id: str) -> RecordView:
             subjects.append(SubjectView(sid, None, recorded, None))
             continue
         changes = _changes(root, item, recorded)[0] if item.digest != recorded else []
-        subjects.append(SubjectView(sid, _title(item), recorded, item.digest, changes))
+        tables = stale_tables(lib, subject)
+        changes += [f"所依据的表格 {t} 已修改（twoku diff 列出增删改的行）" for t in tables]
+        subjects.append(SubjectView(sid, _title(item), recorded, item.digest, changes, tables))
     kind = str(rec.data.get("kind"))
     people = rec.data.get("participants")
     problems = [
