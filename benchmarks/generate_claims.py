@@ -64,7 +64,7 @@ def cross_hits(root: Path, templates: list[tuple[str, int, dict[str, Any], bool]
     in it is found at scale too.  A rule's own hits are those its example declares.
     """
     from twoku.ops.library import region_layer
-    from twoku.ops.run import rule_spec, select_rules
+    from twoku.ops.run import load_tables, rule_spec, select_rules
 
     lib = load_store(root, use_cache=False).library
     layer = region_layer("CN", lib)
@@ -73,6 +73,7 @@ def cross_hits(root: Path, templates: list[tuple[str, int, dict[str, Any], bool]
     for rule_id, n, line, _ in templates:
         groups.setdefault((rule_id, n), []).append(line)
     con = duck.connect(1)
+    load_tables(con, root, lib, specs)
     out = []
     for (owner, n), lines in groups.items():
         for spec in specs:

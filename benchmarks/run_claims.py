@@ -24,6 +24,7 @@ or fails.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -54,11 +55,15 @@ def time_twoku(claims: Path, threads: int) -> tuple[float, float, int, dict[str,
     """Wall and CPU seconds, lines and hits per rule of ``twoku run`` (file read + every rule) on ``threads``."""
     from twoku.engine import duck
     from twoku.engine.sql import columns_used
+    from twoku.ops.run import load_tables
+    from twoku.ops.validate import load_store
 
     specs = specs_of(REPO)
+    lib = load_store(REPO).library
     started, cpu = time.perf_counter(), time.process_time()
     con = duck.connect(threads)
     lines = duck.load_claims(con, claims, columns_used(specs))
+    load_tables(con, REPO, lib, specs)
     duck.run_rules(con, specs)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     hits: dict[str, set[str]] = {s.rule_id: set() for s in specs}
@@ -68,6 +73,31 @@ def time_twoku(claims: Path, threads: int) -> tuple[float, float, int, dict[str,
 
 
 # --- the pandas reference ----------------------------------------------------------------
+
+
+def _resolved(value: Any, params: Any) -> Any:
+    """A value with its parameter or code set replaced by what it stands for (the reference reads the table)."""
+    from twoku.model.condition import CodeSet, Param
+
+    if isinstance(value, Param):
+        got = params.get(value.name)
+        return tuple(got) if isinstance(got, list) else got
+    if isinstance(value, CodeSet):
+        return _codes(value)
+    return value
+
+
+@functools.cache
+def _codes(code_set: Any) -> tuple[str, ...]:
+    from twoku.ops.run import table_of
+    from twoku.ops.validate import load_store
+
+    table = table_of(REPO, load_store(REPO).library, code_set.knowledge)
+    names = table.spec.names
+    at = next((i for i, c in enumerate(table.spec.columns) if c.type == "code"), 0)
+    name_at = names.index("name") if "name" in names else None
+    wanted = set(code_set.names)
+    return tuple(r[at] for r in table.rows if not wanted or (name_at is not None and r[name_at] in wanted))
 
 
 class PandasRules:
@@ -105,7 +135,7 @@ class PandasRules:
     def compare(self, comp: Any, spec: Any) -> Any:
         import pandas as pd
 
-        from twoku.model.condition import FieldRef, resolved_list
+        from twoku.model.condition import FieldRef
 
         lhs = self.measure(comp.measure, spec)
         if comp.chars is not None:
@@ -114,7 +144,7 @@ class PandasRules:
             return lhs.isna()
         if comp.op == "not_null":
             return lhs.notna()
-        value = resolved_list(comp.value, spec.params, spec.codes)
+        value = _resolved(comp.value, spec.params)
         if comp.op in ("matches", "not_matches"):
             from twoku.model.condition import PatternOf
 

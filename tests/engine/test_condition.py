@@ -7,7 +7,7 @@ import sqlglot
 from jsonschema import Draft202012Validator
 
 from twoku.engine import duck
-from twoku.engine.sql import RuleSpec, compile_rule, compile_rules
+from twoku.engine.sql import RuleSpec, TableRef, compile_rule, compile_rules
 from twoku.model.condition import AllOf, CodeSet, ConditionProblem, Param, code_sets, measures, parse
 from twoku.model.schemas import all_schemas
 
@@ -74,12 +74,14 @@ def _spec(condition: dict, params: dict | None = None) -> RuleSpec:
         "可疑",
         parse(condition, PARAMS),
         values,
-        {CodeSet("CN-K-0033", ("平衡试验",)): ["003104010220000"]},
+        {"CN-K-0033": TableRef("kt_CN_K_0033", ("code", "name"), ("code",), "code", "name")},
     )
 
 
 def _hits(spec: RuleSpec, lines: list[dict]) -> list[str]:
-    return duck.example_hits(duck.connect(1), spec, lines)
+    con = duck.connect(1)
+    con.execute("CREATE TABLE kt_CN_K_0033 AS SELECT * FROM (VALUES ('003104010220000', '平衡试验')) AS t(code, name)")
+    return duck.example_hits(con, spec, lines)
 
 
 def test_a_missing_value_fails_every_comparison_so_not_stays_two_valued() -> None:

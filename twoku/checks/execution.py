@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from twoku.checks.registry import finding, store_check
 from twoku.model import tables
-from twoku.model.condition import ConditionProblem, code_sets, parse
+from twoku.model.condition import Condition, ConditionProblem, code_sets, matches, parse, row_refs
 from twoku.model.findings import WARNING, Finding, Pointer
 from twoku.model.library import Item, Library
 
@@ -57,7 +58,33 @@ def condition_references(lib: Library) -> Iterator[Finding]:
                 )
             elif code_set.names:
                 yield from _unknown_names(lib, rule, item, spec, code_set.names, pointer)
+        yield from _matches(lib, rule, condition, basis)
     yield from _example_hits(lib)
+
+
+def _matches(lib: Library, rule: Item, condition: Condition, basis: set[Any]) -> Iterator[Finding]:
+    """Each match names a knowledge item with a table, listed in the basis, and columns the table has."""
+    for match in matches(condition):
+        item = lib.get(match.table, "knowledge")
+        spec = tables.spec_of(item.data) if item is not None else None
+        at = (*match.pointer, "table")
+        if item is None or spec is None:
+            why = "不存在" if item is None else "没有表格（table）"
+            yield finding("TK407", f"match 的表格 {match.table} {why}", rule.path, at, rule.id, "引用带表格的知识条目")
+            continue
+        if match.table not in basis:
+            hint = f"在 basis 中加入 {match.table}"
+            yield finding("TK407", f"表格 {match.table} 未列入依据（basis）", rule.path, at, rule.id, hint)
+        names = spec.names if not spec.legacy else None  # the shorthand's columns are as its file's header says
+        if names is None:
+            continue
+        wanted = [(on.column, (*match.pointer, "on", on.field)) for on in match.on]
+        if match.where is not None:
+            wanted += [(ref.column, pointer) for ref, pointer in row_refs(match.where)]
+        for column, pointer in wanted:
+            if column not in names:
+                message = f"表格 {match.table} 没有列 {column}"
+                yield finding("TK407", message, rule.path, pointer, rule.id, "可用的列：" + "、".join(names))
 
 
 def _unknown_names(

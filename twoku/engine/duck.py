@@ -91,6 +91,21 @@ def load_claims(con: Any, path: Path, columns: Iterable[str] | None = None) -> i
     return int(con.execute("SELECT COUNT(*) FROM claims").fetchone()[0])
 
 
+_TABLE_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE"}  # the others are text (VARCHAR)
+
+
+def load_table(con: Any, relation: str, path: Path, columns: Sequence[tuple[str, str]]) -> None:
+    """A knowledge table's CSV (checked by validate) as the typed table ``relation``; an empty cell is NULL."""
+    import duckdb
+
+    types = "{" + ", ".join(f"{literal(n)}: {literal(_TABLE_TYPES.get(t, 'VARCHAR'))}" for n, t in columns) + "}"
+    source = f"read_csv({literal(str(path))}, header = true, columns = {types}, auto_detect = false, quote = '\"')"
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {source}")
+    except duckdb.Error as exc:
+        raise TwokuError(f"读取表格 {path.name} 失败：{exc}", hint="先运行 twoku validate 并改正表格") from None
+
+
 def load_lines(con: Any, lines: Sequence[Mapping[str, Any]]) -> None:
     """A small ``claims`` table from claim lines given as mappings (a rule's examples)."""
     fields = claim.CLAIM_FIELDS

@@ -12,7 +12,7 @@ Each rule yields ``rule_id, level, line_id, patient_id, visit_id, evidence`` per
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +24,15 @@ from twoku.model.condition import (
     Comparison,
     Condition,
     FieldRef,
+    LineRef,
+    Match,
     Measure,
     Not,
     Param,
     PatternOf,
+    RowRef,
     comparisons,
+    matches,
     measures,
 )
 
@@ -44,14 +48,30 @@ def sql_type(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class TableRef:
+    """Where a knowledge item's table (as the region has it) is, for the SQL: a relation the engine loaded."""
+
+    relation: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    code: str | None = None  # the column a code set {codes: …} selects: the first of type code
+    name: str | None = None  # the column {codes: …, names: […]} selects rows by
+
+
+def relation_name(knowledge_id: str) -> str:
+    """The SQL name of a knowledge item's table: ``kt_CN_K_0030`` (identifiers of ASCII letters, digits, _)."""
+    return "kt_" + "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in knowledge_id)
+
+
+@dataclass(frozen=True)
 class RuleSpec:
-    """A rule ready to compile: its condition with the parameters and code sets it resolves to."""
+    """A rule ready to compile: its condition with the parameters and the tables it resolves to."""
 
     rule_id: str
     level: str
     condition: Condition
     params: Mapping[str, Any]
-    codes: Mapping[CodeSet, Sequence[str]] = field(default_factory=dict)
+    tables: Mapping[str, TableRef] = field(default_factory=dict)  # knowledge ID → its loaded table
     effective: str | None = None  # ISO dates: the rule applies to lines of service_date in [effective, expires]
     expires: str | None = None
     patterns: Mapping[str, str] = field(default_factory=dict)  # knowledge ID → its ``pattern`` (pattern_of)
@@ -76,6 +96,9 @@ class _Compiler:
         self.columns: dict[Measure, str] = {}  # window measures → inner column name
         self.joins: dict[tuple[str, ...], str] = {}  # admission grouping → join alias
         self.spans: dict[Measure, str] = {}  # admissions_spanning → join alias
+        self.row: str | None = None  # inside a match's where: the alias of the matched table row
+        self.outer: str | None = None  # inside other_lines' where: the alias of the line being judged
+        self.aliases = 0
 
     # --- values -------------------------------------------------------------------------
 
@@ -83,14 +106,66 @@ class _Compiler:
         if isinstance(value, Param):
             got = self.spec.params.get(value.name)
             return tuple(got) if isinstance(got, list) else got
-        if isinstance(value, CodeSet):
-            return tuple(self.spec.codes.get(value, ()))
         return value
 
     def _rhs(self, value: Any, date: bool, chars: int | None, row: str) -> str:
         if isinstance(value, FieldRef):
             return _chars(f"{row}.{value.name}", value.chars)
+        if isinstance(value, RowRef):
+            return _chars(f"{self.row}.{value.column}", chars)
+        if isinstance(value, LineRef):
+            return _chars(f"{self.outer}.{value.name}", chars)
         return literal(value, date) if chars is None else literal(str(value)[:chars])
+
+    def _alias(self, letter: str) -> str:
+        self.aliases += 1
+        return f"{letter}{self.aliases}"
+
+    def table_ref(self, knowledge_id: str) -> TableRef:
+        ref = self.spec.tables.get(knowledge_id)
+        if ref is None:
+            raise KeyError(f"{self.spec.rule_id}: table {knowledge_id} was not loaded")
+        return ref
+
+    def code_set_sql(self, code_set: CodeSet) -> str:
+        """The codes of a code set, as a subquery of its table: never a list pasted into the SQL."""
+        ref = self.table_ref(code_set.knowledge)
+        where = ""
+        if code_set.names and ref.name:
+            where = f" WHERE {ref.name} IN ({', '.join(literal(n) for n in code_set.names)})"
+        return f"SELECT {ref.code} FROM {ref.relation}{where}"
+
+    def match_sql(self, m: Match, row: str, select: str = "1") -> str:
+        """The matched rows of ``m`` for the line ``row``: the body of an EXISTS (or, with ``select``, of the
+        subquery that names the first matched row in a hit's evidence)."""
+        ref = self.table_ref(m.table)
+        alias = self._alias("r")
+        ons = [
+            f"SUBSTR({row}.{on.field}, 1, LENGTH({alias}.{on.column})) = {alias}.{on.column}"
+            if on.prefix
+            else f"{alias}.{on.column} = {row}.{on.field}"
+            for on in m.on
+        ]
+        before, self.row = self.row, alias
+        try:
+            if m.where is not None:
+                ons.append(self.condition_sql(m.where, row))
+        finally:
+            self.row = before
+        return f"SELECT {select.format(r=alias)} FROM {ref.relation} AS {alias} WHERE {' AND '.join(ons)}"
+
+    def other_lines_sql(self, m: Measure, row: str) -> str:
+        """How many other lines of the line's group satisfy the where (which may name the line, and a row)."""
+        alias = self._alias("d")
+        on = [f"{alias}.{f} = {row}.{f}" for f in m.per]
+        on.append(f"{alias}.line_id <> {row}.line_id")
+        before, self.outer = self.outer, row
+        try:
+            if m.where is not None:
+                on.append(self.condition_sql(m.where, alias))
+        finally:
+            self.outer = before
+        return f"(SELECT COUNT(*) FROM {self.table} AS {alias} WHERE {' AND '.join(on)})"
 
     # --- measures -----------------------------------------------------------------------
 
@@ -100,6 +175,8 @@ class _Compiler:
             return f"{row}.{m.field}"
         if m.kind == "param":
             return literal(self.spec.params.get(str(m.param)))
+        if m.kind == "other_lines":
+            return self.other_lines_sql(m, row)
         if m.kind == "admissions_spanning":
             if m not in self.spans:
                 self.spans[m] = f"s{len(self.spans) + 1}"
@@ -207,6 +284,8 @@ class _Compiler:
             return "(" + " OR ".join(self.condition_sql(p, row) for p in cond.parts) + ")"
         if isinstance(cond, Not):
             return f"(NOT {self.condition_sql(cond.part, row)})"
+        if isinstance(cond, Match):
+            return f"EXISTS ({self.match_sql(cond, row)})"
         return self.comparison_sql(cond, row)
 
     def comparison_sql(self, comp: Comparison, row: str) -> str:
@@ -228,6 +307,21 @@ class _Compiler:
             )
             test = f"REGEXP_MATCHES({text}, {literal(pattern)})"
             return f"COALESCE({test if comp.op == 'matches' else f'NOT {test}'}, FALSE)"
+        if isinstance(value, CodeSet):
+            test = f"{lhs} {'IN' if comp.op == 'in' else 'NOT IN'} ({self.code_set_sql(value)})"
+            if comp.op == "starts_with":
+                ref = self.table_ref(value.knowledge)
+                prefixes = f"({self.code_set_sql(value)}) AS p"
+                test = f"EXISTS (SELECT 1 FROM {prefixes} WHERE SUBSTR({lhs}, 1, LENGTH(p.{ref.code})) = p.{ref.code})"
+            return f"COALESCE({test}, FALSE)"
+        if comp.op in ("in", "not_in") and isinstance(value, RowRef):
+            # a ``codes`` column: the row's codes joined by ;
+            listed = f"STRING_SPLIT({self._rhs(value, False, None, row)}, ';')"
+            test = f"LIST_CONTAINS({listed}, {lhs})"
+            return f"COALESCE({test if comp.op == 'in' else f'NOT {test}'}, FALSE)"
+        if comp.op == "starts_with" and isinstance(value, (RowRef, LineRef, FieldRef)):
+            prefix = self._rhs(value, False, None, row)
+            return f"COALESCE(SUBSTR({lhs}, 1, LENGTH({prefix})) = {prefix}, FALSE)"
         if comp.op in ("in", "not_in", "starts_with"):
             items = value if isinstance(value, tuple) else (value,)
             if comp.op == "starts_with":
@@ -322,7 +416,16 @@ def necessary(cond: Condition | None, fields: frozenset[str] | None = None) -> C
     if isinstance(cond, AnyOf):
         parts = [necessary(part, fields) for part in cond.parts]
         return None if any(p is None for p in parts) else AnyOf(tuple(p for p in parts if p is not None))
+    if isinstance(cond, Match):
+        if not _joined_by(cond, fields):
+            return None
+        # the line meets a row of the table: a semi-join that reads only the line (its where too, if it can)
+        return cond if cond.where is None or _exact(cond.where, fields) else Match(cond.table, cond.on, None, ())
     return cond if _exact(cond.part, fields) else None
+
+
+def _joined_by(m: Match, fields: frozenset[str] | None) -> bool:
+    return fields is None or all(on.field in fields for on in m.on)
 
 
 def _own(comp: Comparison, fields: frozenset[str] | None) -> bool:
@@ -342,6 +445,8 @@ def _exact(cond: Condition, fields: frozenset[str] | None) -> bool:
         return _own(cond, fields)
     if isinstance(cond, Not):
         return _exact(cond.part, fields)
+    if isinstance(cond, Match):
+        return _joined_by(cond, fields) and (cond.where is None or _exact(cond.where, fields))
     return all(_exact(p, fields) for p in cond.parts)
 
 
@@ -355,21 +460,39 @@ def columns_used(specs: Sequence[RuleSpec]) -> set[str]:
             used.update(f for f in (m.field, *m.per) if f)
             if m.kind in ("previous_admission", "admission_gap", "admissions_spanning"):
                 used.update(("admission_date", *claim.ADMISSION_FIELDS))
-            if isinstance(comp.value, FieldRef):
+            if isinstance(comp.value, (FieldRef, LineRef)):
                 used.add(comp.value.name)
             walk(m.where)
 
     for spec in specs:
         walk(spec.condition)
+        for m in matches(spec.condition):
+            used.update(on.field for on in m.on)
     return used
 
 
 def _evidence(comp: _Compiler, condition: Condition) -> str:
     parts = []
     for m in measures(condition):
+        if m.kind == "other_lines":
+            continue  # inside a match it names the matched row; the row below says which
         value = comp.measure_sql(m, "t")
         parts.append(f"'{m.label}=' || COALESCE(CAST({value} AS VARCHAR), '∅')")
+    for match in _outer_matches(condition):  # the table row each match found: the hit's evidence names it
+        ref = comp.table_ref(match.table)
+        key = " || '/' || ".join(f"CAST({{r}}.{k} AS VARCHAR)" for k in ref.key) or "'?'"
+        found = comp.match_sql(match, "t", f"MIN({key})")
+        parts.append(f"'{match.table}=' || COALESCE(({found}), '∅')")
     return " || '; ' || ".join(parts) if parts else "''"
+
+
+def _outer_matches(cond: Condition) -> Iterator[Match]:
+    """The matches of the condition itself (not under not, nor in a measure's where)."""
+    if isinstance(cond, Match):
+        yield cond
+    elif isinstance(cond, (AllOf, AnyOf)):
+        for part in cond.parts:
+            yield from _outer_matches(part)
 
 
 def compile_rules(specs: Sequence[RuleSpec], dialect: str = "duckdb", names: Mapping[str, str] | None = None) -> str:

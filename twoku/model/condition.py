@@ -39,7 +39,7 @@ schema by ``model/schemas.py``) checks the shape; :func:`parse` checks the meani
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +64,7 @@ OPS: tuple[str, ...] = (
 LIST_OPS = frozenset({"in", "not_in", "starts_with"})
 PATTERN_OPS = frozenset({"matches", "not_matches"})
 UNARY_OPS = frozenset({"is_null", "not_null"})
-GROUP_MEASURES: tuple[str, ...] = ("count", "sum", "days_since_first", "days_since_previous")
+GROUP_MEASURES: tuple[str, ...] = ("count", "sum", "days_since_first", "days_since_previous", "other_lines")
 ADMISSION_MEASURES: tuple[str, ...] = ("previous_admission", "admission_gap", "admissions_spanning")
 MEASURES: tuple[str, ...] = ("field", "param", *GROUP_MEASURES, *ADMISSION_MEASURES)
 
@@ -100,13 +100,27 @@ class CodeSet:
 
 
 @dataclass(frozen=True)
+class RowRef:
+    """``{row: column}``: the column of the table row a ``match`` found for the line."""
+
+    column: str
+
+
+@dataclass(frozen=True)
+class LineRef:
+    """``{line: field}``: inside ``other_lines``' where, a field of the line being judged (not the other line)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class PatternOf:
     """The ``pattern`` (a regular expression) of a coding knowledge item."""
 
     knowledge: str
 
 
-Value = Scalar | tuple[Scalar, ...] | Param | FieldRef | CodeSet | PatternOf | None
+Value = Scalar | tuple[Scalar, ...] | Param | FieldRef | CodeSet | PatternOf | RowRef | LineRef | None
 
 
 @dataclass(frozen=True)
@@ -152,43 +166,102 @@ class Not:
     part: Condition
 
 
-Condition = Comparison | AllOf | AnyOf | Not
+@dataclass(frozen=True)
+class On:
+    """How a line meets a table row: the line's field equals the row's column, or starts with it (prefix)."""
+
+    field: str
+    column: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    """``match: {table: K, on: {field: column}, where: …}``: some row of the knowledge item's table (as
+    the region has it) meets the line and satisfies ``where``, which compares with ``{row: column}``."""
+
+    table: str
+    on: tuple[On, ...]
+    where: Condition | None
+    pointer: Pointer
+
+
+Condition = Comparison | AllOf | AnyOf | Not | Match
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a part of a condition may use: the rule's parameters; in a measure's where only field and param
+    measures; ``{row: …}`` inside a match; ``{line: …}`` inside other_lines' where."""
+
+    params: set[str]
+    in_where: bool = False
+    rows: bool = False
+    lines: bool = False
 
 
 def parse(data: Any, parameters: Mapping[str, Any] | None = None, pointer: Pointer = ("condition",)) -> Condition:
     """The condition of a rule's ``condition`` key; ConditionProblem says what is wrong and where."""
-    return _parse(data, set(parameters or {}), pointer, in_where=False)
+    return _parse(data, _Scope(set(parameters or {})), pointer)
 
 
-def _parse(data: Any, params: set[str], at: Pointer, in_where: bool) -> Condition:
+def _parse(data: Any, scope: _Scope, at: Pointer) -> Condition:
     if not isinstance(data, Mapping):
-        raise ConditionProblem("条件应为映射（all、any、not 或 比较）", at)
+        raise ConditionProblem("条件应为映射（all、any、not、match 或 比较）", at)
     for key, cls in (("all", AllOf), ("any", AnyOf)):
         if key in data:
             parts = data[key]
             if not isinstance(parts, list) or not parts:
                 raise ConditionProblem(f"{key} 应为非空列表", (*at, key))
-            return cls(tuple(_parse(p, params, (*at, key, n), in_where) for n, p in enumerate(parts)))
+            return cls(tuple(_parse(p, scope, (*at, key, n)) for n, p in enumerate(parts)))
     if "not" in data:
-        return Not(_parse(data["not"], params, (*at, "not"), in_where))
-    return _comparison(data, params, at, in_where)
+        return Not(_parse(data["not"], scope, (*at, "not")))
+    if "match" in data:
+        return _match(data["match"], scope, (*at, "match"))
+    return _comparison(data, scope, at)
 
 
-def _comparison(data: Mapping[str, Any], params: set[str], at: Pointer, in_where: bool) -> Comparison:
+def _match(spec: Any, scope: _Scope, at: Pointer) -> Match:
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("table"), str):
+        raise ConditionProblem("match 应写明 table（带表格的知识编号）和 on（明细字段: 表格列）", at)
+    if scope.rows:
+        raise ConditionProblem("match 不能套在另一个 match 之内", at)
+    on = spec.get("on")
+    if not isinstance(on, Mapping) or not on:
+        raise ConditionProblem("match 的 on 应为映射：明细字段: 表格列，如 {item_code: code}", (*at, "on"))
+    joins = []
+    for name, column in on.items():
+        field = _field(name, (*at, "on", name))
+        if isinstance(column, Mapping) and isinstance(column.get("column"), str):
+            joins.append(On(field, column["column"], bool(column.get("prefix", False))))
+        elif isinstance(column, str):
+            joins.append(On(field, column))
+        else:
+            raise ConditionProblem("on 的取值应为表格列名，或 {column: 列名, prefix: true}", (*at, "on", name))
+    where = None
+    if "where" in spec:
+        where = _parse(
+            spec["where"], _Scope(scope.params, scope.in_where, rows=True, lines=scope.lines), (*at, "where")
+        )
+    return Match(spec["table"], tuple(joins), where, at)
+
+
+def _comparison(data: Mapping[str, Any], scope: _Scope, at: Pointer) -> Comparison:
+    in_where = scope.in_where
     kinds = [k for k in MEASURES if k in data]
     if len(kinds) != 1:
         raise ConditionProblem("比较须恰有一个度量：" + "、".join(MEASURES), at)
     kind = kinds[0]
     if in_where and kind not in ("field", "param"):
         raise ConditionProblem(f"where 中只能比较 field 或 param，不能再用 {kind}", (*at, kind))
-    measure = _measure(kind, data[kind], params, (*at, kind))
+    measure = _measure(kind, data[kind], scope, (*at, kind))
     op = data.get("op")
     if op not in OPS:
         raise ConditionProblem(f"op 应为 {'、'.join(OPS)} 之一", (*at, "op"))
     chars = data.get("chars")
     if chars is not None and (not isinstance(chars, int) or isinstance(chars, bool) or chars < 1):
         raise ConditionProblem("chars 应为正整数", (*at, "chars"))
-    value = _value(data.get("value"), op, params, (*at, "value"))
+    value = _value(data.get("value"), op, scope, (*at, "value"))
     return Comparison(measure, op, value, chars, at)
 
 
@@ -198,7 +271,8 @@ def _field(name: Any, at: Pointer) -> str:
     return name
 
 
-def _measure(kind: str, spec: Any, params: set[str], at: Pointer) -> Measure:
+def _measure(kind: str, spec: Any, scope: _Scope, at: Pointer) -> Measure:
+    params = scope.params
     if kind == "field":
         return Measure(kind, field=_field(spec, at))
     if kind == "param":
@@ -211,7 +285,8 @@ def _measure(kind: str, spec: Any, params: set[str], at: Pointer) -> Measure:
     if not isinstance(per, list) or not per:
         raise ConditionProblem(f"{kind} 须写 per：按哪些字段分组，如 [patient_id]", (*at, "per"))
     group = tuple(_field(f, (*at, "per", n)) for n, f in enumerate(per))
-    where = _parse(spec["where"], params, (*at, "where"), in_where=True) if "where" in spec else None
+    inner = _Scope(params, in_where=True, rows=scope.rows, lines=kind == "other_lines")
+    where = _parse(spec["where"], inner, (*at, "where")) if "where" in spec else None
     field = None
     if kind == "sum":
         field = _field(spec.get("field"), (*at, "field"))
@@ -239,7 +314,8 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, (str, int, float, bool))
 
 
-def _value(value: Any, op: str, params: set[str], at: Pointer) -> Value:
+def _value(value: Any, op: str, scope: _Scope, at: Pointer) -> Value:
+    params = scope.params
     if op in UNARY_OPS:
         if value is not None:
             raise ConditionProblem(f"{op} 不需要 value", at)
@@ -248,6 +324,8 @@ def _value(value: Any, op: str, params: set[str], at: Pointer) -> Value:
         return _pattern(value, op, at)
     if isinstance(value, Mapping) and "pattern_of" in value:
         raise ConditionProblem("{pattern_of: …} 只能用于 matches、not_matches", at)
+    if isinstance(value, Mapping) and ("row" in value or "line" in value):
+        return _ref(value, scope, at)
     if isinstance(value, Mapping):
         if "param" in value:
             if value["param"] not in params:
@@ -273,6 +351,16 @@ def _value(value: Any, op: str, params: set[str], at: Pointer) -> Value:
     return value  # type: ignore[no-any-return]
 
 
+def _ref(value: Mapping[str, Any], scope: _Scope, at: Pointer) -> RowRef | LineRef:
+    if "row" in value:
+        if not scope.rows or not isinstance(value["row"], str):
+            raise ConditionProblem("{row: 列名} 只能用在 match 的 where 中", at)
+        return RowRef(value["row"])
+    if not scope.lines:
+        raise ConditionProblem("{line: 字段} 只能用在 other_lines 的 where 中", at)
+    return LineRef(_field(value["line"], (*at, "line")))
+
+
 def _pattern(value: Any, op: str, at: Pointer) -> PatternOf | str:
     if isinstance(value, Mapping) and set(value) == {"pattern_of"}:
         return PatternOf(str(value["pattern_of"]))
@@ -288,14 +376,43 @@ def _pattern(value: Any, op: str, at: Pointer) -> PatternOf | str:
 
 
 def comparisons(condition: Condition) -> Iterator[Comparison]:
-    """Every comparison of the condition, outermost first (not those inside a measure's where)."""
+    """Every comparison of the condition, outermost first (those of a match's where too; not those inside a
+    measure's where)."""
     if isinstance(condition, Comparison):
         yield condition
     elif isinstance(condition, Not):
         yield from comparisons(condition.part)
+    elif isinstance(condition, Match):
+        if condition.where is not None:
+            yield from comparisons(condition.where)
     else:
         for part in condition.parts:
             yield from comparisons(part)
+
+
+def matches(condition: Condition) -> Iterator[Match]:
+    """Every match of the condition, in measures' where too."""
+    if isinstance(condition, Match):
+        yield condition
+        if condition.where is not None:
+            yield from matches(condition.where)
+    elif isinstance(condition, Not):
+        yield from matches(condition.part)
+    elif isinstance(condition, (AllOf, AnyOf)):
+        for part in condition.parts:
+            yield from matches(part)
+    else:
+        if condition.measure.where is not None:
+            yield from matches(condition.measure.where)
+
+
+def row_refs(condition: Condition) -> Iterator[tuple[RowRef, Pointer]]:
+    """The ``{row: column}`` values of a match's where (those of its measures' where too)."""
+    for comp in comparisons(condition):
+        if isinstance(comp.value, RowRef):
+            yield comp.value, (*comp.pointer, "value")
+        if comp.measure.where is not None:
+            yield from row_refs(comp.measure.where)
 
 
 def code_sets(condition: Condition) -> Iterator[tuple[CodeSet, Pointer]]:
@@ -323,191 +440,3 @@ def measures(condition: Condition) -> list[Measure]:
         if comp.measure.kind != "param" and comp.measure not in out:
             out.append(comp.measure)
     return out
-
-
-def resolved_list(value: Value, params: Mapping[str, Any], codes: Mapping[CodeSet, Sequence[str]]) -> Value:
-    """A value with its parameter or code set replaced by what it stands for."""
-    if isinstance(value, Param):
-        got = params.get(value.name)
-        return tuple(got) if isinstance(got, list) else got
-    if isinstance(value, CodeSet):
-        return tuple(codes.get(value, ()))
-    return value
-
-
-def _doc(title: str, description: str, **schema: Any) -> dict[str, Any]:
-    return {"title": title, "description": description, "x-twoku-disclosure": "society", **schema}
-
-
-def schema_defs() -> dict[str, Any]:
-    """``$defs`` of the rule schema for the condition language (recursive, hence by reference)."""
-    ref = {"$ref": "#/$defs/condition"}
-    fields = {"type": "string", "enum": [f.name for f in claim.CLAIM_FIELDS]}
-    per = _doc(
-        "分组字段", "按这些字段的相同取值分组，如 [patient_id, visit_id]", type="array", minItems=1, items=fields
-    )
-    where = _doc("组内条件", "只计组内满足此条件的明细（只能比较 field 或 param）", **ref)
-
-    def group(title: str, description: str, **extra: Any) -> dict[str, Any]:
-        props = {"per": per, "where": where, **extra}
-        return _doc(title, description, type="object", additionalProperties=False, required=["per"], properties=props)
-
-    measures = {
-        "field": _doc("字段", "比较明细自身的字段", **fields),
-        "param": _doc("参数", "比较规则参数（按地区本地化后的取值）", type="string"),
-        "count": group("组内明细数", "同组中满足 where 的明细条数，如同一天同一项目的次数"),
-        "sum": group("组内合计", "同组中满足 where 的明细某字段之和", field=_doc("合计字段", "被合计的字段", **fields)),
-        "days_since_first": group("距首次天数", "本明细费用发生日期距同组首次（满足 where）的天数"),
-        "days_since_previous": group("距上次天数", "本明细费用发生日期距同组上一次（满足 where）的天数"),
-        "previous_admission": _doc(
-            "上次住院",
-            "同组（如同一参保人同一机构）上一次住院的某字段",
-            type="object",
-            additionalProperties=False,
-            required=["per", "field"],
-            properties={"per": per, "field": {"type": "string", "enum": list(claim.ADMISSION_FIELDS)}},
-        ),
-        "admission_gap": _doc(
-            "再入院间隔",
-            "上一次住院出院日期至本次入院日期的天数",
-            type="object",
-            additionalProperties=False,
-            required=["per"],
-            properties={"per": per},
-        ),
-        "admissions_spanning": _doc(
-            "所在住院次数",
-            "本明细费用发生日期落在同组（如同一参保人同一机构）其他住院的入院至出院期间的次数",
-            type="object",
-            additionalProperties=False,
-            required=["per"],
-            properties={
-                "per": per,
-                "strict": _doc(
-                    "不含入出院当日",
-                    "true（缺省）：入院日期 < 费用发生日期 < 出院日期；false：含入院当日和出院当日；或 {param: 参数名}",
-                    anyOf=[
-                        {"type": "boolean"},
-                        {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["param"],
-                            "properties": {"param": {"type": "string"}},
-                        },
-                    ],
-                ),
-            },
-        ),
-    }
-    scalar = {"type": ["string", "number", "boolean"]}
-    value = _doc(
-        "比较值",
-        "字面值、列表、{param: 参数名}、{field: 字段名, chars: N}、代码集 {codes: 知识编号, names: [名称…]}"
-        "或编码规则 {pattern_of: 知识编号}（用于 matches、not_matches）",
-        anyOf=[
-            scalar,
-            {"type": "array", "items": scalar},
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["param"],
-                "properties": {"param": {"type": "string"}},
-            },
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["field"],
-                "properties": {"field": fields, "chars": {"type": "integer", "minimum": 1}},
-            },
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["codes"],
-                "properties": {
-                    "codes": {"type": "string", "pattern": r"^(CN|[0-9]{6})-K-[0-9]{4}$"},
-                    "names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-                },
-            },
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["pattern_of"],
-                "properties": {"pattern_of": {"type": "string", "pattern": r"^(CN|[0-9]{6})-K-[0-9]{4}$"}},
-            },
-        ],
-    )
-    comparison = _doc(
-        "比较",
-        "一个度量（field、param、count …）与 op、value 的比较",
-        type="object",
-        additionalProperties=False,
-        required=["op"],
-        properties={
-            **measures,
-            "op": _doc(
-                "运算",
-                "eq 等于、ne 不等于、lt/le/gt/ge 大小、in/not_in 属于、starts_with 前缀、is_null/not_null、"
-                "matches/not_matches 符合/不符合正则表达式",
-                type="string",
-                enum=list(OPS),
-            ),
-            "value": {"$ref": "#/$defs/value"},
-            "chars": _doc("前几位", "只比较前 N 个字符，如诊断类目取 3", type="integer", minimum=1),
-        },
-        oneOf=[{"required": [m]} for m in MEASURES],
-    )
-    condition = _doc(
-        "条件",
-        "all（全部满足）、any（任一满足）、not（不满足）或一个比较",
-        oneOf=[
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["all"],
-                "properties": {"all": {"type": "array", "minItems": 1, "items": ref}},
-            },
-            {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["any"],
-                "properties": {"any": {"type": "array", "minItems": 1, "items": ref}},
-            },
-            {"type": "object", "additionalProperties": False, "required": ["not"], "properties": {"not": ref}},
-            {"$ref": "#/$defs/comparison"},
-        ],
-    )
-    return {"condition": condition, "comparison": comparison, "value": value}
-
-
-def examples_schema() -> dict[str, Any]:
-    """The rule's ``examples``: synthetic claim lines, and which of them must hit."""
-    # An example may carry a code of the wrong format: that is what a code-format rule (CN-R-0013)
-    # must be shown to catch, so the lines keep the fields' types and vocabularies but not their patterns.
-    props = {
-        name: {k: v for k, v in prop.items() if k != "pattern"}
-        for name, prop in claim.claim_properties("society").items()
-    }
-    line = {"type": "object", "additionalProperties": False, "required": ["line_id"], "properties": props}
-    example = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["name", "lines", "hits"],
-        "properties": {
-            "name": _doc("用例名称", "这组明细说明的情形，如 女性参保人结算阿帕他胺片", type="string", minLength=1),
-            "lines": _doc("结算明细", "合成的结算明细（不得使用真实患者数据）", type="array", minItems=1, items=line),
-            "hits": _doc(
-                "应命中明细",
-                "必须命中的明细流水号；未列出的明细必须不命中（空列表表示全部不得命中）",
-                type="array",
-                uniqueItems=True,
-                items={"type": "string", "minLength": 1},
-            ),
-        },
-    }
-    return _doc(
-        "规则用例",
-        "可执行条件的测试用例：合成的结算明细及其中应命中的明细；twoku test 运行它们",
-        type="array",
-        minItems=1,
-        items=example,
-    )

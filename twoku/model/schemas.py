@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twoku.model import claim, condition, enums, tables
+from twoku.model import claim, condition_schema, enums, tables
 from twoku.model.enums import SCHEMA_VERSION as SCHEMA_VERSION  # defined with the vocabularies: the cache reads it
 from twoku.model.ids import ADJUSTMENT_ID_PATTERN
 
@@ -328,7 +328,7 @@ def rule_schema() -> Schema:
                 "institutions",
                 **{"$ref": "#/$defs/condition"},
             ),
-            "examples": {**condition.examples_schema(), "x-twoku-disclosure": "institutions"},
+            "examples": {**condition_schema.examples_schema(), "x-twoku-disclosure": "institutions"},
             "parameters": _p(
                 "参数",
                 "阈值等参数：名称（英文小写加下划线）到 取值、单位、说明、可本地化范围",
@@ -356,7 +356,7 @@ def rule_schema() -> Schema:
             "deprecated": _deprecated("R"),
             "notes": _notes(),
         },
-        **{"$defs": condition.schema_defs()},
+        **{"$defs": condition_schema.schema_defs()},
     )
 
 

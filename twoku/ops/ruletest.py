@@ -15,7 +15,7 @@ from typing import Any
 from twoku.errors import TwokuError, UsageError
 from twoku.model.library import Item
 from twoku.model.runs import ExampleOutcome, RuleTestReport
-from twoku.ops.run import rule_spec
+from twoku.ops.run import load_tables, rule_spec
 from twoku.ops.validate import load_store
 
 
@@ -52,6 +52,7 @@ def run_examples(root: Path, rule_ids: Sequence[str] = ()) -> RuleTestReport:
         try:
             assert rule.layer is not None
             spec = rule_spec(root, lib, rule, rule.layer)
+            load_tables(con, root, lib, [spec])
         except TwokuError as exc:
             outcomes += [ExampleOutcome(rule.id, _name(e, n), (), (), exc.message) for n, e in enumerate(examples)]
             continue

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from twoku.engine.sql import DIALECTS, RuleSpec, columns_used, compile_rules
+from twoku.engine.sql import DIALECTS, RuleSpec, TableRef, columns_used, compile_rules, relation_name
 from twoku.errors import TwokuError, UsageError
 from twoku.model import tables
-from twoku.model.condition import CodeSet, ConditionProblem, code_sets, parse, patterns
+from twoku.model.condition import Condition, ConditionProblem, code_sets, matches, parse, patterns
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.regions import Layer
 from twoku.model.runs import RuleHits, RunResult
@@ -45,25 +45,30 @@ def table_of(root: Path, lib: Library, knowledge_id: str) -> Table:
     return table
 
 
-def table_rows(root: Path, lib: Library, knowledge_id: str) -> list[tuple[str, str]]:
-    """(code, name) of each row of a knowledge item's table: its first code column, and its ``name`` column."""
-    table = table_of(root, lib, knowledge_id)
-    names = table.spec.names
-    code_at = next((i for i, c in enumerate(table.spec.columns) if c.type == "code"), 0)
-    name_at = names.index("name") if "name" in names else None
-    return [(r[code_at], r[name_at] if name_at is not None else "") for r in table.rows if r[code_at]]
-
-
-def resolve_codes(root: Path, lib: Library, wanted: Sequence[CodeSet]) -> dict[CodeSet, list[str]]:
-    out: dict[CodeSet, list[str]] = {}
-    for code_set in wanted:
-        rows = table_rows(root, lib, code_set.knowledge)
-        codes = [c for c, name in rows if not code_set.names or name in code_set.names]
-        unknown = [n for n in code_set.names if n not in {name for _, name in rows}]
-        if unknown:
-            raise TwokuError(f"代码表 {code_set.knowledge} 中没有名称为 {'、'.join(unknown)} 的代码")
-        out[code_set] = codes
+def table_refs(root: Path, lib: Library, condition: Condition) -> dict[str, TableRef]:
+    """The tables the condition reads (code sets and matches), each checked to be readable whole."""
+    wanted = [c.knowledge for c, _ in code_sets(condition)] + [m.table for m in matches(condition)]
+    out: dict[str, TableRef] = {}
+    for knowledge_id in dict.fromkeys(wanted):
+        table = table_of(root, lib, knowledge_id)
+        spec = table.spec
+        code = next((c.name for c in spec.columns if c.type == "code"), spec.columns[0].name)
+        name = "name" if "name" in spec.names else None
+        out[knowledge_id] = TableRef(relation_name(knowledge_id), spec.names, spec.key, code, name)
     return out
+
+
+def load_tables(con: Any, root: Path, lib: Library, specs: Sequence[RuleSpec]) -> None:
+    """Each table the rules read, loaded into the engine as a typed table under its relation name."""
+    from twoku.engine import duck
+
+    done: set[str] = set()
+    for spec in specs:
+        for knowledge_id, ref in spec.tables.items():
+            if knowledge_id not in done:
+                table = table_of(root, lib, knowledge_id)
+                duck.load_table(con, ref.relation, root / table.path, [(c.name, c.type) for c in table.spec.columns])
+                done.add(knowledge_id)
 
 
 def resolve_patterns(lib: Library, knowledge_ids: Sequence[str]) -> dict[str, str]:
@@ -90,7 +95,7 @@ def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
         raise TwokuError(
             f"{rule.id} 的条件有误：{problem.message}", hint="运行 twoku validate 查看位置", path=rule.path
         ) from None
-    codes = resolve_codes(root, lib, [c for c, _ in code_sets(condition)])
+    tables_read = table_refs(root, lib, condition)
     level = str(rule.data.get("level") or "")
     effective, expires = rule.data.get("effective"), rule.data.get("expires")
     return RuleSpec(
@@ -98,7 +103,7 @@ def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
         level,
         condition,
         params,
-        codes,
+        tables_read,
         effective if isinstance(effective, str) else None,
         expires if isinstance(expires, str) else None,
         resolve_patterns(lib, [p.knowledge for p, _ in patterns(condition)]),
@@ -145,6 +150,7 @@ def run(
     started = time.perf_counter()
     con = duck.connect(threads)
     lines = duck.load_claims(con, claims, columns_used(specs))
+    load_tables(con, root, lib, specs)
     counts = duck.run_rules(con, specs, layer.code)
     seconds = time.perf_counter() - started
     if out is not None:
