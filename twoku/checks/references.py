@@ -12,6 +12,7 @@ from twoku.checks.registry import finding, store_check
 from twoku.model.enums import DEPRECATED
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
+from twoku.model.regex import UnsafePattern, compile_linear
 
 Citation = tuple[Item, int, Any]  # (the citing item, the index in its basis, the ID it cites)
 Successors = list[tuple[tuple[str | int, ...], Any]]  # (pointer, the ID) of superseded_by and deprecated.replaced_by
@@ -317,6 +318,10 @@ def code_table(lib: Library) -> Iterator[Finding]:
         except re.error:
             yield finding("TK406", f"编码规则 {pattern} 不是有效的正则表达式", item.path, ("pattern",), item.id)
             continue
+        try:  # run by RE2, in linear time: a backtracking pattern cannot hang validate (TK408)
+            regex = compile_linear(pattern) if isinstance(pattern, str) else None
+        except UnsafePattern:
+            continue  # TK408 says so; its codes are not tried
         bad = [c for c in codes if regex and not regex.fullmatch(c)]
         if bad:
             sample = "、".join(bad[:3])

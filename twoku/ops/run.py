@@ -19,7 +19,7 @@ from typing import Any
 
 from twoku.engine.sql import DIALECTS, RuleSpec, columns_used, compile_rules
 from twoku.errors import TwokuError, UsageError
-from twoku.model.condition import CodeSet, ConditionProblem, code_sets, parse, patterns
+from twoku.model.condition import PATTERN_OPS, CodeSet, ConditionProblem, code_sets, comparisons, parse, patterns
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.regions import Layer
 from twoku.model.runs import RuleHits, RunResult
@@ -66,8 +66,19 @@ def resolve_patterns(lib: Library, knowledge_ids: Sequence[str]) -> dict[str, st
             raise TwokuError(
                 f"{knowledge_id} 不是带编码规则（pattern）的知识条目", hint="pattern_of 应引用医保信息业务编码类知识"
             )
+        _linear(pattern, knowledge_id, item.path if item else None)
         out[knowledge_id] = pattern
     return out
+
+
+def _linear(pattern: str, owner: str, path: str | None) -> None:
+    """Refuse a pattern RE2 (the engine's, and validate's) cannot run in linear time: TK408 says where."""
+    from twoku.model.regex import UnsafePattern, compile_linear
+
+    try:
+        compile_linear(pattern)
+    except UnsafePattern as exc:
+        raise TwokuError(f"{owner}：{exc}", hint="运行 twoku validate 查看 TK408 并改写", path=path) from None
 
 
 def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
@@ -80,6 +91,9 @@ def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
         raise TwokuError(
             f"{rule.id} 的条件有误：{problem.message}", hint="运行 twoku validate 查看位置", path=rule.path
         ) from None
+    for comp in comparisons(condition):
+        if comp.op in PATTERN_OPS and isinstance(comp.value, str):
+            _linear(comp.value, rule.id, rule.path)
     codes = resolve_codes(root, lib, [c for c, _ in code_sets(condition)])
     level = str(rule.data.get("level") or "")
     effective, expires = rule.data.get("effective"), rule.data.get("expires")
