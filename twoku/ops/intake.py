@@ -179,6 +179,7 @@ def intake(root: Path, file: Path, branch: str | None = None) -> Intake:
     name = _branch(root, branch, sender, manifest["date"])
     with archive.worktree(root, "HEAD") as tree:
         commit = archive.am(tree, patches)
+        faults.checkpoint("applied")
         report = validate(tree, use_cache=False)
     faults.note_ref(f"refs/heads/{name}")
     archive.git(root, "branch", name, commit)

@@ -25,7 +25,7 @@ from twoku.ops.validate import load_store
 from twoku.render.publish import FORMATS, renderer
 from twoku.render.publish.json import to_data
 from twoku.store import files, gitio, publishtags
-from twoku.store.edit import atomic_write
+from twoku.store.edit import atomic_write, writable_file
 from twoku.store.faults import checkpoint, writes
 
 
@@ -122,6 +122,10 @@ def publish(
             hint="从库中删除这些个人信息并提交后再发布（twoku validate 的 TK801 指出所在文件和行）",
         )
     warnings = refuse_invalid(root, pub.region)
+    folder = out or Path(f"public-summary-{pub.region}-{pub.as_of}")
+    paths = [folder / f"{pub.region}-{pub.as_of}.{fmt}" for fmt in formats]
+    for path in paths:  # before the tag: a folder that cannot take the files is refused with nothing written
+        writable_file(path)
     tag = publishtags.tag_name(pub.region, pub.as_of)
     tagged = publishtags.tagged(root, tag)
     if tagged is not None and tagged != pub.revision:
@@ -130,8 +134,6 @@ def publish(
             hint="用 --as-of 指定另一日期，或确认后删除该标签：git tag -d " + tag,
         )
     rendered = {fmt: renderer(fmt)(pub) for fmt in formats}
-    folder = out or Path(f"public-summary-{pub.region}-{pub.as_of}")
-    paths = [folder / f"{pub.region}-{pub.as_of}.{fmt}" for fmt in formats]
     if tagged is None:
         message = f"公开摘要：{pub.region_name}（{pub.region}），{pub.as_of} 生效，公开对象 {AUDIENCE_LABELS[audience]}"
         publishtags.create(root, tag, pub.revision, message)

@@ -24,7 +24,7 @@ from twoku.model.digest import content_digest
 from twoku.model.exchange import BUNDLE, COVER, FORMAT, MANIFEST, RELEASE, REPORT, owns, pathspecs, slug
 from twoku.model.regions import Layer, layer_name, parse_layer
 from twoku.store import archive, faults, files, gitdiff, yamlio
-from twoku.store.edit import atomic_write
+from twoku.store.edit import atomic_write, writable_file
 from twoku.store.faults import writes
 
 
@@ -175,6 +175,8 @@ def build(
     from twoku.render.report import cover
 
     root = root.resolve()
+    if out is not None:
+        writable_file(out)  # before the tag and the archive: nothing written for a path that cannot be
     own, config = store_layer(root)
     if kind == REPORT and own.parent is None:
         raise UsageError("国家库没有上级，无需报送", hint="向省级库发布国家库的调整用 twoku release")

@@ -142,6 +142,10 @@ def run(
 
     if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
         raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
+    if out is not None:
+        from twoku.store.edit import writable_file
+
+        writable_file(out)
     lib = load_store(root).library
     layer = region_layer(region, lib)
     rules = select_rules(lib, layer, rule_ids)

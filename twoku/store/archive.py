@@ -325,13 +325,17 @@ def apply_to(base: Mapping[str, bytes | None], patches: Sequence[bytes]) -> dict
 @contextlib.contextmanager
 def worktree(root: Path, base: str) -> Iterator[Path]:
     """A temporary detached worktree at ``base``; the user's checkout is never touched."""
+    from twoku.store import faults
+
     with _scratch() as tmp:
         tree = tmp / "store"
-        git(root, "worktree", "add", "-q", "--detach", str(tree), base)
+        faults.note_worktree(tree)  # a killed command's worktree is removed by the next writer's play-back
         try:
+            git(root, "worktree", "add", "-q", "--detach", str(tree), base)
             yield tree
         finally:
             git(root, "worktree", "remove", "--force", str(tree), check=False)
+            shutil.rmtree(tree, ignore_errors=True)  # so that prune forgets it even where remove failed
             git(root, "worktree", "prune", check=False)
 
 
