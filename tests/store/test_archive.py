@@ -153,3 +153,57 @@ def test_pathspecs_leave_the_cities_out_of_a_province() -> None:
         ":(glob)argumentation/510000-*",
         ":(glob)adjustments/510000-*",
     ]
+
+
+def _gz(tmp_path: Path, *blocks: bytes) -> Path:
+    out = tmp_path / "bomb.tar.gz"
+    with gzip.open(out, "wb", compresslevel=1) as gz:
+        for block in blocks:
+            gz.write(block)
+        gz.write(b"\0" * 1024)
+    return out
+
+
+def _header(name: str, kind: bytes, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type, info.size = kind, size
+    return info.tobuf(tarfile.USTAR_FORMAT if kind in (tarfile.XHDTYPE, tarfile.REGTYPE) else tarfile.GNU_FORMAT)
+
+
+@pytest.mark.parametrize(
+    ("kind", "size", "reason"),
+    [
+        (tarfile.GNUTYPE_LONGNAME, 1536 << 20, "成员名长达"),  # issue 20, item 7: a 1.5 GiB member name
+        (tarfile.GNUTYPE_LONGLINK, 1 << 20, "成员名长达"),
+        (tarfile.XHDTYPE, 1536 << 20, "pax 扩展头长达"),
+    ],
+)
+def test_a_huge_name_or_pax_header_is_refused_before_it_is_read(
+    tmp_path: Path, kind: bytes, size: int, reason: str
+) -> None:
+    """The header says how big; the refusal comes from that alone (tarfile would read it all into memory)."""
+    path = _gz(tmp_path, _header("././@LongLink", kind, size), b"a" * (4 << 20))
+    with pytest.raises(Refused, match=reason):
+        archive.unpack(path)
+
+
+def test_a_pax_size_beyond_the_limit_is_refused(tmp_path: Path) -> None:
+    record = b" size=999999999999\n"
+    record = b"%d%s" % (len(record) + 2, record)
+    pax = _header("././@PaxHeader", tarfile.XHDTYPE, len(record)) + record + b"\0" * (-len(record) % 512)
+    path = _gz(tmp_path, pax, _header("manifest.json", tarfile.REGTYPE, 2), b"{}" + b"\0" * 510)
+    with pytest.raises(Refused, match="超过"):
+        archive.unpack(path)
+
+
+def test_a_small_long_name_still_reads(tmp_path: Path) -> None:
+    """GNU and pax archives within the limits are read as before (names checked as any other)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in GOOD.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.pax_headers = {"comment": "x" * 300}
+            tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "pax.tar.gz").write_bytes(buf.getvalue())
+    assert archive.unpack(tmp_path / "pax.tar.gz") == GOOD

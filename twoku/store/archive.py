@@ -31,7 +31,13 @@ MAX_ARCHIVE = 256 << 20  # the file as it travels
 MAX_MEMBER = 128 << 20
 MAX_TOTAL = 512 << 20  # unpacked, all members together
 MAX_MEMBERS = 10_000
+MAX_NAME = 4096  # bytes of a GNU long name or link name (a twoku archive's names are under 100)
+MAX_PAX = 64 << 10  # bytes of a pax extended header
 FIXED_MTIME = 0
+_BLOCK = tarfile.BLOCKSIZE
+_LONG_NAMES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+_PAX = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+_PAX_RECORD = re.compile(rb"([0-9]{1,9}) ")
 # Settings that would otherwise make patches and bundles differ from one machine to another.
 _STABLE = (
     "-c", "core.quotepath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
@@ -100,12 +106,97 @@ def _member_problem(member: tarfile.TarInfo, seen: Mapping[str, bytes]) -> str |
     return None
 
 
+def _read_exactly(stream: io.BufferedIOBase | gzip.GzipFile, size: int) -> bytes:
+    parts, left = [], size
+    while left > 0:
+        chunk = stream.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _skip(stream: gzip.GzipFile, size: int) -> None:
+    left = size
+    while left > 0:
+        chunk = stream.read(min(left, 1 << 20))
+        if not chunk:
+            return
+        left -= len(chunk)
+
+
+def _pax_size(data: bytes, name: str) -> int | None:
+    """The ``size`` a pax header sets for the next member (None: it sets none); Refused when malformed."""
+    size, at = None, 0
+    while at < len(data) and data[at : at + 1] != b"\0":
+        match = _PAX_RECORD.match(data, at)
+        length = int(match.group(1)) if match else 0
+        record = data[at : at + length]
+        if match is None or length <= len(match.group(0)) or not record.endswith(b"\n") or b"=" not in record:
+            raise Refused(f"{name} 不是有效的 twoku 归档（pax 扩展头损坏）")
+        key, _, value = record[len(match.group(0)) : -1].partition(b"=")
+        if key == b"size":
+            if not value.isdigit():
+                raise Refused(f"{name} 不是有效的 twoku 归档（pax 扩展头的 size 无效）")
+            size = int(value)
+        at += length
+    return size
+
+
+def _prescan(path: Path, hint: str) -> None:
+    """Walk the tar's headers, reading nothing but them and bounded extension headers: every size, name and
+    count within its limit before ``tarfile`` reads anything (it reads a GNU long name or a pax header whole,
+    whatever its size: a 6 MB archive can hold a name of 1.5 GiB)."""
+    name = path.name
+    headers = members = total = 0
+    pending: int | None = None  # the size a pax header set for the next member
+    with gzip.open(path, "rb") as stream:
+        while True:
+            block = _read_exactly(stream, _BLOCK)
+            if len(block) < _BLOCK or block.count(0) == _BLOCK:
+                return  # the end (a truncated archive is tarfile's to report)
+            headers += 1
+            if headers > 3 * MAX_MEMBERS:
+                raise Refused(f"{name} 的成员超过 {MAX_MEMBERS} 个", hint=hint)
+            try:
+                info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+            except tarfile.HeaderError as exc:
+                raise Refused(f"{name} 不是有效的 twoku 归档（{exc}）", hint=hint) from None
+            size = info.size
+            if info.type in _LONG_NAMES:
+                if size > MAX_NAME:
+                    raise Refused(f"{name} 不安全：成员名长达 {size} 字节，超过 {MAX_NAME} 字节", hint=hint)
+            elif info.type in _PAX:
+                if size > MAX_PAX:
+                    raise Refused(f"{name} 不安全：pax 扩展头长达 {size} 字节，超过 {MAX_PAX >> 10} KiB", hint=hint)
+                data = _read_exactly(stream, size)
+                found = _pax_size(data, name)
+                if info.type != tarfile.XGLTYPE and found is not None:
+                    pending = found
+                _skip(stream, -size % _BLOCK)
+                continue
+            else:
+                members += 1
+                size = pending if pending is not None else size
+                pending = None
+                if members > MAX_MEMBERS:
+                    raise Refused(f"{name} 的成员超过 {MAX_MEMBERS} 个", hint=hint)
+                if size > MAX_MEMBER:
+                    raise Refused(f"{name} 不安全：成员 {info.name!r} 超过 {MAX_MEMBER >> 20} MiB", hint=hint)
+            total += size
+            if total > MAX_TOTAL:
+                raise Refused(f"{name} 解开后超过 {MAX_TOTAL >> 20} MiB", hint=hint)
+            _skip(stream, size + (-size % _BLOCK))
+
+
 def unpack(path: Path) -> dict[str, bytes]:
     """The members of an archive, checked before a byte of them is used."""
     hint = "向发送方索取原始归档文件，不要自行修改"
     try:
         if path.stat().st_size > MAX_ARCHIVE:
             raise Refused(f"{path.name} 超过 {MAX_ARCHIVE >> 20} MiB", hint=hint)
+        _prescan(path, hint)
         out: dict[str, bytes] = {}
         total = 0
         with tarfile.open(path, mode="r:gz") as tar:
