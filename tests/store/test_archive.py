@@ -115,13 +115,26 @@ def test_touched_reads_paths_as_git_does() -> None:
         b"diff --git a/provincial/510000/y.yaml b/provincial/510000/y.yaml\nnew file mode 100644\n"
         b"--- /dev/null\n+++ b/provincial/510000/y.yaml\n@@ -0,0 +1 @@\n+a: 1\n"
     )
-    found = archive.touched(patch)
-    assert sorted(found) == ["national/x.yaml", "provincial/510000/x.yaml", "provincial/510000/y.yaml"]
+    found = archive.touched(patch)  # a pure rename's old path: apply_checked names it (test below)
+    assert sorted(found) == ["provincial/510000/x.yaml", "provincial/510000/y.yaml"]
     quoted = b'diff --git "a/national/\\345.yaml" "b/national/\\345.yaml"\ndeleted file mode 100644\n'
     quoted += b'--- "a/national/\\345.yaml"\n+++ /dev/null\n@@ -1 +0,0 @@\n-a: 1\n'
     assert any(p.startswith("national/") for p in archive.touched(quoted))
     with pytest.raises(Refused, match="补丁无法解析"):
         archive.touched(b"no diff here\n")
+
+
+@pytest.mark.parametrize(
+    "line", ["++ 补充意见：无", '++ "C:\\xfiles\\报告.doc"', "++ b/national/x.yaml", "-- a/national/y.yaml"]
+)
+def test_a_files_content_is_never_read_as_a_header(line: str) -> None:
+    """Issue 20, item 14: lines of content that look like headers ("+++ …" once prefixed) are content."""
+    body = f"+{line}\n".encode()
+    patch = (
+        b"diff --git a/provincial/510000/t.csv b/provincial/510000/t.csv\nnew file mode 100644\n"
+        b"--- /dev/null\n+++ b/provincial/510000/t.csv\n@@ -0,0 +1,2 @@\n+code,name\n" + body
+    )
+    assert archive.touched(patch) == ["provincial/510000/t.csv"]
 
 
 @pytest.mark.parametrize(

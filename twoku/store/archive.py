@@ -22,6 +22,7 @@ import tarfile
 import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from twoku.errors import TwokuError
@@ -345,37 +346,36 @@ def fetch_bundle(root: Path, data: bytes, head: str, ref: str) -> None:
         git(root, "fetch", "-q", "--no-tags", str(tmp / BUNDLE), f"+{head}:{ref}")
 
 
-_HEADER = re.compile(rb"^(?:rename from|rename to|copy from|copy to|---|\+\+\+) (.+?)\t?$", re.M)
-
-
-def _unquote(raw: bytes) -> str:
-    """A path as git writes it in a patch header: C-quoted when unusual, else as is."""
-    if raw.startswith(b'"') and raw.endswith(b'"'):
-        raw = raw[1:-1].decode("unicode_escape").encode("latin-1")
-    return raw.decode("utf-8", "replace")
-
-
-def _header_paths(patch: bytes) -> list[str]:
-    """Paths named in header lines: a pure rename shows its old path only there."""
-    out = []
-    for match in _HEADER.finditer(patch):
-        line = match.group(0)
-        path = _unquote(match.group(1))
-        if line.startswith((b"---", b"+++")):
-            if path == "/dev/null":
-                continue
-            path = path[2:] if path[:2] in ("a/", "b/") else path
-        out.append(path)
-    return out
+def mail_patch(patch: bytes, n: int) -> bytes:
+    """The diff ``git am`` would apply from one patch file, as git itself splits it: exactly one message
+    (``git mailsplit``), its patch part decoded (``git mailinfo``: a base64 or quoted-printable body is
+    what am applies, not what the raw bytes show)."""
+    hint = "补丁应由 twoku report-upstream 或 twoku release 生成（git format-patch，每个文件一封邮件）"
+    with _scratch({"mail": patch}) as tmp:
+        (tmp / "split").mkdir()
+        done = subprocess.run(
+            ["git", "mailsplit", f"-o{tmp / 'split'}", str(tmp / "mail")], cwd=tmp, capture_output=True
+        )
+        count = done.stdout.decode("ascii", "replace").strip()
+        if done.returncode != 0 or count != "1":
+            raise Refused(f"第 {n} 个补丁不是恰好一封邮件（git mailsplit：{count or '无法拆分'}）", hint=hint)
+        mail = (tmp / "split" / "0001").read_bytes()
+        done = subprocess.run(
+            ["git", "mailinfo", str(tmp / "msg"), str(tmp / "patch")], cwd=tmp, input=mail, capture_output=True
+        )
+        if done.returncode != 0:
+            raise Refused(f"第 {n} 个补丁无法解析（git mailinfo 失败）", hint=hint)
+        return (tmp / "patch").read_bytes()
 
 
 def touched(patch: bytes) -> list[str]:
-    """Every path a patch would touch: git's own parser, plus every path its headers name."""
+    """Every path a diff changes as git's own parser reads it (``git apply --numstat -z``: paths unquoted, file
+    content never taken for a header).  A pure rename shows its new path only: apply_checked names both."""
     with _scratch() as tmp:
         done = subprocess.run(["git", "apply", "--numstat", "-z", "-"], cwd=tmp, input=patch, capture_output=True)
     if done.returncode != 0:
         raise Refused("补丁无法解析：" + done.stderr.decode("utf-8", "replace").strip())
-    tokens = done.stdout.decode("utf-8", "replace").split("\0")
+    tokens = done.stdout.decode("utf-8", "surrogateescape").split("\0")
     paths: list[str] = []
     i = 0
     while i < len(tokens):
@@ -390,27 +390,77 @@ def touched(patch: bytes) -> list[str]:
         else:  # a rename or copy with changes: "added\tdeleted\t" then the old and the new path
             paths += [p for p in tokens[i + 1 : i + 3] if p]
             i += 3
-    return list(dict.fromkeys([*paths, *_header_paths(patch)]))
+    return list(dict.fromkeys(paths))
 
 
-def apply_to(base: Mapping[str, bytes | None], patches: Sequence[bytes]) -> dict[str, bytes | None]:
-    """What ``patches`` make of the files ``base``, applied in a scratch directory."""
-    with _scratch({p: d for p, d in base.items() if d is not None}) as tmp:
+REGULAR_MODES = ("100644", "100755")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a patch series does to a commit's tree, as git applied it in a scratch index."""
+
+    paths: list[list[str]]  # each patch's changed paths (a rename: both), in order
+    result: dict[str, bytes | None]  # every changed path as the series leaves it (None: gone)
+
+
+def apply_checked(root: Path, base: str, patches: Sequence[bytes]) -> Applied:
+    """Apply ``patches`` one by one to ``base``'s tree in a scratch index (``git apply --cached`` in an empty
+    repository borrowing this one's objects: nothing is written here), and take each patch's changes from git
+    (``git diff-tree``): every path, and every mode, so a symbolic link or submodule is refused however its
+    header was spelled."""
+    objects = (root / text(root, "rev-parse", "--git-path", "objects")).resolve()
+    commit = commit_of(root, base)
+    if commit is None:
+        raise GitFailed(f"{base} 不是提交", hint="先提交本库的文件")
+    with _scratch() as tmp:
+        bare = tmp / "check.git"
+        git(tmp, "init", "-q", "--bare", str(bare))
+        (bare / "objects" / "info" / "alternates").write_text(f"{objects}\n", encoding="utf-8")
+        env = {**os.environ, "GIT_INDEX_FILE": str(tmp / "index"), "LC_ALL": "C"}
+        env.pop("GIT_DIR", None)
+
+        def run(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+            return subprocess.run(["git", *_STABLE, *args], cwd=bare, input=input, capture_output=True, env=env)
+
+        if run("read-tree", commit).returncode != 0:
+            raise GitFailed(f"git read-tree {base} 失败", hint="检查仓库状态")
+        before = run("write-tree").stdout.decode().strip()
+        paths: list[list[str]] = []
         for n, patch in enumerate(patches, 1):
-            done = subprocess.run(
-                ["git", "apply", "--whitespace=nowarn", "-"], cwd=tmp, input=patch, capture_output=True
-            )
+            done = run("apply", "--cached", "--whitespace=nowarn", "-", input=patch)
             if done.returncode != 0:
                 why = done.stderr.decode("utf-8", "replace").strip().splitlines()
                 raise Refused(
                     f"第 {n} 个补丁不能应用在本库当前版本上：{why[0] if why else ''}",
                     hint="本库的这些文件与对方所依据的版本不同：先合并此前接收的分支，再接收本归档",
                 )
-        out: dict[str, bytes | None] = {}
-        for path in base:
-            file = tmp / path
-            out[path] = file.read_bytes() if file.is_file() else None
-        return out
+            after = run("write-tree").stdout.decode().strip()
+            changes = run("diff-tree", "-r", "-z", "--no-renames", before, after).stdout
+            paths.append(_changed(changes, n))
+            before = after
+        result: dict[str, bytes | None] = {}
+        for path in dict.fromkeys(p for each in paths for p in each):
+            done = run("cat-file", "blob", f"{before}:{path}")
+            result[path] = done.stdout if done.returncode == 0 else None
+        return Applied(paths, result)
+
+
+def _changed(raw: bytes, n: int) -> list[str]:
+    """The paths of ``git diff-tree -r -z`` output; Refused where one becomes anything but a regular file."""
+    tokens = raw.decode("utf-8", "surrogateescape").split("\0")
+    out = []
+    for status, path in zip(tokens[0::2], tokens[1::2], strict=False):
+        if not status.startswith(":"):
+            continue
+        new_mode = status[1:].split(" ")[1]
+        if new_mode not in (*REGULAR_MODES, "000000"):
+            kind = (
+                "符号链接" if new_mode == "120000" else "子模块" if new_mode == "160000" else f"模式 {new_mode} 的条目"
+            )
+            raise Refused(f"第 {n} 个补丁把 {path} 变成{kind}，不予接收", hint="两库只由普通文件组成")
+        out.append(path)
+    return out
 
 
 @contextlib.contextmanager
@@ -434,7 +484,17 @@ def am(tree: Path, patches: Sequence[bytes]) -> str:
     """Apply a patch series with ``git am`` in ``tree``; the resulting commit."""
     with _scratch({f"{n:04d}.patch": p for n, p in enumerate(patches, 1)}) as tmp:
         done = subprocess.run(
-            ["git", "am", "-q", "--no-3way", *sorted(str(p) for p in tmp.iterdir())], cwd=tree, capture_output=True
+            [
+                "git",
+                "am",
+                "-q",
+                "--no-3way",
+                "--patch-format=mbox",
+                "--whitespace=nowarn",
+                *sorted(str(p) for p in tmp.iterdir()),
+            ],
+            cwd=tree,
+            capture_output=True,
         )
         if done.returncode != 0:
             git(tree, "am", "--abort", check=False)
