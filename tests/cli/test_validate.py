@@ -185,3 +185,25 @@ def test_drift_says_what_changed_upstairs(store: Path) -> None:
     assert drift["path"] == "provincial/510000/overrides/510000-O-0001.yaml"
     assert drift["line"] == 3
     assert "parameters.readmission_days.value：15 → 12" in drift["message"]
+
+
+def test_a_file_replaced_by_a_link_after_a_cached_run_is_a_finding(store: Path, tmp_path: Path) -> None:
+    """Issue 20, item 1: the re-check after an edit reads through the same gate as a cold run (no link followed,
+    no pipe waited on); a link, a link to nothing and a pipe are each TK109."""
+    assert runner.invoke(app, ["validate"]).exit_code == 0
+    outside = tmp_path / "outside.yaml"
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    outside.write_bytes(law.read_bytes())
+    law.unlink()
+    law.symlink_to(outside)
+    (store / "national/knowledge/laws/CN-K-0007.yaml").symlink_to(tmp_path / "nothing.yaml")
+    import os
+
+    os.mkfifo(store / "national/knowledge/laws/CN-K-0008.yaml")
+    for args in (["validate", "--format", "json"], ["validate", "--format", "json", "--no-cache"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        odd = sorted(f["path"].rsplit("/", 1)[1] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109")
+        # git never lists a pipe (it cannot be committed); the folder walk of --no-cache names it, unread
+        pipe = ["CN-K-0008.yaml"] if "--no-cache" in args else []
+        assert odd == ["CN-K-0001.yaml", "CN-K-0007.yaml", *pipe], result.output

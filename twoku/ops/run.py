@@ -36,8 +36,10 @@ def table_rows(root: Path, lib: Library, knowledge_id: str) -> list[tuple[str, s
             f"代码集 {knowledge_id} 不是带代码表（table）的知识条目", hint="在条件中引用医保信息业务编码类知识"
         )
     path = root / (item.path.rsplit("/", 1)[0] + "/" + table)
+    from twoku.store.files import read_regular
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular(path).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise TwokuError(f"读不出代码表 {path.name}：{exc}") from None
     rows = list(csv.reader(io.StringIO(text)))[1:]

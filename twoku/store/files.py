@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,9 @@ def store_paths(root: Path) -> list[str]:
         found.append(CONFIG_FILE)
     for top in TOP_DIRS:
         base = root / top
+        if base.is_symlink():
+            found.append(top)  # a linked folder is not walked into: it is read as what it is (TK109)
+            continue
         if not base.is_dir():
             continue
         for dirpath, dirnames, filenames in os.walk(base):
@@ -75,18 +80,74 @@ class RawFile:
     path: str
     raw: bytes
     blob: str
+    odd: str | None = None  # what the path is when it is not a regular file (then raw is empty): TK109
+
+
+class NotRegular(OSError):
+    """A store path that is a symbolic link, a folder, a pipe or a device: never read through (TK109)."""
+
+    def __init__(self, path: str, what: str, blob: str) -> None:
+        super().__init__(f"{path} 是{what}，不是普通文件")
+        self.what = what
+        self.blob = blob  # git's blob id of a link (of its target's name), else zeros
+
+
+# O_NOFOLLOW: a link is refused by the kernel, not followed out of the store; O_NONBLOCK: a pipe cannot hang.
+_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular(path: str | Path) -> bytes:
+    """A store file's bytes, through its file descriptor alone; NotRegular when it is not a regular file.
+
+    Every file a store command reads comes through here: a committed link to /etc/passwd is a finding,
+    its target's content never enters a library, a publication or a report."""
+    name = os.fspath(path)
+    try:
+        fd = os.open(name, _FLAGS)
+    except OSError as exc:
+        if os.path.islink(name):
+            raise _odd(name, os.lstat(name).st_mode) from None
+        if exc.errno in (errno.ENXIO, errno.ELOOP):  # a socket; a link the check above could not see
+            raise NotRegular(name, "特殊文件", "0" * 40) from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _odd(name, mode)
+        parts = [os.read(fd, 65536)]
+        while parts[-1]:  # until the end of the file (a read may return less than asked before it)
+            parts.append(os.read(fd, 65536))
+        return parts[0] if len(parts) == 2 else b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+def _odd(name: str, mode: int) -> NotRegular:
+    if stat.S_ISLNK(mode):
+        target = os.readlink(name)
+        return NotRegular(name, f"符号链接（指向 {target}）", blob_id(os.fsencode(target)))
+    what = "目录" if stat.S_ISDIR(mode) else "管道" if stat.S_ISFIFO(mode) else "设备或特殊文件"
+    return NotRegular(name, what, "0" * 40)
+
+
+def raw_file(root: Path, path: str, blob: str | None = None) -> RawFile:
+    """A store file to parse: its bytes and blob id, or (``odd``) what it is when it is not a regular file."""
+    try:
+        raw = read_regular(root / path)
+    except NotRegular as odd:
+        return RawFile(path, b"", odd.blob, odd.what)
+    return RawFile(path, raw, blob or blob_id(raw))
 
 
 def read(root: Path, paths: Iterable[str]) -> Iterator[RawFile]:
     for path in paths:
-        raw = (root / path).read_bytes()
-        yield RawFile(path, raw, blob_id(raw))
+        yield raw_file(root, path)
 
 
 def read_codes(root: Path, path: str) -> list[str] | None:
-    """The codes (first column, header skipped) of a CSV code table; None if unreadable."""
+    """The codes (first column, header skipped) of a CSV code table; None if unreadable or not a regular file."""
     try:
-        text = (root / path).read_text(encoding="utf-8-sig")
+        text = read_regular(root / path).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
     rows = list(csv.reader(io.StringIO(text)))
@@ -98,7 +159,7 @@ def load_config(root: Path) -> dict[str, Any]:
     from twoku.store import yamlio  # PyYAML is imported when a file is read, not when the cache answers
 
     try:
-        data, _ = yamlio.load_json((root / CONFIG_FILE).read_bytes())
+        data, _ = yamlio.load_json(read_regular(root / CONFIG_FILE))
     except (OSError, yamlio.YamlProblem):
         return {}
     return data if isinstance(data, dict) else {}

@@ -262,5 +262,6 @@ def scan(root: Path, keep: Path | None = None) -> Scan | None:
     for path in unknown:
         known.pop(path, None)
     base = f"{root}{os.sep}"
-    present = [p for p in unknown if os.path.isfile(base + p)]  # a deleted file is no longer the store's
+    # A deleted file is no longer the store's; a link (even one to nothing) is, as the walk finds it (TK109).
+    present = [p for p in unknown if os.path.lexists(base + p) and not os.path.isdir(base + p)]
     return Scan(sorted([*known, *present]), known, sorted(present), fingerprint or None, tuple(sorted(unknown)))
