@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.conftest import run_twoku
-from tests.storefactory import write_files
+from tests.storefactory import commit_all, write_files
 from twoku.cli import app
 
 runner = CliRunner()
@@ -207,3 +207,21 @@ def test_a_file_replaced_by_a_link_after_a_cached_run_is_a_finding(store: Path, 
         # git never lists a pipe (it cannot be committed); the folder walk of --no-cache names it, unread
         pipe = ["CN-K-0008.yaml"] if "--no-cache" in args else []
         assert odd == ["CN-K-0001.yaml", "CN-K-0007.yaml", *pipe], result.output
+
+
+def test_a_linked_folder_or_a_link_of_any_name_is_a_finding(store: Path, tmp_path: Path) -> None:
+    """A link the folder walk would not go into, or that is not named .yaml, is still the store's (git keeps it):
+    TK109 alike whether git's index or the walk names the files."""
+    (tmp_path / "evil").mkdir()
+    (tmp_path / "evil" / "CN-R-0099.yaml").write_text("id: CN-R-0099\n", encoding="utf-8")
+    (store / "national/rules/elsewhere").symlink_to(tmp_path / "evil")
+    (store / "national/knowledge/laws/table.csv").symlink_to("/etc/passwd")
+    for committed in (False, True):  # untracked, then in git's index with mode 120000
+        if committed:
+            commit_all(store, "提交两个链接")
+        for args in (["validate", "--format", "json"], ["validate", "--format", "json", "--no-cache"]):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 1, result.output
+            odd = sorted(f["path"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109")
+            assert odd == ["national/knowledge/laws/table.csv", "national/rules/elsewhere"], result.output
+            assert "CN-R-0099" not in result.output

@@ -86,6 +86,12 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
             f"--audience {audience} 无效", hint="可选：" + "、".join(f"{k}（{v}）" for k, v in AUDIENCE_LABELS.items())
         )
     _check_committed(root)
+    odd = gitio.not_regular(root)
+    if odd:  # git's own mode, whatever the working tree shows (validate's TK109 reads the files themselves)
+        raise TwokuError(
+            f"拒绝发布：库中提交了不是普通文件的条目（符号链接或子模块）：{'、'.join(odd[:5])}",
+            hint="两库只由普通文件组成：把链接换成文件本身（或删除它）并提交后再发布",
+        )
     lib = load_store(root).library
     layer = region_layer(region, lib)
     names = lib.region_names()

@@ -49,8 +49,12 @@ def store_paths(root: Path) -> list[str]:
         if not base.is_dir():
             continue
         for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             rel = Path(dirpath).relative_to(root).as_posix()
+            # A link of any name, to a folder or a file, is the store's as git keeps it: read as a link (TK109).
+            # (os.walk does not go into a linked folder; the files that are not YAML are few.)
+            maybe = [*dirnames, *(n for n in filenames if not is_yaml(n))]
+            found.extend(f"{rel}/{n}" for n in maybe if os.path.islink(f"{dirpath}/{n}"))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             found.extend(f"{rel}/{name}" for name in filenames if is_yaml(name))
     return sorted(found)
 
