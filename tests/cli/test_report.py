@@ -386,3 +386,17 @@ def test_intake_from_stdin_like_garbage_is_refused(tmp_path: Path, monkeypatch: 
     for name, why in (("junk.tar.gz", "不是有效的 twoku 归档"), ("empty.tar.gz", "twoku-archive/1")):
         result = runner.invoke(app, ["intake", str(tmp_path / name)])
         assert result.exit_code == 1 and why in result.output, result.output
+
+
+def test_a_layer_with_a_committed_link_is_not_reported(
+    chain: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20, item 1: the sender refuses what the receiver would (a link in its own folder), nothing made."""
+    _, province = chain
+    (province / "provincial/510000/rules/actor-supervision/510000-R-0002.yaml").symlink_to("/etc/passwd")
+    commit_all(province, "一个链接")
+    before = state(province)
+    monkeypatch.chdir(province)
+    result = runner.invoke(app, ["report-upstream", "--out", str(tmp_path / "r.tar.gz")])
+    assert result.exit_code == 1 and "不是普通文件" in result.output, result.output
+    assert state(province) == before and not (tmp_path / "r.tar.gz").exists()
