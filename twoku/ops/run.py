@@ -19,7 +19,16 @@ from typing import Any
 
 from twoku.engine.sql import DIALECTS, RuleSpec, columns_used, compile_rules
 from twoku.errors import TwokuError, UsageError
-from twoku.model.condition import PATTERN_OPS, CodeSet, ConditionProblem, code_sets, comparisons, parse, patterns
+from twoku.model.condition import (
+    PATTERN_OPS,
+    CodeSet,
+    Condition,
+    ConditionProblem,
+    code_sets,
+    comparisons,
+    parse,
+    patterns,
+)
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.regions import Layer
 from twoku.model.runs import RuleHits, RunResult
@@ -73,6 +82,15 @@ def resolve_patterns(lib: Library, knowledge_ids: Sequence[str]) -> dict[str, st
     return out
 
 
+def _check_patterns(condition: Condition, rule: Item) -> None:
+    """Every literal pattern of the condition, those inside a measure's ``where`` too, runs in RE2."""
+    for comp in comparisons(condition):
+        if comp.op in PATTERN_OPS and isinstance(comp.value, str):
+            _linear(comp.value, rule.id, rule.path)
+        if comp.measure.where is not None:
+            _check_patterns(comp.measure.where, rule)
+
+
 def _linear(pattern: str, owner: str, path: str | None) -> None:
     """Refuse a pattern RE2 (the engine's, and validate's) cannot run in linear time: TK408 says where."""
     from twoku.model.regex import UnsafePattern, compile_linear
@@ -93,9 +111,7 @@ def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
         raise TwokuError(
             f"{rule.id} 的条件有误：{problem.message}", hint="运行 twoku validate 查看位置", path=rule.path
         ) from None
-    for comp in comparisons(condition):
-        if comp.op in PATTERN_OPS and isinstance(comp.value, str):
-            _linear(comp.value, rule.id, rule.path)
+    _check_patterns(condition, rule)
     codes = resolve_codes(root, lib, [c for c, _ in code_sets(condition)])
     level = str(rule.data.get("level") or "")
     effective, expires = rule.data.get("effective"), rule.data.get("expires")
