@@ -430,3 +430,21 @@ def test_one_lock_and_one_journal_for_a_checkout_and_its_worktrees(store: Path, 
 def succeeds_in(root: Path, args: list[str]) -> None:
     result = run_twoku(*args, cwd=root)
     assert result.returncode == 0, result.stderr
+
+
+def test_play_back_restores_what_twoku_wrote_and_keeps_what_a_user_wrote_after(store: Path) -> None:
+    """Both kinds of write, a file changed and a file made: each put back when it holds what twoku wrote,
+    each left alone (and named) when someone wrote something else since."""
+    law, fact = store / "national/knowledge/laws/CN-K-0001.yaml", store / "national/knowledge/medical/CN-K-0002.yaml"
+    made, kept = store / "national/knowledge/laws/CN-K-0005.yaml", store / "national/knowledge/laws/CN-K-0006.yaml"
+    originals = {law: law.read_bytes(), fact: fact.read_bytes()}
+    with store_lock(store):
+        journal = faults.Journal(store)
+    for path in (law, fact, made, kept):
+        journal.note(path, b"twoku: 1\n")
+        path.write_bytes(b"twoku: 1\n")
+    fact.write_bytes(b"user: 2\n")
+    kept.write_bytes(b"user: 2\n")
+    assert sorted(faults.rollback(store, journal.data)) == sorted([str(fact), str(kept)])
+    assert law.read_bytes() == originals[law] and not made.exists()
+    assert fact.read_bytes() == kept.read_bytes() == b"user: 2\n"
