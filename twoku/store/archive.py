@@ -481,7 +481,9 @@ def worktree(root: Path, base: str) -> Iterator[Path]:
 
 
 def am(tree: Path, patches: Sequence[bytes]) -> str:
-    """Apply a patch series with ``git am`` in ``tree``; the resulting commit."""
+    """Apply a patch series with ``git am`` in ``tree``; the resulting commit.  Its options pin what a user's
+    configuration could change (am.keepcr, am.threeWay, apply.whitespace, format detection), so that it
+    applies what mail_patch and apply_checked checked."""
     with _scratch({f"{n:04d}.patch": p for n, p in enumerate(patches, 1)}) as tmp:
         done = subprocess.run(
             [
@@ -490,6 +492,7 @@ def am(tree: Path, patches: Sequence[bytes]) -> str:
                 "-q",
                 "--no-3way",
                 "--patch-format=mbox",
+                "--no-keep-cr",
                 "--whitespace=nowarn",
                 *sorted(str(p) for p in tmp.iterdir()),
             ],
