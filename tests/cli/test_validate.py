@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.conftest import run_twoku
-from tests.storefactory import commit_all, write_files
+from tests.storefactory import commit_all, git, write_files
 from twoku.cli import app
 
 runner = CliRunner()
@@ -225,3 +225,19 @@ def test_a_linked_folder_or_a_link_of_any_name_is_a_finding(store: Path, tmp_pat
             odd = sorted(f["path"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109")
             assert odd == ["national/knowledge/laws/table.csv", "national/rules/elsewhere"], result.output
             assert "CN-R-0099" not in result.output
+
+
+def test_a_link_checked_out_as_a_plain_file_is_a_finding_by_git_s_mode(store: Path, tmp_path: Path) -> None:
+    """core.symlinks=false checks a committed link out as a file holding its target's name: git's mode says."""
+    git(store, "config", "core.symlinks", "false")
+    (tmp_path / "target").write_text("/etc/passwd", encoding="utf-8")
+    blob = git(store, "hash-object", "-w", str(tmp_path / "target")).strip()
+    path = "national/knowledge/laws/CN-K-0009.yaml"
+    git(store, "update-index", "--add", "--cacheinfo", f"120000,{blob},{path}")
+    git(store, "checkout", "--", path)
+    git(store, "commit", "-q", "-m", "一个链接")
+    assert (store / path).is_file() and not (store / path).is_symlink()
+    for _ in range(2):  # cold, then from the cache
+        result = runner.invoke(app, ["validate", "--format", "json"])
+        assert result.exit_code == 1, result.output
+        assert [f["path"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109"] == [path]

@@ -415,6 +415,7 @@ def read_entries(
     # (a cold run on a git store knows every blob from git's index and holds no entry).
     if cache.enabled:
         todo = [p for p in paths if p not in known or cache.get(f"{p}\0{known[p]}") is None]
+        todo = [p for p in todo if not known.get(p, "").startswith("L")]  # links by git's mode: not read
     else:
         todo = list(paths)
     if len(todo) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel

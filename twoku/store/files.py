@@ -134,8 +134,17 @@ def _odd(name: str, mode: int) -> NotRegular:
     return NotRegular(name, what, "0" * 40)
 
 
+def link_blob(blob: str) -> str:
+    """What stands for the blob id of a path git's index keeps as a link (mode 120000): never a git blob id
+    (not hex), as wide as one (the cache's columns), changing with the link's target."""
+    return "L" + blob[1:]
+
+
 def raw_file(root: Path, path: str, blob: str | None = None) -> RawFile:
-    """A store file to parse: its bytes and blob id, or (``odd``) what it is when it is not a regular file."""
+    """A store file to parse: its bytes and blob id, or (``odd``) what it is when it is not a regular file
+    (on disk, or in git's index: a link checked out as a plain file where core.symlinks is off)."""
+    if blob is not None and blob.startswith("L"):
+        return RawFile(path, b"", blob, "符号链接（git 中的模式 120000）")
     try:
         raw = read_regular(root / path)
     except NotRegular as odd:

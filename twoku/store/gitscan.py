@@ -209,6 +209,9 @@ def _index(staged: str, careful: bool = False) -> tuple[dict[str, str], set[str]
             continue  # a link is the store's whatever its name: it is read as a link (TK109)
         if tag == "H" and stage == "0" and mode in _PLAIN_MODES:
             known[path] = blob
+        elif tag == "H" and stage == "0" and mode == "120000":
+            # A link by git's mode, whatever the checkout made of it: files.link_blob's mark, read as TK109.
+            known[path] = "L" + blob[1:]
         else:  # assume-unchanged, skip-worktree, unmerged or a symbolic link: read the file itself
             odd.add(path)
     return known, odd
