@@ -3,9 +3,10 @@
 The archive is checked whole before the repository is touched: safe members, a manifest
 that names every patch by its hash, patches that touch only the sender's own paths (a
 province cannot change ``national/`` or another province's files through a report; a
-release from above never touches this fork's own layer), a bundle that ``git bundle
-verify`` accepts, and patches that — tried in a scratch directory on this store's files —
-produce exactly the files and content digests the manifest states.  Only then is the
+release from above never touches this fork's own layer, and none makes a link or a
+submodule), a bundle that ``git bundle verify`` accepts, and patches that — applied in a
+scratch index on this store's HEAD — produce exactly the files and content digests the
+manifest states.  Only then is the
 series applied with ``git am`` in a temporary worktree and kept as a review branch; the
 user's branch and working tree are left as they were.
 """

@@ -3,10 +3,13 @@
 One deterministic ``.tar.gz`` (sorted members, fixed mtime, uid, gid and owner names,
 gzip with mtime 0): ``patches/NNNN-*.patch`` (``git format-patch``), ``repo.bundle``
 (``git bundle``), ``manifest.json`` and ``cover.md``.  Reading one never extracts to
-disk: members are checked (regular files with known names, no links, devices or paths
-that climb out, bounded sizes) and read into memory.  Patches are checked with git's own
-parser (``git apply --numstat``) and tried in a scratch directory outside the repository,
-so a refused archive leaves no file, branch or ref behind.
+disk: the tar headers are walked first, every name, pax header, size and count bounded
+before anything is read; then members are checked (regular files with known names, no
+links, devices or paths that climb out) and read into memory.  Patches are read with
+git's own machinery, never by matching lines: ``git mailsplit`` and ``git mailinfo`` give
+what ``git am`` will apply, ``git apply --numstat -z`` its paths, and ``git apply --cached``
+in an empty repository borrowing this one's objects every path and mode each patch
+really changes, so a refused archive leaves no file, branch, ref or object behind.
 """
 
 from __future__ import annotations
