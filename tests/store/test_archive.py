@@ -220,3 +220,29 @@ def test_a_small_long_name_still_reads(tmp_path: Path) -> None:
             tar.addfile(info, io.BytesIO(data))
     (tmp_path / "pax.tar.gz").write_bytes(buf.getvalue())
     assert archive.unpack(tmp_path / "pax.tar.gz") == GOOD
+
+
+def test_apply_checked_names_every_path_and_leaves_the_repository_untouched(store: Path) -> None:
+    """Issue 20, item 14: paths and content from git applying the series in a scratch index: a pure rename's old
+    path, a deletion (None), new content; no object, ref or file of the store is written."""
+    from tests.storefactory import git
+
+    before = (git(store, "count-objects", "-v"), git(store, "for-each-ref"), git(store, "status", "--porcelain"))
+    law, fact = "national/knowledge/laws/CN-K-0001.yaml", "national/knowledge/medical/CN-K-0002.yaml"
+    new = "provincial/510000/knowledge/laws/510000-K-0001.yaml"
+    rename = f"diff --git a/{law} b/{new}\nsimilarity index 100%\nrename from {law}\nrename to {new}\n".encode()
+    delete = (store / fact).read_bytes()
+    lines = b"".join(b"-" + line + b"\n" for line in delete.splitlines())
+    removal = f"diff --git a/{fact} b/{fact}\ndeleted file mode 100644\n--- a/{fact}\n+++ /dev/null\n".encode()
+    removal += f"@@ -1,{len(delete.splitlines())} +0,0 @@\n".encode() + lines
+    added = (
+        b"diff --git a/x/n.yaml b/x/n.yaml\nnew file mode 100644\n--- /dev/null\n+++ b/x/n.yaml\n@@ -0,0 +1 @@\n+a: 1\n"
+    )
+    applied = archive.apply_checked(store, "HEAD", [rename, removal + added])
+    assert applied.paths == [[law, new], [fact, "x/n.yaml"]]
+    assert applied.result == {law: None, new: (store / law).read_bytes(), fact: None, "x/n.yaml": b"a: 1\n"}
+    assert (
+        git(store, "count-objects", "-v"),
+        git(store, "for-each-ref"),
+        git(store, "status", "--porcelain"),
+    ) == before

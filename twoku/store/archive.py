@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from twoku.errors import TwokuError
 from twoku.model.exchange import BUNDLE, COVER, MANIFEST, PATCH_NAME
@@ -442,11 +443,33 @@ def apply_checked(root: Path, base: str, patches: Sequence[bytes]) -> Applied:
             changes = run("diff-tree", "-r", "-z", "--no-renames", before, after).stdout
             paths.append(_changed(changes, n))
             before = after
-        result: dict[str, bytes | None] = {}
-        for path in dict.fromkeys(p for each in paths for p in each):
-            done = run("cat-file", "blob", f"{before}:{path}")
-            result[path] = done.stdout if done.returncode == 0 else None
-        return Applied(paths, result)
+        changed = list(dict.fromkeys(p for each in paths for p in each))
+        return Applied(paths, _blobs(run, before, changed))
+
+
+def _blobs(run: Any, tree: str, paths: list[str]) -> dict[str, bytes | None]:
+    """Each path's bytes in ``tree`` (None where gone): one ``git cat-file --batch`` for them all (a release
+    may change thousands of files), a process of its own for a path with a line break in it."""
+    out: dict[str, bytes | None] = {}
+    plain = [p for p in paths if "\n" not in p]
+    asked = "".join(f"{tree}:{p}\n" for p in plain).encode("utf-8", "surrogateescape")
+    data = run("cat-file", "--batch", input=asked).stdout if plain else b""
+    at = 0
+    for path in plain:
+        end = data.index(b"\n", at)
+        header = data[at:end].split()
+        at = end + 1
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            out[path] = data[at : at + size]
+            at += size + 1
+        else:
+            out[path] = None  # missing: the series removed it
+    for path in paths:
+        if path not in out:
+            done = run("cat-file", "blob", f"{tree}:{path}")
+            out[path] = done.stdout if done.returncode == 0 else None
+    return {p: out[p] for p in paths}
 
 
 def _changed(raw: bytes, n: int) -> list[str]:
