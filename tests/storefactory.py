@@ -121,6 +121,10 @@ def commit_all(root: Path, message: str = "测试提交") -> None:
     git(root, "commit", "-q", "--allow-empty", "-m", message)
 
 
+class Symlink(str):
+    """A file to write as a symbolic link to this target (git keeps it with mode 120000)."""
+
+
 def write_files(root: Path, files: Mapping[str, str | bytes | None]) -> None:
     for rel, content in files.items():
         path = root / rel
@@ -128,7 +132,10 @@ def write_files(root: Path, files: Mapping[str, str | bytes | None]) -> None:
             path.unlink(missing_ok=True)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if isinstance(content, Symlink):
+            path.unlink(missing_ok=True)
+            path.symlink_to(str(content))
+        elif isinstance(content, bytes):
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
@@ -142,7 +149,8 @@ def make_store(root: Path, files: Mapping[str, str | bytes | None] | None = None
     write_files(root, base)
     if files:
         texts = {
-            k: (v.replace("{rule_digest}", digest_of(RULE)) if isinstance(v, str) else v) for k, v in files.items()
+            k: (v.replace("{rule_digest}", digest_of(RULE)) if isinstance(v, str) and not isinstance(v, Symlink) else v)
+            for k, v in files.items()
         }
         write_files(root, texts)
         for rel, text in texts.items():  # '{digest_of:PATH}' → the digest of that file as written

@@ -13,6 +13,7 @@ signals.  Every one of them ends with zero files lost.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.cli.test_report import PROVINCE_RULE, PROVINCE_RULE_PATH, clone
+from tests.conftest import run_twoku
 from tests.storefactory import commit_all, git, make_store, write_files
 from twoku.cli import app
 from twoku.store import faults
@@ -54,7 +56,7 @@ STEPS = {
     "adjust annual": ["tmp-written", "written", "committed", "tagged", "done"],
     "publish": ["tagged", "tmp-written", "done"],
     "report-upstream": ["tmp-written", "tagged", "done"],
-    "intake": ["branched", "done"],
+    "intake": ["applied", "branched", "done"],
 }
 FAIL_CASES = [(c, s) for c, steps in STEPS.items() for s in steps]
 SIGNAL_CASES = [
@@ -65,6 +67,11 @@ SIGNAL_CASES = [
     ("publish", "tmp-written", signal.SIGINT),
     ("publish", "tagged", signal.SIGKILL),
     ("intake", "branched", signal.SIGKILL),
+    ("intake", "applied", signal.SIGKILL),  # a scratch worktree registered: the next writer removes it
+    # SIGTERM (kill, a service manager) is handled as SIGINT while a command writes (issue 20, item 6)
+    ("new", "written", signal.SIGTERM),
+    ("publish", "tagged", signal.SIGTERM),
+    ("intake", "applied", signal.SIGTERM),
 ]  # one more SIGKILL (new, after the commit) in test_the_next_command_after_a_kill_puts_the_store_back_first
 HOOK_CASES = [
     ("new", "pre-commit"),
@@ -268,7 +275,7 @@ def test_a_signal_at_a_step_leaves_the_repository_as_it_was(
         time.sleep(0.02)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
-    if signum == signal.SIGINT:
+    if signum in (signal.SIGINT, signal.SIGTERM):
         assert proc.returncode == 130 and "已中断" in err.decode() and b"Traceback" not in err
     else:
         assert proc.returncode == -signal.SIGKILL
@@ -322,3 +329,122 @@ def test_a_non_git_store_is_locked_and_journalled_beside_its_files(tmp_path: Pat
         raise KeyboardInterrupt
     assert not target.exists() and not faults.journal_path(root).exists()
     assert not list(root.rglob("*.tmp"))
+
+
+# --- issue 20, items 4, 5, 6: a clumsy --out, worktrees, a user's edits after a kill ---------
+
+
+@pytest.mark.parametrize("where", ["file", "under a file"])
+def test_a_bad_out_is_refused_before_anything_is_written(
+    where: str, repo_for: Callable[[str], tuple[Path, list[str]]], tmp_path: Path
+) -> None:
+    root, args = repo_for("publish")
+    blocker = tmp_path / "out" / "blocker.txt"
+    blocker.write_text("不是目录\n", encoding="utf-8")
+    out = blocker if where == "file" else blocker / "sub"
+    args = [*args[:-1], str(out)]
+    before = state(root)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "blocker.txt" in result.output and "不是目录" in result.output and "Traceback" not in result.output
+    assert state(root) == before  # no tag, no file, no journal
+    succeeds(COMMANDS["new"][1])  # and the store is not jammed
+
+
+def test_report_upstream_refuses_a_folder_as_its_out_file(
+    repo_for: Callable[[str], tuple[Path, list[str]]], tmp_path: Path
+) -> None:
+    root, _ = repo_for("report-upstream")
+    before = state(root)
+    result = runner.invoke(app, ["report-upstream", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "目录" in result.output, result.output
+    assert state(root) == before
+
+
+def test_a_failed_play_back_never_jams_the_store(
+    repo_for: Callable[[str], tuple[Path, list[str]]], tmp_path: Path
+) -> None:
+    root, args = repo_for("new")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    # a journal whose file cannot be put back: the folder it belongs in is a file
+    journal = {"pid": 1, "started": 0, "files": {str(blocker / "a.yaml"): {"content": "eA==", "index": None}}}
+    faults.journal_path(root).parent.mkdir(parents=True, exist_ok=True)
+    faults.journal_path(root).write_text(json.dumps(journal), encoding="utf-8")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "撤销未完成的写入时出错" in result.output and "journal-failed-" in result.output
+    assert not faults.journal_path(root).exists()
+    assert list(faults.journal_path(root).parent.glob("journal-failed-*.json"))
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "撤销" not in again.output, again.output
+
+
+def test_a_users_edit_after_a_kill_survives_the_play_back(
+    repo_for: Callable[[str], tuple[Path, list[str]]], tmp_path: Path
+) -> None:
+    root, args = repo_for("new")
+    arrived = tmp_path / "paused"
+    env = {**os.environ, faults.PAUSE_AT: "written", faults.PAUSED: str(arrived)}
+    proc = subprocess.Popen([sys.executable, "-m", "twoku", *args], cwd=root, env=env)
+    while not arrived.exists():
+        assert proc.poll() is None
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    (made,) = root.rglob("CN-K-0003.yaml")
+    edited = made.read_text(encoding="utf-8") + "# 用户在此后补充的内容\n"
+    made.write_text(edited, encoding="utf-8")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert made.read_text(encoding="utf-8") == edited  # kept, not deleted
+    assert "保留了此后被修改过的文件" in result.output and "CN-K-0003.yaml" in result.output
+
+
+def test_one_lock_and_one_journal_for_a_checkout_and_its_worktrees(store: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    git(store, "worktree", "add", "-q", "--detach", str(tree), "HEAD")
+    assert faults.journal_path(tree) == faults.journal_path(store)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = run_twoku("adjust", "annual", "--year", "2026", "--date", "2026-12-20", cwd=tree)
+        assert result.returncode == 1 and f"PID {holder.pid}" in result.stderr, result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    # a journal left by a writer killed in the worktree is played back by the next writer in the checkout,
+    # in the worktree: its tag goes, the checkout's own tags stay
+    git(store, "tag", "publish/keep", "HEAD")
+    with store_lock(tree):
+        journal = faults.Journal(tree)
+    git(tree, "tag", "annual/2026", "HEAD")
+    made = tree / "national" / "knowledge" / "laws" / "CN-K-0009.yaml"
+    journal.note(made, b"id: CN-K-0009\n")
+    made.write_bytes(b"id: CN-K-0009\n")
+    succeeds_in(store, COMMANDS["new"][1])
+    assert "annual/2026" not in git(store, "tag") and "publish/keep" in git(store, "tag")
+    assert not made.exists()
+
+
+def succeeds_in(root: Path, args: list[str]) -> None:
+    result = run_twoku(*args, cwd=root)
+    assert result.returncode == 0, result.stderr
+
+
+def test_play_back_restores_what_twoku_wrote_and_keeps_what_a_user_wrote_after(store: Path) -> None:
+    """Both kinds of write, a file changed and a file made: each put back when it holds what twoku wrote,
+    each left alone (and named) when someone wrote something else since."""
+    law, fact = store / "national/knowledge/laws/CN-K-0001.yaml", store / "national/knowledge/medical/CN-K-0002.yaml"
+    made, kept = store / "national/knowledge/laws/CN-K-0005.yaml", store / "national/knowledge/laws/CN-K-0006.yaml"
+    originals = {law: law.read_bytes(), fact: fact.read_bytes()}
+    with store_lock(store):
+        journal = faults.Journal(store)
+    for path in (law, fact, made, kept):
+        journal.note(path, b"twoku: 1\n")
+        path.write_bytes(b"twoku: 1\n")
+    fact.write_bytes(b"user: 2\n")
+    kept.write_bytes(b"user: 2\n")
+    assert sorted(faults.rollback(store, journal.data)) == sorted([str(fact), str(kept)])
+    assert law.read_bytes() == originals[law] and not made.exists()
+    assert fact.read_bytes() == kept.read_bytes() == b"user: 2\n"

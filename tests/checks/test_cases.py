@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.storefactory import make_store
+from tests.storefactory import Symlink, make_store
 from twoku.checks import CHECKS
 from twoku.model import tables
 from twoku.ops.validate import validate
@@ -40,6 +40,8 @@ def _content(value: Any) -> str | bytes | None:
         return value
     if isinstance(value, dict) and "base64" in value:
         return base64.b64decode(value["base64"])
+    if isinstance(value, dict) and "symlink" in value:
+        return Symlink(value["symlink"])
     return str(value)
 
 

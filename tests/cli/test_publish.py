@@ -481,3 +481,47 @@ def test_society_never_sees_an_institutions_only_value(shipped: Path, tmp_path: 
     changes = {c["id"]: c for c in data_of(institutions)["changes"]}
     assert "逻辑" in {f["label"] for f in changes["CN-R-0017"]["fields"]}
     assert data_of(society)["changes"] == []  # only institutions-only fields changed
+
+
+def test_a_committed_link_out_of_the_store_is_never_followed_into_a_publication(shipped: Path, tmp_path: Path) -> None:
+    """Issue 20, item 1: a rule file that is a symbolic link to a file outside the store (its content a valid
+    rule) is a TK109 finding; publish refuses, and the outside file's content is in no output."""
+    outside = tmp_path / "secret.yaml"
+    secret = (shipped / RULE_17).read_text(encoding="utf-8").replace("CN-R-0017", "CN-R-0099")
+    outside.write_text(secret.replace("name: 分解住院", "name: 库外机密内容"), encoding="utf-8")
+    link = shipped / "national/rules/actor-supervision/CN-R-0099.yaml"
+    link.symlink_to(outside)
+    commit_all(shipped, "一个指向库外的链接")
+    assert git(shipped, "ls-files", "-s", str(link.relative_to(shipped))).startswith("120000")
+    found = runner.invoke(app, ["validate", "--format", "json"])
+    assert found.exit_code == 1 and "TK109" in found.output and "库外机密内容" not in found.output
+    result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
+    assert "不是普通文件" in result["output"] and "库外机密内容" not in result["output"]
+    assert not (tmp_path / "out").exists() and "publish/" not in git(shipped, "tag")
+
+
+def test_a_linked_layer_folder_is_a_finding_not_walked_into(shipped: Path, tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere"
+    (shipped / "provincial").rename(moved)
+    (shipped / "provincial").symlink_to(moved)
+    result = runner.invoke(app, ["validate", "--format", "json", "--no-cache"])
+    assert result.exit_code == 1 and "TK109" in result.output
+    paths = {f["path"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109"}
+    assert paths == {"provincial"}
+
+
+def test_a_link_git_keeps_is_refused_even_where_it_is_checked_out_as_a_plain_file(
+    shipped: Path, tmp_path: Path
+) -> None:
+    """core.symlinks=false checks a link out as a file holding its target's name: publish asks git's mode."""
+    git(shipped, "config", "core.symlinks", "false")
+    (tmp_path / "target").write_text("/etc/passwd", encoding="utf-8")
+    blob = git(shipped, "hash-object", "-w", str(tmp_path / "target")).strip()
+    path = "national/rules/actor-supervision/CN-R-0098.yaml"
+    git(shipped, "update-index", "--add", "--cacheinfo", f"120000,{blob},{path}")
+    git(shipped, "checkout", "--", path)
+    git(shipped, "commit", "-q", "-m", "一个链接")
+    assert (shipped / path).is_file() and not (shipped / path).is_symlink()
+    result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
+    assert "不是普通文件" in result["output"] and path in result["output"]
+    assert not (tmp_path / "out").exists()

@@ -294,9 +294,48 @@ def _as_release(members: dict[str, bytes]) -> None:
     members["manifest.json"] = json.dumps(manifest).encode()
 
 
+def _first_patch(members: dict[str, bytes], edit: Any) -> None:
+    """Edit the first patch and update its hash in the manifest: only what reads the patch can catch it."""
+    name = sorted(n for n in members if n.startswith("patches/"))[0]
+    members[name] = edit(members[name])
+    manifest = json.loads(members["manifest.json"])
+    for entry in manifest["patches"]:
+        if entry["name"] == name:
+            entry["sha256"] = archive_sha(members[name])
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+def _with_link(mode: str, target: str = "/etc/passwd") -> Any:
+    """A symbolic link to /etc/passwd inside the sender's own folder, its mode spelled ``mode`` (issue 20, item 1)."""
+    link = "provincial/510000/rules/actor-supervision/510000-R-0002.yaml"
+    diff = (
+        f"diff --git a/{link} b/{link}\nnew file mode {mode}\n--- /dev/null\n+++ b/{link}\n"
+        f"@@ -0,0 +1 @@\n+{target}\n\\ No newline at end of file\n"
+    ).encode()
+    return lambda members: _first_patch(members, lambda patch: patch + diff)
+
+
+def _rename_national(members: dict[str, bytes]) -> None:
+    """A pure rename out of national/: git's numstat names the new path only; the applied change names both."""
+    old, new = "national/knowledge/laws/CN-K-0001.yaml", "provincial/510000/knowledge/laws/510000-K-0009.yaml"
+    diff = f"diff --git a/{old} b/{new}\nsimilarity index 100%\nrename from {old}\nrename to {new}\n".encode()
+    _first_patch(members, lambda patch: patch + diff)
+
+
+def _two_mails(members: dict[str, bytes]) -> None:
+    _first_patch(members, lambda patch: patch + patch.replace(b"value: 3", b"value: 5"))
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
+        (_with_link("120000"), "变成符号链接"),
+        (_with_link("0120000"), "变成符号链接"),
+        (_with_link("120000  "), "变成符号链接"),
+        (_with_link(" 120000"), "变成符号链接"),
+        (_rename_national, "national/knowledge/laws/CN-K-0001.yaml，不属于发送方"),
+        (_with_link("160000", "Subproject commit " + "1" * 40), "变成子模块"),
+        (_two_mails, "不是恰好一封邮件"),
         (_swap_path, "不属于发送方 510000 自己的层级"),
         (_tamper_digest, "内容摘要与补丁产生的内容不符"),
         (_tamper_file_hash, "补丁产生的内容与 manifest.json 记录的摘要不符"),
@@ -347,3 +386,17 @@ def test_intake_from_stdin_like_garbage_is_refused(tmp_path: Path, monkeypatch: 
     for name, why in (("junk.tar.gz", "不是有效的 twoku 归档"), ("empty.tar.gz", "twoku-archive/1")):
         result = runner.invoke(app, ["intake", str(tmp_path / name)])
         assert result.exit_code == 1 and why in result.output, result.output
+
+
+def test_a_layer_with_a_committed_link_is_not_reported(
+    chain: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20, item 1: the sender refuses what the receiver would (a link in its own folder), nothing made."""
+    _, province = chain
+    (province / "provincial/510000/rules/actor-supervision/510000-R-0002.yaml").symlink_to("/etc/passwd")
+    commit_all(province, "一个链接")
+    before = state(province)
+    monkeypatch.chdir(province)
+    result = runner.invoke(app, ["report-upstream", "--out", str(tmp_path / "r.tar.gz")])
+    assert result.exit_code == 1 and "不是普通文件" in result.output, result.output
+    assert state(province) == before and not (tmp_path / "r.tar.gz").exists()

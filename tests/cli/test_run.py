@@ -286,3 +286,17 @@ def test_evaluate_writes_a_self_contained_html_report_with_one_bar_per_rule(ship
         "CN-R-0025",
         "CN-R-0030",
     }
+
+
+def test_a_pattern_re2_cannot_run_is_refused_before_the_engine_sees_it(shipped: Path) -> None:
+    """Issue 20, item 8: a code system's pattern runs in RE2 at validate and in DuckDB alike; one RE2 refuses
+    (a lookahead) is a located message, never a DuckDB error (exit 3)."""
+    path = next(shipped.glob("national/knowledge/*/CN-K-0030.yaml"))
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("pattern: '^X", "pattern: '^(?=X)X", 1), encoding="utf-8")
+    assert "(?=X)" in path.read_text(encoding="utf-8")
+    result = run_twoku("compile", "--rules", "CN-R-0013", cwd=shipped)
+    assert result.returncode == 1, result.stderr
+    assert "CN-K-0030" in result.stderr and "线性时间" in result.stderr and "Traceback" not in result.stderr
+    found = run_twoku("validate", "--format", "json", cwd=shipped)
+    assert "TK408" in found.stdout

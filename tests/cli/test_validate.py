@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.conftest import run_twoku
-from tests.storefactory import write_files
+from tests.storefactory import commit_all, git, write_files
 from twoku.cli import app
 
 runner = CliRunner()
@@ -185,3 +185,59 @@ def test_drift_says_what_changed_upstairs(store: Path) -> None:
     assert drift["path"] == "provincial/510000/overrides/510000-O-0001.yaml"
     assert drift["line"] == 3
     assert "parameters.readmission_days.value：15 → 12" in drift["message"]
+
+
+def test_a_file_replaced_by_a_link_after_a_cached_run_is_a_finding(store: Path, tmp_path: Path) -> None:
+    """Issue 20, item 1: the re-check after an edit reads through the same gate as a cold run (no link followed,
+    no pipe waited on); a link, a link to nothing and a pipe are each TK109."""
+    assert runner.invoke(app, ["validate"]).exit_code == 0
+    outside = tmp_path / "outside.yaml"
+    law = store / "national/knowledge/laws/CN-K-0001.yaml"
+    outside.write_bytes(law.read_bytes())
+    law.unlink()
+    law.symlink_to(outside)
+    (store / "national/knowledge/laws/CN-K-0007.yaml").symlink_to(tmp_path / "nothing.yaml")
+    import os
+
+    os.mkfifo(store / "national/knowledge/laws/CN-K-0008.yaml")
+    for args in (["validate", "--format", "json"], ["validate", "--format", "json", "--no-cache"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        odd = sorted(f["path"].rsplit("/", 1)[1] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109")
+        # git never lists a pipe (it cannot be committed); the folder walk of --no-cache names it, unread
+        pipe = ["CN-K-0008.yaml"] if "--no-cache" in args else []
+        assert odd == ["CN-K-0001.yaml", "CN-K-0007.yaml", *pipe], result.output
+
+
+def test_a_linked_folder_or_a_link_of_any_name_is_a_finding(store: Path, tmp_path: Path) -> None:
+    """A link the folder walk would not go into, or that is not named .yaml, is still the store's (git keeps it):
+    TK109 alike whether git's index or the walk names the files."""
+    (tmp_path / "evil").mkdir()
+    (tmp_path / "evil" / "CN-R-0099.yaml").write_text("id: CN-R-0099\n", encoding="utf-8")
+    (store / "national/rules/elsewhere").symlink_to(tmp_path / "evil")
+    (store / "national/knowledge/laws/table.csv").symlink_to("/etc/passwd")
+    for committed in (False, True):  # untracked, then in git's index with mode 120000
+        if committed:
+            commit_all(store, "提交两个链接")
+        for args in (["validate", "--format", "json"], ["validate", "--format", "json", "--no-cache"]):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 1, result.output
+            odd = sorted(f["path"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109")
+            assert odd == ["national/knowledge/laws/table.csv", "national/rules/elsewhere"], result.output
+            assert "CN-R-0099" not in result.output
+
+
+def test_a_link_checked_out_as_a_plain_file_is_a_finding_by_git_s_mode(store: Path, tmp_path: Path) -> None:
+    """core.symlinks=false checks a committed link out as a file holding its target's name: git's mode says."""
+    git(store, "config", "core.symlinks", "false")
+    (tmp_path / "target").write_text("/etc/passwd", encoding="utf-8")
+    blob = git(store, "hash-object", "-w", str(tmp_path / "target")).strip()
+    path = "national/knowledge/laws/CN-K-0009.yaml"
+    git(store, "update-index", "--add", "--cacheinfo", f"120000,{blob},{path}")
+    git(store, "checkout", "--", path)
+    git(store, "commit", "-q", "-m", "一个链接")
+    assert (store / path).is_file() and not (store / path).is_symlink()
+    for _ in range(2):  # cold, then from the cache
+        result = runner.invoke(app, ["validate", "--format", "json"])
+        assert result.exit_code == 1, result.output
+        assert [f["path"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK109"] == [path]

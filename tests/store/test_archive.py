@@ -115,13 +115,26 @@ def test_touched_reads_paths_as_git_does() -> None:
         b"diff --git a/provincial/510000/y.yaml b/provincial/510000/y.yaml\nnew file mode 100644\n"
         b"--- /dev/null\n+++ b/provincial/510000/y.yaml\n@@ -0,0 +1 @@\n+a: 1\n"
     )
-    found = archive.touched(patch)
-    assert sorted(found) == ["national/x.yaml", "provincial/510000/x.yaml", "provincial/510000/y.yaml"]
+    found = archive.touched(patch)  # a pure rename's old path: apply_checked names it (test below)
+    assert sorted(found) == ["provincial/510000/x.yaml", "provincial/510000/y.yaml"]
     quoted = b'diff --git "a/national/\\345.yaml" "b/national/\\345.yaml"\ndeleted file mode 100644\n'
     quoted += b'--- "a/national/\\345.yaml"\n+++ /dev/null\n@@ -1 +0,0 @@\n-a: 1\n'
     assert any(p.startswith("national/") for p in archive.touched(quoted))
     with pytest.raises(Refused, match="补丁无法解析"):
         archive.touched(b"no diff here\n")
+
+
+@pytest.mark.parametrize(
+    "line", ["++ 补充意见：无", '++ "C:\\xfiles\\报告.doc"', "++ b/national/x.yaml", "-- a/national/y.yaml"]
+)
+def test_a_files_content_is_never_read_as_a_header(line: str) -> None:
+    """Issue 20, item 14: lines of content that look like headers ("+++ …" once prefixed) are content."""
+    body = f"+{line}\n".encode()
+    patch = (
+        b"diff --git a/provincial/510000/t.csv b/provincial/510000/t.csv\nnew file mode 100644\n"
+        b"--- /dev/null\n+++ b/provincial/510000/t.csv\n@@ -0,0 +1,2 @@\n+code,name\n" + body
+    )
+    assert archive.touched(patch) == ["provincial/510000/t.csv"]
 
 
 @pytest.mark.parametrize(
@@ -153,3 +166,83 @@ def test_pathspecs_leave_the_cities_out_of_a_province() -> None:
         ":(glob)argumentation/510000-*",
         ":(glob)adjustments/510000-*",
     ]
+
+
+def _gz(tmp_path: Path, *blocks: bytes) -> Path:
+    out = tmp_path / "bomb.tar.gz"
+    with gzip.open(out, "wb", compresslevel=1) as gz:
+        for block in blocks:
+            gz.write(block)
+        gz.write(b"\0" * 1024)
+    return out
+
+
+def _header(name: str, kind: bytes, size: int) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type, info.size = kind, size
+    return info.tobuf(tarfile.USTAR_FORMAT if kind in (tarfile.XHDTYPE, tarfile.REGTYPE) else tarfile.GNU_FORMAT)
+
+
+@pytest.mark.parametrize(
+    ("kind", "size", "reason"),
+    [
+        (tarfile.GNUTYPE_LONGNAME, 1536 << 20, "成员名长达"),  # issue 20, item 7: a 1.5 GiB member name
+        (tarfile.GNUTYPE_LONGLINK, 1 << 20, "成员名长达"),
+        (tarfile.XHDTYPE, 1536 << 20, "pax 扩展头长达"),
+    ],
+)
+def test_a_huge_name_or_pax_header_is_refused_before_it_is_read(
+    tmp_path: Path, kind: bytes, size: int, reason: str
+) -> None:
+    """The header says how big; the refusal comes from that alone (tarfile would read it all into memory)."""
+    path = _gz(tmp_path, _header("././@LongLink", kind, size), b"a" * (4 << 20))
+    with pytest.raises(Refused, match=reason):
+        archive.unpack(path)
+
+
+def test_a_pax_size_beyond_the_limit_is_refused(tmp_path: Path) -> None:
+    record = b" size=999999999999\n"
+    record = b"%d%s" % (len(record) + 2, record)
+    pax = _header("././@PaxHeader", tarfile.XHDTYPE, len(record)) + record + b"\0" * (-len(record) % 512)
+    path = _gz(tmp_path, pax, _header("manifest.json", tarfile.REGTYPE, 2), b"{}" + b"\0" * 510)
+    with pytest.raises(Refused, match="超过"):
+        archive.unpack(path)
+
+
+def test_a_small_long_name_still_reads(tmp_path: Path) -> None:
+    """GNU and pax archives within the limits are read as before (names checked as any other)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in GOOD.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.pax_headers = {"comment": "x" * 300}
+            tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "pax.tar.gz").write_bytes(buf.getvalue())
+    assert archive.unpack(tmp_path / "pax.tar.gz") == GOOD
+
+
+def test_apply_checked_names_every_path_and_leaves_the_repository_untouched(store: Path) -> None:
+    """Issue 20, item 14: paths and content from git applying the series in a scratch index: a pure rename's old
+    path, a deletion (None), new content; no object, ref or file of the store is written."""
+    from tests.storefactory import git
+
+    before = (git(store, "count-objects", "-v"), git(store, "for-each-ref"), git(store, "status", "--porcelain"))
+    law, fact = "national/knowledge/laws/CN-K-0001.yaml", "national/knowledge/medical/CN-K-0002.yaml"
+    new = "provincial/510000/knowledge/laws/510000-K-0001.yaml"
+    rename = f"diff --git a/{law} b/{new}\nsimilarity index 100%\nrename from {law}\nrename to {new}\n".encode()
+    delete = (store / fact).read_bytes()
+    lines = b"".join(b"-" + line + b"\n" for line in delete.splitlines())
+    removal = f"diff --git a/{fact} b/{fact}\ndeleted file mode 100644\n--- a/{fact}\n+++ /dev/null\n".encode()
+    removal += f"@@ -1,{len(delete.splitlines())} +0,0 @@\n".encode() + lines
+    added = (
+        b"diff --git a/x/n.yaml b/x/n.yaml\nnew file mode 100644\n--- /dev/null\n+++ b/x/n.yaml\n@@ -0,0 +1 @@\n+a: 1\n"
+    )
+    applied = archive.apply_checked(store, "HEAD", [rename, removal + added])
+    assert applied.paths == [[law, new], [fact, "x/n.yaml"]]
+    assert applied.result == {law: None, new: (store / law).read_bytes(), fact: None, "x/n.yaml": b"a: 1\n"}
+    assert (
+        git(store, "count-objects", "-v"),
+        git(store, "for-each-ref"),
+        git(store, "status", "--porcelain"),
+    ) == before

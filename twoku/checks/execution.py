@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from twoku.checks.registry import finding, store_check
+from twoku.checks.registry import finding, item_check, store_check, walk
 from twoku.model import tables
-from twoku.model.condition import Condition, ConditionProblem, code_sets, matches, parse, row_refs
+from twoku.model.condition import PATTERN_OPS, Condition, ConditionProblem, code_sets, matches, parse, row_refs
 from twoku.model.findings import WARNING, Finding, Pointer
 from twoku.model.library import Item, Library
+from twoku.model.regex import UnsafePattern, compile_linear
 
 
 def _conditioned(lib: Library) -> Iterator[Item]:
@@ -148,3 +149,36 @@ def examples_missing(lib: Library) -> Iterator[Finding]:
                 rule.id,
                 "在 examples 中写应命中和不应命中的结算明细，用 twoku test 运行",
             )
+
+
+@item_check("TK408", "regex-unsafe")
+def regex_unsafe(item: Item) -> Iterator[Finding]:
+    """编码规则（pattern）或条件中 matches、not_matches 的正则表达式无法保证在线性时间内执行。
+
+    这些正则表达式来自下级、上级或技术服务方写的文件，用于 validate 检查代码表和 run 审核明细。
+    回溯式的写法可让一次匹配耗时以指数增长（如 ``^(\\d+)+$`` 遇到 34 位数字加一个字母），
+    使 validate、intake 长时间停住。twoku 用 RE2 执行它们：RE2 的耗时与文本长度成正比，
+    但不支持反向引用、前后断言（lookaround），也不接受展开后过大的表达式。
+    坏：``pattern: '^(?=H)H\\d{11}$'``（前瞻断言）；``value: '^(\\d)\\1+$'``（反向引用）
+    好：``pattern: '^H[0-9]{11}$'``
+    """
+    if item.kind == "knowledge" and isinstance(item.data.get("pattern"), str):
+        yield from _unsafe(item, item.data["pattern"], ("pattern",))
+    if item.kind == "rule" and isinstance(item.data.get("condition"), Mapping):
+        for pointer, node in walk(item.data["condition"], ("condition",)):
+            if isinstance(node, Mapping) and node.get("op") in PATTERN_OPS and isinstance(node.get("value"), str):
+                yield from _unsafe(item, node["value"], (*pointer, "value"))
+
+
+def _unsafe(item: Item, pattern: str, pointer: Pointer) -> Iterator[Finding]:
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error:
+        return  # not a regular expression at all: the schema (TK2xx) or the condition's check (TK407) says so
+    try:
+        compile_linear(pattern)
+    except UnsafePattern as exc:
+        hint = "改写为不用反向引用和前后断言的形式，数字写 [0-9]，避免嵌套的重复（如 (\\d+)+）"
+        yield finding("TK408", str(exc), item.path, pointer, item.id, hint)

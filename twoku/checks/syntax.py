@@ -33,3 +33,14 @@ declare("TK105", "bom", """文件以 UTF-8 BOM 开头；可以读取，但请去
 declare("TK106", "empty-file", """文件为空或只有注释。""")
 declare("TK107", "limits", """超出安全上限：文件过大、嵌套过深，或使用了锚点与别名（可被用作展开炸弹）。""")
 declare("TK108", "conflict-marker", """文件中留有未解决的 git 合并冲突标记。""")
+declare(
+    "TK109",
+    "not-regular-file",
+    """库中的文件是符号链接、目录、管道或设备，而不是普通文件；twoku 不读取它。
+
+    链接可以指向库外任何文件（如 /etc/passwd）：跟随它读取，会把库外的内容当作知识或规则，
+    经 publish 公开、经 report-upstream 报送。两库只由普通文件组成（git 的模式 100644）。
+    坏：``national/rules/x/CN-R-0009.yaml -> /etc/passwd``（git 的模式 120000）
+    好：文件本身：``cp --remove-destination 目标 链接``，或删除该链接
+""",
+)

@@ -7,13 +7,13 @@ findings about the declaration point at the item's ``table``.  Each carries the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from twoku.checks.registry import STORE_CODES, declare, finding, store_check
 from twoku.model import tables
 from twoku.model.findings import ERROR, WARNING, Finding
 from twoku.model.library import Item, Library
+from twoku.model.regex import UnsafePattern, compile_linear
 
 CODES = {
     "encoding": "TK420",
@@ -177,7 +177,7 @@ def _item_table(lib: Library, item: Item, spec: tables.TableSpec) -> Iterator[Fi
     if spec.legacy and table.readable and table.text_lines:
         first = table.text_lines[0].split(",")[0].strip()
         pattern = patterns.get(item.id)
-        if pattern and re.fullmatch(pattern, first):
+        if pattern and compile_linear(pattern).fullmatch(first):
             yield finding(
                 "TK421",
                 f"代码表首行是代码 {first}，不是表头：这个代码会被当作表头而丢失",
@@ -232,8 +232,9 @@ def _declaration(lib: Library, item: Item, spec: tables.TableSpec) -> tuple[dict
             bad(f"列 {column.name} 的编码体系 {column.system} 不存在或没有编码规则（pattern）", *where)
             continue
         try:
-            re.compile(pattern)
-        except re.error:
-            continue  # the pattern's own finding says so; the column is checked as plain codes
+            compile_linear(pattern)
+        except UnsafePattern:
+            patterns[column.system] = ""  # TK408 says why; the column's codes are not tried
+            continue
         patterns[column.system] = pattern
     return patterns, out

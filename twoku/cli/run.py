@@ -168,7 +168,8 @@ def evaluate(
     if out is None:
         emit(page.rstrip("\n"))
         return
-    from twoku.store.edit import atomic_write
+    from twoku.store.edit import atomic_write, writable_file
 
+    writable_file(out)
     atomic_write(out, page.encode("utf-8"))
     stdout().print(f"评估报告已写入 {out}")

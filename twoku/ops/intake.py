@@ -3,9 +3,10 @@
 The archive is checked whole before the repository is touched: safe members, a manifest
 that names every patch by its hash, patches that touch only the sender's own paths (a
 province cannot change ``national/`` or another province's files through a report; a
-release from above never touches this fork's own layer), a bundle that ``git bundle
-verify`` accepts, and patches that — tried in a scratch directory on this store's files —
-produce exactly the files and content digests the manifest states.  Only then is the
+release from above never touches this fork's own layer, and none makes a link or a
+submodule), a bundle that ``git bundle verify`` accepts, and patches that — applied in a
+scratch index on this store's HEAD — produce exactly the files and content digests the
+manifest states.  Only then is the
 series applied with ``git am`` in a temporary worktree and kept as a review branch; the
 user's branch and working tree are left as they were.
 """
@@ -29,10 +30,6 @@ from twoku.store import archive, faults, yamlio
 from twoku.store.archive import Refused
 from twoku.store.faults import writes
 
-# A patch that would make a symbolic link or a submodule could point outside the sender's paths.
-_LINK_MODE = re.compile(
-    rb"^(?:new file mode|new mode|deleted file mode|old mode|index \S+) (?:120000|160000)\s*$", re.M
-)
 _TAMPERED = "归档可能在传递中被改动：向发送方索取原始文件，不要自行修改"
 
 
@@ -96,20 +93,25 @@ def _patches(members: dict[str, bytes], manifest: dict[str, Any]) -> list[bytes]
     return out
 
 
-def _check_paths(patches: list[bytes], sender: Layer) -> list[str]:
-    """Every path the patches touch; refused when one is not the sender's own."""
+def _check_paths(each: list[list[str]], sender: Layer) -> list[str]:
+    """Every path the patches touch (``each``: per patch); refused when one is not the sender's own."""
     touched: list[str] = []
-    for n, patch in enumerate(patches, 1):
-        if _LINK_MODE.search(patch):
-            raise Refused(f"第 {n} 个补丁含符号链接或子模块，不予接收", hint="两库只由普通文件组成")
-        for path in archive.touched(patch):
+    for n, paths in enumerate(each, 1):
+        for path in paths:
             if not owns(sender, path):
                 raise Refused(
-                    f"第 {n} 个补丁改动了 {path}，不属于发送方 {sender} 自己的层级",
+                    f"第 {n} 个补丁改动了 {_shown(path)}，不属于发送方 {sender} 自己的层级",
                     hint=f"{sender} 只能携带 {sender.root}/ 和本层的论证、调整记录；请对方重新生成归档",
                 )
             touched.append(path)
     return sorted(set(touched))
+
+
+def _shown(path: str) -> str:
+    """A path from a patch as it may be printed: undecodable bytes and control characters escaped."""
+    return (
+        path.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace") if not path.isprintable() else path
+    )
 
 
 def _check_results(manifest: dict[str, Any], base: dict[str, bytes | None], result: dict[str, bytes | None]) -> None:
@@ -161,7 +163,9 @@ def intake(root: Path, file: Path, branch: str | None = None) -> Intake:
     if problem:
         raise Refused(problem, hint=f"本库是 {own}；报送交给上级，发布交给下级")
     patches = _patches(members, manifest)
-    paths = _check_paths(patches, sender)
+    # What git am will apply, as git splits and decodes it; the paths as git's own parser reads them.
+    diffs = [archive.mail_patch(patch, n) for n, patch in enumerate(patches, 1)]
+    paths = _check_paths([archive.touched(diff) for diff in diffs], sender)
     bundle = members.get(BUNDLE)
     if bundle is None or sha256(bundle) != manifest["bundle"].get("sha256"):
         raise Refused("repo.bundle 缺失或与 manifest.json 记录的摘要不符", hint=_TAMPERED)
@@ -172,13 +176,17 @@ def intake(root: Path, file: Path, branch: str | None = None) -> Intake:
     if archive.ref_exists(root, received) and archive.is_ancestor(root, head, received):
         return Intake(manifest, already=True)
     base = archive.files_at(root, "HEAD", paths)
-    result = archive.apply_to(base, patches) if not _present(manifest, base) else None
-    if result is None:
+    if _present(manifest, base):
         return Intake(manifest, already=True)
-    _check_results(manifest, base, result)
+    # Applied in a scratch index: every path and mode each patch really changes (a rename's old path too).
+    applied = archive.apply_checked(root, "HEAD", diffs)
+    _check_paths(applied.paths, sender)
+    base = archive.files_at(root, "HEAD", list(applied.result))
+    _check_results(manifest, base, applied.result)
     name = _branch(root, branch, sender, manifest["date"])
     with archive.worktree(root, "HEAD") as tree:
         commit = archive.am(tree, patches)
+        faults.checkpoint("applied")
         report = validate(tree, use_cache=False)
     faults.note_ref(f"refs/heads/{name}")
     archive.git(root, "branch", name, commit)

@@ -25,7 +25,7 @@ from twoku.ops.validate import load_store
 from twoku.render.publish import FORMATS, renderer
 from twoku.render.publish.json import to_data
 from twoku.store import files, gitio, publishtags
-from twoku.store.edit import atomic_write
+from twoku.store.edit import atomic_write, writable_file
 from twoku.store.faults import checkpoint, writes
 
 
@@ -86,6 +86,12 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
             f"--audience {audience} 无效", hint="可选：" + "、".join(f"{k}（{v}）" for k, v in AUDIENCE_LABELS.items())
         )
     _check_committed(root)
+    odd = gitio.not_regular(root)
+    if odd:  # git's own mode, whatever the working tree shows (validate's TK109 reads the files themselves)
+        raise TwokuError(
+            f"拒绝发布：库中提交了不是普通文件的条目（符号链接或子模块）：{'、'.join(odd[:5])}",
+            hint="两库只由普通文件组成：把链接换成文件本身（或删除它）并提交后再发布",
+        )
     lib = load_store(root).library
     layer = region_layer(region, lib)
     names = lib.region_names()
@@ -122,6 +128,10 @@ def publish(
             hint="从库中删除这些个人信息并提交后再发布（twoku validate 的 TK801 指出所在文件和行）",
         )
     warnings = refuse_invalid(root, pub.region)
+    folder = out or Path(f"public-summary-{pub.region}-{pub.as_of}")
+    paths = [folder / f"{pub.region}-{pub.as_of}.{fmt}" for fmt in formats]
+    for path in paths:  # before the tag: a folder that cannot take the files is refused with nothing written
+        writable_file(path)
     tag = publishtags.tag_name(pub.region, pub.as_of)
     tagged = publishtags.tagged(root, tag)
     if tagged is not None and tagged != pub.revision:
@@ -130,8 +140,6 @@ def publish(
             hint="用 --as-of 指定另一日期，或确认后删除该标签：git tag -d " + tag,
         )
     rendered = {fmt: renderer(fmt)(pub) for fmt in formats}
-    folder = out or Path(f"public-summary-{pub.region}-{pub.as_of}")
-    paths = [folder / f"{pub.region}-{pub.as_of}.{fmt}" for fmt in formats]
     if tagged is None:
         message = f"公开摘要：{pub.region_name}（{pub.region}），{pub.as_of} 生效，公开对象 {AUDIENCE_LABELS[audience]}"
         publishtags.create(root, tag, pub.revision, message)

@@ -57,6 +57,20 @@ FP: Final = 7  # a fingerprint of its data
 SEEN: Final = 8  # … of what other items' checks see of it (model/scope.facade)
 
 
+def _odd_entry(raw: files.RawFile) -> Entry:
+    """The entry of a path that is not a regular file: no data, one TK109 finding."""
+    finding = (_readers or import_readers())[1]
+    found = finding(
+        "TK109",
+        f"{raw.path} 是{raw.odd}，不是普通文件；twoku 不读取它",
+        raw.path,
+        (),
+        None,
+        "两库只由普通文件组成：把链接换成文件本身（或删除它），再提交",
+    )
+    return None, pack([found]), [], [], None, None, "", "", ""
+
+
 def read_one(raw: files.RawFile, index: bool = True) -> Entry:
     """One file's cache entry: its data, the findings of reading it, and those of the item checks on it
     (of the checks that hold for the item the library keeps by its ID, then of those for every item),
@@ -65,6 +79,8 @@ def read_one(raw: files.RawFile, index: bool = True) -> Entry:
     and for a re-check after an edit (model/scope.py): the IDs its item mentions, a fingerprint of its data
     and one of what other items' checks see of it.  Without ``index`` (no cache to keep them in) those three
     are left empty."""
+    if raw.odd is not None:
+        return _odd_entry(raw)
     data, found, own, every, item = _read_file(raw)
     layer, digest = _layer_and_digest(item)
     # Nearly every file has no findings: no list comprehension for them.
@@ -85,6 +101,8 @@ def read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
     from twoku.model.library import make_item
     from twoku.store import yamlio
 
+    if raw.odd is not None:
+        return _odd_entry(raw)
     try:
         data = yamlio.load_json(raw.raw)[0]
     except yamlio.YamlProblem:
@@ -194,21 +212,6 @@ def no_gc(freeze: bool = False) -> Iterator[None]:
             gc.enable()
 
 
-_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def _read_bytes(path: str) -> bytes:
-    """A file's bytes through the file descriptor alone: half the cost of open() and read() on a small file."""
-    fd = os.open(path, _FLAGS)
-    try:
-        parts = [os.read(fd, 65536)]
-        while parts[-1]:  # until the end of the file (a read may return less than asked before it)
-            parts.append(os.read(fd, 65536))
-        return parts[0] if len(parts) == 2 else b"".join(parts)
-    finally:
-        os.close(fd)
-
-
 def _parse_chunk(root: str, paths: list[str], index: bool = True) -> bytes:
     """marshal of [(path, blob, entry)] for each path: run in a worker process for a cold store.
 
@@ -223,7 +226,12 @@ def parse_list(root: str, paths: list[str], index: bool = True) -> list[tuple[st
     out = []
     with no_gc():
         for path in paths:
-            raw = _read_bytes(base + path)
+            # The file's bytes through its descriptor alone (half the cost of open() and read() on a small file).
+            try:
+                raw = files.read_regular(base + path)
+            except files.NotRegular as odd:
+                out.append((path, odd.blob, _odd_entry(files.RawFile(path, b"", odd.blob, odd.what))))
+                continue
             blob = files.blob_id(raw)
             out.append((path, blob, read_one(files.RawFile(path, raw, blob), index)))
     return out
@@ -385,7 +393,7 @@ def scan(root: Path, cache: Cache) -> Scanned:
     paths = found.paths if found is not None else files.store_paths(root)
     known: dict[str, str] = found.known if found is not None else {}
     base = f"{root}{os.sep}"  # plain strings: a Path per file costs more than the stat
-    stat = os.stat
+    stat = os.lstat  # a link's own: it is read as a link (TK109), never followed
     for path in found.unknown if found is not None else paths:
         blob = cache.blob(path, stat(base + path))
         if blob is not None:
@@ -408,6 +416,7 @@ def read_entries(
     # (a cold run on a git store knows every blob from git's index and holds no entry).
     if cache.enabled:
         todo = [p for p in paths if p not in known or cache.get(f"{p}\0{known[p]}") is None]
+        todo = [p for p in todo if not known.get(p, "").startswith("L")]  # links by git's mode: not read
     else:
         todo = list(paths)
     if len(todo) >= PARALLEL_FROM:  # a cold run: read, hash and parse in parallel
@@ -415,7 +424,7 @@ def read_entries(
         stats = {}  # taken before the reading, so that a later edit is seen; before the workers fork, kept small
         for path in todo if track else ():
             if path not in known:
-                stat = os.stat(base + path)
+                stat = os.lstat(base + path)
                 stats[path] = (stat.st_mtime_ns, stat.st_size)
         put = cache.enabled
         for path, blob, entry in parse_parallel(root, todo, cache.enabled, each):
@@ -433,12 +442,13 @@ def read_entries(
         if path in entries:
             keys.add(f"{path}\0{known[path]}")
             continue
+        raw: files.RawFile | None = None
         if path in known:
-            blob, raw = known[path], None
+            blob = known[path]
         else:
-            stat = os.stat(root / path)
-            raw = (root / path).read_bytes()
-            blob = files.blob_id(raw)
+            stat = os.lstat(root / path)
+            raw = files.raw_file(root, path)
+            blob = raw.blob
             if track:
                 cache.remember(path, stat, blob)
             known[path] = blob
@@ -446,9 +456,7 @@ def read_entries(
         keys.add(key)
         entry = cache.get(key)
         if entry is None:
-            if raw is None:
-                raw = (root / path).read_bytes()
-            entry = read_one(files.RawFile(path, raw, blob), cache.enabled)
+            entry = read_one(raw or files.raw_file(root, path, blob), cache.enabled)
             cache.put(key, entry)
         else:
             hits += 1

@@ -68,7 +68,7 @@ def table_blobs(root: Path, tables: Iterable[str]) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for path in tables:
         try:
-            out[path] = files.blob_id((root / path).read_bytes())
+            out[path] = files.blob_id(files.read_regular(root / path))
         except OSError:
             out[path] = None
     return out
@@ -335,18 +335,18 @@ def _changed(
             continue
         if blob is None:  # not vouched for by git or the cache's index: read and hash it
             read += 1
-            stat = os.stat(root / path)
-            raw = (root / path).read_bytes()
-            blob = known[path] = files.blob_id(raw)
+            stat = os.lstat(root / path)
+            raw = files.raw_file(root, path)
+            blob = known[path] = raw.blob
             if scanned.track:
                 cache.remember(path, stat, blob)
             if at is not None and blob == old_blobs[at]:
                 continue  # touched, not changed
         else:
-            raw = (root / path).read_bytes()
+            raw = files.raw_file(root, path, blob)
         if len(changed) >= PATCH_UP_TO:
             return None
-        changed[path] = read_one(files.RawFile(path, raw, blob))
+        changed[path] = read_one(raw)
     return changed, read
 
 
@@ -371,7 +371,7 @@ def _needed(
     read = 0
     for path, named in list(reach.partial.items()):
         read += 1
-        needed[path] = entry = read_data(files.RawFile(path, (root / path).read_bytes(), known[path]), memo)
+        needed[path] = entry = read_data(files.raw_file(root, path, known[path]), memo)
         data = entry[DATA]
         rest = {k: v for k, v in data.items() if k != "subjects"} if isinstance(data, dict) else None
         if rest is None or not named.isdisjoint(references(text_of(rest)).split()):
@@ -386,7 +386,7 @@ def _needed(
             needed[path] = changed[path]
         else:
             read += 1
-            file = files.RawFile(path, (root / path).read_bytes(), known[path])
+            file = files.raw_file(root, path, known[path])
             needed[path] = read_one(file) if path in own_again else read_data(file, memo)
     return needed, read
 

@@ -161,7 +161,7 @@ def renumber(root: Path, old: str, new: str, path: str | None = None, commit: bo
         _rebind(everything, referring)
 
     faults.note(root / item.path)
-    faults.note(root / new_path)
+    faults.note(root / new_path, (root / item.path).read_bytes())  # git mv puts the old file's bytes there
     gitwork.move(root, item.path, new_path)
     update_values(root / new_path, {("id",): new})
     changed = {}

@@ -23,8 +23,8 @@ from twoku.model.changes import Diff, ItemChange, Rev
 from twoku.model.digest import content_digest
 from twoku.model.exchange import BUNDLE, COVER, FORMAT, MANIFEST, RELEASE, REPORT, owns, pathspecs, slug
 from twoku.model.regions import Layer, layer_name, parse_layer
-from twoku.store import archive, faults, files, gitdiff, yamlio
-from twoku.store.edit import atomic_write
+from twoku.store import archive, faults, files, gitdiff, gitio, yamlio
+from twoku.store.edit import atomic_write, writable_file
 from twoku.store.faults import writes
 
 
@@ -175,6 +175,8 @@ def build(
     from twoku.render.report import cover
 
     root = root.resolve()
+    if out is not None:
+        writable_file(out)  # before the tag and the archive: nothing written for a path that cannot be
     own, config = store_layer(root)
     if kind == REPORT and own.parent is None:
         raise UsageError("国家库没有上级，无需报送", hint="向省级库发布国家库的调整用 twoku release")
@@ -196,6 +198,12 @@ def build(
         listed = "、".join(pending[:5]) + (f" 等 {len(pending)} 个" if len(pending) > 5 else "")
         raise TwokuError(
             f"本层有未提交的修改：{listed}", hint="先提交（git commit）或暂存（git stash），归档只携带已提交的内容"
+        )
+    odd = [p for p in gitio.not_regular(root, head) if owns(own, p)]
+    if odd:  # the receiver refuses them (intake): say so here, before anything is made
+        raise TwokuError(
+            f"本层提交了不是普通文件的条目（符号链接或子模块）：{'、'.join(odd[:5])}",
+            hint="两库只由普通文件组成：把链接换成文件本身（或删除它）并提交后再生成归档",
         )
     carried, left_out = _commits(root, own, start.commit, head)
     if not carried:

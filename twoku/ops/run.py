@@ -18,7 +18,16 @@ from typing import Any
 from twoku.engine.sql import DIALECTS, RuleSpec, TableRef, columns_used, compile_rules, relation_name
 from twoku.errors import TwokuError, UsageError
 from twoku.model import tables
-from twoku.model.condition import Condition, ConditionProblem, code_sets, matches, parse, patterns
+from twoku.model.condition import (
+    PATTERN_OPS,
+    Condition,
+    ConditionProblem,
+    code_sets,
+    comparisons,
+    matches,
+    parse,
+    patterns,
+)
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.regions import Layer
 from twoku.model.runs import RuleHits, RunResult
@@ -81,8 +90,28 @@ def resolve_patterns(lib: Library, knowledge_ids: Sequence[str]) -> dict[str, st
             raise TwokuError(
                 f"{knowledge_id} 不是带编码规则（pattern）的知识条目", hint="pattern_of 应引用医保信息业务编码类知识"
             )
+        _linear(pattern, knowledge_id, item.path if item else None)
         out[knowledge_id] = pattern
     return out
+
+
+def _check_patterns(condition: Condition, rule: Item) -> None:
+    """Every literal pattern of the condition, those inside a measure's ``where`` too, runs in RE2."""
+    for comp in comparisons(condition):
+        if comp.op in PATTERN_OPS and isinstance(comp.value, str):
+            _linear(comp.value, rule.id, rule.path)
+        if comp.measure.where is not None:
+            _check_patterns(comp.measure.where, rule)
+
+
+def _linear(pattern: str, owner: str, path: str | None) -> None:
+    """Refuse a pattern RE2 (the engine's, and validate's) cannot run in linear time: TK408 says where."""
+    from twoku.model.regex import UnsafePattern, compile_linear
+
+    try:
+        compile_linear(pattern)
+    except UnsafePattern as exc:
+        raise TwokuError(f"{owner}：{exc}", hint="运行 twoku validate 查看 TK408 并改写", path=path) from None
 
 
 def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
@@ -143,6 +172,10 @@ def run(
 
     if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
         raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
+    if out is not None:
+        from twoku.store.edit import writable_file
+
+        writable_file(out)
     lib = load_store(root).library
     layer = region_layer(region, lib)
     rules = select_rules(lib, layer, rule_ids)

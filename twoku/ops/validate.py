@@ -171,7 +171,7 @@ def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
         if item.line is None:
             if item.path not in locators:
                 try:
-                    locators[item.path] = yamlio.locator(yamlio.decode((root / item.path).read_bytes())[0])
+                    locators[item.path] = yamlio.locator(yamlio.decode(files.read_regular(root / item.path))[0])
                 except (OSError, yamlio.YamlProblem):
                     locators[item.path] = None
             where = locators[item.path]
@@ -237,7 +237,7 @@ def _current_from_file(root: Path) -> Callable[[str, str], Any]:
         from twoku.store import yamlio
 
         try:
-            return yamlio.load_json((root / path).read_bytes())[0]
+            return yamlio.load_json(files.read_regular(root / path))[0]
         except (OSError, yamlio.YamlProblem):
             return None
 

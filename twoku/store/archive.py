@@ -3,10 +3,13 @@
 One deterministic ``.tar.gz`` (sorted members, fixed mtime, uid, gid and owner names,
 gzip with mtime 0): ``patches/NNNN-*.patch`` (``git format-patch``), ``repo.bundle``
 (``git bundle``), ``manifest.json`` and ``cover.md``.  Reading one never extracts to
-disk: members are checked (regular files with known names, no links, devices or paths
-that climb out, bounded sizes) and read into memory.  Patches are checked with git's own
-parser (``git apply --numstat``) and tried in a scratch directory outside the repository,
-so a refused archive leaves no file, branch or ref behind.
+disk: the tar headers are walked first, every name, pax header, size and count bounded
+before anything is read; then members are checked (regular files with known names, no
+links, devices or paths that climb out) and read into memory.  Patches are read with
+git's own machinery, never by matching lines: ``git mailsplit`` and ``git mailinfo`` give
+what ``git am`` will apply, ``git apply --numstat -z`` its paths, and ``git apply --cached``
+in an empty repository borrowing this one's objects every path and mode each patch
+really changes, so a refused archive leaves no file, branch, ref or object behind.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import tarfile
 import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from twoku.errors import TwokuError
 from twoku.model.exchange import BUNDLE, COVER, MANIFEST, PATCH_NAME
@@ -31,7 +36,13 @@ MAX_ARCHIVE = 256 << 20  # the file as it travels
 MAX_MEMBER = 128 << 20
 MAX_TOTAL = 512 << 20  # unpacked, all members together
 MAX_MEMBERS = 10_000
+MAX_NAME = 4096  # bytes of a GNU long name or link name (a twoku archive's names are under 100)
+MAX_PAX = 64 << 10  # bytes of a pax extended header
 FIXED_MTIME = 0
+_BLOCK = tarfile.BLOCKSIZE
+_LONG_NAMES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+_PAX = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+_PAX_RECORD = re.compile(rb"([0-9]{1,9}) ")
 # Settings that would otherwise make patches and bundles differ from one machine to another.
 _STABLE = (
     "-c", "core.quotepath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
@@ -100,12 +111,97 @@ def _member_problem(member: tarfile.TarInfo, seen: Mapping[str, bytes]) -> str |
     return None
 
 
+def _read_exactly(stream: io.BufferedIOBase | gzip.GzipFile, size: int) -> bytes:
+    parts, left = [], size
+    while left > 0:
+        chunk = stream.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _skip(stream: gzip.GzipFile, size: int) -> None:
+    left = size
+    while left > 0:
+        chunk = stream.read(min(left, 1 << 20))
+        if not chunk:
+            return
+        left -= len(chunk)
+
+
+def _pax_size(data: bytes, name: str) -> int | None:
+    """The ``size`` a pax header sets for the next member (None: it sets none); Refused when malformed."""
+    size, at = None, 0
+    while at < len(data) and data[at : at + 1] != b"\0":
+        match = _PAX_RECORD.match(data, at)
+        length = int(match.group(1)) if match else 0
+        record = data[at : at + length]
+        if match is None or length <= len(match.group(0)) or not record.endswith(b"\n") or b"=" not in record:
+            raise Refused(f"{name} 不是有效的 twoku 归档（pax 扩展头损坏）")
+        key, _, value = record[len(match.group(0)) : -1].partition(b"=")
+        if key == b"size":
+            if not value.isdigit():
+                raise Refused(f"{name} 不是有效的 twoku 归档（pax 扩展头的 size 无效）")
+            size = int(value)
+        at += length
+    return size
+
+
+def _prescan(path: Path, hint: str) -> None:
+    """Walk the tar's headers, reading nothing but them and bounded extension headers: every size, name and
+    count within its limit before ``tarfile`` reads anything (it reads a GNU long name or a pax header whole,
+    whatever its size: a 6 MB archive can hold a name of 1.5 GiB)."""
+    name = path.name
+    headers = members = total = 0
+    pending: int | None = None  # the size a pax header set for the next member
+    with gzip.open(path, "rb") as stream:
+        while True:
+            block = _read_exactly(stream, _BLOCK)
+            if len(block) < _BLOCK or block.count(0) == _BLOCK:
+                return  # the end (a truncated archive is tarfile's to report)
+            headers += 1
+            if headers > 3 * MAX_MEMBERS:
+                raise Refused(f"{name} 的成员超过 {MAX_MEMBERS} 个", hint=hint)
+            try:
+                info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+            except tarfile.HeaderError as exc:
+                raise Refused(f"{name} 不是有效的 twoku 归档（{exc}）", hint=hint) from None
+            size = info.size
+            if info.type in _LONG_NAMES:
+                if size > MAX_NAME:
+                    raise Refused(f"{name} 不安全：成员名长达 {size} 字节，超过 {MAX_NAME} 字节", hint=hint)
+            elif info.type in _PAX:
+                if size > MAX_PAX:
+                    raise Refused(f"{name} 不安全：pax 扩展头长达 {size} 字节，超过 {MAX_PAX >> 10} KiB", hint=hint)
+                data = _read_exactly(stream, size)
+                found = _pax_size(data, name)
+                if info.type != tarfile.XGLTYPE and found is not None:
+                    pending = found
+                _skip(stream, -size % _BLOCK)
+                continue
+            else:
+                members += 1
+                size = pending if pending is not None else size
+                pending = None
+                if members > MAX_MEMBERS:
+                    raise Refused(f"{name} 的成员超过 {MAX_MEMBERS} 个", hint=hint)
+                if size > MAX_MEMBER:
+                    raise Refused(f"{name} 不安全：成员 {info.name!r} 超过 {MAX_MEMBER >> 20} MiB", hint=hint)
+            total += size
+            if total > MAX_TOTAL:
+                raise Refused(f"{name} 解开后超过 {MAX_TOTAL >> 20} MiB", hint=hint)
+            _skip(stream, size + (-size % _BLOCK))
+
+
 def unpack(path: Path) -> dict[str, bytes]:
     """The members of an archive, checked before a byte of them is used."""
     hint = "向发送方索取原始归档文件，不要自行修改"
     try:
         if path.stat().st_size > MAX_ARCHIVE:
             raise Refused(f"{path.name} 超过 {MAX_ARCHIVE >> 20} MiB", hint=hint)
+        _prescan(path, hint)
         out: dict[str, bytes] = {}
         total = 0
         with tarfile.open(path, mode="r:gz") as tar:
@@ -254,37 +350,36 @@ def fetch_bundle(root: Path, data: bytes, head: str, ref: str) -> None:
         git(root, "fetch", "-q", "--no-tags", str(tmp / BUNDLE), f"+{head}:{ref}")
 
 
-_HEADER = re.compile(rb"^(?:rename from|rename to|copy from|copy to|---|\+\+\+) (.+?)\t?$", re.M)
-
-
-def _unquote(raw: bytes) -> str:
-    """A path as git writes it in a patch header: C-quoted when unusual, else as is."""
-    if raw.startswith(b'"') and raw.endswith(b'"'):
-        raw = raw[1:-1].decode("unicode_escape").encode("latin-1")
-    return raw.decode("utf-8", "replace")
-
-
-def _header_paths(patch: bytes) -> list[str]:
-    """Paths named in header lines: a pure rename shows its old path only there."""
-    out = []
-    for match in _HEADER.finditer(patch):
-        line = match.group(0)
-        path = _unquote(match.group(1))
-        if line.startswith((b"---", b"+++")):
-            if path == "/dev/null":
-                continue
-            path = path[2:] if path[:2] in ("a/", "b/") else path
-        out.append(path)
-    return out
+def mail_patch(patch: bytes, n: int) -> bytes:
+    """The diff ``git am`` would apply from one patch file, as git itself splits it: exactly one message
+    (``git mailsplit``), its patch part decoded (``git mailinfo``: a base64 or quoted-printable body is
+    what am applies, not what the raw bytes show)."""
+    hint = "补丁应由 twoku report-upstream 或 twoku release 生成（git format-patch，每个文件一封邮件）"
+    with _scratch({"mail": patch}) as tmp:
+        (tmp / "split").mkdir()
+        done = subprocess.run(
+            ["git", "mailsplit", f"-o{tmp / 'split'}", str(tmp / "mail")], cwd=tmp, capture_output=True
+        )
+        count = done.stdout.decode("ascii", "replace").strip()
+        if done.returncode != 0 or count != "1":
+            raise Refused(f"第 {n} 个补丁不是恰好一封邮件（git mailsplit：{count or '无法拆分'}）", hint=hint)
+        mail = (tmp / "split" / "0001").read_bytes()
+        done = subprocess.run(
+            ["git", "mailinfo", str(tmp / "msg"), str(tmp / "patch")], cwd=tmp, input=mail, capture_output=True
+        )
+        if done.returncode != 0:
+            raise Refused(f"第 {n} 个补丁无法解析（git mailinfo 失败）", hint=hint)
+        return (tmp / "patch").read_bytes()
 
 
 def touched(patch: bytes) -> list[str]:
-    """Every path a patch would touch: git's own parser, plus every path its headers name."""
+    """Every path a diff changes as git's own parser reads it (``git apply --numstat -z``: paths unquoted, file
+    content never taken for a header).  A pure rename shows its new path only: apply_checked names both."""
     with _scratch() as tmp:
         done = subprocess.run(["git", "apply", "--numstat", "-z", "-"], cwd=tmp, input=patch, capture_output=True)
     if done.returncode != 0:
         raise Refused("补丁无法解析：" + done.stderr.decode("utf-8", "replace").strip())
-    tokens = done.stdout.decode("utf-8", "replace").split("\0")
+    tokens = done.stdout.decode("utf-8", "surrogateescape").split("\0")
     paths: list[str] = []
     i = 0
     while i < len(tokens):
@@ -299,47 +394,136 @@ def touched(patch: bytes) -> list[str]:
         else:  # a rename or copy with changes: "added\tdeleted\t" then the old and the new path
             paths += [p for p in tokens[i + 1 : i + 3] if p]
             i += 3
-    return list(dict.fromkeys([*paths, *_header_paths(patch)]))
+    return list(dict.fromkeys(paths))
 
 
-def apply_to(base: Mapping[str, bytes | None], patches: Sequence[bytes]) -> dict[str, bytes | None]:
-    """What ``patches`` make of the files ``base``, applied in a scratch directory."""
-    with _scratch({p: d for p, d in base.items() if d is not None}) as tmp:
+REGULAR_MODES = ("100644", "100755")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a patch series does to a commit's tree, as git applied it in a scratch index."""
+
+    paths: list[list[str]]  # each patch's changed paths (a rename: both), in order
+    result: dict[str, bytes | None]  # every changed path as the series leaves it (None: gone)
+
+
+def apply_checked(root: Path, base: str, patches: Sequence[bytes]) -> Applied:
+    """Apply ``patches`` one by one to ``base``'s tree in a scratch index (``git apply --cached`` in an empty
+    repository borrowing this one's objects: nothing is written here), and take each patch's changes from git
+    (``git diff-tree``): every path, and every mode, so a symbolic link or submodule is refused however its
+    header was spelled."""
+    objects = (root / text(root, "rev-parse", "--git-path", "objects")).resolve()
+    commit = commit_of(root, base)
+    if commit is None:
+        raise GitFailed(f"{base} 不是提交", hint="先提交本库的文件")
+    with _scratch() as tmp:
+        bare = tmp / "check.git"
+        git(tmp, "init", "-q", "--bare", str(bare))
+        (bare / "objects" / "info" / "alternates").write_text(f"{objects}\n", encoding="utf-8")
+        env = {**os.environ, "GIT_INDEX_FILE": str(tmp / "index"), "LC_ALL": "C"}
+        env.pop("GIT_DIR", None)
+
+        def run(*args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+            return subprocess.run(["git", *_STABLE, *args], cwd=bare, input=input, capture_output=True, env=env)
+
+        if run("read-tree", commit).returncode != 0:
+            raise GitFailed(f"git read-tree {base} 失败", hint="检查仓库状态")
+        before = run("write-tree").stdout.decode().strip()
+        paths: list[list[str]] = []
         for n, patch in enumerate(patches, 1):
-            done = subprocess.run(
-                ["git", "apply", "--whitespace=nowarn", "-"], cwd=tmp, input=patch, capture_output=True
-            )
+            done = run("apply", "--cached", "--whitespace=nowarn", "-", input=patch)
             if done.returncode != 0:
                 why = done.stderr.decode("utf-8", "replace").strip().splitlines()
                 raise Refused(
                     f"第 {n} 个补丁不能应用在本库当前版本上：{why[0] if why else ''}",
                     hint="本库的这些文件与对方所依据的版本不同：先合并此前接收的分支，再接收本归档",
                 )
-        out: dict[str, bytes | None] = {}
-        for path in base:
-            file = tmp / path
-            out[path] = file.read_bytes() if file.is_file() else None
-        return out
+            after = run("write-tree").stdout.decode().strip()
+            changes = run("diff-tree", "-r", "-z", "--no-renames", before, after).stdout
+            paths.append(_changed(changes, n))
+            before = after
+        changed = list(dict.fromkeys(p for each in paths for p in each))
+        return Applied(paths, _blobs(run, before, changed))
+
+
+def _blobs(run: Any, tree: str, paths: list[str]) -> dict[str, bytes | None]:
+    """Each path's bytes in ``tree`` (None where gone): one ``git cat-file --batch`` for them all (a release
+    may change thousands of files), a process of its own for a path with a line break in it."""
+    out: dict[str, bytes | None] = {}
+    plain = [p for p in paths if "\n" not in p]
+    asked = "".join(f"{tree}:{p}\n" for p in plain).encode("utf-8", "surrogateescape")
+    data = run("cat-file", "--batch", input=asked).stdout if plain else b""
+    at = 0
+    for path in plain:
+        end = data.index(b"\n", at)
+        header = data[at:end].split()
+        at = end + 1
+        if len(header) == 3 and header[1] == b"blob":
+            size = int(header[2])
+            out[path] = data[at : at + size]
+            at += size + 1
+        else:
+            out[path] = None  # missing: the series removed it
+    for path in paths:
+        if path not in out:
+            done = run("cat-file", "blob", f"{tree}:{path}")
+            out[path] = done.stdout if done.returncode == 0 else None
+    return {p: out[p] for p in paths}
+
+
+def _changed(raw: bytes, n: int) -> list[str]:
+    """The paths of ``git diff-tree -r -z`` output; Refused where one becomes anything but a regular file."""
+    tokens = raw.decode("utf-8", "surrogateescape").split("\0")
+    out = []
+    for status, path in zip(tokens[0::2], tokens[1::2], strict=False):
+        if not status.startswith(":"):
+            continue
+        new_mode = status[1:].split(" ")[1]
+        if new_mode not in (*REGULAR_MODES, "000000"):
+            kind = (
+                "符号链接" if new_mode == "120000" else "子模块" if new_mode == "160000" else f"模式 {new_mode} 的条目"
+            )
+            raise Refused(f"第 {n} 个补丁把 {path} 变成{kind}，不予接收", hint="两库只由普通文件组成")
+        out.append(path)
+    return out
 
 
 @contextlib.contextmanager
 def worktree(root: Path, base: str) -> Iterator[Path]:
     """A temporary detached worktree at ``base``; the user's checkout is never touched."""
+    from twoku.store import faults
+
     with _scratch() as tmp:
         tree = tmp / "store"
-        git(root, "worktree", "add", "-q", "--detach", str(tree), base)
+        faults.note_worktree(tree)  # a killed command's worktree is removed by the next writer's play-back
         try:
+            git(root, "worktree", "add", "-q", "--detach", str(tree), base)
             yield tree
         finally:
             git(root, "worktree", "remove", "--force", str(tree), check=False)
+            shutil.rmtree(tree, ignore_errors=True)  # so that prune forgets it even where remove failed
             git(root, "worktree", "prune", check=False)
 
 
 def am(tree: Path, patches: Sequence[bytes]) -> str:
-    """Apply a patch series with ``git am`` in ``tree``; the resulting commit."""
+    """Apply a patch series with ``git am`` in ``tree``; the resulting commit.  Its options pin what a user's
+    configuration could change (am.keepcr, am.threeWay, apply.whitespace, format detection), so that it
+    applies what mail_patch and apply_checked checked."""
     with _scratch({f"{n:04d}.patch": p for n, p in enumerate(patches, 1)}) as tmp:
         done = subprocess.run(
-            ["git", "am", "-q", "--no-3way", *sorted(str(p) for p in tmp.iterdir())], cwd=tree, capture_output=True
+            [
+                "git",
+                "am",
+                "-q",
+                "--no-3way",
+                "--patch-format=mbox",
+                "--no-keep-cr",
+                "--whitespace=nowarn",
+                *sorted(str(p) for p in tmp.iterdir()),
+            ],
+            cwd=tree,
+            capture_output=True,
         )
         if done.returncode != 0:
             git(tree, "am", "--abort", check=False)

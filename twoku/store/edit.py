@@ -31,7 +31,7 @@ def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
     """
     from twoku.store import faults
 
-    faults.note(path)  # a writing command can put the file back if it does not finish
+    faults.note(path, data)  # a writing command can put the file back (only while it holds what twoku wrote)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -48,6 +48,34 @@ def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def writable_folder(folder: Path, option: str = "--out") -> None:
+    """Refuse, before anything is written, a folder that cannot receive files: a file stands where it or one
+    of the folders above it would be, or the nearest existing folder is not writable."""
+    from twoku.errors import UsageError
+
+    here = folder
+    while not os.path.lexists(here) and here != here.parent:
+        here = here.parent
+    if not here.is_dir():
+        what = "本身" if here == folder else f"上级 {here}"
+        raise UsageError(
+            f"{option} {folder}：{what}是一个已有的文件，不是目录，无法写入",
+            hint=f"{option} 应指向一个目录（已有的或待建的）；换一个路径，或先移走 {here}",
+        )
+    if not os.access(here, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {folder}：没有写入 {here} 的权限", hint="换一个可写的目录")
+
+
+def writable_file(path: Path, option: str = "--out") -> None:
+    """Refuse, before anything is written, a file path that cannot be written: a folder stands there, or its
+    folder cannot receive files (writable_folder)."""
+    from twoku.errors import UsageError
+
+    if path.is_dir() or (os.path.lexists(path) and not path.is_file()):
+        raise UsageError(f"{option} {path}：已有同名的目录或特殊文件，无法写入", hint=f"{option} 应指向一个文件路径")
+    writable_folder(path.parent, option)
 
 
 def dump(data: Any) -> str:

@@ -206,8 +206,10 @@ def read_blob(repo: Any, root: Path, blob: str | None, path: str) -> bytes | Non
     """A blob's bytes; with no blob id, the file in the working tree (None if gone)."""
     if blob is not None:
         return bytes(repo.odb.stream(bytes.fromhex(blob)).read())
+    from twoku.store.files import read_regular
+
     try:
-        return (root / path).read_bytes()
+        return read_regular(root / path)  # a link is never followed out of the store
     except OSError:
         return None
 

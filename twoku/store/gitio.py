@@ -148,3 +148,23 @@ def commit_and_tag(root: Path, paths: Sequence[str], message: str, tag: str, tag
             f"标签 {tag} 创建失败，已撤销提交：{text}", hint="检查同名标签（git tag -l）和仓库的钩子后重新运行"
         ) from None
     return sha
+
+
+def not_regular(root: Path, rev: str = "HEAD") -> list[str]:
+    """The store paths a commit keeps as anything but a regular file (a link, a submodule), as git's mode says:
+    what the working tree shows may differ (a link checked out as a plain file where core.symlinks is off)."""
+    import subprocess
+
+    from twoku.model.layout import CONFIG_FILE, TOP_DIRS
+
+    done = subprocess.run(
+        ["git", "ls-tree", "-r", "-z", "--full-tree", rev, "--", CONFIG_FILE, *TOP_DIRS],
+        cwd=root,
+        capture_output=True,
+    )
+    out = []
+    for record in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        mode, _, rest = record.partition(" ")
+        if record and mode not in ("100644", "100755"):
+            out.append(rest.partition("\t")[2])
+    return out

@@ -170,7 +170,8 @@ def _common(staged: str) -> tuple[dict[str, str], list[str]]:
     YAML records are then all of them, and a submodule's mode appears nowhere (55,000 records: 35 ms
     instead of 65).  Else each record is taken apart by position."""
     found = _COMMON.findall(staged)
-    if len(found) == staged.count(".yaml\0") + staged.count(".yml\0") and " 160000 " not in staged:
+    common = " 160000 " not in staged and " 120000 " not in staged  # a link of any name is read (TK109)
+    if common and len(found) == staged.count(".yaml\0") + staged.count(".yml\0"):
         known = {path: blob for blob, path in found}
         if "/." in staged:  # a hidden folder's files are not the store's (the walk skips them)
             known = {path: blob for path, blob in known.items() if not _hidden(path)}
@@ -204,10 +205,13 @@ def _index(staged: str, careful: bool = False) -> tuple[dict[str, str], set[str]
         tag, mode, blob, stage, path = match.groups()
         if mode == "160000":
             return None  # a submodule: its files are not in this index
-        if not path.endswith(_YAML) or _hidden(path):
-            continue
+        if (not path.endswith(_YAML) and mode != "120000") or _hidden(path):
+            continue  # a link is the store's whatever its name: it is read as a link (TK109)
         if tag == "H" and stage == "0" and mode in _PLAIN_MODES:
             known[path] = blob
+        elif tag == "H" and stage == "0" and mode == "120000":
+            # A link by git's mode, whatever the checkout made of it: files.link_blob's mark, read as TK109.
+            known[path] = "L" + blob[1:]
         else:  # assume-unchanged, skip-worktree, unmerged or a symbolic link: read the file itself
             odd.add(path)
     return known, odd
@@ -258,9 +262,11 @@ def scan(root: Path, keep: Path | None = None) -> Scan | None:
     if any(p.endswith("/") for p in others):
         return None  # a nested repository: the walk would go into it, git does not
     dirty = {p.decode("utf-8", "surrogateescape") for p in outs["dirty"].split(b"\0") if p}
-    unknown = odd | {p for p in (*dirty, *others) if is_yaml(p) and not _hidden(p)}
+    base = f"{root}{os.sep}"
+    # YAML files, and links of any name (few: the untracked and changed files that are not YAML are few)
+    unknown = odd | {p for p in (*dirty, *others) if (is_yaml(p) or os.path.islink(base + p)) and not _hidden(p)}
     for path in unknown:
         known.pop(path, None)
-    base = f"{root}{os.sep}"
-    present = [p for p in unknown if os.path.isfile(base + p)]  # a deleted file is no longer the store's
+    # A deleted file is no longer the store's; a link (even one to nothing) is, as the walk finds it (TK109).
+    present = [p for p in unknown if os.path.islink(base + p) or os.path.isfile(base + p)]
     return Scan(sorted([*known, *present]), known, sorted(present), fingerprint or None, tuple(sorted(unknown)))

@@ -1,8 +1,10 @@
 """One writer at a time: an advisory lock on the store for every command that writes.
 
-The lock file lives beside the cache (``.git/twoku/write.lock``, or the store root when
-the store is not a git repository).  ``flock`` is released by the kernel when the
-process ends, however it ends, so a crash never leaves the store locked.
+The lock file lives in the repository's common git directory (``.git/twoku/write.lock``),
+which every ``git worktree`` of the repository shares: a checkout and its worktrees share
+refs and tags too, so two writers in two worktrees are two writers of one store.  A store
+that is not a git repository keeps it at its root.  ``flock`` is released by the kernel
+when the process ends, however it ends, so a crash never leaves the store locked.
 """
 
 from __future__ import annotations
@@ -16,9 +18,23 @@ from pathlib import Path
 from twoku.errors import TwokuError
 
 
+def common_git_dir(root: Path) -> Path | None:
+    """The git directory every worktree of the store's repository shares (``.git`` of the main checkout);
+    None for a store that is no repository of its own."""
+    from twoku.store.cache import git_dir
+
+    git = git_dir(root)
+    if git is None:
+        return None
+    common = git / "commondir"  # a worktree's own git directory names the shared one, relative to itself
+    if common.is_file():
+        return (git / common.read_text(encoding="utf-8", errors="replace").strip()).resolve()
+    return git
+
+
 def lock_path(root: Path) -> Path:
-    git = root / ".git"
-    return git / "twoku" / "write.lock" if git.is_dir() else root / ".twoku-write.lock"
+    common = common_git_dir(root)
+    return common / "twoku" / "write.lock" if common is not None else root / ".twoku-write.lock"
 
 
 @contextmanager
