@@ -20,6 +20,7 @@ from twoku.model.digest import content_digest
 from twoku.model.fielddiff import Change, field_changes
 from twoku.model.ids import parse_id
 from twoku.model.layout import classify
+from twoku.model.prose import own_render
 
 ADDED, MODIFIED, DEPRECATED, REMOVED, MOVED = "added", "modified", "deprecated", "removed", "moved"
 ORDER: tuple[str, ...] = (ADDED, MODIFIED, DEPRECATED, REMOVED, MOVED)
@@ -88,7 +89,7 @@ def _title(data: Mapping[str, Any], item_id: str) -> str:
     for key in ("name", "title"):
         value = data.get(key)
         if isinstance(value, str):
-            return value
+            return own_render(value, data)
     return item_id
 
 

@@ -17,6 +17,7 @@ from twoku.model.changes import LABELS, ItemChange
 from twoku.model.disclosure import HIDDEN, at_path, visible, visible_item
 from twoku.model.library import Item, Library, effective_rule, make_item
 from twoku.model.personal import mask, personal_data
+from twoku.model.prose import parameter_words, render_fields
 from twoku.model.regions import Layer, layer_name
 
 PUBLISHED_KINDS = ("knowledge", "rule", "override")
@@ -167,7 +168,8 @@ def _suggested(spec: Any, value: Any) -> Any:
 def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) -> Rule:
     eff = effective_rule(lib, rule, region)
     assert rule.layer is not None
-    get = {k: s.value for k, s in eff.fields.items()}
+    # The prose states the region's values: its placeholders rendered with the effective parameters.
+    get = render_fields({k: s.value for k, s in eff.fields.items()}, parameter_words(eff.parameters))
     raw = rule.data.get("parameters")
     own: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     params = tuple(

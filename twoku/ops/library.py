@@ -9,6 +9,7 @@ from typing import Any
 from twoku.errors import UsageError
 from twoku.model import enums
 from twoku.model.library import Item, Library, Shown, effective_rule
+from twoku.model.prose import PROSE_FIELDS, parameter_words, render_value
 from twoku.model.regions import NATIONAL, Layer, parse_layer
 from twoku.ops.validate import load_store
 
@@ -90,6 +91,10 @@ def effective_dict(shown: Shown) -> dict[str, Any]:
         base["data"] = dict(shown.item.data)
         return base
     base["fields"] = {k: {"value": s.value, "layer": s.layer.code, "source": s.source} for k, s in eff.fields.items()}
+    words = parameter_words(eff.parameters)
+    for key, entry in base["fields"].items():  # prose as written, and as read in the region
+        if key in PROSE_FIELDS and (rendered := render_value(entry["value"], words)) != entry["value"]:
+            entry["rendered"] = rendered
     base["parameters"] = {
         name: {
             **{k: v for k, v in spec.items() if k != "value"},

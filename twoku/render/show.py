@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from twoku.model.library import Shown
+from twoku.model.prose import PROSE_FIELDS, parameter_words, render, render_value
 from twoku.model.regions import Layer, layer_name
 
 LABELS = {
@@ -72,12 +73,14 @@ def show_text(shown: Shown, console: Any) -> None:
     from rich.table import Table
 
     item, names = shown.item, shown.names
-    head = f"{item.id}  {item.title}"
+    eff = shown.effective
+    # Rule prose names its parameters by placeholder: shown with the values in force in the region.
+    words = parameter_words(eff.parameters) if eff is not None else {}
+    head = f"{item.id}  {render(item.title, words)}"
     sub = f"{shown.region} 生效视图" if shown.effective else item.path
     table = Table(box=None, show_header=True, show_edge=False, expand=True)
     table.add_column("字段", style="bold", no_wrap=True)
     table.add_column("取值", ratio=3)
-    eff = shown.effective
     if eff is None:
         for key, value in item.data.items():
             if key != "id":
@@ -88,7 +91,8 @@ def show_text(shown: Shown, console: Any) -> None:
     for key, sourced in eff.fields.items():
         if key in ("id",):
             continue
-        table.add_row(LABELS.get(key, key), _fmt(sourced.value), _origin(sourced.layer, names, sourced.source))
+        value = render_value(sourced.value, words) if key in PROSE_FIELDS else sourced.value
+        table.add_row(LABELS.get(key, key), _fmt(value), _origin(sourced.layer, names, sourced.source))
     console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
     if eff.parameters:
         from twoku.model.bounds import describe_bounds
