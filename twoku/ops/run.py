@@ -70,10 +70,11 @@ def resolve_patterns(lib: Library, knowledge_ids: Sequence[str]) -> dict[str, st
     return out
 
 
-def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
-    """The rule as it runs in ``region``: condition, localised parameters, resolved code sets."""
-    eff = effective_rule(lib, rule, region)
-    params = {name: spec["value"].value for name, spec in eff.parameters.items()}
+def rule_spec(root: Path, lib: Library, rule: Item, region: Layer, params: dict[str, Any] | None = None) -> RuleSpec:
+    """The rule as it runs in ``region``: condition, localised parameters, resolved code sets.
+    ``params`` runs it with these values instead (twoku test --region asks what a changed value does)."""
+    if params is None:
+        params = effective_params(lib, rule, region)
     try:
         condition = parse(rule.data.get("condition"), params)
     except ConditionProblem as problem:
@@ -93,6 +94,11 @@ def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
         expires if isinstance(expires, str) else None,
         resolve_patterns(lib, [p.knowledge for p, _ in patterns(condition)]),
     )
+
+
+def effective_params(lib: Library, rule: Item, region: Layer) -> dict[str, Any]:
+    """Each parameter's value in force in ``region``."""
+    return {name: spec["value"].value for name, spec in effective_rule(lib, rule, region).parameters.items()}
 
 
 def select_rules(lib: Library, region: Layer, rule_ids: Sequence[str] = ()) -> list[Item]:
