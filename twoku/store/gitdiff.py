@@ -212,12 +212,12 @@ def read_blob(repo: Any, root: Path, blob: str | None, path: str) -> bytes | Non
         return None
 
 
-def paths_at(repo: Any, root: Path, rev: Rev) -> list[str]:
-    """Every library path at a revision (for finding an override's target by its ID)."""
+def paths_at(repo: Any, root: Path, rev: Rev, dirs: tuple[str, ...] = LIBRARY_DIRS) -> list[str]:
+    """Every library path at a revision (for finding an override's target by its ID), or those under ``dirs``."""
     if rev.commit is None:
-        return [p for p in files.store_paths(root) if p.startswith(LIBRARY_DIRS)]
+        return [p for p in files.store_paths(root) if p.startswith(dirs)]
     prefix = _prefix(repo, root)
-    out = repo.git.ls_tree("-r", "-z", "--name-only", rev.commit, "--", *(prefix + d for d in LIBRARY_DIRS))
+    out = repo.git.ls_tree("-r", "-z", "--name-only", rev.commit, "--", *(prefix + d for d in dirs))
     return [p.removeprefix(prefix) for p in out.split("\0") if p]
 
 
