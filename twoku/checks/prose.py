@@ -60,7 +60,7 @@ def prose_bare_value(item: Item) -> Iterator[Finding]:
 
 @item_check("TK410", "prose-unknown-parameter")
 def prose_unknown_placeholder(item: Item) -> Iterator[Finding]:
-    """规则文字中的占位符没有指向本规则的参数：参数名拼错、参数已删除，或不是 ``{{param:参数名}}`` 的写法。
+    """规则文字中的占位符没有指向本规则的参数：参数名拼错、参数已删除，或不是 {{param:参数名}} 的写法。
 
     这样的占位符无法代入取值，会原样出现在公开摘要中。
     坏：``logic: 间隔少于{{param:min_interval_day}}的……``（参数名为 min_interval_days）

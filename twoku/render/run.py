@@ -50,7 +50,7 @@ def run_text(result: RunResult, console: Any) -> None:
     )
     table = Table(title=title, title_justify="left", box=None, show_edge=False)
     for column, justify in (("编号", "left"), ("名称", "left"), ("判断等级", "left"), ("命中", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column == "编号")  # type: ignore[arg-type]
     table.add_column("每万条", justify="right")
     table.add_column("参数", overflow="fold")
     for r in result.rules:
@@ -178,7 +178,9 @@ def evaluation_text(result: Evaluation, console: Any) -> None:
     lines = f"{result.lines:,} 条结算明细" if result.lines else "明细条数未知（用 --lines 或 --claims 给出）"
     table = Table(title=f"规则运行评估（第二十一条）· {lines}", title_justify="left", box=None, show_edge=False)
     for column in ("编号", "名称", "地区", "命中", "每万条", "确认", "排除", "待定", "精准率", "申诉/成立"):
-        table.add_column(column, justify="left" if column in ("编号", "名称", "地区") else "right")
+        table.add_column(
+            column, justify="left" if column in ("编号", "名称", "地区") else "right", no_wrap=column == "编号"
+        )
     for m in result.rules:
         precision = f"{m.precision:.0%}" if m.precision is not None else "—"
         if m.rule_id in result.misfiring:
