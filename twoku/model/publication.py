@@ -32,7 +32,7 @@ class Parameter:
     layer: str  # the layer that set the value in this region
     layer_name: str
     source: str  # the rule or override that set it
-    suggested: Any = None  # the rule's own value, when a lower layer set another (the prose may quote it)
+    suggested: Any = None  # the rule's own value, when a lower layer set another (shown beside the local one)
 
 
 @dataclass(frozen=True)
