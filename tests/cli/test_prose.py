@@ -74,3 +74,24 @@ def test_a_store_with_placeholder_prose_renders_each_layers_value(store: Path) -
     commit_all(store)
     assert "出院后10天内再次入院（同一诊断：是）" in show("CN-R-0001", "--region", "510000")
     assert "出院后15天内再次入院（同一诊断：是）" in show("CN-R-0001")
+
+
+def test_the_change_section_of_a_publication_states_the_regions_values(shipped: Path, tmp_path: Path) -> None:
+    from tests.cli.test_publish import argued_again, data_of, dump, load, publish
+
+    rule_30 = "national/rules/service-rational-use/CN-R-0030.yaml"
+    publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "first")
+    rule = load(shipped, rule_30)
+    rule["monitoring_point"] = rule["monitoring_point"].replace("后一次检查费用", "后一次检查的费用")
+    rule["condition"]["all"].append({"field": "amount", "op": "gt", "value": 0})
+    dump(shipped, rule_30, rule)
+    argued_again(shipped, rule_30)
+    commit_all(shipped, "监控要点措辞")
+    again = publish("--region", "510100", "--as-of", "2026-07-01", out=tmp_path / "second")
+    changes = {c["id"]: c for c in data_of(again)["changes"]}
+    fields = {f["label"]: f for f in changes["CN-R-0030"]["fields"]}
+    assert "同一患者在21天内重复做平衡试验的，后一次检查的费用" in fields["监控要点"]["new"]
+    assert changes["CN-R-0030"]["title"].endswith("少于21天）")
+    section = again["md"].decode("utf-8").split("## 变更情况")[1]
+    assert "{{param" not in section and "21天内" in section
+    assert "可执行条件：已修改（详见规则）" in section and "amount" not in section

@@ -55,3 +55,29 @@ def test_render_fields_renders_prose_and_violations_only() -> None:
 )
 def test_bare_value(text: str, value: object, unit: str | None, found: str | None) -> None:
     assert bare_value(text, value, unit) == found
+
+
+def test_prose_reworded_to_name_its_parameter_is_no_public_change() -> None:
+    import datetime as dt
+
+    from twoku.model.changes import Version, item_changes
+    from twoku.model.publication import public_change
+
+    path = "national/rules/service-rational-use/CN-R-0030.yaml"
+    old = {
+        "id": "CN-R-0030",
+        "name": "间隔少于14天",
+        "monitoring_point": "14天内重复检查的，将被标记。",
+        "parameters": {"days": {"value": 14, "unit": "天"}},
+        "status": "生效",
+    }
+    new = {**old, "name": "间隔少于{{param:days}}", "monitoring_point": "{{param:days}}内重复检查的，将被标记。"}
+    (change,) = item_changes([Version(path, old)], [Version(path, new)])
+    assert change.reargue  # the text changed, so the digest did
+    assert public_change(change, "society", dt.date(2026, 1, 1)) is None  # but readers read the same
+    local = public_change(change, "society", dt.date(2026, 1, 1), {"days": "21天"})
+    assert local is not None and local.title == "间隔少于21天"
+    assert [(f.path, f.old, f.new) for f in local.fields] == [
+        ("name", "间隔少于14天", "间隔少于21天"),
+        ("monitoring_point", "14天内重复检查的，将被标记。", "21天内重复检查的，将被标记。"),
+    ]

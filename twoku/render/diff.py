@@ -257,7 +257,7 @@ def to_md(diff: Diff, audience: str | None = "society", on: dt.date | None = Non
     if audience is None:
         public = [(c, _whole(c)) for c in diff.items]
     else:
-        public = [(c, p) for c in diff.items if (p := public_change(c, audience, on)) is not None]
+        public = [(c, p) for c in diff.items if (p := public_change(c, audience, on, diff.words.get(c.id))) is not None]
     seen = audience or "internal"
     sections = [(c, section) for c, p in public if (section := _md_item(diff, c, p, seen)) is not None]
     shown = [(c, None) for c, _ in sections]
