@@ -78,8 +78,11 @@ def _argued(repo: Any, root: Path, rev: Rev, changes: list[ItemChange]) -> list[
     if not wanted:
         return changes
     records: dict[str, list[tuple[str, str, str]]] = {}
-    for path in gitdiff.paths_at(repo, root, rev, ("argumentation",)):
-        data = _parse(gitdiff.read_at(repo, root, rev, path), path, []) if path.endswith(".yaml") else None
+    needles = [i.encode() for i in wanted]
+    for path, raw in gitdiff.files_at(repo, root, rev, ("argumentation",)):
+        if not path.endswith(".yaml") or not any(n in raw for n in needles):
+            continue  # only the records that name a changed item are parsed
+        data = _parse(raw, path, [])
         if data is None:
             continue
         kind, conclusion = str(data.get("kind")), str(data.get("conclusion"))
