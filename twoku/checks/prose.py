@@ -8,7 +8,7 @@ from typing import Any
 from twoku.checks.registry import finding, item_check
 from twoku.model.findings import WARNING, Finding, Pointer
 from twoku.model.library import Item
-from twoku.model.prose import PROSE_FIELDS, SYNTAX, bare_value, placeholders
+from twoku.model.prose import PROSE_FIELDS, SYNTAX, bare_number, number_text, placeholders
 
 
 def _texts(data: Mapping[str, Any]) -> Iterator[tuple[Pointer, str]]:
@@ -38,15 +38,17 @@ def prose_bare_value(item: Item) -> Iterator[Finding]:
     """
     if item.kind != "rule":
         return
-    params = _parameters(item.data)
-    if not params:
+    numeric = []
+    for name, spec in _parameters(item.data).items():
+        number = number_text(spec.get("value")) if isinstance(spec, Mapping) else None
+        if number is not None:
+            unit = spec.get("unit")
+            numeric.append((name, number, unit if isinstance(unit, str) else None))
+    if not numeric:
         return
     for pointer, text in _texts(item.data):
-        for name, spec in params.items():
-            if not isinstance(spec, Mapping):
-                continue
-            unit = spec.get("unit")
-            written = bare_value(text, spec.get("value"), unit if isinstance(unit, str) else None)
+        for name, number, unit in numeric:
+            written = bare_number(text, number, unit) if number in text else None
             if written is not None:
                 yield finding(
                     "TK409",

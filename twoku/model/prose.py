@@ -12,6 +12,7 @@ mapping writes ``{{``, and the prefix leaves room for other kinds of reference l
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -108,7 +109,8 @@ def render_fields(data: Mapping[str, Any], words: Mapping[str, str]) -> dict[str
 # --- a value written as a bare number (TK409) -----------------------------------------
 
 
-def _number(value: Any) -> str | None:
+def number_text(value: Any) -> str | None:
+    """A parameter's value as prose would write the number; None when it is no number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return str(value)
@@ -120,13 +122,20 @@ def bare_value(text: str, value: Any, unit: str | None) -> str | None:
 
     Not an ordinal (第15条), not part of a longer number, code or ID (15.5, Z51.0, CN-K-0015).
     A parameter without a unit is looked for only where the number is not a list's numbering."""
-    number = _number(value)
-    if number is None:
+    number = number_text(value)
+    return None if number is None else bare_number(text, number, unit)
+
+
+def bare_number(text: str, number: str, unit: str | None) -> str | None:
+    """:func:`bare_value` for a number already written as text (a check asks for many texts)."""
+    if number not in text:  # the usual answer, before any regex
         return None
-    plain = PLACEHOLDER.sub(" ", text)
-    if number not in plain:
-        return None
-    after = rf"\s*{re.escape(unit)}" if unit else r"(?![.．、)）])"
-    pattern = re.compile(rf"(?<![0-9A-Za-z_.\-第]){re.escape(number)}(?![0-9]|\.[0-9]){after}")
-    found = pattern.search(plain)
+    plain = PLACEHOLDER.sub(" ", text) if "{{" in text else text
+    found = _written(number, unit).search(plain)
     return found.group(0) if found else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _written(number: str, unit: str | None) -> re.Pattern[str]:
+    after = rf"\s*{re.escape(unit)}" if unit else r"(?![.．、)）])"
+    return re.compile(rf"(?<![0-9A-Za-z_.\-第]){re.escape(number)}(?![0-9]|\.[0-9]){after}")
