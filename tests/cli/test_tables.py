@@ -65,3 +65,11 @@ def test_show_wraps_definition_and_logic_and_leaves_examples_to_all(shipped: Pat
     assert "第1天和第8天各做一次平衡试验" in everything and "days_since_previous" in everything
     narrow = run("show", "CN-R-0017", "--region", "510100", columns=80)
     assert "CN-K-0037" in narrow and "readmission_days" in narrow
+
+
+def test_show_of_an_override_and_of_knowledge_reads_values_as_words(shipped: Path) -> None:
+    out = run("show", "510100-O-0002", columns=80)
+    assert "510100-O-0002  本地化 CN-R-0017" in out
+    assert "same_diagnosis_only: 否" in out and "false" not in out
+    knowledge = run("show", "CN-K-0023", columns=80)
+    assert "最短间隔天数: 14" in knowledge and "{" not in knowledge

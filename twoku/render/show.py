@@ -75,14 +75,11 @@ def _origin(layer: Layer, names: dict[str, str], source: str) -> str:
 DETAILS = ("condition", "examples")
 
 
-def _value(value: Any) -> Any:
-    """A cell for one field: text wrapped as Chinese is; a structure (a condition) as indented YAML."""
+def _value(key: str, value: Any) -> Any:
+    """A cell for one field: text wrapped as Chinese is; a condition or examples as compact YAML."""
     from twoku.render.tables import Prose
 
-    structured = isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value))
-    if structured and not (isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)):
-        return Prose(_compact_yaml(value))
-    return Prose(_fmt(value))
+    return Prose(_compact_yaml(value) if key in DETAILS else _fmt(value))
 
 
 def _compact_yaml(value: Any) -> str:
@@ -119,6 +116,8 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
     words = parameter_words(eff.parameters) if eff is not None else {}
     name = item.data.get("name")  # as written: Item.title renders it with the rule's own values
     head = f"{item.id}  {render(name, words) if isinstance(name, str) and words else item.title}"
+    if item.kind == "override":  # its title would be its reason, a paragraph
+        head = f"{item.id}  本地化 {item.data.get('target', '')}"
     sub = f"{shown.region} 生效视图" if shown.effective else item.path
     table = Table(box=None, show_header=True, show_edge=False, expand=True)
     table.add_column("字段", style="bold", no_wrap=True)
@@ -127,7 +126,7 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
     if eff is None:
         for key, value in item.data.items():
             if key != "id" and (everything or key not in DETAILS):
-                table.add_row(LABELS.get(key, key), _value(value))
+                table.add_row(LABELS.get(key, key), _value(key, value))
         console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
         _hint(console, hidden)
         return
@@ -136,7 +135,7 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
         if key == "id" or (key in DETAILS and not everything):
             continue
         value = render_value(sourced.value, words) if key in PROSE_FIELDS else sourced.value
-        table.add_row(LABELS.get(key, key), _value(value), _origin(sourced.layer, names, sourced.source))
+        table.add_row(LABELS.get(key, key), _value(key, value), _origin(sourced.layer, names, sourced.source))
     console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
     _hint(console, hidden)
     if eff.parameters:
