@@ -175,18 +175,9 @@ def _md_field(diff: Diff, c: ItemChange, f: FieldChange) -> list[str]:
         old = own_render(old, c.old or {})
         if f.kind == "changed" and old == new:
             return []  # reworded to name a parameter: the reader reads the same words
-    if f.kind == "added":
-        return (
-            [f"- **{label}** 新增：{new}"]
-            if len(new) <= LONG and "\n" not in new
-            else [f"- **{label}** 新增：", *_quote(new)]
-        )
-    if f.kind == "removed":
-        return (
-            [f"- **{label}** 删除：{old}"]
-            if len(old) <= LONG and "\n" not in old
-            else [f"- **{label}** 删除：", *_quote(old)]
-        )
+    if f.kind in ("added", "removed"):
+        verb, text = ("新增", new) if f.kind == "added" else ("删除", old)
+        return [f"- **{label}** {verb}：{text}"] if _short(text) else [f"- **{label}** {verb}：", *_quote(text)]
     if _short(old + new) and old != new:
         return [f"- **{label}**：{old} → {new}"]
     return [f"- **{label}** 改为：", *_quote(new)]
@@ -260,20 +251,20 @@ def to_md(diff: Diff, audience: str | None = "society", on: dt.date | None = Non
         public = [(c, p) for c in diff.items if (p := public_change(c, audience, on, diff.words.get(c.id))) is not None]
     seen = audience or "internal"
     sections = [(c, section) for c, p in public if (section := _md_item(diff, c, p, seen)) is not None]
-    shown = [(c, None) for c, _ in sections]
     who = f"公开对象：{AUDIENCE_LABELS[audience]}。" if audience else ""
     lines = ["# 两库变更公告", "", f"变更范围：{_scope(diff)}。{who}", ""]
-    summary = "、".join(
-        f"{LABELS[kind]} {n} 条" for kind in ORDER if (n := sum(1 for c, _ in shown if c.change == kind))
-    )
-    lines += [f"本次共 {len(shown)} 条条目变更：{summary}。" if shown else "本次没有向公开对象公开的条目变更。", ""]
-    for kind in ORDER:
-        group = [section for c, section in sections if c.change == kind]
+    groups = {kind: [section for c, section in sections if c.change == kind] for kind in ORDER}
+    summary = "、".join(f"{LABELS[kind]} {len(group)} 条" for kind, group in groups.items() if group)
+    lines += [
+        f"本次共 {len(sections)} 条条目变更：{summary}。" if sections else "本次没有向公开对象公开的条目变更。",
+        "",
+    ]
+    for kind, group in groups.items():
         if group:
             lines += [f"## {LABELS[kind]}（{len(group)} 条）", ""]
             for section in group:
                 lines += section
-    reargue = [c.id for c, _ in shown if c.reargue and c.change in (MODIFIED, MOVED, DEPRECATED)]
+    reargue = [c.id for c, _ in sections if c.reargue and c.change in (MODIFIED, MOVED, DEPRECATED)]
     if reargue:
         lines += [
             "## 需重新论证",
