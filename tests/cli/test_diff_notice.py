@@ -109,3 +109,14 @@ def test_the_notice_states_the_regions_values(shipped: Path) -> None:
     assert "> 同一患者在21天内重复做平衡试验的" in city and "{{param" not in city
     national = notice()
     assert "> 同一患者在14天内重复做平衡试验的" in national
+
+
+def test_a_yes_no_value_reads_as_shi_fou_in_every_format(shipped: Path) -> None:
+    override = "provincial/510000/municipal/510100/overrides/510100-O-0002.yaml"
+    edit(shipped, override, lambda d: d["parameters"].update(same_diagnosis_only=True))
+    commit_all(shipped)
+    text = runner.invoke(app, ["diff", "--since", "HEAD~1"]).stdout
+    assert "parameters.same_diagnosis_only：否 → 是" in text
+    assert "- **本地参数 › same_diagnosis_only**：否 → 是" in notice()
+    for out in (text, notice()):
+        assert "True" not in out and "False" not in out and "true" not in out and "false" not in out
