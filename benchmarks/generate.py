@@ -137,7 +137,7 @@ def rule_text(item_id: str, n: int, layer: Layer, basis: list[str], status: str,
         f"framework_code: GZ10000{rc.code[0]}0{rc.code[2]}{n % 1000:03d}000",
         "definition: |",
         f"  监控{rng.choice(INSTITUTIONS)}对{drug}{verb}的行为，以及{service}与{consumable}的不合理组合。",
-        f"  依据药品目录限定支付范围，参保人在 {days} 天内重复发生的，纳入疑点。",
+        "  依据药品目录限定支付范围，参保人在{{param:interval_days}}内重复发生的，纳入疑点。",  # the local value
         "monitoring_point: |",
         f"  {drug}仅限目录限定范围内使用并由基金支付；超出范围的费用将被标记，请按自费结算并事先告知。",
         "logic: |",

@@ -67,7 +67,7 @@ scenarios: [支付审核, 稽核]
 stages: [事后]
 level: 可疑
 violations:
-  - 出院后 15 天内再次入院
+  - 出院后 {{param:readmission_days}}内再次入院
 basis:
   - id: CN-K-0001
     article: 第十五条

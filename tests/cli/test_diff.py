@@ -78,6 +78,7 @@ def test_added_rule(store: Path) -> None:
 
 
 def test_deprecated_rule(store: Path) -> None:
+    change_rule(store, RULE.replace("status: 已论证", "status: 生效"), "生效")  # published, so the notice tells of it
     deprecated = RULE.replace("status: 已论证", "status: 废弃") + (
         "deprecated:\n  date: 2026-01-01\n  reason: 并入新规则\n  replaced_by: CN-R-0002\n"
     )
@@ -85,7 +86,7 @@ def test_deprecated_rule(store: Path) -> None:
     item = by_id(diff_json("--since", "HEAD~1"))["CN-R-0001"]
     assert item["change"] == "deprecated"
     assert item["reargue"] is False  # status and deprecation are not normative content
-    assert {"path": "status", "kind": "changed", "old": "已论证", "new": "废弃"} in item["changes"]
+    assert {"path": "status", "kind": "changed", "old": "生效", "new": "废弃"} in item["changes"]
     md = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"]).stdout
     assert "## 废弃（1 条）" in md and "并入新规则" in md and "CN-R-0002" in md
 
@@ -195,25 +196,29 @@ def test_override_is_shown_against_its_rule(store: Path) -> None:
     assert (item["target"], item["target_name"]) == ("CN-R-0001", "分解住院")
     assert item["reargue"] is True
     md = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"]).stdout
-    assert "本地化 CN-R-0001 分解住院" in md and "parameters.readmission_days" in md
+    assert "### 510000-O-0001 本地化 CN-R-0001 分解住院" in md
+    assert "- **本地参数 › readmission_days**：10 → 8" in md
     assert "notes" not in md and "内部备注" not in md
 
 
 def test_markdown_change_notice(store: Path) -> None:
+    active = RULE.replace("status: 已论证", "status: 生效")
+    change_rule(store, active, "生效")
     write_files(
         store,
         {
-            RULE_PATH: RULE.replace("value: 15", "value: 12"),
-            "national/rules/actor-supervision/CN-R-0002.yaml": NEW_RULE,
+            RULE_PATH: active.replace("value: 15", "value: 12"),
+            "national/rules/actor-supervision/CN-R-0002.yaml": NEW_RULE,  # a draft: never published
         },
     )
     commit_all(store)
     md = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"]).stdout
     assert md.startswith("# 两库变更公告")
-    assert "## 新增（1 条）" in md and "## 修改（1 条）" in md and "## 需重新论证" in md
-    assert "| 编号 | 名称 | 层级 | 变更内容 | 需重新论证 |" in md
-    assert "`parameters.readmission_days.value`：15 → 12" in md
-    assert "base_digest" not in md
+    assert "公开对象：社会公众" in md
+    assert "## 修改（1 条）" in md and "## 需重新论证" in md and "## 新增" not in md and "CN-R-0002" not in md
+    assert "### CN-R-0001 分解住院" in md and "规则 · 行为主体监管类 · 国家 · 状态 生效 · 需重新论证" in md
+    assert "- **参数 › readmission_days › 取值**：15天 → 12天" in md
+    assert "|" not in md and "base_digest" not in md
 
 
 def test_region_and_layer_filters(store: Path) -> None:

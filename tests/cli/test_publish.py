@@ -98,7 +98,7 @@ def test_city_summary_has_local_parameters_with_the_layer_that_set_them(shipped:
     assert (params["readmission_days"]["value"], params["readmission_days"]["layer"]) == (10, "510000")
     assert params["readmission_days"]["source"] == "510000-O-0001"
     assert (params["same_diagnosis_only"]["value"], params["same_diagnosis_only"]["layer"]) == (False, "510100")
-    assert rule["monitoring_point"].startswith("同一患者从本院出院后15天内")
+    assert rule["monitoring_point"].startswith("同一患者从本院出院后10天内")  # the local value, not the national 15
     assert rule["localised_by"] == ["510000-O-0001", "510100-O-0002"]
     basis = {b["id"]: b for b in rule["basis"]}
     assert basis["CN-K-0003"]["title"] == "医疗保障基金使用监督管理条例"

@@ -13,6 +13,7 @@ from twoku.checks import (
     layering,
     lifecycle,
     personal,
+    prose,
     references,
     schema,
     syntax,
@@ -24,7 +25,7 @@ from twoku.model.findings import Check, Finding
 from twoku.model.library import Item, Library
 
 __all__ = ["CHECKS", "Check", "run_cross_checks", "run_item_checks", "run_store_checks", "schema", "waivers"]
-_MODULES = (adjustments, execution, identity, layering, lifecycle, personal, references, syntax, tables)
+_MODULES = (adjustments, execution, identity, layering, lifecycle, personal, prose, references, syntax, tables)
 
 
 def run_item_checks(item: Item, every: bool = False) -> list[Finding]:

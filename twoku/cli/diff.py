@@ -7,6 +7,7 @@ from enum import StrEnum
 import typer
 
 from twoku.cli.application import app, emit, guarded, stdout
+from twoku.cli.publish import Audience
 
 
 class DiffFormat(StrEnum):
@@ -36,12 +37,22 @@ def diff(
     region: str = typer.Option(None, "--region", "-r", help="只看该地区的生效库：国家 + 本省 + 本市，如 510100"),
     layer: str = typer.Option(None, "--layer", "-l", help="只看一层：CN 或地区代码，如 510000"),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="输出格式；md 为可发布的变更公告"),
+    audience: Audience = typer.Option(
+        Audience.society,
+        "--audience",
+        "-a",
+        help="md 变更公告的公开对象，与 twoku publish 相同：society 社会公众（默认），institutions 定点医药机构",
+    ),
 ) -> None:
     """按条目（而非按行）列出两个版本之间知识库、规则库的变更。
 
     变更分为 新增、修改、废弃、删除（应以废弃保留，会被标出）和 移动；修改列出每个字段的
-    路径与 旧值 → 新值。本地化参数对照其目标规则显示。规范性内容有变的条目标为“需重新论证”。
-    只读取变更的文件，重新缩进或改引号不算变更。
+    路径与 旧值 → 新值。本地化参数对照其目标规则显示。规范性内容有变、又没有针对现行内容的
+    论证记录的条目标为“需重新论证”（与 twoku signoff status 一致）。只读取变更的文件，重新缩进
+    或改引号不算变更。
+
+    md 格式是可以公开的变更公告：与 twoku publish 一样按 schema 的 x-twoku-disclosure 只给公开
+    对象可见的字段，不含草稿；规则文字按 --region 地区的生效取值代入参数。
 
     示例：
 
@@ -49,7 +60,7 @@ def diff(
 
       twoku diff --since last-annual --region 510100
 
-      twoku diff --since annual/2025 --until HEAD --format md > 变更公告.md
+      twoku diff --since annual/2025 --until HEAD --format md --region 510100 > 变更公告.md
 
       twoku diff --since HEAD~1 --until WORKTREE --layer 510000 --format json
     """
@@ -61,6 +72,6 @@ def diff(
     if fmt is DiffFormat.json:
         emit(render.to_json(result))
     elif fmt is DiffFormat.md:
-        emit(render.to_md(result))
+        emit(render.to_md(result, audience.value))
     else:
         render.to_text(result, stdout())

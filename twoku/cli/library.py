@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from typing import Any
 
 import typer
 
@@ -62,18 +63,27 @@ def ls(
         return
     from rich.table import Table
 
+    from twoku.render.tables import Prose, add_id_column, add_text_column
+
     title = f"{layer_name(listing.region, listing.names)}（{listing.region}）生效库 · {len(listing.items)} 条"
-    table = Table(title=title, title_justify="left", box=None, show_edge=False)
-    for column in ("编号", "层级", "名称", "类别" if listing.kind != "override" else "目标", "状态"):
-        table.add_column(column)
+    table = Table(title=title, title_justify="left", box=None, show_edge=False, expand=True, pad_edge=False)
+    add_id_column(table, "编号", (i.id for i in listing.items))
+    table.add_column("层级", no_wrap=True)
+    if listing.kind == "override":  # an override reads as the rule it localises and the values it sets
+        add_text_column(table, "目标规则", ratio=1)
+        add_text_column(table, "本地取值")  # as wide as a parameter's name: it is read, not folded
+    else:
+        add_text_column(table, "名称", ratio=3)
+        add_text_column(table, "类别", ratio=1)
+    table.add_column("状态", no_wrap=True)
     for i in listing.items:
-        table.add_row(
-            i.id,
-            i.layer.label if i.layer else "",
-            i.title,
-            str(i.data.get("target" if listing.kind == "override" else "category", "")),
-            _status(i.status),
-        )
+        layer = i.layer.label if i.layer else ""
+        if listing.kind == "override":
+            name, values = listing.localised.get(i.id, ("", ""))
+            cells: list[Any] = [Prose(f"{i.data.get('target', '')} {name}".strip()), Prose(values)]
+        else:
+            cells = [Prose(i.title), Prose(str(i.data.get("category", "")))]
+        table.add_row(i.id, layer, *cells, _status(i.status))
     stdout().print(table)
 
 
@@ -88,12 +98,17 @@ def show(
     item_id: str = typer.Argument(..., metavar="ID", help="条目编号，如 CN-R-0017"),
     region: str = typer.Option(None, "--region", "-r", help="在该地区生效的取值（含本地化），如 510100"),
     fmt: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f", help="输出格式"),
+    everything: bool = typer.Option(False, "--all", help="也显示规则的可执行条件（condition）和用例（examples）"),
 ) -> None:
     """显示一个条目在某地区生效时的样子，每个取值标明由哪一层设定。
+
+    规则文字中的参数按该地区的生效取值显示；可执行条件和用例只在 --all 时显示。
 
     示例：
 
       twoku show CN-R-0017 --region 510100
+
+      twoku show CN-R-0030 --region 510100 --all
 
       twoku show CN-K-0003
 
@@ -109,4 +124,4 @@ def show(
     elif fmt is ShowFormat.yaml:
         emit(show_yaml(effective_dict(shown)))
     else:
-        show_text(shown, stdout())
+        show_text(shown, stdout(), everything)

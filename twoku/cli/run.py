@@ -87,23 +87,30 @@ def compile_(
 @guarded
 def test(
     ids: list[str] = typer.Argument(None, metavar="[ID...]", help="只测试这些规则；缺省为全部带可执行条件的规则"),
+    region: str = typer.Option(
+        None, "--region", "-r", help="按该地区的生效取值（含本地化参数）测试该地区生效库的规则，如 510100"
+    ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
 ) -> None:
     """运行规则的用例（examples）：每个用例的明细中，应命中的必须命中，其余必须不命中。
 
-    规则按其本层的参数测试（国家规则用国家建议值）。有用例失败时退出码为 1。
+    规则按其本层的参数测试（国家规则用国家建议值）。--region 按该地区的生效取值测试：
+    用例按本地取值不成立、按规则本层取值成立的，标为“≈ 取决于本地改变的参数”并指出是哪个参数，
+    不计为失败。有用例失败时退出码为 1。
 
     示例：
 
       twoku test
 
       twoku test CN-R-0017 CN-R-0030 --format json
+
+      twoku test --region 510100
     """
     from twoku.ops.ruletest import run_examples
     from twoku.render.run import ruletest_dict, ruletest_text
     from twoku.store.files import find_root
 
-    report = run_examples(find_root(), ids or ())
+    report = run_examples(find_root(), ids or (), region)
     if fmt is Format.json:
         emit(json.dumps(ruletest_dict(report), ensure_ascii=False, indent=2))
     else:

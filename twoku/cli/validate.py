@@ -65,12 +65,15 @@ def list_checks(
         return
     from rich.table import Table
 
-    table = Table(box=None, show_edge=False)
-    table.add_column("代码")
-    table.add_column("名称")
-    table.add_column("级别")
-    table.add_column("说明")
+    from twoku.render.tables import Prose, add_text_column
+
+    table = Table(box=None, show_edge=False, expand=True)
+    table.add_column("代码", no_wrap=True)
+    table.add_column("名称", no_wrap=True)  # a stable English name: read whole
+    table.add_column("级别", no_wrap=True)
+    add_text_column(table, "说明", ratio=3)
     for code in sorted(CHECKS):
         c = CHECKS[code]
-        table.add_row(c.code, c.name, {"error": "错误", "warning": "警告"}.get(c.severity, c.severity), c.summary)
+        level = {"error": "错误", "warning": "警告"}.get(c.severity, c.severity)
+        table.add_row(c.code, c.name, level, Prose(c.summary))
     stdout().print(table)

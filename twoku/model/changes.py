@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from twoku.model import enums
+from twoku.model.argumentation import PASSING
 from twoku.model.digest import content_digest
 from twoku.model.fielddiff import Change, field_changes
 from twoku.model.ids import parse_id
 from twoku.model.layout import classify
+from twoku.model.prose import own_render
 from twoku.model.tables import TableDiff
 
 ADDED, MODIFIED, DEPRECATED, REMOVED, MOVED = "added", "modified", "deprecated", "removed", "moved"
@@ -91,7 +93,7 @@ def _title(data: Mapping[str, Any], item_id: str) -> str:
     for key in ("name", "title"):
         value = data.get(key)
         if isinstance(value, str):
-            return value
+            return own_render(value, data)
     return item_id
 
 
@@ -158,6 +160,16 @@ def item_changes(old: Iterable[Version], new: Iterable[Version]) -> list[ItemCha
     return sorted(out, key=lambda c: (ORDER.index(c.change), c.id))
 
 
+def needs_argumentation(digest: str, records: Iterable[tuple[str, str, str]]) -> bool:
+    """Whether an item whose normative content changed needs new argumentation, as ``signoff status``
+    judges it: each kind of argumentation (kind, bound digest, conclusion) recorded for it needs a
+    passing record bound to the present content.  An item never argued needs it."""
+    kinds: dict[str, bool] = {}
+    for kind, bound, conclusion in records:
+        kinds[kind] = kinds.get(kind, False) or (bound == digest and conclusion in PASSING)
+    return not kinds or not all(kinds.values())
+
+
 @dataclass(frozen=True)
 class Diff:
     """The item-level changes between two revisions, as ``twoku diff`` reports them."""
@@ -169,6 +181,8 @@ class Diff:
     region: str | None = None
     layer: str | None = None
     names: dict[str, str] = field(default_factory=dict)  # region code → name from twoku.yaml
+    # rule ID → its parameters' values in words at ``until``, in ``region`` when one is given (prose placeholders)
+    words: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def counts(self) -> Counter[str]:
         return Counter(c.change for c in self.items)

@@ -34,6 +34,8 @@ class Change:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, bool):  # a yes/no parameter reads as people say it, never True/False
+        return "是" if value else "否"
     text = value if isinstance(value, str) else repr(value) if not isinstance(value, (list, dict)) else str(value)
     text = str(text).replace("\n", " ")
     return text if len(text) <= 60 else text[:57] + "…"

@@ -16,6 +16,7 @@ from typing import Any
 from twoku.model import enums
 from twoku.model.digest import content_digest
 from twoku.model.ids import parse_id
+from twoku.model.prose import own_render
 from twoku.model.regions import Layer
 from twoku.model.tables import Table
 
@@ -60,7 +61,7 @@ class Item:
         for key in ("name", "title", "reason"):
             value = self.data.get(key)
             if isinstance(value, str):
-                return value
+                return own_render(value, self.data)  # a rule's name may name its parameters
         return self.id
 
     @cached_property

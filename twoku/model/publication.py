@@ -17,6 +17,7 @@ from twoku.model.changes import LABELS, ItemChange
 from twoku.model.disclosure import HIDDEN, at_path, visible, visible_item
 from twoku.model.library import Item, Library, effective_rule, make_item
 from twoku.model.personal import mask, personal_data
+from twoku.model.prose import PROSE_FIELDS, own_render, parameter_words, render, render_fields
 from twoku.model.regions import Layer, layer_name
 
 PUBLISHED_KINDS = ("knowledge", "rule", "override")
@@ -31,7 +32,7 @@ class Parameter:
     layer: str  # the layer that set the value in this region
     layer_name: str
     source: str  # the rule or override that set it
-    suggested: Any = None  # the rule's own value, when a lower layer set another (the prose may quote it)
+    suggested: Any = None  # the rule's own value, when a lower layer set another (shown beside the local one)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def _suggested(spec: Any, value: Any) -> Any:
 def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) -> Rule:
     eff = effective_rule(lib, rule, region)
     assert rule.layer is not None
-    get = {k: s.value for k, s in eff.fields.items()}
+    # The prose states the region's values: its placeholders rendered with the effective parameters.
+    get = render_fields({k: s.value for k, s in eff.fields.items()}, parameter_words(eff.parameters))
     raw = rule.data.get("parameters")
     own: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     params = tuple(
@@ -224,9 +226,22 @@ def public_rules(lib: Library, region: Layer, names: dict[str, str]) -> tuple[Ru
     return tuple(sorted(rules, key=lambda r: (order.get(r.category, len(order)), r.id)))
 
 
-def public_change(c: ItemChange, audience: str, on: dt.date) -> Change | None:
+def _readable(c: ItemChange, f: Any, words: Mapping[str, str] | None) -> tuple[Any, Any] | None:
+    """A rule's prose as readers read it: the new words with the region's values (``words``), the
+    old with the old rule's own; None when both read the same (reworded to name a parameter)."""
+    if c.kind != "rule" or f.path.split(".", 1)[0].split("[", 1)[0] not in PROSE_FIELDS:
+        return f.old, f.new
+    old = own_render(f.old, c.old or {}) if isinstance(f.old, str) else f.old
+    new = f.new
+    if isinstance(new, str):
+        new = render(new, words) if words is not None else own_render(new, c.new or {})
+    return None if f.kind == "changed" and old == new else (old, new)
+
+
+def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str, str] | None = None) -> Change | None:
     """What the audience may see of one item's change; None when it concerns them not:
-    drafts never published, or only internal fields changed."""
+    drafts never published, or only internal fields changed.  A rule's prose reads with
+    ``words`` (its parameters' values in the region), else with its own values."""
     was = c.old is not None and c.old.get("status") == enums.ACTIVE
     now = c.new is not None and in_force(c.new, on)
     if not (was or now) or c.kind not in PUBLISHED_KINDS:
@@ -234,9 +249,10 @@ def public_change(c: ItemChange, audience: str, on: dt.date) -> Change | None:
     fields = []
     for f in c.changes:
         node, labels = at_path(c.kind, f.path, audience)
-        if node is None:
+        readable = _readable(c, f, words)
+        if node is None or readable is None:
             continue
-        old, new = (visible(node, v, audience) if v is not None else None for v in (f.old, f.new))
+        old, new = (visible(node, v, audience) if v is not None else None for v in readable)
         fields.append(
             FieldChange(
                 f.path, " › ".join(labels), f.kind, None if old is HIDDEN else old, None if new is HIDDEN else new
@@ -246,6 +262,8 @@ def public_change(c: ItemChange, audience: str, on: dt.date) -> Change | None:
         return None
     title = visible_item(c.kind, c.current, audience)
     name = title.get("name") or title.get("title") or c.id
+    if c.kind == "rule" and isinstance(name, str):
+        name = render(name, words) if words is not None else own_render(name, c.current)
     if c.kind == "override" and c.target:
         name = f"本地化 {c.target} {c.target_name or ''}".rstrip()
     return Change(c.id, c.kind, c.change, LABELS.get(c.change, c.change), str(name), c.layer, tuple(fields))

@@ -34,16 +34,35 @@ class RunResult:
 
 
 @dataclass(frozen=True)
+class LocalValue:
+    """A parameter a region set to another value than the rule's own layer wrote."""
+
+    name: str
+    rule_value: str  # in words, with the unit: 14天
+    local_value: str  # 21天
+    layer_name: str  # the layer that set the local value
+    source: str  # the override that set it
+
+
+@dataclass(frozen=True)
 class ExampleOutcome:
     rule_id: str
     name: str
     expected: tuple[str, ...]
     got: tuple[str, ...]
     error: str | None = None
+    # Under ``twoku test --region``: the example holds with the rule's own values and not with these
+    # local ones: it was written for the upper value, which the region changed (not a failure).
+    depends_on: tuple[LocalValue, ...] = ()
 
     @property
     def passed(self) -> bool:
         return self.error is None and set(self.expected) == set(self.got)
+
+    @property
+    def failed(self) -> bool:
+        """Wrong whatever the values: the rule or the example needs fixing."""
+        return not self.passed and not self.depends_on
 
     @property
     def missed(self) -> list[str]:
@@ -61,10 +80,17 @@ class RuleTestReport:
     outcomes: list[ExampleOutcome]
     untested: list[str]  # rules with a condition and no examples
     seconds: float
+    region: str | None = None  # tested with this region's effective parameters
+    region_name: str | None = None
 
     @property
     def failed(self) -> list[ExampleOutcome]:
-        return [o for o in self.outcomes if not o.passed]
+        return [o for o in self.outcomes if o.failed]
+
+    @property
+    def localised(self) -> list[ExampleOutcome]:
+        """Examples that the region's own values make untrue: written for the upper value."""
+        return [o for o in self.outcomes if not o.passed and o.depends_on]
 
     @property
     def ok(self) -> bool:

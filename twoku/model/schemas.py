@@ -300,6 +300,13 @@ def _parameter() -> Schema:
     }
 
 
+# What the rule's words say of its parameters (model/prose.py): the region's values, never a number written in.
+_PROSE = (
+    "。引用参数时写占位符 {{param:参数名}}（如 {{param:readmission_days}}），显示和公开时代入地区的生效取值"
+    "及单位（如 10天；是否类参数为 是/否）；不要把参数的取值直接写成数字（TK409）"
+)
+
+
 def rule_schema() -> Schema:
     return _obj(
         FILES["rule"],
@@ -308,7 +315,7 @@ def rule_schema() -> Schema:
         ["id", "name", "category", "definition", "logic", "scenarios", "level", "violations", "basis", "status"],
         {
             "id": _id("R", "规则"),
-            "name": _text("规则名称", "规则的名称，如 分解住院"),
+            "name": _text("规则名称", "规则的名称，如 分解住院" + _PROSE),
             "category": _enum("规则分类", "国家规则框架的二级分类", enums.labels(enums.RULE_CATEGORIES)),
             "framework_code": _p(
                 "框架编码",
@@ -316,12 +323,12 @@ def rule_schema() -> Schema:
                 type="string",
                 pattern=FRAMEWORK_CODE_PATTERN,
             ),
-            "definition": _text("定义", "规则监控的是什么行为"),
-            "monitoring_point": _text("监控要点", "用平实语言写给定点医药机构的监控要点"),
+            "definition": _text("定义", "规则监控的是什么行为" + _PROSE),
+            "monitoring_point": _text("监控要点", "用平实语言写给定点医药机构的监控要点" + _PROSE),
             # 第十二条: 监控要点、标准 go to the institutions and may go to society; how a rule judges in
             # detail (logic, machine condition, test cases, argued focus, bounds for lower levels) only to the
             # institutions, who must be able to check a flagged claim against it (第二十条 申诉).
-            "logic": _text("逻辑", "判断逻辑，审核人员能据以核对的清楚文字", "institutions"),
+            "logic": _text("逻辑", "判断逻辑，审核人员能据以核对的清楚文字" + _PROSE, "institutions"),
             "condition": _p(
                 "可执行条件",
                 "与 logic 一致的机器条件，可编译为 SQL 在结算明细上运行（语言见 twoku/model/condition.py）",
@@ -341,7 +348,7 @@ def rule_schema() -> Schema:
             "level": _enum("判断等级", "明确违规 或 可疑", list(enums.LEVELS)),
             "violations": _p(
                 "具体违规情形",
-                "能据以判断的具体违规情形",
+                "能据以判断的具体违规情形" + _PROSE,
                 type="array",
                 minItems=1,
                 items={"type": "string", "minLength": 1},

@@ -8,8 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from twoku.errors import UsageError
-from twoku.model import tables
-from twoku.model.changes import ORDER, WORKTREE, Diff, ItemChange, Rev, Version, item_change, item_changes
+from twoku.model import enums, tables
+from twoku.model.changes import (
+    ORDER,
+    WORKTREE,
+    Diff,
+    ItemChange,
+    Rev,
+    Version,
+    item_change,
+    item_changes,
+    needs_argumentation,
+)
+from twoku.model.digest import content_digest
+from twoku.model.ids import parse_id
+from twoku.model.prose import own_render, parameter_words
 from twoku.model.regions import Layer, parse_layer
 from twoku.model.tables import Table
 from twoku.store import files, gitdiff, yamlio
@@ -56,7 +69,7 @@ def _with_targets(
     for version in [*olds, *news]:  # new versions last: the current name wins
         item_id = version.data.get("id")
         if item_id in wanted and isinstance(version.data.get("name"), str):
-            names[item_id] = version.data["name"]
+            names[item_id] = own_render(version.data["name"], version.data)
     for rev in (diff.until, diff.since):
         missing = wanted - names.keys()
         if not missing:
@@ -66,7 +79,7 @@ def _with_targets(
             if item_id in missing and "/rules/" in path:
                 data = _parse(gitdiff.read_at(repo, root, rev, path), path, [])
                 if data is not None and isinstance(data.get("name"), str):
-                    names[item_id] = data["name"]
+                    names[item_id] = own_render(data["name"], data)
     return [replace(c, target_name=names.get(c.target)) if c.target else c for c in diff_items]
 
 
@@ -123,6 +136,61 @@ def _item_of_table(repo: Any, root: Path, rev: Rev, path: str, paths: list[str])
     return None
 
 
+def _argued(repo: Any, root: Path, rev: Rev, changes: list[ItemChange]) -> list[ItemChange]:
+    """Whether each changed item needs new argumentation, as signoff status says it at ``until``: one
+    whose records were bound again to its present content (re-argued) needs none.  Reads argumentation/ only."""
+    wanted = {c.id for c in changes if c.reargue and c.new is not None and not c.unsealed}
+    if not wanted:
+        return changes
+    records: dict[str, list[tuple[str, str, str]]] = {}
+    needles = [i.encode() for i in wanted]
+    for path, raw in gitdiff.files_at(repo, root, rev, ("argumentation",)):
+        if not path.endswith(".yaml") or not any(n in raw for n in needles):
+            continue  # only the records that name a changed item are parsed
+        data = _parse(raw, path, [])
+        if data is None:
+            continue
+        kind, conclusion = str(data.get("kind")), str(data.get("conclusion"))
+        for subject in data.get("subjects") or []:
+            if isinstance(subject, dict) and subject.get("id") in wanted:
+                records.setdefault(subject["id"], []).append((kind, str(subject.get("digest")), conclusion))
+    return [
+        replace(c, reargue=needs_argumentation(content_digest(c.new), records.get(c.id, [])))
+        if c.id in wanted and c.new is not None
+        else c
+        for c in changes
+    ]
+
+
+def _words(
+    repo: Any, root: Path, rev: Rev, changes: list[ItemChange], chain: Layer | None
+) -> dict[str, dict[str, str]]:
+    """Each changed rule's parameter values in words at ``rev``: in the region (its overrides applied,
+    top layer first) when one is given, else the rule's own.  Reads the region's override files only."""
+    rules = {c.id: c.new for c in changes if c.kind == "rule" and c.new is not None}
+    params: dict[str, dict[str, Any]] = {}
+    for rule_id, data in rules.items():
+        raw = data.get("parameters")
+        params[rule_id] = {k: dict(v) if isinstance(v, dict) else {"value": v} for k, v in (raw or {}).items()}
+    if chain is not None and rules:
+        found = []
+        for path in gitdiff.paths_at(repo, root, rev):
+            if "/overrides/" not in path or not path.endswith(".yaml"):
+                continue
+            parsed = parse_id(path.rsplit("/", 1)[-1].removesuffix(".yaml"))
+            if parsed is None or parsed.layer not in chain.chain:
+                continue
+            override = _parse(gitdiff.read_at(repo, root, rev, path), path, [])
+            if override and override.get("target") in rules and override.get("status") != enums.DEPRECATED:
+                found.append((parsed.layer.depth, str(override.get("id")), override))
+        for _, _, override in sorted(found, key=lambda f: f[:2]):
+            spec = params[override["target"]]
+            for name, value in (override.get("parameters") or {}).items():
+                if name in spec:
+                    spec[name]["value"] = value
+    return {rule_id: parameter_words(spec) for rule_id, spec in params.items()}
+
+
 def diff(
     root: Path,
     since: str | None = None,
@@ -158,10 +226,12 @@ def diff(
         found = [c for c in found if c.layer is not None and Layer(c.layer) in chain_of.chain]
     if only is not None:
         found = [c for c in found if c.layer == only.code]
+    found = _argued(repo, root, end, found)
     result = Diff(start, end, found, sorted(set(unreadable)), region, layer)
     names = files.load_config(root).get("regions") or {}
     return replace(
         result,
         items=_with_targets(repo, root, found, news, olds, result),
         names={str(k): str(v) for k, v in names.items()},
+        words=_words(repo, root, end, found, chain_of),
     )

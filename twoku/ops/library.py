@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from twoku.errors import UsageError
 from twoku.model import enums
 from twoku.model.library import Item, Library, Shown, effective_rule
+from twoku.model.prose import PROSE_FIELDS, parameter_words, render_value, value_words
 from twoku.model.regions import NATIONAL, Layer, parse_layer
 from twoku.ops.validate import load_store
 
@@ -30,6 +31,24 @@ class Listing:
     kind: str
     items: list[Item]
     names: dict[str, str]
+    # For overrides, by ID: the name of the rule it localises and the values it sets, in words
+    # (an override's own "title" is its reason, a paragraph).
+    localised: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _localised(lib: Library, override: Item) -> tuple[str, str]:
+    target = lib.get(override.data.get("target"), "rule")
+    specs = target.data.get("parameters") if target else None
+    specs = specs if isinstance(specs, dict) else {}
+    values = override.data.get("parameters")
+    words = []
+    for name, value in (values if isinstance(values, dict) else {}).items():
+        unit = specs.get(name, {}).get("unit") if isinstance(specs.get(name), dict) else None
+        words.append(f"{name}：{value_words(value, unit if isinstance(unit, str) else None)}")
+    extra = override.data.get("scenarios")
+    if isinstance(extra, list) and extra:
+        words.append("增加场景：" + "、".join(str(s) for s in extra))
+    return (target.title if target else ""), "\n".join(words)
 
 
 def list_items(
@@ -59,7 +78,8 @@ def list_items(
         and (category is None or i.data.get("category") == category)
     ]
     items.sort(key=lambda i: (i.layer.depth if i.layer else 0, i.id))
-    return Listing(layer, kind, items, lib.region_names())
+    localised = {i.id: _localised(lib, i) for i in items if kind == "override"}
+    return Listing(layer, kind, items, lib.region_names(), localised)
 
 
 def show_item(root: Path, item_id: str, region: str | None = None) -> Shown:
@@ -90,6 +110,10 @@ def effective_dict(shown: Shown) -> dict[str, Any]:
         base["data"] = dict(shown.item.data)
         return base
     base["fields"] = {k: {"value": s.value, "layer": s.layer.code, "source": s.source} for k, s in eff.fields.items()}
+    words = parameter_words(eff.parameters)
+    for key, entry in base["fields"].items():  # prose as written, and as read in the region
+        if key in PROSE_FIELDS and (rendered := render_value(entry["value"], words)) != entry["value"]:
+            entry["rendered"] = rendered
     base["parameters"] = {
         name: {
             **{k: v for k, v in spec.items() if k != "value"},

@@ -101,7 +101,11 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
     changes = []
     if last is not None:
         found = diff(root, since=last[0], until=head, region=layer.code)
-        changes = [c for c in (public_change(item, audience, as_of) for item in found.items) if c is not None]
+        changes = [
+            c
+            for c in (public_change(item, audience, as_of, found.words.get(item.id)) for item in found.items)
+            if c is not None
+        ]
     return Publication(
         region=layer.code,
         region_name=layer_name(layer, names),

@@ -1,9 +1,16 @@
 """``twoku test``: run each rule's examples and say which pass.
 
 An example is a handful of synthetic claim lines and the line IDs among them that must
-hit; every other line must not.  A rule is tested with its own layer's parameters (a
-national rule with the national values), so an example pins down what the rule as
-written and argued does.
+hit; every other line must not.  Without a region a rule is tested with its own layer's
+parameters (a national rule with the national values), so an example pins down what the
+rule as written and argued does.
+
+With ``--region`` each rule of the region's effective library runs with the values in force
+there.  An example is written for its rule's own values ("间隔恰为14天不命中"); when it fails
+under the region's values and holds under the rule's own, it is reported as depending on the
+value the region changed, naming the parameter, not as a failure.  This is detected, not
+declared: an example would otherwise have to list the values it assumes, and that list could
+go stale as silently as the prose did; running the example both ways cannot.
 """
 
 from __future__ import annotations
@@ -13,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from twoku.errors import TwokuError, UsageError
-from twoku.model.library import Item
-from twoku.model.runs import ExampleOutcome, RuleTestReport
-from twoku.ops.run import load_tables, rule_spec
+from twoku.model.library import Item, Library, effective_rule
+from twoku.model.prose import value_words
+from twoku.model.regions import Layer, layer_name
+from twoku.model.runs import ExampleOutcome, LocalValue, RuleTestReport
+from twoku.ops.library import region_layer
+from twoku.ops.run import effective_params, load_tables, rule_spec
 from twoku.ops.validate import load_store
 
 
@@ -33,14 +43,48 @@ def _candidates(rules: list[Item], rule_ids: Sequence[str]) -> list[Item]:
     return chosen
 
 
-def run_examples(root: Path, rule_ids: Sequence[str] = ()) -> RuleTestReport:
+def _in_region(lib: Library, region: Layer, rule_ids: Sequence[str]) -> list[Item]:
+    for rule_id in rule_ids:
+        rule = lib.get(rule_id, "rule")
+        if rule is not None and not lib.in_region(rule, region):
+            raise UsageError(f"{rule_id} 不在 {region} 的生效库中", hint=f"改用 --region {rule.layer}，或去掉 --region")
+    return [r for r in lib.of_kind("rule") if lib.in_region(r, region)]
+
+
+def _local_values(lib: Library, rule: Item, region: Layer, names: dict[str, str]) -> list[LocalValue]:
+    """The parameters whose value in ``region`` is not the rule's own."""
+    out = []
+    for name, spec in effective_rule(lib, rule, region).parameters.items():
+        sourced = spec["value"]
+        if sourced.source == rule.id:
+            continue
+        own = rule.data["parameters"][name]
+        own_value = own.get("value") if isinstance(own, Mapping) else own
+        if own_value == sourced.value:
+            continue
+        unit = spec.get("unit") if isinstance(spec.get("unit"), str) else None
+        out.append(
+            LocalValue(
+                name,
+                value_words(own_value, unit),
+                value_words(sourced.value, unit),
+                layer_name(sourced.layer, names),
+                sourced.source,
+            )
+        )
+    return out
+
+
+def run_examples(root: Path, rule_ids: Sequence[str] = (), region: str | None = None) -> RuleTestReport:
     import time
 
     from twoku.engine import duck
 
     started = time.perf_counter()
     lib = load_store(root).library
-    rules = _candidates(lib.of_kind("rule"), rule_ids)
+    names = lib.region_names()
+    layer = region_layer(region, lib) if region else None
+    rules = _candidates(_in_region(lib, layer, rule_ids) if layer else lib.of_kind("rule"), rule_ids)
     con = duck.connect(threads=1)
     outcomes: list[ExampleOutcome] = []
     untested: list[str] = []
@@ -49,16 +93,55 @@ def run_examples(root: Path, rule_ids: Sequence[str] = ()) -> RuleTestReport:
         if not isinstance(examples, list) or not examples:
             untested.append(rule.id)
             continue
+        assert rule.layer is not None
         try:
-            assert rule.layer is not None
-            spec = rule_spec(root, lib, rule, rule.layer)
+            spec = rule_spec(root, lib, rule, layer or rule.layer)
             load_tables(con, root, lib, [spec])
         except TwokuError as exc:
             outcomes += [ExampleOutcome(rule.id, _name(e, n), (), (), exc.message) for n, e in enumerate(examples)]
             continue
+        local = _local_values(lib, rule, layer, names) if layer else []
         for n, example in enumerate(examples):
-            outcomes.append(_run_one(con, spec, rule.id, n, example))
-    return RuleTestReport(outcomes, untested, time.perf_counter() - started)
+            outcome = _run_one(con, spec, rule.id, n, example)
+            if not outcome.passed and outcome.error is None and local:
+                assert layer is not None
+                outcome = _explained(con, root, lib, rule, layer, n, example, outcome, local)
+            outcomes.append(outcome)
+    return RuleTestReport(
+        outcomes,
+        untested,
+        time.perf_counter() - started,
+        layer.code if layer else None,
+        layer_name(layer, names) if layer else None,
+    )
+
+
+def _explained(
+    con: Any,
+    root: Path,
+    lib: Library,
+    rule: Item,
+    region: Layer,
+    n: int,
+    example: Any,
+    outcome: ExampleOutcome,
+    local: list[LocalValue],
+) -> ExampleOutcome:
+    """An example failing with the region's values: does it hold with the rule's own?  Then it depends
+    on what the region changed; each changed value alone on top of the rule's own says which."""
+    from dataclasses import replace
+
+    assert rule.layer is not None
+    own = {k: (v.get("value") if isinstance(v, Mapping) else v) for k, v in rule.data["parameters"].items()}
+    if not _run_one(con, rule_spec(root, lib, rule, rule.layer, own), rule.id, n, example).passed:
+        return outcome  # wrong with the rule's own values too: a plain failure
+    in_region = effective_params(lib, rule, region)
+    culprits = []
+    for value in local:
+        alone = rule_spec(root, lib, rule, rule.layer, {**own, value.name: in_region[value.name]})
+        if not _run_one(con, alone, rule.id, n, example).passed:
+            culprits.append(value)
+    return replace(outcome, depends_on=tuple(culprits or local))
 
 
 def _name(example: Any, n: int) -> str:

@@ -114,16 +114,18 @@ def _linear(pattern: str, owner: str, path: str | None) -> None:
         raise TwokuError(f"{owner}：{exc}", hint="运行 twoku validate 查看 TK408 并改写", path=path) from None
 
 
-def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
-    """The rule as it runs in ``region``: condition, localised parameters, resolved code sets."""
-    eff = effective_rule(lib, rule, region)
-    params = {name: spec["value"].value for name, spec in eff.parameters.items()}
+def rule_spec(root: Path, lib: Library, rule: Item, region: Layer, params: dict[str, Any] | None = None) -> RuleSpec:
+    """The rule as it runs in ``region``: condition, localised parameters, resolved code sets.
+    ``params`` runs it with these values instead (twoku test --region asks what a changed value does)."""
+    if params is None:
+        params = effective_params(lib, rule, region)
     try:
         condition = parse(rule.data.get("condition"), params)
     except ConditionProblem as problem:
         raise TwokuError(
             f"{rule.id} 的条件有误：{problem.message}", hint="运行 twoku validate 查看位置", path=rule.path
         ) from None
+    _check_patterns(condition, rule)
     tables_read = table_refs(root, lib, condition)
     level = str(rule.data.get("level") or "")
     effective, expires = rule.data.get("effective"), rule.data.get("expires")
@@ -137,6 +139,11 @@ def rule_spec(root: Path, lib: Library, rule: Item, region: Layer) -> RuleSpec:
         expires if isinstance(expires, str) else None,
         resolve_patterns(lib, [p.knowledge for p, _ in patterns(condition)]),
     )
+
+
+def effective_params(lib: Library, rule: Item, region: Layer) -> dict[str, Any]:
+    """Each parameter's value in force in ``region``."""
+    return {name: spec["value"].value for name, spec in effective_rule(lib, rule, region).parameters.items()}
 
 
 def select_rules(lib: Library, region: Layer, rule_ids: Sequence[str] = ()) -> list[Item]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from twoku.model.changes import ADDED, DEPRECATED, LABELS, MODIFIED, MOVED, ORDER, REMOVED, Diff, ItemChange, Rev
+from twoku.model.disclosure import AUDIENCE_LABELS, visible_item
 from twoku.model.fielddiff import Change
 from twoku.model.ids import KIND_LABELS
+from twoku.model.prose import PROSE_FIELDS, own_render, render, value_words
+from twoku.model.publication import Change as PublicChange
+from twoku.model.publication import FieldChange, public_change
 from twoku.model.tables import TableDiff
 
 REARGUE = "需重新论证"
@@ -151,93 +156,179 @@ def _style(f: Change) -> str:
 
 
 # --- Markdown: a change notice a bureau can publish -------------------------------------
+#
+# What the notice shows follows publish (第十二条): each change reduced by the schemas'
+# x-twoku-disclosure to what the audience may see (model/publication.public_change), drafts
+# never published left out.  It reads as prose: a heading per item, a line of particulars, and
+# a sentence per changed field; structured values (a condition, examples) are named, not dumped.
+
+TESTS = ("examples",)  # a rule's tests, not what it decides (model/digest.py): no news to anyone
+STRUCTURED = ("condition",)  # named as changed, never dumped: the rule file is the place to read it
+SEE_FILE = "（内容较长，详见规则文件）"
+LONG = 60  # characters: a longer text is quoted as a paragraph instead of "old → new"
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        text = "是" if value else "否"
-    elif isinstance(value, dict):
-        text = "；".join(f"{k}: {_cell(v)}" for k, v in value.items())
-    elif isinstance(value, list):
-        text = "、".join(_cell(v) for v in value)
-    else:
-        text = str(value)
-    return text.strip().replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+def _words_for(diff: Diff, c: ItemChange) -> dict[str, str]:
+    return diff.words.get(c.id, {})
 
 
-def _md_change(f: Change) -> str:
-    if f.kind == "added":
-        return f"`{f.path}` 新增 {_cell(f.new)}"
-    if f.kind == "removed":
-        return f"`{f.path}` 删除 {_cell(f.old)}"
-    return f"`{f.path}`：{_cell(f.old)} → {_cell(f.new)}"
+def _plain(value: Any, unit: str | None = None) -> str:
+    if isinstance(value, dict) and isinstance(value.get("id"), str):  # a cited basis: “CN-K-0003 第十五条”
+        return " ".join(str(value[k]) for k in ("id", "article") if value.get(k))
+    return value_words(value, unit)
+
+
+def _structured(value: Any) -> bool:
+    return (isinstance(value, dict) and not isinstance(value.get("id"), str)) or (
+        isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)
+    )
+
+
+def _unit(c: ItemChange, path: str) -> str | None:
+    parts = path.split(".")
+    if c.kind == "rule" and len(parts) == 3 and parts[0] == "parameters" and parts[2] == "value":
+        spec = (c.current.get("parameters") or {}).get(parts[1])
+        unit = spec.get("unit") if isinstance(spec, dict) else None
+        return unit if isinstance(unit, str) else None
+    return None
+
+
+def _short(text: str) -> bool:
+    return len(text) <= LONG and "\n" not in text
 
 
 def _layer(diff: Diff, c: ItemChange) -> str:
     return diff.names.get(c.layer or "", "国家" if c.layer == "CN" else c.layer or "")
 
 
-def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    out += ["| " + " | ".join(row) + " |" for row in rows]
+def _quote(text: str) -> list[str]:
+    return [f"  > {line.strip()}" for line in text.strip().splitlines() if line.strip()] or ["  > （空）"]
+
+
+def _md_field(diff: Diff, c: ItemChange, f: FieldChange) -> list[str]:
+    top = f.path.split(".", 1)[0].split("[", 1)[0]
+    label = f.label or f.path
+    if top in TESTS:
+        return []
+    if _structured(f.new) or _structured(f.old) or top in STRUCTURED:
+        verb = {"added": "新增", "removed": "删除"}.get(f.kind, "已修改") if f.path == top else "已修改"
+        return [f"- **{label.split(' › ', 1)[0]}**：{verb}{SEE_FILE}"]
+    unit = _unit(c, f.path)
+    old, new = _plain(f.old, unit), _plain(f.new, unit)
+    if c.kind == "rule" and top in PROSE_FIELDS:
+        new = render(new, _words_for(diff, c))
+        old = own_render(old, c.old or {})
+        if f.kind == "changed" and old == new:
+            return []  # reworded to name a parameter: the reader reads the same words
+    if f.kind in ("added", "removed"):
+        verb, text = ("新增", new) if f.kind == "added" else ("删除", old)
+        return [f"- **{label}** {verb}：{text}"] if _short(text) else [f"- **{label}** {verb}：", *_quote(text)]
+    if _short(old + new) and old != new:
+        return [f"- **{label}**：{old} → {new}"]
+    return [f"- **{label}** 改为：", *_quote(new)]
+
+
+def _particulars(diff: Diff, c: ItemChange, visible: Any) -> str:
+    parts = [KIND_LABELS.get(c.kind, c.kind)]
+    if visible.get("category"):
+        parts.append(str(visible["category"]))
+    parts.append(_layer(diff, c))
+    if visible.get("status"):
+        parts.append(f"状态 {visible['status']}")
+    if c.reargue and c.change in (MODIFIED, MOVED):
+        parts.append(REARGUE)
+    return " · ".join(p for p in parts if p)
+
+
+def _cancelled(lines: list[str]) -> list[str]:
+    """Without an entry removed and added again as the same words (a violation reworded to name a
+    parameter reads the same once rendered)."""
+    pairs = {line.replace(" 删除：", " 新增：", 1) for line in lines if " 删除：" in line}
+    same = {line for line in lines if " 新增：" in line and line in pairs}
+    return [ln for ln in lines if ln not in same and ln.replace(" 删除：", " 新增：", 1) not in same]
+
+
+def _md_rows(c: ItemChange, audience: str) -> list[str]:
+    """A table's rows that changed: how many to everyone; the rows themselves to the institutions and within
+    the bureaus (a table's columns may be disclosed to the institutions only)."""
+    if c.rows is None:
+        return []
+    out = [f"- **知识点明细**：{rows_summary(c.rows)}"]
+    if audience != "society":
+        out += [f"  - {text}" for _, text in row_lines(c.rows)]
     return out
 
 
-def _rows(diff: Diff, kind: str, group: list[ItemChange]) -> tuple[list[str], list[list[str]]]:
-    if kind == ADDED:
-        head = ["编号", "名称", "类型", "类别", "层级", "状态"]
-        rows = [
-            [c.id, _cell(_subject(c)), KIND_LABELS.get(c.kind, c.kind), _cell(c.current.get("category")),
-             _layer(diff, c), _cell(c.current.get("status"))]
-            for c in group
-        ]  # fmt: skip
-    elif kind == MODIFIED:
-        head = ["编号", "名称", "层级", "变更内容", "需重新论证"]
-        rows = [
-            [c.id, _cell(_subject(c)), _layer(diff, c),
-             "<br>".join([*(_md_change(f) for f in c.public_changes()), *_md_rows(c)]), "是" if c.reargue else "否"]
-            for c in group
-        ]  # fmt: skip
-    elif kind == DEPRECATED:
-        head = ["编号", "名称", "层级", "废弃日期", "原因", "替代条目"]
-        rows = []
-        for c in group:
-            info = c.current.get("deprecated")
-            info = info if isinstance(info, dict) else {}
-            replaced = info.get("replaced_by") or c.current.get("superseded_by")
-            rows.append(
-                [c.id, _cell(_subject(c)), _layer(diff, c), _cell(info.get("date")), _cell(info.get("reason")),
-                 _cell(replaced)]
-            )  # fmt: skip
-    elif kind == REMOVED:
-        head = ["编号", "名称", "层级", "说明"]
-        rows = [[c.id, _cell(_subject(c)), _layer(diff, c), "条目文件被删除（应以废弃保留）"] for c in group]
+def _md_item(diff: Diff, c: ItemChange, shown: Any, audience: str) -> list[str] | None:
+    """One item's section; None for a change that leaves nothing the reader reads different."""
+    lines = _cancelled([line for f in shown.fields for line in _md_field(diff, c, f)])
+    lines = [ln for n, ln in enumerate(lines) if not (ln.endswith(SEE_FILE) and ln in lines[:n])]  # once per field
+    lines += _md_rows(c, audience)
+    if not lines and c.change in (MODIFIED, MOVED):
+        return None
+    visible = dict(c.current) if audience == "internal" else visible_item(c.kind, c.current, audience)
+    title = shown.title
+    if c.kind == "rule":
+        title = render(str(visible.get("name") or c.title), _words_for(diff, c))
+    elif c.kind == "override" and c.target:
+        title = f"本地化 {c.target} {c.target_name or ''}".rstrip()
+    out = [f"### {c.id} {title}", "", _particulars(diff, c, visible), ""]
+    if c.change == ADDED:
+        point = visible.get("monitoring_point") or visible.get("definition") or visible.get("summary")
+        if isinstance(point, str):
+            out += [*(line.removeprefix("  ") for line in _quote(render(point, _words_for(diff, c)))), ""]
+        params = visible.get("parameters") if c.kind == "override" else None
+        if isinstance(params, dict) and params:
+            out += [f"- 参数 {k}：{value_words(v)}" for k, v in params.items()] + [""]
+    elif c.change == DEPRECATED:
+        info = visible.get("deprecated")
+        info = info if isinstance(info, dict) else {}
+        replaced = info.get("replaced_by") or visible.get("superseded_by")
+        facts = [("废弃日期", info.get("date")), ("原因", info.get("reason")), ("替代条目", replaced)]
+        out += [f"- {k}：{value_words(v)}" for k, v in facts if v] + [""]
+    elif c.change == REMOVED:
+        out += [f"条目文件被删除（{REMOVED_NOTE}）。", ""]
+    return [*out, *lines, *([""] if lines else [])]
+
+
+def _whole(c: ItemChange) -> PublicChange:
+    """Every change of an item but the store's bookkeeping, for a reader inside the bureaus."""
+    fields = tuple(FieldChange(f.path, f.path, f.kind, f.old, f.new) for f in c.public_changes())
+    return PublicChange(c.id, c.kind, c.change, LABELS[c.change], c.title, c.layer, fields)
+
+
+def to_md(diff: Diff, audience: str | None = "society", on: dt.date | None = None) -> str:
+    """The change notice for ``audience`` (society: the public; institutions: the designated
+    institutions, who also see the judgement logic), as publish would disclose it on ``on``.
+    ``audience`` None: every item and field but internal bookkeeping (the cover of a report upstream)."""
+    on = on or dt.date.today()
+    if audience is None:
+        public = [(c, _whole(c)) for c in diff.items]
     else:
-        head = ["编号", "名称", "原位置", "新位置", "内容变更"]
-        rows = [
-            [c.id, _cell(_subject(c)), f"`{c.old_path}`", f"`{c.new_path}`",
-             "<br>".join(_md_change(f) for f in c.public_changes()) or "无"]
-            for c in group
-        ]  # fmt: skip
-    return head, rows
-
-
-def _md_rows(c: ItemChange) -> list[str]:
-    if c.rows is None:
-        return []
-    return [_cell(rows_summary(c.rows)), *(_cell(text) for _, text in row_lines(c.rows))]
-
-
-def to_md(diff: Diff) -> str:
-    lines = ["# 两库变更公告", "", f"变更范围：{_scope(diff)}。", ""]
-    summary = "、".join(f"{LABELS[kind]} {len(group)} 条" for kind, group in _grouped(diff.items))
-    lines += [f"本次共 {len(diff.items)} 条条目变更：{summary}。" if diff.items else "本次没有条目变更。", ""]
-    reargue = [c.id for c in diff.items if c.reargue and c.change in (MODIFIED, MOVED, DEPRECATED)]
-    for kind, group in _grouped(diff.items):
-        head, rows = _rows(diff, kind, group)
-        lines += [f"## {LABELS[kind]}（{len(group)} 条）", "", *_table(head, rows), ""]
+        public = [(c, p) for c in diff.items if (p := public_change(c, audience, on, diff.words.get(c.id))) is not None]
+    seen = audience or "internal"
+    sections = [(c, section) for c, p in public if (section := _md_item(diff, c, p, seen)) is not None]
+    who = f"公开对象：{AUDIENCE_LABELS[audience]}。" if audience else ""
+    lines = ["# 两库变更公告", "", f"变更范围：{_scope(diff)}。{who}", ""]
+    groups = {kind: [section for c, section in sections if c.change == kind] for kind in ORDER}
+    summary = "、".join(f"{LABELS[kind]} {len(group)} 条" for kind, group in groups.items() if group)
+    lines += [
+        f"本次共 {len(sections)} 条条目变更：{summary}。" if sections else "本次没有向公开对象公开的条目变更。",
+        "",
+    ]
+    for kind, group in groups.items():
+        if group:
+            lines += [f"## {LABELS[kind]}（{len(group)} 条）", ""]
+            for section in group:
+                lines += section
+    reargue = [c.id for c, _ in sections if c.reargue and c.change in (MODIFIED, MOVED, DEPRECATED)]
     if reargue:
-        lines += ["## 需重新论证", "", "以下条目的规范性内容已变更，原论证不再适用：" + "、".join(reargue) + "。", ""]
-    return "\n".join(lines)
+        lines += [
+            "## 需重新论证",
+            "",
+            "以下条目的规范性内容已变更，尚无针对现行内容的论证（与 twoku signoff status 一致）："
+            + "、".join(reargue)
+            + "。",
+            "",
+        ]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -80,8 +80,9 @@ def cover(manifest: dict[str, Any], diff: Diff) -> str:
     if cut:
         lines += ["", "## 已裁去其他层级文件的提交", ""]
         lines += [f"- {c['commit'][:10]} {c['subject']}：裁去 {'、'.join(c['cut'])}" for c in cut]
-    body = diff_render.to_md(diff).split("\n", 1)[1]  # the change notice without its own title
-    lines += ["", "## 变更明细", body.replace("\n## ", "\n### ")]
+    # The change notice without its own title, every item and field (the upper bureau reads all of it).
+    body = diff_render.to_md(diff, audience=None).split("\n", 1)[1]
+    lines += ["", "## 变更明细", body.replace("\n### ", "\n#### ").replace("\n## ", "\n### ")]
     return "\n".join(lines).rstrip() + "\n"
 
 

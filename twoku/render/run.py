@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
-from twoku.model.runs import Evaluation, RuleTestReport, RunResult
+from twoku.model.runs import Evaluation, ExampleOutcome, RuleTestReport, RunResult
 
 
 def per_ten_thousand(hits: int, lines: int) -> float:
@@ -49,7 +50,7 @@ def run_text(result: RunResult, console: Any) -> None:
     )
     table = Table(title=title, title_justify="left", box=None, show_edge=False)
     for column, justify in (("编号", "left"), ("名称", "left"), ("判断等级", "left"), ("命中", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column == "编号")  # type: ignore[arg-type]
     table.add_column("每万条", justify="right")
     table.add_column("参数", overflow="fold")
     for r in result.rules:
@@ -69,8 +70,10 @@ def run_text(result: RunResult, console: Any) -> None:
 def ruletest_dict(report: RuleTestReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
-        "passed": len(report.outcomes) - len(report.failed),
+        "region": report.region,
+        "passed": sum(1 for o in report.outcomes if o.passed),
         "failed": len(report.failed),
+        "depends_on_local_values": len(report.localised),
         "untested": report.untested,
         "examples": [
             {
@@ -82,10 +85,18 @@ def ruletest_dict(report: RuleTestReport) -> dict[str, Any]:
                 "missed": o.missed,
                 "unexpected": o.unexpected,
                 **({"error": o.error} if o.error else {}),
+                **({"depends_on": [asdict(v) for v in o.depends_on]} if o.depends_on else {}),
             }
             for o in report.outcomes
         ],
     }
+
+
+def _local_words(o: ExampleOutcome) -> str:
+    return "；".join(
+        f"{v.name} 在本地为 {v.local_value}（{v.layer_name} {v.source} 设定），用例按规则本层的 {v.rule_value} 写成"
+        for v in o.depends_on
+    )
 
 
 def ruletest_text(report: RuleTestReport, console: Any) -> None:
@@ -94,11 +105,26 @@ def ruletest_text(report: RuleTestReport, console: Any) -> None:
     by_rule: dict[str, list[Any]] = {}
     for outcome in report.outcomes:
         by_rule.setdefault(outcome.rule_id, []).append(outcome)
+    if report.region:
+        console.print(Text(f"按 {report.region_name}（{report.region}）的生效取值运行用例", style="bold"))
     for rule_id, outcomes in by_rule.items():
         marks = Text(f"{rule_id} ")
         for o in outcomes:
-            marks.append("✓" if o.passed else "✗", style="green" if o.passed else "bold red")
+            if o.passed:
+                marks.append("✓", style="green")
+            elif o.depends_on:
+                marks.append("≈", style="yellow")
+            else:
+                marks.append("✗", style="bold red")
         console.print(marks)
+    for o in report.localised:
+        console.print(Text(f"\n≈ {o.rule_id} {o.name}", style="bold yellow"))
+        console.print(Text(f"  按本地取值不成立，按规则本层的取值成立：{_local_words(o)}"))
+        if o.missed:
+            console.print(Text(f"  本地应命中而未命中：{'、'.join(o.missed)}"))
+        if o.unexpected:
+            console.print(Text(f"  本地不应命中而命中：{'、'.join(o.unexpected)}"))
+        console.print(Text("  这是本地参数改变了结果，不计为失败；本地需要时另写符合本地取值的用例", style="dim"))
     for o in report.failed:
         console.print(Text(f"\n✗ {o.rule_id} {o.name}", style="bold red"))
         if o.error:
@@ -109,9 +135,12 @@ def ruletest_text(report: RuleTestReport, console: Any) -> None:
             console.print(Text(f"  不应命中而命中：{'、'.join(o.unexpected)}"))
     if report.untested:
         console.print(Text(f"\n没有用例的规则：{'、'.join(report.untested)}", style="yellow"))
-    passed = len(report.outcomes) - len(report.failed)
+    passed = sum(1 for o in report.outcomes if o.passed)
     style = "green" if report.ok else "bold red"
-    console.print(Text(f"\n{passed} 个用例通过，{len(report.failed)} 个失败（{report.seconds:.2f} 秒）", style=style))
+    local = f"，{len(report.localised)} 个取决于本地改变的参数" if report.localised else ""
+    console.print(
+        Text(f"\n{passed} 个用例通过{local}，{len(report.failed)} 个失败（{report.seconds:.2f} 秒）", style=style)
+    )
 
 
 def evaluation_dict(result: Evaluation) -> dict[str, Any]:
@@ -149,7 +178,9 @@ def evaluation_text(result: Evaluation, console: Any) -> None:
     lines = f"{result.lines:,} 条结算明细" if result.lines else "明细条数未知（用 --lines 或 --claims 给出）"
     table = Table(title=f"规则运行评估（第二十一条）· {lines}", title_justify="left", box=None, show_edge=False)
     for column in ("编号", "名称", "地区", "命中", "每万条", "确认", "排除", "待定", "精准率", "申诉/成立"):
-        table.add_column(column, justify="left" if column in ("编号", "名称", "地区") else "right")
+        table.add_column(
+            column, justify="left" if column in ("编号", "名称", "地区") else "right", no_wrap=column == "编号"
+        )
     for m in result.rules:
         precision = f"{m.precision:.0%}" if m.precision is not None else "—"
         if m.rule_id in result.misfiring:

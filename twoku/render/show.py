@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from twoku.model.library import Shown
+from twoku.model.prose import PROSE_FIELDS, parameter_words, render, render_value, value_words
 from twoku.model.regions import Layer, layer_name
 
 LABELS = {
@@ -41,6 +42,8 @@ LABELS = {
     "parameters": "参数",
     "notes": "内部备注",
     "base_digest": "基准摘要",
+    "condition": "可执行条件",
+    "examples": "用例",
 }
 
 
@@ -67,46 +70,98 @@ def _origin(layer: Layer, names: dict[str, str], source: str) -> str:
     return f"{layer_name(layer, names)} · {source}"
 
 
-def show_text(shown: Shown, console: Any) -> None:
+# Left to ``show --all``: the machine condition (the logic says it in words; twoku compile shows
+# it as SQL) and the rule's tests (synthetic claim lines), long and not what people read.
+DETAILS = ("condition", "examples")
+
+
+def _value(key: str, value: Any) -> Any:
+    """A cell for one field: text wrapped as Chinese is; a condition or examples as compact YAML."""
+    from twoku.render.tables import Prose
+
+    return Prose(_compact_yaml(value) if key in DETAILS else _fmt(value))
+
+
+def _compact_yaml(value: Any) -> str:
+    """A structure as its file writes it: blocks, with the innermost mappings and lists on one line."""
+    from ruamel.yaml import YAML
+
+    out = io.StringIO()
+    yaml = YAML(typ="rt")  # keys in the file's order
+    yaml.allow_unicode = True
+    yaml.default_flow_style = None
+    yaml.width = 10_000  # the table wraps
+    yaml.dump(value, out)
+    return out.getvalue().rstrip("\n")
+
+
+def _left_out(data: Any, everything: bool) -> list[str]:
+    if everything:
+        return []
+    return [
+        LABELS.get(k, k) + (f"（{len(v)} 个）" if isinstance(v, list) else "") for k, v in data.items() if k in DETAILS
+    ]
+
+
+def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
+    """One item as a panel of its fields; ``everything`` shows its examples too."""
     from rich.panel import Panel
     from rich.table import Table
 
+    from twoku.render.tables import add_text_column
+
     item, names = shown.item, shown.names
-    head = f"{item.id}  {item.title}"
+    eff = shown.effective
+    # Rule prose names its parameters by placeholder: shown with the values in force in the region.
+    words = parameter_words(eff.parameters) if eff is not None else {}
+    name = item.data.get("name")  # as written: Item.title renders it with the rule's own values
+    head = f"{item.id}  {render(name, words) if isinstance(name, str) and words else item.title}"
+    if item.kind == "override":  # its title would be its reason, a paragraph
+        head = f"{item.id}  本地化 {item.data.get('target', '')}"
     sub = f"{shown.region} 生效视图" if shown.effective else item.path
     table = Table(box=None, show_header=True, show_edge=False, expand=True)
     table.add_column("字段", style="bold", no_wrap=True)
-    table.add_column("取值", ratio=3)
-    eff = shown.effective
+    add_text_column(table, "取值", ratio=3)
+    hidden = _left_out(item.data, everything)
     if eff is None:
         for key, value in item.data.items():
-            if key != "id":
-                table.add_row(LABELS.get(key, key), _fmt(value))
+            if key != "id" and (everything or key not in DETAILS):
+                table.add_row(LABELS.get(key, key), _value(key, value))
         console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
+        _hint(console, hidden)
         return
-    table.add_column("来源", style="cyan", no_wrap=True)
+    add_text_column(table, "来源", ratio=1, style="cyan")
     for key, sourced in eff.fields.items():
-        if key in ("id",):
+        if key == "id" or (key in DETAILS and not everything):
             continue
-        table.add_row(LABELS.get(key, key), _fmt(sourced.value), _origin(sourced.layer, names, sourced.source))
+        value = render_value(sourced.value, words) if key in PROSE_FIELDS else sourced.value
+        table.add_row(LABELS.get(key, key), _value(key, value), _origin(sourced.layer, names, sourced.source))
     console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
+    _hint(console, hidden)
     if eff.parameters:
         from twoku.model.bounds import describe_bounds
+        from twoku.render.tables import Prose
 
         params = Table(title="参数（本地取值）", title_justify="left", box=None, show_edge=False)
-        for column in ("参数", "取值", "单位", "说明", "可本地化范围", "设定层级"):
-            params.add_column(column)
+        params.add_column("参数", no_wrap=True)
+        params.add_column("取值", no_wrap=True)
+        for column, ratio in (("说明", 3), ("可本地化范围", 1), ("设定层级", 1)):
+            add_text_column(params, column, ratio=ratio)
         for name, spec in eff.parameters.items():
             value = spec["value"]
             params.add_row(
                 name,
-                _fmt(value.value),
-                str(spec.get("unit", "")),
-                str(spec.get("description", "")),
-                describe_bounds(spec),
-                _origin(value.layer, names, value.source),
+                value_words(value.value, spec.get("unit") if isinstance(spec.get("unit"), str) else None),
+                Prose(str(spec.get("description", ""))),
+                Prose(describe_bounds(spec)),
+                Prose(_origin(value.layer, names, value.source)),
             )
         console.print(params)
+
+
+def _hint(console: Any, hidden: list[str]) -> None:
+    if hidden:
+        console.print(f"[dim]未显示：{'、'.join(hidden)}；用 --all 显示[/]")
 
 
 def show_yaml(data: dict[str, Any]) -> str:

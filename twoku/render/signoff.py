@@ -67,12 +67,17 @@ def _cell(state: str, records: list[str], required: bool) -> str:
 def status_text(result: SignoffStatus, console: Any) -> None:
     from rich.table import Table
 
+    from twoku.render.tables import ID_MIN, Prose, add_id_column, add_text_column
+
     done = sum(1 for r in result.rules if r.ok)
     blocking = sum(1 for r in result.rules if r.blocking)
     title = f"{result.region_name}（{result.region}）论证情况 · {len(result.rules)} 条规则，{done} 条论证齐全"
-    table = Table(title=title, title_justify="left", box=None, show_edge=False)
-    for column in ("编号", "名称", "状态", *enums.ARGUMENTATION_KINDS):
-        table.add_column(column)
+    table = Table(title=title, title_justify="left", box=None, show_edge=False, expand=True, pad_edge=False)
+    add_id_column(table, "编号", (r.id for r in result.rules))
+    add_text_column(table, "名称", ratio=4)
+    table.add_column("状态", no_wrap=True)
+    for column in enums.ARGUMENTATION_KINDS:  # as wide as a record's ID: the ID never breaks
+        table.add_column(column, width=ID_MIN, overflow="fold")
     stale_notes: list[str] = []
     for r in result.rules:
         by_kind = {k.kind: k for k in r.kinds}
@@ -84,7 +89,7 @@ def status_text(result: SignoffStatus, console: Any) -> None:
                 what = "；".join(state.changes) if state.changes else "历史中找不到论证时的版本，请用 twoku diff 查看"
                 stale_notes.append(f"{r.id} {kind}后已修改：{what}")
         status = f"[red]{r.status}[/]" if r.blocking else str(r.status or "")
-        table.add_row(r.id, r.name, status, *cells)
+        table.add_row(r.id, Prose(r.name), status, *cells)
     console.print(table)
     for note in stale_notes:
         console.print(f"[yellow]·[/] {note}", markup=True)
@@ -120,9 +125,12 @@ def record_text(view: RecordView, console: Any) -> None:
             head.add_row(label, "\n".join(value) if isinstance(value, list) else str(value).strip())
     console.print(Panel(head, title=f"{view.id}  {data.get('kind', '')}", subtitle=view.path, title_align="left"))
 
+    from twoku.render.tables import Prose, add_id_column, add_text_column
+
     subjects = Table(title="论证对象", title_justify="left", box=None, show_edge=False)
-    for column in ("编号", "名称", "与论证时相比"):
-        subjects.add_column(column)
+    add_id_column(subjects, "编号", (s.id for s in view.subjects))
+    add_text_column(subjects, "名称", ratio=1)
+    add_text_column(subjects, "与论证时相比", ratio=2)
     for s in view.subjects:
         if s.state == MISSING:
             state = "[red]条目已不存在[/]"
@@ -130,7 +138,7 @@ def record_text(view: RecordView, console: Any) -> None:
             state = "[green]未改变（记录现行）[/]"
         else:
             state = "[yellow]已修改[/]" + ("：" + "；".join(s.changes) if s.changes else "")
-        subjects.add_row(s.id, s.title or "", state)
+        subjects.add_row(s.id, Prose(s.title or ""), state)
     console.print(subjects)
 
     people = Table(title="参加人员（内部记录，不公开）", title_justify="left", box=None, show_edge=False)

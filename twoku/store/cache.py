@@ -42,8 +42,9 @@ RACY_NS = 2_000_000_000
 # The shape of a cached entry: (data, findings of reading, of the item checks, of the every-item checks,
 # a rule's digest, its item's layer code, the IDs its item mentions, a fingerprint of its data and one of
 # what other items' checks see of it: ops/reading.Entry), findings as plain tuples, all marshal-able (it
-# loads several times faster than pickle).
-ENTRY_FORMAT = 8
+# loads several times faster than pickle).  Raised too when the item checks change (9: TK409, TK410), since
+# their findings are kept with each file and a store's unchanged files would otherwise never show new ones.
+ENTRY_FORMAT = 9
 
 
 def git_dir(root: Path) -> Path | None:

@@ -214,13 +214,31 @@ def read_blob(repo: Any, root: Path, blob: str | None, path: str) -> bytes | Non
         return None
 
 
-def paths_at(repo: Any, root: Path, rev: Rev) -> list[str]:
-    """Every library path at a revision (for finding an override's target by its ID)."""
+def paths_at(repo: Any, root: Path, rev: Rev, dirs: tuple[str, ...] = LIBRARY_DIRS) -> list[str]:
+    """Every library path at a revision (for finding an override's target by its ID), or those under ``dirs``."""
     if rev.commit is None:
-        return [p for p in files.store_paths(root) if p.startswith(LIBRARY_DIRS)]
+        return [p for p in files.store_paths(root) if p.startswith(dirs)]
     prefix = _prefix(repo, root)
-    out = repo.git.ls_tree("-r", "-z", "--name-only", rev.commit, "--", *(prefix + d for d in LIBRARY_DIRS))
+    out = repo.git.ls_tree("-r", "-z", "--name-only", rev.commit, "--", *(prefix + d for d in dirs))
     return [p.removeprefix(prefix) for p in out.split("\0") if p]
+
+
+def files_at(repo: Any, root: Path, rev: Rev, dirs: tuple[str, ...]) -> Iterator[tuple[str, bytes]]:
+    """Every file under ``dirs`` at a revision with its bytes: one ls-tree for the blob ids, then
+    the blobs themselves (looking each path up in the commit's tree cost a tree walk per file)."""
+    if rev.commit is None:
+        for path in paths_at(repo, root, rev, dirs):
+            data = read_blob(repo, root, None, path)
+            if data is not None:
+                yield path, data
+        return
+    prefix = _prefix(repo, root)
+    out = repo.git.ls_tree("-r", "-z", rev.commit, "--", *(prefix + d for d in dirs))
+    for entry in out.split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            yield path.removeprefix(prefix), bytes(repo.odb.stream(bytes.fromhex(parts[2])).read())
 
 
 def read_at(repo: Any, root: Path, rev: Rev, path: str) -> bytes | None:

@@ -88,7 +88,16 @@ def basis_line(b: Basis) -> str:
     return f"{head}{doc}{article}"
 
 
+def _structured(v: Any) -> bool:
+    if isinstance(v, Mapping):
+        return not isinstance(v.get("id"), str)  # a cited basis reads as “CN-K-0003 第十五条”
+    return isinstance(v, (list, tuple)) and any(isinstance(x, (Mapping, list, tuple)) for x in v)
+
+
 def field_line(f: FieldChange) -> str:
+    """One changed field in a sentence; a structure (a condition) is named, never spelled out."""
+    if _structured(f.old) or _structured(f.new) or f.path.startswith("condition"):
+        return f"{f.label.split(' › ', 1)[0]}：已修改（详见规则）"
     if f.kind == "added":
         return f"{f.label} 新增：{value(f.new)}"
     if f.kind == "removed":
@@ -97,7 +106,9 @@ def field_line(f: FieldChange) -> str:
 
 
 def change_summary(c: Change) -> str:
-    return "；".join(field_line(f) for f in c.fields)
+    """The changes of an item a reader is told of: not the rule's tests (examples), each structure once."""
+    lines = [field_line(f) for f in c.fields if not f.path.startswith("examples")]
+    return "；".join(dict.fromkeys(lines))
 
 
 def since_words(pub: Publication) -> str:
