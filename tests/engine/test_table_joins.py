@@ -277,3 +277,53 @@ def test_validate_names_a_missing_column_and_a_table_outside_the_basis(shipped: 
     messages = [f["message"] for f in report["findings"] if f["code"] == "TK407"]
     assert "表格 CN-K-0062 没有列 c_code" in messages
     assert "表格 CN-K-0062 未列入依据（basis）" in messages
+
+
+def test_compile_out_writes_a_bundle_that_runs_as_it_is(shipped: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    test_pairs_charged_together_in_one_visit(shipped)
+    commit_all(shipped, "规则")
+    out = tmp_path / "规则包"
+    result = runner.invoke(
+        app, ["compile", "--dialect", "duckdb", "--rules", "CN-R-0903", "--rules", "CN-R-0003", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bundle.sql",
+        "manifest.json",
+        "register.sql",
+        "rules.sql",
+        "tables",
+    ]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {t["id"] for t in manifest["tables"]} == {"CN-K-0062", "CN-K-0031"} and manifest["rules"] == [
+        "CN-R-0903",
+        "CN-R-0003",
+    ]
+    assert SERVICE_A not in (out / "rules.sql").read_text(encoding="utf-8")
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE claims AS SELECT * FROM (VALUES ('L1', 'P1', 'V1', DATE '2026-03-01', '001103000010000'), "
+        "('L2', 'P1', 'V1', DATE '2026-03-01', '001102000030000')) AS t(line_id, patient_id, visit_id, service_date, item_code)"
+    )
+    for column, kind in (("fund_amount", "DOUBLE"), ("institution_level", "VARCHAR")):
+        con.execute(f"ALTER TABLE claims ADD COLUMN {column} {kind}")
+    import os
+
+    here = os.getcwd()
+    os.chdir(out)  # the bundle names its files relative to itself
+    try:
+        con.execute((out / "bundle.sql").read_text(encoding="utf-8"))
+    finally:
+        os.chdir(here)
+    assert con.execute("SELECT rule_id, line_id FROM hits").fetchall() == [("CN-R-0903", "L1")]
+    again = runner.invoke(app, ["compile", "--dialect", "spark", "--out", str(out)])
+    assert again.exit_code == 2 and "已存在" in again.output
+    spark = runner.invoke(
+        app, ["compile", "--dialect", "spark", "--rules", "CN-R-0903", "--out", str(tmp_path / "spark")]
+    )
+    assert spark.exit_code == 0, spark.output
+    assert "USING parquet OPTIONS (path 'tables/CN-K-0062.parquet')" in (tmp_path / "spark/register.sql").read_text(
+        encoding="utf-8"
+    )

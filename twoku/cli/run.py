@@ -65,22 +65,35 @@ def compile_(
     dialect: Dialect = typer.Option(Dialect.duckdb, "--dialect", "-d", help="目标引擎的 SQL 方言"),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数编译"),
     rules: list[str] = typer.Option(None, "--rules", help="只编译这些规则（可重复）"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="写成可直接运行的目录：SQL、规则所用知识点明细表（Parquet）及其注册语句"
+    ),
 ) -> None:
     """把规则的可执行条件编译为 SQL，交给已有的分布式引擎（Spark、Trino）在大数据上运行。
 
     SQL 读取名为 claims 的表（列见 schema/claim.schema.json），结果每条命中一行：
-    rule_id、level、line_id、patient_id、visit_id、evidence。本地化参数已代入。
+    rule_id、level、line_id、patient_id、visit_id、evidence。本地化参数已代入；规则所用的知识点明细表
+    以表名 kt_<编号> 连接，不把代码列表写进 SQL。--out 写出一个目录：rules.sql、tables/*.parquet、
+    register.sql（注册表格的语句）、bundle.sql（注册后运行，结果写入表 hits）和 manifest.json。
 
     示例：
 
-      twoku compile --dialect spark --region 510000 > rules.sql
+      twoku compile --dialect spark --region 510000 --out 规则包
 
-      twoku compile --dialect trino --rules CN-R-0017
+      cd 规则包 && spark-sql -f bundle.sql        # 先把结算明细注册为 claims
+
+      twoku compile --dialect trino --rules CN-R-0017 > rules.sql
     """
     from twoku.ops.run import compile_sql
     from twoku.store.files import find_root
 
-    emit(compile_sql(find_root(), dialect.value, region, rules or ()).sql)
+    compiled = compile_sql(find_root(), dialect.value, region, rules or (), out)
+    if compiled.out is None:
+        emit(compiled.sql)
+        return
+    console = stdout()
+    console.print(f"已写出 {compiled.out}：{len(compiled.rules)} 条规则，{len(compiled.tables)} 张知识点明细表")
+    console.print("  运行：在该目录中先把结算明细注册为 claims，再执行 bundle.sql")
 
 
 @app.command("test")

@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,9 +222,17 @@ class Compiled:
     region: Layer
     rules: list[str]
     sql: str
+    tables: dict[str, TableRef] = field(default_factory=dict)  # knowledge ID → the table the SQL reads
+    out: Path | None = None  # the bundle's folder, when one was written
 
 
-def compile_sql(root: Path, dialect: str, region: str | None = None, rule_ids: Sequence[str] = ()) -> Compiled:
+def compile_sql(
+    root: Path, dialect: str, region: str | None = None, rule_ids: Sequence[str] = (), out: Path | None = None
+) -> Compiled:
+    """The rules' SQL in ``dialect``; with ``out``, a bundle that runs as it is on that engine: the SQL, the
+    tables it reads (the region's, as Parquet), the statements that register them, and a manifest."""
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}：已存在且不是空目录", hint="换一个新目录名，或先删除它")
     if dialect not in DIALECTS:
         raise UsageError(f"--dialect {dialect} 不受支持", hint="可选：" + "、".join(DIALECTS))
     lib = load_store(root).library
@@ -234,4 +242,11 @@ def compile_sql(root: Path, dialect: str, region: str | None = None, rule_ids: S
         raise TwokuError(f"{layer} 的生效库中没有带可执行条件的规则")
     specs = [rule_spec(root, lib, r, layer) for r in rules]
     sql = compile_rules(specs, dialect, {r.id: r.title for r in rules})
-    return Compiled(dialect, layer, [r.id for r in rules], sql)
+    used = {k: ref for s in specs for k, ref in s.tables.items()}
+    compiled = Compiled(dialect, layer, [r.id for r in rules], sql, used)
+    if out is None:
+        return compiled
+    from twoku.ops.bundle import write_bundle
+
+    write_bundle(root, lib, compiled, specs, out)
+    return replace(compiled, out=out)
