@@ -8,8 +8,13 @@ import io
 from pathlib import Path
 from typing import Any
 
+from typer.testing import CliRunner
+
 from tests.cli.test_publish import RULE_17, argued_again, dump, load, publish
 from tests.storefactory import commit_all
+from twoku.cli import app
+
+runner = CliRunner()
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/","点击查看规则详情")',
@@ -47,3 +52,74 @@ def test_workbook_cells_are_text_never_formulas(shipped: Path, tmp_path: Path) -
     violations = next(str(c.value) for c in cells if "cmd|' /C calc'!A0" in str(c.value) and "1. " in str(c.value))
     assert violations.startswith("1. +1+cmd")  # a numbered list: its cell does not start a formula
     assert not texts["编号"].quotePrefix  # plain text keeps no prefix
+
+
+# --- 12: Markdown shows HTML from data as text ------------------------------------------------
+
+HTML = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<iframe src=javascript:alert(1)></iframe>",
+    "[点击查看规则详情](javascript:alert(1))",
+    "<a href='javascript:alert(1)'>依据</a> | 表格外 | &lt;b&gt;",
+]
+
+
+def rendered(markdown: str) -> str:
+    """``markdown`` as a renderer that passes raw HTML (CommonMark with tables) turns it into a page."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+
+
+def assert_inert(markdown: str) -> None:
+    page = rendered(markdown)
+    for tag in ("<script", "<img", "<iframe", "<a ", 'href="'):
+        assert tag not in page, (tag, page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown, as written
+    assert "[点击查看规则详情](javascript:alert(1))" in page
+
+
+def test_published_markdown_shows_html_as_text(shipped: Path, tmp_path: Path) -> None:
+    hostile_rule(shipped, name=HTML[0], definition=HTML[1], violations=HTML[2:], logic="\n".join(HTML))
+    md = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out")["md"].decode("utf-8")
+    assert_inert(md)
+
+
+def test_diff_notice_shows_html_as_text(store: Path) -> None:
+    from tests.storefactory import RULE, RULE_PATH, write_files
+
+    write_files(store, {RULE_PATH: RULE.replace("name: 分解住院", f"name: '{HTML[0]}'").replace(
+        "definition: 参保人出院后短期内再次入院。", f"definition: \"{HTML[1]} {HTML[3]}\""
+    )})  # fmt: skip
+    commit_all(store, "恶意数据")
+    result = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert_inert(result.stdout)
+
+
+def test_cover_letter_shows_html_as_text(tmp_path: Path, monkeypatch: Any) -> None:
+    import tarfile
+
+    from tests.cli.test_report import PROVINCE_RULE, PROVINCE_RULE_PATH, clone, invoke
+    from tests.storefactory import make_store, write_files
+
+    province = clone(make_store(tmp_path / "national"), tmp_path / "province", "510000", "国家医保局")
+    rule = PROVINCE_RULE.replace("name: 挂床住院（四川）", f"name: '{HTML[0]}'").replace(
+        "definition: 参保人住院期间长时间离开医院。", f"definition: '{HTML[2]} {HTML[3]}'"
+    )
+    write_files(province, {PROVINCE_RULE_PATH: rule})
+    commit_all(province, HTML[1])
+    invoke(province, monkeypatch, "report-upstream", "--propose", "510000-R-0001", "--out", str(tmp_path / "r.tar.gz"))
+    with tarfile.open(tmp_path / "r.tar.gz") as tar:
+        letter = tar.extractfile("cover.md").read().decode("utf-8")  # type: ignore[union-attr]
+    assert_inert(letter)
+
+
+def test_new_store_readme_shows_html_as_text(tmp_path: Path) -> None:
+    root = tmp_path / "new"
+    result = runner.invoke(app, ["init", str(root), "--region", "510100", "--name", HTML[0], "--upstream", HTML[3]])
+    assert result.exit_code == 0, result.output
+    page = rendered((root / "README.md").read_text(encoding="utf-8"))
+    assert "<script" not in page and 'href="' not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -9,6 +9,7 @@ from typing import Any
 from twoku.model.changes import ADDED, DEPRECATED, LABELS, MODIFIED, MOVED, ORDER, REMOVED, Diff, ItemChange, Rev
 from twoku.model.fielddiff import Change
 from twoku.model.ids import KIND_LABELS
+from twoku.render import markdown as md
 
 REARGUE = "需重新论证"
 REMOVED_NOTE = "历史应以废弃保留，不应删除"
@@ -119,19 +120,19 @@ def _cell(value: Any) -> str:
         text = "、".join(_cell(v) for v in value)
     else:
         text = str(value)
-    return text.strip().replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+    return md.cell(text)
 
 
 def _md_change(f: Change) -> str:
     if f.kind == "added":
-        return f"`{f.path}` 新增 {_cell(f.new)}"
+        return f"{md.code(f.path)} 新增 {_cell(f.new)}"
     if f.kind == "removed":
-        return f"`{f.path}` 删除 {_cell(f.old)}"
-    return f"`{f.path}`：{_cell(f.old)} → {_cell(f.new)}"
+        return f"{md.code(f.path)} 删除 {_cell(f.old)}"
+    return f"{md.code(f.path)}：{_cell(f.old)} → {_cell(f.new)}"
 
 
 def _layer(diff: Diff, c: ItemChange) -> str:
-    return diff.names.get(c.layer or "", "国家" if c.layer == "CN" else c.layer or "")
+    return _cell(diff.names.get(c.layer or "", "国家" if c.layer == "CN" else c.layer or ""))
 
 
 def _table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -144,14 +145,14 @@ def _rows(diff: Diff, kind: str, group: list[ItemChange]) -> tuple[list[str], li
     if kind == ADDED:
         head = ["编号", "名称", "类型", "类别", "层级", "状态"]
         rows = [
-            [c.id, _cell(_subject(c)), KIND_LABELS.get(c.kind, c.kind), _cell(c.current.get("category")),
+            [_cell(c.id), _cell(_subject(c)), KIND_LABELS.get(c.kind, c.kind), _cell(c.current.get("category")),
              _layer(diff, c), _cell(c.current.get("status"))]
             for c in group
         ]  # fmt: skip
     elif kind == MODIFIED:
         head = ["编号", "名称", "层级", "变更内容", "需重新论证"]
         rows = [
-            [c.id, _cell(_subject(c)), _layer(diff, c), "<br>".join(_md_change(f) for f in c.public_changes()),
+            [_cell(c.id), _cell(_subject(c)), _layer(diff, c), "<br>".join(_md_change(f) for f in c.public_changes()),
              "是" if c.reargue else "否"]
             for c in group
         ]  # fmt: skip
@@ -163,16 +164,16 @@ def _rows(diff: Diff, kind: str, group: list[ItemChange]) -> tuple[list[str], li
             info = info if isinstance(info, dict) else {}
             replaced = info.get("replaced_by") or c.current.get("superseded_by")
             rows.append(
-                [c.id, _cell(_subject(c)), _layer(diff, c), _cell(info.get("date")), _cell(info.get("reason")),
+                [_cell(c.id), _cell(_subject(c)), _layer(diff, c), _cell(info.get("date")), _cell(info.get("reason")),
                  _cell(replaced)]
             )  # fmt: skip
     elif kind == REMOVED:
         head = ["编号", "名称", "层级", "说明"]
-        rows = [[c.id, _cell(_subject(c)), _layer(diff, c), "条目文件被删除（应以废弃保留）"] for c in group]
+        rows = [[_cell(c.id), _cell(_subject(c)), _layer(diff, c), "条目文件被删除（应以废弃保留）"] for c in group]
     else:
         head = ["编号", "名称", "原位置", "新位置", "内容变更"]
         rows = [
-            [c.id, _cell(_subject(c)), f"`{c.old_path}`", f"`{c.new_path}`",
+            [_cell(c.id), _cell(_subject(c)), md.code(c.old_path), md.code(c.new_path),
              "<br>".join(_md_change(f) for f in c.public_changes()) or "无"]
             for c in group
         ]  # fmt: skip
@@ -180,7 +181,7 @@ def _rows(diff: Diff, kind: str, group: list[ItemChange]) -> tuple[list[str], li
 
 
 def to_md(diff: Diff) -> str:
-    lines = ["# 两库变更公告", "", f"变更范围：{_scope(diff)}。", ""]
+    lines = ["# 两库变更公告", "", f"变更范围：{md.line(_scope(diff))}。", ""]
     summary = "、".join(f"{LABELS[kind]} {len(group)} 条" for kind, group in _grouped(diff.items))
     lines += [f"本次共 {len(diff.items)} 条条目变更：{summary}。" if diff.items else "本次没有条目变更。", ""]
     reargue = [c.id for c in diff.items if c.reargue and c.change in (MODIFIED, MOVED, DEPRECATED)]
@@ -188,5 +189,10 @@ def to_md(diff: Diff) -> str:
         head, rows = _rows(diff, kind, group)
         lines += [f"## {LABELS[kind]}（{len(group)} 条）", "", *_table(head, rows), ""]
     if reargue:
-        lines += ["## 需重新论证", "", "以下条目的规范性内容已变更，原论证不再适用：" + "、".join(reargue) + "。", ""]
+        lines += [
+            "## 需重新论证",
+            "",
+            "以下条目的规范性内容已变更，原论证不再适用：" + md.line("、".join(reargue)) + "。",
+            "",
+        ]
     return "\n".join(lines)
