@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.cli.test_publish import RULE_17, argued_again, dump, load, publish
@@ -123,3 +124,50 @@ def test_new_store_readme_shows_html_as_text(tmp_path: Path) -> None:
     page = rendered((root / "README.md").read_text(encoding="utf-8"))
     assert "<script" not in page and 'href="' not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# --- 3: SQL carries data only in string literals and single-line comments --------------------
+
+SQL_NAMES = [
+    "分解住院\nSELECT 1; DROP TABLE claims; --",
+    "分解住院\r\nDROP TABLE claims;\u2028DROP TABLE claims;\x85DROP TABLE claims;",
+    "分解住院 */ DROP TABLE claims; /* ---",
+]
+
+
+def statements(sql: str, dialect: str) -> list[Any]:
+    import sqlglot
+
+    parsed = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    for s in parsed:  # compared without their comments: a comment may say anything
+        for node in s.walk():
+            node.comments = None
+    return parsed
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark", "trino"])
+def test_compiled_sql_keeps_a_hostile_rule_name_in_its_comment(shipped: Path, dialect: str) -> None:
+    def compiled() -> str:
+        result = runner.invoke(app, ["compile", "--dialect", dialect, "--rules", "CN-R-0017"])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    expected = statements(compiled(), dialect)
+    assert len(expected) == 1
+    for name in SQL_NAMES:
+        hostile_rule(shipped, name=name)
+        sql = compiled()
+        assert statements(sql, dialect) == expected  # exactly the same statement, nothing more
+        assert sql.splitlines()[0].startswith("-- CN-R-0017 分解住院 ") and "DROP" not in "".join(sql.splitlines()[1:])
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark", "trino"])
+def test_literals_stay_literals(dialect: str) -> None:
+    import sqlglot
+
+    from twoku.engine.sql import literal, transpile
+
+    for value in ["x\\", "a'b", "a\\'; DROP TABLE claims; --", "a\nb */ --", float("nan"), float("-inf")]:
+        sql = transpile(f"SELECT {literal(value)} AS v FROM claims", dialect)
+        [select] = statements(sql, dialect)
+        assert isinstance(select, sqlglot.exp.Select) and not list(select.find_all(sqlglot.exp.Column))
