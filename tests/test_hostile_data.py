@@ -5,6 +5,7 @@ control sequence on the terminal."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,32 @@ def test_literals_stay_literals(dialect: str) -> None:
         sql = transpile(f"SELECT {literal(value)} AS v FROM claims", dialect)
         [select] = statements(sql, dialect)
         assert isinstance(select, sqlglot.exp.Select) and not list(select.find_all(sqlglot.exp.Column))
+
+
+# --- 13: control characters are a finding, and never crash an output ------------------------
+
+
+def test_control_characters_are_a_finding_and_never_crash_publish(shipped: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from tests.storefactory import write_files
+
+    hostile_rule(shipped, definition="第一页\f第二页\x1b[31m红字\x9b", name="分解住院\u202e")
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    assert result.exit_code == 1
+    found = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "TK110"]
+    assert [(f["path"], f["severity"]) for f in found] == [(RULE_17, "error")] * 2
+    assert "\\x0c、\\x1b、\\x9b" in " ".join(f["message"] for f in found)
+    refused = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "refused", code=1)
+    assert "TK110" in refused["output"] and "Traceback" not in refused["output"]
+    # Waived, the text is published: each output holds it, escaped where the format cannot hold it.
+    config = (shipped / "twoku.yaml").read_text(encoding="utf-8")
+    waiver = "waivers:\n  - {code: TK110, id: CN-R-0017, reason: 测试, expires: 2099-12-31}\n"
+    write_files(shipped, {"twoku.yaml": config + waiver})
+    commit_all(shipped, "豁免")
+    out = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out")
+    cells = [
+        str(c.value) for ws in load_workbook(io.BytesIO(out["xlsx"])).worksheets for r in ws.iter_rows() for c in r
+    ]
+    assert any("第一页\\x0c第二页\\x1b[31m红字\\x9b" in c for c in cells)
+    assert "\x1b" not in out["md"].decode("utf-8") and "第一页\\x0c第二页" in out["md"].decode("utf-8")
