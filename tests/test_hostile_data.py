@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.cli.test_publish import RULE_17, argued_again, dump, load, publish
-from tests.storefactory import commit_all
+from tests.storefactory import commit_all, git
 from twoku.cli import app
 
 runner = CliRunner()
@@ -201,3 +201,36 @@ def test_control_characters_are_a_finding_and_never_crash_publish(shipped: Path,
     ]
     assert any("第一页\\x0c第二页\\x1b[31m红字\\x9b" in c for c in cells)
     assert "\x1b" not in out["md"].decode("utf-8") and "第一页\\x0c第二页" in out["md"].decode("utf-8")
+
+
+# --- 10: personal data in other shapes ---------------------------------------------------------
+
+
+def test_publish_refuses_numbers_in_other_shapes(shipped: Path, tmp_path: Path) -> None:
+    for shape in ("１３９１２３４５６７８", "+8613912345678", "139-1234-5678", "110101 19900307 4514"):
+        rule = load(shipped, RULE_17)
+        rule["monitoring_point"] += f"咨询 {shape}。"
+        dump(shipped, RULE_17, rule)
+        commit_all(shipped, "误录个人信息")
+        result = publish("--region", "CN", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
+        assert "拒绝发布" in result["output"] and "疑似" in result["output"], shape
+        assert shape not in result["output"]
+        git(shipped, "reset", "-q", "--hard", "HEAD~1")
+
+
+def test_a_stale_record_never_quotes_an_id_number(shipped: Path) -> None:
+    """A rule once held an ID number; removing it makes its records stale (TK604), whose message says
+    what changed: the number is masked there."""
+    number = "110101199003074514"
+    hostile_rule(shipped, violations=[f"参保人 {number} 出院次日再次入院"])
+    rule = load(shipped, RULE_17)
+    rule["violations"] = ["出院次日再次入院"]
+    dump(shipped, RULE_17, rule)
+    commit_all(shipped, "删除误录的身份证号")
+    assert git(shipped, "status", "--porcelain") == ""
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    stale = [f["message"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK604"]
+    assert stale and any("110****14" in m for m in stale), stale
+    assert number not in result.stdout
+    text = runner.invoke(app, ["validate"]).output
+    assert "TK604" in text and number not in text
