@@ -234,3 +234,51 @@ def test_a_stale_record_never_quotes_an_id_number(shipped: Path) -> None:
     assert number not in result.stdout
     text = runner.invoke(app, ["validate"]).output
     assert "TK604" in text and number not in text
+
+
+# --- 15: smaller validate gaps -----------------------------------------------------------------
+
+
+def test_missing_fields_are_named_in_one_finding(store: Path) -> None:
+    from tests.storefactory import write_files
+
+    write_files(
+        store, {"national/rules/actor-supervision/CN-R-0002.yaml": "id: CN-R-0002\nname: 空规则\nstatus: 草稿\n"}
+    )
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    missing = [f for f in json.loads(result.stdout)["findings"] if "必填字段" in f["message"]]
+    assert len(missing) == 1, missing
+    for name in ("category", "definition", "logic", "scenarios", "level", "violations", "basis"):
+        assert f"“{name}”" in missing[0]["message"]
+    assert missing[0]["message"].startswith("缺少 7 个必填字段：")
+
+
+def test_a_record_about_to_be_written_lists_its_missing_fields_once() -> None:
+    from twoku.ops.validate import schema_problems
+
+    found = schema_problems("rule", {"id": "CN-R-0002", "name": "空规则", "status": "草稿", "extra": 1, "more": 2})
+    assert sum("必填字段" in p for p in found) == 1
+    assert [p for p in found if "未知字段" in p] == [
+        "extra：未知字段 “extra”（拼写错误？）",
+        "more：未知字段 “more”（拼写错误？）",
+    ]
+
+
+def test_a_hostile_file_name_is_quoted_in_the_git_mv_hint(store: Path) -> None:
+    from tests.storefactory import RULE, write_files
+
+    name = "national/rules/drug-policy/分解\n住院\x1b[2J 'x'.yaml"
+    write_files(store, {name: RULE.replace("CN-R-0001", "CN-R-0002")})
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    [moved] = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "TK303"]
+    hint = moved["hint"]
+    assert hint == (
+        "git mv $'national/rules/drug-policy/分解\\x0a住院\\x1b[2J \\'x\\'.yaml' "
+        "national/rules/actor-supervision/CN-R-0002.yaml"
+    )
+    # bash reads the quoted word back as the file's own name
+    import subprocess
+
+    word = hint.removeprefix("git mv ").rsplit(" ", 1)[0]
+    echoed = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, text=True)
+    assert echoed.stdout == name

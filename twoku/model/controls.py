@@ -38,3 +38,18 @@ def controls_in(text: str) -> list[str]:
         if match.group() not in TEXT_CONTROLS:
             found[_escape(match)] = None
     return list(found)
+
+
+_SHELL_SAFE = re.compile(r"[\w@%+=:,./-]+", re.ASCII)
+
+
+def shell_word(text: str) -> str:
+    """``text`` as one word of a shell command a user may copy (a path in a ``git mv`` hint): as it is when
+    plain, in single quotes when it holds spaces or shell characters, and in bash's ``$'…'`` with escapes when
+    it holds a control character (a newline, ESC), which then is neither printed raw nor breaks the line."""
+    if _SHELL_SAFE.fullmatch(text):
+        return text
+    if _CONTROL.search(text) is None:
+        return "'" + text.replace("'", "'\"'\"'") + "'"
+    body = _CONTROL.sub(_escape, text.replace("\\", "\\\\").replace("'", "\\'"))
+    return f"$'{body}'"
