@@ -282,3 +282,97 @@ def test_a_hostile_file_name_is_quoted_in_the_git_mv_hint(store: Path) -> None:
     word = hint.removeprefix("git mv ").rsplit(" ", 1)[0]
     echoed = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, text=True)
     assert echoed.stdout == name
+
+
+# --- 9: text from data reaches the terminal as text ------------------------------------------
+
+WIDE = {"COLUMNS": "400"}  # no cell cut short
+MARKUP = "[/bold]分解住院[link=http://evil.example/]点击查看[/link][bold red]"
+ESC = "\x1b[31m红字\x1b]8;;http://evil.example/\x07链接\x1b]8;;\x07\x9b2J"
+
+
+def assert_shown_as_text(output: str) -> None:
+    assert "[/bold]分解住院[link=http://evil.example/]点击查看[/link]" in output  # the markup, as written
+    assert "\\x1b[31m红字" in output and "\\x07" in output and "\\x9b2J" in output  # controls, made visible
+    for raw in ("\x1b", "\x07", "\x9b"):
+        assert raw not in output
+    assert "[/" not in output.replace("[/bold]", "").replace("[/link]", "")  # twoku's own markup is still styling
+
+
+def hostile_name(text: str) -> str:
+    """A YAML value holding MARKUP and ESC (written with YAML's escapes)."""
+    return '"' + (MARKUP + ESC).replace("\x1b", "\\e").replace("\x07", "\\a").replace("\x9b", "\\x9b") + '"'
+
+
+def test_ls_show_diff_validate_show_hostile_text_as_text(store: Path) -> None:
+    from tests.storefactory import RULE, RULE_PATH, write_files
+
+    write_files(store, {RULE_PATH: RULE.replace("name: 分解住院", f"name: {hostile_name(MARKUP + ESC)}")})
+    commit_all(store, "恶意名称")
+    for args in (["ls", "rules"], ["show", "CN-R-0001"], ["show", "CN-R-0001", "--region", "510000"],
+                 ["diff", "--since", "HEAD~1"], ["validate"]):  # fmt: skip
+        result = runner.invoke(app, args, env=WIDE)
+        assert result.exit_code == (1 if args[0] == "validate" else 0), (args, result.output)
+        assert "内部错误" not in result.output, (args, result.output)
+        if args[0] == "validate":  # the finding names the characters, not the name
+            assert "TK110" in result.output and "\x1b" not in result.output
+        else:
+            assert_shown_as_text(result.output)
+
+
+def test_a_file_name_with_a_newline_and_esc_is_printed_escaped(store: Path) -> None:
+    from tests.storefactory import RULE, write_files
+
+    write_files(store, {"national/rules/drug-policy/分解\n住院\x1b[2J.yaml": RULE.replace("CN-R-0001", "CN-R-0002")})
+    output = runner.invoke(app, ["validate"]).output
+    assert "national/rules/drug-policy/分解\\x0a住院\\x1b[2J.yaml\n" in output  # the header: one line, escaped
+    assert "\x1b" not in output
+
+
+def test_signoff_shows_hostile_text_as_text(shipped: Path) -> None:
+    hostile_rule(shipped, name=MARKUP + ESC)
+    for args in (["signoff", "status", "--region", "510100"], ["ls", "rules", "--region", "510100"]):
+        result = runner.invoke(app, args, env=WIDE)
+        assert result.exit_code == 0, result.output
+        assert_shown_as_text(result.output)
+
+
+def test_report_and_intake_show_hostile_text_as_text(tmp_path: Path, monkeypatch: Any) -> None:
+    from tests.cli.test_report import PROVINCE_RULE, PROVINCE_RULE_PATH, clone
+    from tests.storefactory import make_store, write_files
+
+    national = make_store(tmp_path / "national")
+    province = clone(national, tmp_path / "province", "510000", "国家医保局")
+    rule = PROVINCE_RULE.replace("name: 挂床住院（四川）", f"name: {hostile_name(MARKUP + ESC)}")
+    write_files(province, {PROVINCE_RULE_PATH: rule})
+    commit_all(province, "新增本省规则")
+    monkeypatch.chdir(province)
+    archive = tmp_path / "r.tar.gz"
+    made = runner.invoke(app, ["report-upstream", "--propose", "510000-R-0001", "--out", str(archive)], env=WIDE)
+    assert made.exit_code == 0, made.output
+    assert_shown_as_text(made.output)
+    monkeypatch.chdir(national)
+    taken = runner.invoke(app, ["intake", str(archive)], env=WIDE)
+    assert taken.exit_code == 0, taken.output
+    assert_shown_as_text(taken.output)
+
+
+def test_the_console_shows_what_any_renderable_carries_as_text() -> None:
+    """The net under the helpers: a string is never markup, and no renderable writes a control character."""
+    import io
+
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from twoku.render.terminal import console
+
+    out = io.StringIO()
+    terminal = console(file=out, width=200, force_terminal=True, color_system="standard")
+    table = Table()
+    table.add_row(MARKUP, Text(ESC))
+    terminal.print(MARKUP, Text(ESC, style="bold"), Panel("x", title=Text(ESC)), table)
+    written = out.getvalue()
+    assert MARKUP.split("[bold red]")[0] in written and "\\x1b[31m红字" in written
+    assert "\x1b[1m" in written  # rich's own styling still reaches the terminal
+    assert "\x1b[31m红字" not in written and "\x07" not in written and "\x9b" not in written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from typing import Any
 
 import typer
 
@@ -62,24 +63,28 @@ def ls(
         return
     from rich.table import Table
 
+    from twoku.render.terminal import plain
+
     title = f"{layer_name(listing.region, listing.names)}（{listing.region}）生效库 · {len(listing.items)} 条"
-    table = Table(title=title, title_justify="left", box=None, show_edge=False)
+    table = Table(title=plain(title), title_justify="left", box=None, show_edge=False)
     for column in ("编号", "层级", "名称", "类别" if listing.kind != "override" else "目标", "状态"):
         table.add_column(column)
     for i in listing.items:
         table.add_row(
-            i.id,
-            i.layer.label if i.layer else "",
-            i.title,
-            str(i.data.get("target" if listing.kind == "override" else "category", "")),
+            plain(i.id),
+            plain(i.layer.label if i.layer else ""),
+            plain(i.title),
+            plain(i.data.get("target" if listing.kind == "override" else "category", "")),
             _status(i.status),
         )
     stdout().print(table)
 
 
-def _status(status: str | None) -> str:
+def _status(status: str | None) -> Any:
+    from twoku.render.terminal import styled
+
     styles = {"生效": "green", "废弃": "dim", "草稿": "yellow", "征求意见": "yellow"}
-    return f"[{styles.get(status or '', 'cyan')}]{status}[/]" if status else ""
+    return styled(status or "", styles.get(status or "", "cyan"))
 
 
 @app.command()

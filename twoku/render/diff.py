@@ -10,6 +10,7 @@ from twoku.model.changes import ADDED, DEPRECATED, LABELS, MODIFIED, MOVED, ORDE
 from twoku.model.fielddiff import Change
 from twoku.model.ids import KIND_LABELS
 from twoku.render import markdown as md
+from twoku.render.terminal import plain, styled
 
 REARGUE = "需重新论证"
 REMOVED_NOTE = "历史应以废弃保留，不应删除"
@@ -76,30 +77,29 @@ def _grouped(items: Iterable[ItemChange]) -> list[tuple[str, list[ItemChange]]]:
 
 
 def to_text(diff: Diff, console: Any) -> None:
-    from rich.text import Text
-
-    console.print(Text(f"两库变更：{_scope(diff)}", style="bold"))
+    console.print(styled(f"两库变更：{_scope(diff)}", "bold"))
     if not diff.items:
         console.print("没有条目变更。")
     for kind, group in _grouped(diff.items):
-        console.print(Text(f"\n{LABELS[kind]}（{len(group)} 条）", style="bold underline"))
+        console.print()
+        console.print(styled(f"{LABELS[kind]}（{len(group)} 条）", "bold underline"))
         for c in group:
-            line = Text(f"  {c.id}  ", style="bold")
-            line.append(_subject(c))
-            line.append(f"  [{KIND_LABELS.get(c.kind, c.kind)}]", style="dim")
+            line = styled(f"  {c.id}  ", "bold")
+            line.append(plain(_subject(c)))
+            line.append(plain(f"  [{KIND_LABELS.get(c.kind, c.kind)}]"), style="dim")
             if c.reargue:
-                line.append(f"  {REARGUE}", style="bold yellow")
+                line.append(plain(f"  {REARGUE}"), style="bold yellow")
             console.print(line)
             if c.change == REMOVED:
-                console.print(Text(f"      {c.old_path} — {REMOVED_NOTE}", style="red"))
+                console.print(styled(f"      {c.old_path} — {REMOVED_NOTE}", "red"))
             elif c.change == MOVED:
-                console.print(Text(f"      {c.old_path} → {c.new_path}", style="cyan"))
+                console.print(styled(f"      {c.old_path} → {c.new_path}", "cyan"))
             elif c.change == ADDED:
-                console.print(Text(f"      {c.new_path}", style="dim"))
+                console.print(styled(f"      {c.new_path}", "dim"))
             for f in c.changes:
-                console.print(Text(f"      {f.describe()}", style=_style(f)))
+                console.print(styled(f"      {f.describe()}", _style(f), lines=True))
     for path in diff.unreadable:
-        console.print(Text(f"无法解析（未计入）：{path}", style="red"))
+        console.print(styled(f"无法解析（未计入）：{path}", "red"))
 
 
 def _style(f: Change) -> str:

@@ -11,6 +11,7 @@ from twoku.model.findings import SEVERITY_LABELS, Finding
 from twoku.model.ids import KIND_LABELS as ITEM_KINDS
 from twoku.render import diff as diff_render
 from twoku.render import markdown as md
+from twoku.render.terminal import styled
 
 NOTHING = "自上次以来本层没有新的提交，未生成归档。"
 
@@ -109,26 +110,26 @@ def built_json(built: Any) -> str:
 
 
 def built_text(built: Any, console: Any) -> None:
-    from rich.text import Text
-
     what = KIND_LABELS[built.kind]
     if built.manifest is None:
-        console.print(f"{what}：{NOTHING}（起点 {built.since.name} {built.since.short}）")
+        console.print(styled(f"{what}：{NOTHING}（起点 {built.since.name} {built.since.short}）"))
         return
     m = built.manifest
-    console.print(Text(f"已生成{what}归档：{built.out}", style="bold green"))
+    console.print(styled(f"已生成{what}归档：{built.out}", "bold green"))
     console.print(
-        f"  范围 {m['base']['rev']}（{m['base']['commit'][:10]}）→ {m['head'][:10]}，补丁 {len(m['patches'])} 个"
+        styled(
+            f"  范围 {m['base']['rev']}（{m['base']['commit'][:10]}）→ {m['head'][:10]}，补丁 {len(m['patches'])} 个"
+        )
     )
-    console.print(f"  条目：{_summary(m['items'])}")
+    console.print(styled(f"  条目：{_summary(m['items'])}"))
     for item in m["items"]:
-        console.print(f"    {LABELS.get(item['change'], item['change'])}  {item['id']}  {item['title']}")
+        console.print(styled(f"    {LABELS.get(item['change'], item['change'])}  {item['id']}  {item['title']}"))
     if m["proposed"]:
-        console.print("  建议上级采纳：" + "、".join(p["id"] for p in m["proposed"]))
+        console.print(styled("  建议上级采纳：" + "、".join(p["id"] for p in m["proposed"])))
     if m["left_out"]:
-        console.print(Text(f"  未携带 {len(m['left_out'])} 个只涉及其他层级的提交", style="dim"))
+        console.print(styled(f"  未携带 {len(m['left_out'])} 个只涉及其他层级的提交", "dim"))
     if built.tag:
-        console.print(Text(f"  已记录标签 {built.tag}，下次报送从这里开始", style="dim"))
+        console.print(styled(f"  已记录标签 {built.tag}，下次报送从这里开始", "dim"))
 
 
 # --- what intake did ----------------------------------------------------------------------
@@ -158,32 +159,31 @@ def intake_json(result: Any) -> str:
 
 
 def intake_text(result: Any, console: Any) -> None:
-    from rich.text import Text
-
     m = result.manifest
     sender = f"{m['region_name']}（{m['region']}）{m['date']} 的{KIND_LABELS[m['kind']]}"
     if result.already:
-        console.print(f"{sender}：已接收过（already applied），未做任何改动。")
+        console.print(styled(f"{sender}：已接收过（already applied），未做任何改动。"))
         return
-    console.print(Text(f"已接收 {sender}：分支 {result.branch}（{result.commit[:10]}）", style="bold green"))
-    console.print(f"  补丁 {len(m['patches'])} 个；条目：{_summary(m['items'])}")
+    console.print(styled(f"已接收 {sender}：分支 {result.branch}（{result.commit[:10]}）", "bold green"))
+    console.print(styled(f"  补丁 {len(m['patches'])} 个；条目：{_summary(m['items'])}"))
     for item in m["items"]:
-        console.print(f"    {LABELS.get(item['change'], item['change'])}  {item['id']}  {item['title']}")
+        console.print(styled(f"    {LABELS.get(item['change'], item['change'])}  {item['id']}  {item['title']}"))
     if m["proposed"]:
-        console.print("  建议采纳：" + "、".join(f"{p['id']} {p['title']}" for p in m["proposed"]))
+        console.print(styled("  建议采纳：" + "、".join(f"{p['id']} {p['title']}" for p in m["proposed"])))
     errors = [f for f in result.findings if f.severity == "error" and f.counts]
     if result.act_on:
-        console.print(Text(f"\n本库须处理（{len(result.act_on)} 项）：", style="bold yellow"))
+        console.print()
+        console.print(styled(f"本库须处理（{len(result.act_on)} 项）：", "bold yellow"))
         for f in result.act_on:
-            console.print(f"  {f.path}:{f.line or 1}  {f.code} {f.message}")
+            console.print(styled(f"  {f.path}:{f.line or 1}  {f.code} {f.message}"))
             if f.hint:
-                console.print(Text(f"      → {f.hint}", style="dim"))
+                console.print(styled(f"      → {f.hint}", "dim"))
     elif m["kind"] == RELEASE:
         console.print("  本层的本地化和引用不受影响。")
     label = SEVERITY_LABELS["error"]
     if errors:
         console.print(
-            Text(f"  分支上 validate 有 {len(errors)} 个{label}：git switch {result.branch} 后运行 twoku validate")
+            styled(f"  分支上 validate 有 {len(errors)} 个{label}：git switch {result.branch} 后运行 twoku validate")
         )
     else:
-        console.print(Text(f"  分支上 validate 没有{label}。审阅后合并：git merge {result.branch}", style="dim"))
+        console.print(styled(f"  分支上 validate 没有{label}。审阅后合并：git merge {result.branch}", "dim"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from twoku.model.library import Shown
 from twoku.model.regions import Layer, layer_name
+from twoku.render.terminal import plain, styled
 
 LABELS = {
     "name": "规则名称",
@@ -64,7 +65,12 @@ def _fmt(value: Any) -> str:
 
 
 def _origin(layer: Layer, names: dict[str, str], source: str) -> str:
-    return f"{layer_name(layer, names)} · {source}"
+    return plain(f"{layer_name(layer, names)} · {source}")
+
+
+def _cell(value: Any) -> str:
+    """A field's value in its table cell: its lines kept, every other control character escaped."""
+    return plain(_fmt(value), lines=True)
 
 
 def show_text(shown: Shown, console: Any) -> None:
@@ -72,8 +78,8 @@ def show_text(shown: Shown, console: Any) -> None:
     from rich.table import Table
 
     item, names = shown.item, shown.names
-    head = f"{item.id}  {item.title}"
-    sub = f"{shown.region} 生效视图" if shown.effective else item.path
+    head = styled(f"{item.id}  {item.title}")  # a Panel reads a str title as markup
+    sub = styled(f"{shown.region} 生效视图" if shown.effective else item.path)
     table = Table(box=None, show_header=True, show_edge=False, expand=True)
     table.add_column("字段", style="bold", no_wrap=True)
     table.add_column("取值", ratio=3)
@@ -81,14 +87,14 @@ def show_text(shown: Shown, console: Any) -> None:
     if eff is None:
         for key, value in item.data.items():
             if key != "id":
-                table.add_row(LABELS.get(key, key), _fmt(value))
+                table.add_row(plain(LABELS.get(key, key)), _cell(value))
         console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
         return
     table.add_column("来源", style="cyan", no_wrap=True)
     for key, sourced in eff.fields.items():
         if key in ("id",):
             continue
-        table.add_row(LABELS.get(key, key), _fmt(sourced.value), _origin(sourced.layer, names, sourced.source))
+        table.add_row(plain(LABELS.get(key, key)), _cell(sourced.value), _origin(sourced.layer, names, sourced.source))
     console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
     if eff.parameters:
         from twoku.model.bounds import describe_bounds
@@ -99,11 +105,11 @@ def show_text(shown: Shown, console: Any) -> None:
         for name, spec in eff.parameters.items():
             value = spec["value"]
             params.add_row(
-                name,
-                _fmt(value.value),
-                str(spec.get("unit", "")),
-                str(spec.get("description", "")),
-                describe_bounds(spec),
+                plain(name),
+                _cell(value.value),
+                plain(spec.get("unit", "")),
+                _cell(spec.get("description", "")),
+                plain(describe_bounds(spec)),
                 _origin(value.layer, names, value.source),
             )
         console.print(params)

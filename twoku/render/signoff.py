@@ -8,6 +8,7 @@ from typing import Any
 
 from twoku.model import enums
 from twoku.model.signoff import CURRENT, MISSING, REJECTED, STALE, STATE_LABELS, RecordView, SignoffStatus
+from twoku.render.terminal import marked, plain, safe, styled
 
 STYLES = {CURRENT: "green", STALE: "yellow", REJECTED: "red", MISSING: "red"}
 FIELD_LABELS = {
@@ -54,14 +55,14 @@ def status_json(result: SignoffStatus) -> str:
     return json.dumps(status_dict(result), ensure_ascii=False, indent=2)
 
 
-def _cell(state: str, records: list[str], required: bool) -> str:
+def _cell(state: str, records: list[str], required: bool) -> Any:
     label = STATE_LABELS[state]
     text = f"[{STYLES[state]}]{label}[/]"
     if records:
-        text += " " + "、".join(records[-2:])
+        text += " " + safe("、".join(records[-2:]))
     if not required:
         text += " [dim](非必需)[/]"
-    return text
+    return marked(text)
 
 
 def status_text(result: SignoffStatus, console: Any) -> None:
@@ -70,7 +71,7 @@ def status_text(result: SignoffStatus, console: Any) -> None:
     done = sum(1 for r in result.rules if r.ok)
     blocking = sum(1 for r in result.rules if r.blocking)
     title = f"{result.region_name}（{result.region}）论证情况 · {len(result.rules)} 条规则，{done} 条论证齐全"
-    table = Table(title=title, title_justify="left", box=None, show_edge=False)
+    table = Table(title=plain(title), title_justify="left", box=None, show_edge=False)
     for column in ("编号", "名称", "状态", *enums.ARGUMENTATION_KINDS):
         table.add_column(column)
     stale_notes: list[str] = []
@@ -79,17 +80,17 @@ def status_text(result: SignoffStatus, console: Any) -> None:
         cells = []
         for kind in enums.ARGUMENTATION_KINDS:
             state = by_kind.get(kind)
-            cells.append(_cell(state.state, state.records, state.required) if state else "[dim]—[/]")
+            cells.append(_cell(state.state, state.records, state.required) if state else styled("—", "dim"))
             if state and state.state == STALE:
                 what = "；".join(state.changes) if state.changes else "历史中找不到论证时的版本，请用 twoku diff 查看"
                 stale_notes.append(f"{r.id} {kind}后已修改：{what}")
-        status = f"[red]{r.status}[/]" if r.blocking else str(r.status or "")
-        table.add_row(r.id, r.name, status, *cells)
+        status = styled(r.status or "", "red" if r.blocking else "")
+        table.add_row(plain(r.id), plain(r.name), status, *cells)
     console.print(table)
     for note in stale_notes:
-        console.print(f"[yellow]·[/] {note}", markup=True)
+        console.print(marked(f"[yellow]·[/] {safe(note)}"))
     if blocking:
-        console.print(f"[red]{blocking} 条生效规则缺少现行的所需论证[/]（twoku validate 报 TK603）")
+        console.print(marked(f"[red]{blocking} 条生效规则缺少现行的所需论证[/]（twoku validate 报 TK603）"))
 
 
 def record_dict(view: RecordView) -> dict[str, Any]:
@@ -117,27 +118,29 @@ def record_text(view: RecordView, console: Any) -> None:
     for key, label in FIELD_LABELS.items():
         value = data.get(key)
         if value:
-            head.add_row(label, "\n".join(value) if isinstance(value, list) else str(value).strip())
-    console.print(Panel(head, title=f"{view.id}  {data.get('kind', '')}", subtitle=view.path, title_align="left"))
+            shown = "\n".join(map(str, value)) if isinstance(value, list) else str(value).strip()
+            head.add_row(label, plain(shown, lines=True))
+    title, sub = styled(f"{view.id}  {data.get('kind', '')}"), styled(view.path)
+    console.print(Panel(head, title=title, subtitle=sub, title_align="left"))
 
     subjects = Table(title="论证对象", title_justify="left", box=None, show_edge=False)
     for column in ("编号", "名称", "与论证时相比"):
         subjects.add_column(column)
     for s in view.subjects:
         if s.state == MISSING:
-            state = "[red]条目已不存在[/]"
+            state = marked("[red]条目已不存在[/]")
         elif s.state == CURRENT:
-            state = "[green]未改变（记录现行）[/]"
+            state = marked("[green]未改变（记录现行）[/]")
         else:
-            state = "[yellow]已修改[/]" + ("：" + "；".join(s.changes) if s.changes else "")
-        subjects.add_row(s.id, s.title or "", state)
+            state = marked("[yellow]已修改[/]" + ("：" + safe("；".join(s.changes)) if s.changes else ""))
+        subjects.add_row(plain(s.id), plain(s.title or ""), state)
     console.print(subjects)
 
     people = Table(title="参加人员（内部记录，不公开）", title_justify="left", box=None, show_edge=False)
     for column in ("姓名", "单位", "单位类型", "领域"):
         people.add_column(column)
     for p in data.get("participants") or []:
-        people.add_row(*(str(p.get(k, "")) for k in ("name", "affiliation", "affiliation_type", "field")))
+        people.add_row(*(plain(p.get(k, "")) for k in ("name", "affiliation", "affiliation_type", "field")))
     console.print(people)
     for problem in view.problems:
-        console.print(f"[red]第十条：{problem}[/]")
+        console.print(styled(f"第十条：{problem}", "red"))
