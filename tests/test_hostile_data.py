@@ -376,3 +376,31 @@ def test_the_console_shows_what_any_renderable_carries_as_text() -> None:
     assert MARKUP.split("[bold red]")[0] in written and "\\x1b[31m红字" in written
     assert "\x1b[1m" in written  # rich's own styling still reaches the terminal
     assert "\x1b[31m红字" not in written and "\x07" not in written and "\x9b" not in written
+
+
+def test_a_csv_of_hits_holds_no_formula_and_evaluate_reads_it_back(shipped: Path, tmp_path: Path) -> None:
+    """Line, patient and visit IDs come from the institutions' claims: in a CSV of hits, a cell that would start
+    a formula gets OWASP's apostrophe; evaluate matches the hits with feedback written either way."""
+    import csv
+
+    from tests.cli.test_run import _claims
+
+    line_id = '=HYPERLINK("http://evil.example/","点击")'
+    claims = _claims(tmp_path / "claims.csv", [
+        {"line_id": line_id, "patient_id": "@SUM(1)", "sex": "女", "item_code": "XL02BBA326A001010102180",
+         "service_date": "2025-03-02", "quantity": 1, "fund_amount": 860.5},
+    ])  # fmt: skip
+    hits = tmp_path / "hits.csv"
+    result = runner.invoke(app, ["run", "--claims", str(claims), "--region", "510000", "--out", str(hits)])
+    assert result.exit_code == 0, result.output
+    with hits.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(not v.startswith(tuple("=+-@\t\r")) for row in rows for v in row.values())
+    assert (rows[0]["line_id"], rows[0]["patient_id"]) == ("'" + line_id, "'@SUM(1)")
+    for written in (line_id, "'" + line_id):  # as the claims hold it, or as a spreadsheet kept it
+        feedback = tmp_path / "feedback.csv"
+        with feedback.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([["rule_id", "line_id", "outcome"], [rows[0]["rule_id"], written, "confirmed"]])
+        result = runner.invoke(app, ["evaluate", "--hits", str(hits), "--feedback", str(feedback), "--format", "json"])
+        data = json.loads(result.stdout)
+        assert data["unmatched_feedback"] == 0 and sum(r["confirmed"] for r in data["rules"]) == 1
