@@ -50,15 +50,18 @@ declare(
 """,
 )
 
-# What every control character in parsed data comes from: an escape in a double-quoted string (a backslash), or
-# a raw C1 or bidirectional control (YAML takes the latter as printable; it refuses raw C0 and C1 with TK101).
-_MAYBE_CONTROL = re.compile(rb"\\|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+# What every control character in parsed data comes from: an escape in a double-quoted string that makes one
+# (\0 \a \b \e \f \v \r \N \x.. \u.... \U........), or a raw bidirectional control (YAML takes those as
+# printable; it refuses raw C0 and C1 controls with TK101, and folds a raw NEL).  Two searches from a literal
+# byte, each far faster than one search for several: a cold validate makes them on every file.
+_ESCAPE = re.compile(rb"\\[0abefvrNxuU]")
+_BIDI = re.compile(rb"\xe2(?:\x80[\x8e\x8f\xaa-\xae]|\x81[\xa6-\xa9])")
 
 
 def control_characters(path: str, raw: bytes, data: Any) -> list[Finding]:
     """TK110 for each string (value or key) of a file's data that holds a control character.  A scan of the
-    raw bytes first: nearly every file has no backslash, and its data is not walked."""
-    if _MAYBE_CONTROL.search(raw) is None:
+    raw bytes first: nearly every file has no such escape, and its data is not walked."""
+    if _ESCAPE.search(raw) is None and _BIDI.search(raw) is None:
         return []
     out = []
     item = data.get("id") if isinstance(data, Mapping) and isinstance(data.get("id"), str) else None  # for a waiver
