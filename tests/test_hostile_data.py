@@ -234,6 +234,10 @@ def test_a_stale_record_never_quotes_an_id_number(shipped: Path) -> None:
     assert number not in result.stdout
     text = runner.invoke(app, ["validate"]).output
     assert "TK604" in text and number not in text
+    # Every sentence that says what changed masks it: signoff's stale notes, the diff and its public notice.
+    for args in (["signoff", "status"], ["diff", "--since", "HEAD~1"], ["diff", "--since", "HEAD~1", "--format", "md"]):
+        shown = runner.invoke(app, args, env=WIDE).output
+        assert "110****14" in shown and number not in shown, (args, shown)
 
 
 # --- 15: smaller validate gaps -----------------------------------------------------------------

@@ -188,7 +188,6 @@ def _explain_drift(root: Path, current_of: Callable[[str, str], Any], findings: 
         return findings  # (and git's history is not even imported)
     from twoku.model.digest import content_digest
     from twoku.model.fielddiff import field_changes
-    from twoku.model.personal import masked
     from twoku.store.history import versions_with_digests
 
     drifted = [f for f in findings if f.code in ("TK506", "TK604") and f.extra.get("target_path")]
@@ -203,7 +202,7 @@ def _explain_drift(root: Path, current_of: Callable[[str, str], Any], findings: 
             if old is not None and current is not None:
                 changes = field_changes(old, current, normative_only=True)
                 if changes:
-                    listed = masked("；".join(c.describe() for c in changes[:5]))  # a removed ID number stays hidden
+                    listed = "；".join(c.describe() for c in changes[:5])  # (describe() masks an ID number)
                     more = f" 等 {len(changes)} 处" if len(changes) > 5 else ""
                     item = replace(item, message=f"{item.message}：{listed}{more}")
             else:

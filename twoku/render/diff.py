@@ -9,6 +9,7 @@ from typing import Any
 from twoku.model.changes import ADDED, DEPRECATED, LABELS, MODIFIED, MOVED, ORDER, REMOVED, Diff, ItemChange, Rev
 from twoku.model.fielddiff import Change
 from twoku.model.ids import KIND_LABELS
+from twoku.model.personal import masked
 from twoku.render import markdown as md
 from twoku.render.terminal import plain, styled
 
@@ -120,7 +121,7 @@ def _cell(value: Any) -> str:
         text = "、".join(_cell(v) for v in value)
     else:
         text = str(value)
-    return md.cell(text)
+    return md.cell(masked(text))  # a notice for the public: a removed ID number is not repeated (第二十二条)
 
 
 def _md_change(f: Change) -> str:
