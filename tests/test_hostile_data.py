@@ -304,8 +304,8 @@ def assert_shown_as_text(output: str) -> None:
 
 
 def hostile_name(text: str) -> str:
-    """A YAML value holding MARKUP and ESC (written with YAML's escapes)."""
-    return '"' + (MARKUP + ESC).replace("\x1b", "\\e").replace("\x07", "\\a").replace("\x9b", "\\x9b") + '"'
+    """``text`` as a double-quoted YAML value, its controls written with YAML's escapes."""
+    return '"' + text.replace("\x1b", "\\e").replace("\x07", "\\a").replace("\x9b", "\\x9b") + '"'
 
 
 def test_ls_show_diff_validate_show_hostile_text_as_text(store: Path) -> None:
@@ -408,3 +408,25 @@ def test_a_csv_of_hits_holds_no_formula_and_evaluate_reads_it_back(shipped: Path
         result = runner.invoke(app, ["evaluate", "--hits", str(hits), "--feedback", str(feedback), "--format", "json"])
         data = json.loads(result.stdout)
         assert data["unmatched_feedback"] == 0 and sum(r["confirmed"] for r in data["rules"]) == 1
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_json_output_carries_no_raw_control_either(store: Path) -> None:
+    from tests.storefactory import RULE, RULE_PATH, write_files
+
+    name = MARKUP + ESC + "\u202e"
+    write_files(store, {RULE_PATH: RULE.replace("name: 分解住院", "name: " + hostile_name(name))})
+    commit_all(store, "恶意名称")
+    for args in (["show", "CN-R-0001", "--format", "json"], ["ls", "rules", "--format", "json"],
+                 ["diff", "--since", "HEAD~1", "--format", "json"]):  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert not any(c in result.stdout for c in "\x1b\x07\x9b\u202e"), args
+        assert name in strings(json.loads(result.stdout))  # the same data, read back

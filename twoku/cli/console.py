@@ -32,7 +32,13 @@ def stdout() -> Any:
 
 
 def emit(text: str) -> None:
-    """Machine output: the data and nothing else, on stdout."""
+    """Machine output: the data and nothing else, on stdout.  JSON (twoku's only output that starts with ``{`` or
+    ``[``) with its C1 and bidirectional controls as ``\\u`` escapes too, as json.dumps writes C0 ones: the same
+    data, and nothing that drives a terminal it is read on."""
+    if text[:1] in ("{", "["):
+        from twoku.model.controls import json_escaped
+
+        text = json_escaped(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 

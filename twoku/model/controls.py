@@ -53,3 +53,14 @@ def shell_word(text: str) -> str:
         return "'" + text.replace("'", "'\"'\"'") + "'"
     body = _CONTROL.sub(_escape, text.replace("\\", "\\\\").replace("'", "\\'"))
     return f"$'{body}'"
+
+
+_JSON_UNESCAPED = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # what json.dumps leaves raw
+
+
+def json_escaped(text: str) -> str:
+    """JSON text (json.dumps with ensure_ascii=False) with the controls it leaves raw written as ``\\u`` escapes:
+    they can only stand inside its strings, where an escape means the same character."""
+    if _JSON_UNESCAPED.search(text) is None:
+        return text
+    return _JSON_UNESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
