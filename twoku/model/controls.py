@@ -51,8 +51,14 @@ def shell_word(text: str) -> str:
         return text
     if _CONTROL.search(text) is None:
         return "'" + text.replace("'", "'\"'\"'") + "'"
-    body = _CONTROL.sub(_escape, text.replace("\\", "\\\\").replace("'", "\\'"))
+    # bash's \xHH is a byte: a character past ASCII is \uHHHH, which bash writes in the locale's encoding
+    body = _CONTROL.sub(_shell_escape, text.replace("\\", "\\\\").replace("'", "\\'"))
     return f"$'{body}'"
+
+
+def _shell_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"
 
 
 _JSON_UNESCAPED = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # what json.dumps leaves raw

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
-from twoku.render.terminal import marked, safe, styled
+from twoku.render.terminal import assembled, styled
 
 WORDS = {"rule": "规则", "knowledge": "知识", "override": "本地化"}
 
@@ -23,7 +23,7 @@ def created_json(created: Any) -> str:
 def created_text(created: Any, console: Any) -> None:
     state = f"已提交 {created.commit[:10]}" if created.commit else "已暂存，尚未提交"
     console.print(
-        marked(f"已新建{WORDS.get(created.kind, '')} [bold]{safe(created.id)}[/bold]：{safe(created.path)}（{state}）")
+        assembled(f"已新建{WORDS.get(created.kind, '')} ", (created.id, "bold"), f"：{created.path}（{state}）")
     )
     if created.to_fill:
         console.print(styled(f"  待填写：{'、'.join(created.to_fill)}（文件中标为“【待填写：…】”）"))
@@ -58,7 +58,7 @@ def renumbered_text(renumbered: Any, console: Any) -> None:
     for path, count in renumbered.references.items():
         console.print(styled(f"  更新引用 {count} 处：{path}"))
     for path in renumbered.ambiguous:
-        console.print(marked(f"  [yellow]未改动[/yellow] {safe(path)}：编号重复，无法判断引用的是哪一个，请人工核对"))
+        console.print(assembled("  ", ("未改动", "yellow"), f" {path}：编号重复，无法判断引用的是哪一个，请人工核对"))
     state = f"已提交 {renumbered.commit[:10]}" if renumbered.commit else "已暂存，尚未提交"
     console.print(styled(f"  {state}；运行 twoku validate 核对"))
 

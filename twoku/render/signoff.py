@@ -8,7 +8,7 @@ from typing import Any
 
 from twoku.model import enums
 from twoku.model.signoff import CURRENT, MISSING, REJECTED, STALE, STATE_LABELS, RecordView, SignoffStatus
-from twoku.render.terminal import marked, plain, safe, styled
+from twoku.render.terminal import assembled, plain, styled
 
 STYLES = {CURRENT: "green", STALE: "yellow", REJECTED: "red", MISSING: "red"}
 FIELD_LABELS = {
@@ -56,13 +56,12 @@ def status_json(result: SignoffStatus) -> str:
 
 
 def _cell(state: str, records: list[str], required: bool) -> Any:
-    label = STATE_LABELS[state]
-    text = f"[{STYLES[state]}]{label}[/]"
+    parts: list[Any] = [(STATE_LABELS[state], STYLES[state])]
     if records:
-        text += " " + safe("、".join(records[-2:]))
+        parts.append(" " + "、".join(records[-2:]))
     if not required:
-        text += " [dim](非必需)[/]"
-    return marked(text)
+        parts += [" ", ("(非必需)", "dim")]
+    return assembled(*parts)
 
 
 def status_text(result: SignoffStatus, console: Any) -> None:
@@ -88,9 +87,9 @@ def status_text(result: SignoffStatus, console: Any) -> None:
         table.add_row(plain(r.id), plain(r.name), status, *cells)
     console.print(table)
     for note in stale_notes:
-        console.print(marked(f"[yellow]·[/] {safe(note)}"))
+        console.print(assembled(("·", "yellow"), " ", note))
     if blocking:
-        console.print(marked(f"[red]{blocking} 条生效规则缺少现行的所需论证[/]（twoku validate 报 TK603）"))
+        console.print(assembled((f"{blocking} 条生效规则缺少现行的所需论证", "red"), "（twoku validate 报 TK603）"))
 
 
 def record_dict(view: RecordView) -> dict[str, Any]:
@@ -128,11 +127,11 @@ def record_text(view: RecordView, console: Any) -> None:
         subjects.add_column(column)
     for s in view.subjects:
         if s.state == MISSING:
-            state = marked("[red]条目已不存在[/]")
+            state = styled("条目已不存在", "red")
         elif s.state == CURRENT:
-            state = marked("[green]未改变（记录现行）[/]")
+            state = styled("未改变（记录现行）", "green")
         else:
-            state = marked("[yellow]已修改[/]" + ("：" + safe("；".join(s.changes)) if s.changes else ""))
+            state = assembled(("已修改", "yellow"), "：" + "；".join(s.changes) if s.changes else "")
         subjects.add_row(plain(s.id), plain(s.title or ""), state)
     console.print(subjects)
 

@@ -6,9 +6,9 @@ name drove the terminal.  Two layers close the class:
 
 * the console every command prints through (:func:`console`) reads no markup in strings and shows every
   control character but newline and tab as an escape (``\\x1b``), whatever renderable carries it;
-* :func:`plain` (a value on one line, its line breaks escaped too: a file name, an ID, a title) and
-  :func:`safe` (the same inside a markup template, escaped for rich) are the one helper render/ and cli/
-  use for each value from data, so that a layout stays whole; :func:`marked` renders such a template.
+* :func:`plain` (a value on one line, its line breaks escaped too: a file name, an ID, a title) is the one
+  helper render/ and cli/ use for each value from data, so that a layout stays whole; :func:`styled` and
+  :func:`assembled` make it a rich Text in twoku's styles, which rich never reads as markup.
 """
 
 from __future__ import annotations
@@ -26,18 +26,13 @@ def plain(value: Any, lines: bool = False) -> str:
     return visible(str(value), keep=_LINES if lines else "")
 
 
-def safe(value: Any, lines: bool = False) -> str:
-    """``value`` for a rich markup template: as :func:`plain`, and its brackets escaped."""
-    from rich.markup import escape
-
-    return escape(plain(value, lines))
-
-
-def marked(template: str, style: str = "") -> Any:
-    """A rich Text from a markup template of twoku's own (its values from data passed through :func:`safe`)."""
+def assembled(*parts: Any) -> Any:
+    """One rich Text of several parts: a ``(value, style)`` pair in its style, any other part plain; every value
+    shown as :func:`plain` shows it.  Data never passes through rich's markup parser: rich's escape leaves cases
+    (a backslash before a bracket, a run of them before a tag) where the text shown is not the text written."""
     from rich.text import Text
 
-    return Text.from_markup(template, style=style)
+    return Text.assemble(*((plain(p[0]), p[1]) if isinstance(p, tuple) else plain(p) for p in parts))
 
 
 def styled(value: Any, style: str = "", lines: bool = False) -> Any:
