@@ -5,11 +5,20 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twoku.model.personal import might_be_personal, personal_data
+from twoku.model.personal import masked, might_be_personal, personal_data
 
-# Texts made of what the patterns look at: digits, the check character X, letters and separators.
-_TEXTS = st.text(alphabet="0123456789Xx1313ab -\n：号", max_size=60)
-_IDS = st.sampled_from(["110101199003074514", "11010119900307451X", "13800138000", "19912345678"])
+# Texts made of what the patterns look at: digits (full-width too), the check character X, letters and separators.
+_TEXTS = st.text(alphabet="0123456789Xx1313ab -\n：号１３８Ｘ＋+－（）()\u3000", max_size=60)
+_IDS = st.sampled_from(
+    [
+        "110101199003074514",
+        "11010119900307109X",
+        "13800138000",
+        "19912345678",
+        "+86 138-0013-8000",
+        "１３８００１３８０００",
+    ]
+)
 
 
 @given(_TEXTS, _IDS, _TEXTS)
@@ -23,3 +32,22 @@ def test_codes_that_are_no_personal_data_pass_the_quick_test() -> None:
     assert not might_be_personal("framework_code: GZ10000204001000")  # digits, not standing alone
     assert not might_be_personal("XA01ABD075A002010100445")
     assert might_be_personal("参保人 13800138000 重复住院")
+
+
+def test_numbers_in_other_shapes_are_found_and_masked() -> None:
+    shapes = {
+        "１１０１０１１９９００３０７４５１４": "居民身份证号码",
+        "110101 19900307 4514": "居民身份证号码",
+        "+8613812345678": "手机号码",
+        "0086 138 1234 5678": "手机号码",
+        "138-1234-5678": "手机号码",
+        "（+86）１３８ １２３４ ５６７８": "手机号码",
+        "138　1234　5678": "手机号码",  # ideographic spaces
+    }
+    for shape, kind in shapes.items():
+        text = f"参保人{shape}重复住院"
+        assert personal_data(text) == kind and might_be_personal(text), shape
+        hidden = masked(text)
+        assert "****" in hidden and "1234" not in hidden and "1990" not in hidden, hidden
+    for text in ("2024-01-01 至 2024-12-31", "13-15 天", "GZ10000204001000", "１２３４５", "138-1234-567"):
+        assert personal_data(text) is None and masked(text) == text

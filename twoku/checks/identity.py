@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from twoku.checks.registry import finding, item_check, store_check
 from twoku.model import enums
+from twoku.model.controls import shell_word
 from twoku.model.findings import Finding
 from twoku.model.ids import KINDS, id_problem, parse_id
 from twoku.model.layout import classify, expected_path
@@ -93,7 +94,8 @@ def path_follows_id(item: Item) -> Iterator[Finding]:
         return  # TK302 says it
     want = expected_path(item.kind, item.id, item.layer, item.data.get("category"))
     if want and item.path not in (want, want[: -len(".yaml")] + ".yml"):
-        yield finding("TK303", f"文件位置应为 {want}", item.path, ("id",), item.id, f"git mv {item.path} {want}")
+        hint = f"git mv {shell_word(item.path)} {shell_word(want)}"  # a name may hold spaces, a newline, ESC
+        yield finding("TK303", f"文件位置应为 {want}", item.path, ("id",), item.id, hint)
 
 
 @item_check("TK305", "framework-code-class")

@@ -9,6 +9,7 @@ from twoku.checks.registry import finding, item_check, store_check, text_of, wal
 from twoku.model.argumentation import PASSING, participant_problem, required_kinds
 from twoku.model.findings import WARNING, Finding
 from twoku.model.library import Item, Library
+from twoku.model.personal import masked
 from twoku.model.signoff import stale_tables
 from twoku.model.templates import PLACEHOLDER  # the marker twoku new writes: one definition
 
@@ -152,7 +153,7 @@ def argumentation_stale(lib: Library) -> Iterator[Finding]:
             if recorded != digest:
                 found = finding(
                     "TK604",
-                    f"{subject_id}（{item.title}）在{record.data.get('kind')}后已被修改",
+                    f"{subject_id}（{masked(item.title)}）在{record.data.get('kind')}后已被修改",
                     record.path,
                     ("subjects", n, "digest"),
                     record.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from twoku.checks.registry import declare, finding
@@ -45,7 +45,48 @@ def _title(schema: Any) -> str:
     return f"（{schema['title']}）" if isinstance(schema, dict) and "title" in schema else ""
 
 
-def describe(error: Any) -> tuple[tuple[str | int, ...], str, str | None]:
+Problem = tuple[tuple[str | int, ...], str, str | None]
+
+
+def problems(errors: Iterable[Any]) -> list[Problem]:
+    """(pointer, message, hint) for each problem the jsonschema errors (in file order) tell of: the fields
+    missing from one mapping in one problem that names all of them (jsonschema gives an error per field, each
+    with the whole list), an unknown field in one problem each (each has its own line)."""
+    out: list[Problem] = []
+    missing: dict[tuple[str | int, ...], tuple[int, Any, list[str]]] = {}  # pointer → (its place, schema, names)
+    for error in errors:
+        pointer = tuple(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            if pointer not in missing:
+                missing[pointer] = (len(out), error.schema, [])
+                out.append((pointer, "", None))  # said below, once every name is known
+            names = missing[pointer][2]
+            names += [n for n in error.validator_value if n not in error.instance and n not in names]
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted(error.schema.get("properties", {}))
+            hint = ("可用字段：" + "、".join(allowed)) if allowed else None
+            out += [
+                ((*pointer, name), f"未知字段 “{_show(name)}”（拼写错误？）", hint)
+                for name in sorted(set(error.instance) - set(allowed), key=str)
+            ]
+        else:
+            out.append(describe(error))
+    for pointer, (at, schema, names) in missing.items():
+        subs = [schema.get("properties", {}).get(name, {}) for name in names]
+        listed = "、".join(f"“{name}”{_title(sub)}" for name, sub in zip(names, subs, strict=True))
+        notes = [
+            f"{name}：{sub['description']}" for name, sub in zip(names, subs, strict=True) if sub.get("description")
+        ]
+        hint = (subs[0].get("description") if len(names) == 1 else "；".join(notes)) or None
+        out[at] = (
+            pointer,
+            f"缺少必填字段 {listed}" if len(names) == 1 else f"缺少 {len(names)} 个必填字段：{listed}",
+            hint,
+        )
+    return out
+
+
+def describe(error: Any) -> Problem:
     """(pointer, message, hint) in the author's words for one jsonschema error."""
     pointer = tuple(error.absolute_path)
     kind, value, schema = error.validator, error.instance, error.schema
@@ -102,8 +143,7 @@ def schema_findings(kind: str, path: str, data: Any, validator: Any) -> Iterator
         )
         return
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
-    for error in errors:
-        pointer, message, hint = describe(error)
+    for pointer, message, hint in problems(errors):
         yield finding("TK201", message, path, pointer, item, hint)
 
 

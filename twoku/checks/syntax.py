@@ -1,13 +1,18 @@
-"""TK1xx: files that cannot be read as YAML.
+"""TK1xx: files that cannot be read as YAML, or text no output can show as it is.
 
-The reader (``store/yamlio.py``) raises these; they are declared here so that every
-code has a name, a docstring and a test.
+The reader (``store/yamlio.py``) raises most of these; they are declared here so that every
+code has a name, a docstring and a test.  TK110 is found here, on the parsed data of every file.
 """
 
 from __future__ import annotations
 
-from twoku.checks.registry import declare
-from twoku.model.findings import WARNING
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from twoku.checks.registry import declare, finding, walk
+from twoku.model.controls import controls_in
+from twoku.model.findings import WARNING, Finding
 
 declare(
     "TK101",
@@ -44,3 +49,48 @@ declare(
     好：文件本身：``cp --remove-destination 目标 链接``，或删除该链接
 """,
 )
+declare(
+    "TK110",
+    "control-character",
+    """文本中含控制字符（ESC、换页符等，或改变文字显示顺序的双向控制符）：多由 YAML 转义（``\\e``、``\\f``、
+    ``\\x9b``）或复制粘贴带入。它们会操纵终端（改颜色、隐藏链接、清屏），破坏按行处理的输出，Excel 工作簿也无法保存。
+    换行和制表符不在此列。
+
+    坏：``name: "分解住院\\e[8m"``
+    好：``name: 分解住院``
+""",
+)
+
+# What every control character in parsed data comes from: an escape in a double-quoted string that makes one
+# (\0 \a \b \e \f \v \r \N \x.. \u.... \U........), or a raw bidirectional control (YAML takes those as
+# printable; it refuses raw C0 and C1 controls with TK101, and folds a raw NEL).  Two searches from a literal
+# byte, each far faster than one search for several: a cold validate makes them on every file.
+_ESCAPE = re.compile(rb"\\[0abefvrNxuU]")
+_BIDI = re.compile(rb"\xe2(?:\x80[\x8e\x8f\xaa-\xae]|\x81[\xa6-\xa9])")
+
+
+def control_characters(path: str, raw: bytes, data: Any) -> list[Finding]:
+    """TK110 for each string (value or key) of a file's data that holds a control character.  A scan of the
+    raw bytes first: nearly every file has no such escape, and its data is not walked."""
+    if _ESCAPE.search(raw) is None and _BIDI.search(raw) is None:
+        return []
+    out = []
+    item = data.get("id") if isinstance(data, Mapping) and isinstance(data.get("id"), str) else None  # for a waiver
+    for pointer, value in walk(data):
+        texts = [((*pointer, k), k) for k in value if isinstance(k, str)] if isinstance(value, Mapping) else []
+        if isinstance(value, str):
+            texts.append((pointer, value))
+        for where, text in texts:
+            found = controls_in(text)
+            if found:
+                out.append(
+                    finding(
+                        "TK110",
+                        f"文本中含控制字符 {'、'.join(found)}",
+                        path,
+                        where,
+                        item,
+                        "删除这些字符（换行、制表符除外，两库的文本不需要控制字符）；若来自 YAML 转义，去掉该转义",
+                    )
+                )
+    return out

@@ -19,19 +19,26 @@ from twoku.errors import TwokuError
 
 
 def stderr() -> Any:
-    from rich.console import Console
+    from twoku.render.terminal import console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return console(stderr=True)
 
 
 def stdout() -> Any:
-    from rich.console import Console
+    """The console of a command's output: text from data in it is shown as written (render/terminal.py)."""
+    from twoku.render.terminal import console
 
-    return Console(highlight=False, soft_wrap=True)
+    return console()
 
 
 def emit(text: str) -> None:
-    """Machine output: the data and nothing else, on stdout."""
+    """Machine output: the data and nothing else, on stdout.  JSON (twoku's only output that starts with ``{`` or
+    ``[``) with its C1 and bidirectional controls as ``\\u`` escapes too, as json.dumps writes C0 ones: the same
+    data, and nothing that drives a terminal it is read on."""
+    if text[:1] in ("{", "["):
+        from twoku.model.controls import json_escaped
+
+        text = json_escaped(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 
@@ -46,15 +53,15 @@ def crash_log() -> Path:
 
 
 def report_error(error: TwokuError) -> None:
-    from rich.text import Text
+    from twoku.render.terminal import plain, styled
 
     console = stderr()
     where = ""
     if error.path:
-        where = f"{error.path}:{error.line}: " if error.line else f"{error.path}: "
-    console.print(Text(f"错误：{where}{error.message}", style="bold red"))
+        where = f"{plain(error.path)}:{error.line}: " if error.line else f"{plain(error.path)}: "
+    console.print(styled(f"错误：{where}{plain(error.message, lines=True)}", style="bold red", lines=True))
     if error.hint:
-        console.print(Text(f"  → {error.hint}", style="dim"))
+        console.print(styled(f"  → {error.hint}", style="dim", lines=True))
 
 
 def interrupted() -> int:

@@ -87,9 +87,11 @@ def ls(
     stdout().print(table)
 
 
-def _status(status: str | None) -> str:
+def _status(status: str | None) -> Any:
+    from twoku.render.terminal import styled
+
     styles = {"生效": "green", "废弃": "dim", "草稿": "yellow", "征求意见": "yellow"}
-    return f"[{styles.get(status or '', 'cyan')}]{status}[/]" if status else ""
+    return styled(status or "", styles.get(status or "", "cyan"))
 
 
 @app.command()

@@ -44,9 +44,17 @@ def _ask(prompt: Callable[[], T]) -> T:
 
 
 def _menu(title: str, options: Sequence[str]) -> None:
-    typer.echo(title, err=True)
+    from twoku.render.terminal import plain  # the options are titles from the store
+
+    typer.echo(plain(title), err=True)
     for n, option in enumerate(options, 1):
-        typer.echo(f"  {n:>2}. {option}", err=True)
+        typer.echo(f"  {n:>2}. {plain(option)}", err=True)
+
+
+def _plain(text: str) -> str:
+    from twoku.render.terminal import plain
+
+    return plain(text)
 
 
 def _split(answer: str) -> list[str]:
@@ -64,7 +72,7 @@ def pick_one(title: str, labels: Sequence[str], shown: Sequence[str] | None = No
             return labels[int(answer) - 1]
         if answer in labels:
             return answer
-        typer.echo(f"“{answer}”不在列表中，请输入 1 至 {len(labels)} 的序号。", err=True)
+        typer.echo(f"“{_plain(answer)}”不在列表中，请输入 1 至 {len(labels)} 的序号。", err=True)
 
 
 def pick_many(title: str, labels: Sequence[str], shown: Sequence[str] | None = None, default: str = "") -> list[str]:
@@ -85,7 +93,7 @@ def pick_many(title: str, labels: Sequence[str], shown: Sequence[str] | None = N
             (chosen if head in labels else bad).append(head + sep + tail)
         if chosen and not bad:
             return list(dict.fromkeys(chosen))
-        typer.echo(f"请从列表中选择（无法识别：{'、'.join(bad)}）。" if bad else "至少选择一项。", err=True)
+        typer.echo(f"请从列表中选择（无法识别：{_plain('、'.join(bad))}）。" if bad else "至少选择一项。", err=True)
 
 
 def _text(label: str) -> str:

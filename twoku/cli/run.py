@@ -180,9 +180,9 @@ def evaluate(
     else:
         import io
 
-        from rich.console import Console
+        from twoku.render.terminal import console as text_console
 
-        console = Console(record=True, width=120, file=io.StringIO())
+        console = text_console(record=True, width=120, file=io.StringIO())
         evaluation_text(result, console)
         page = console.export_text()
     if out is None:
@@ -192,4 +192,6 @@ def evaluate(
 
     writable_file(out)
     atomic_write(out, page.encode("utf-8"))
-    stdout().print(f"评估报告已写入 {out}")
+    from twoku.render.terminal import styled
+
+    stdout().print(styled(f"评估报告已写入 {out}"))

@@ -75,7 +75,9 @@ def record(
     )
     subjects = "、".join(s["id"] for s in done.data["subjects"])
     where = f"，已提交 {done.commit[:10]}" if done.commit else "（未提交）"
-    stdout().print(f"已写入 {done.path}{where}：{done.data['kind']} {subjects}，结论 {done.data['conclusion']}")
+    from twoku.render.terminal import styled
+
+    stdout().print(styled(f"已写入 {done.path}{where}：{done.data['kind']} {subjects}，结论 {done.data['conclusion']}"))
 
 
 @signoff.command("status")

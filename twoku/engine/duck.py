@@ -156,14 +156,33 @@ def hit_rows(con: Any, limit: int | None = None) -> list[dict[str, Any]]:
     return [dict(zip(OUT_COLUMNS, row, strict=True)) for row in con.execute(sql).fetchall()]
 
 
+# What a spreadsheet opening a CSV reads as the start of a formula (OWASP's CSV injection: = + - @, tab, CR, and
+# the full-width forms an input method may turn into them).  Line, patient and visit IDs come from the claims,
+# which the institutions send: in a CSV of hits such a cell gets OWASP's leading apostrophe.
+_FORMULA_START = r"[=+@\t\r＝＋－＠-]"
+
+
+def csv_cell(column: str) -> str:
+    """SQL for ``column`` as a CSV cell a spreadsheet shows as text: a leading apostrophe before a formula's start."""
+    return f"CASE WHEN regexp_matches({column}, '^{_FORMULA_START}') THEN '''' || {column} ELSE {column} END"
+
+
+def csv_value(column: str) -> str:
+    """SQL for the value of a cell csv_cell wrote (or a spreadsheet kept): without that apostrophe."""
+    return f"CASE WHEN regexp_matches({column}, '^''{_FORMULA_START}') THEN substr({column}, 2) ELSE {column} END"
+
+
 def write_hits(con: Any, path: Path) -> None:
     """The table ``hits`` to ``path`` (.parquet, .csv or .json, by its suffix; the file is written whole)."""
     suffix = path.suffix.lower()
     if suffix == ".json":
         path.write_text(json.dumps(hit_rows(con), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         return
+    columns = "*"
+    if suffix != ".parquet":
+        columns = ", ".join(f"{csv_cell(c)} AS {c}" for c in OUT_COLUMNS)
     options = "FORMAT parquet" if suffix == ".parquet" else "FORMAT csv, HEADER true"
-    con.execute(f"COPY (SELECT * FROM hits ORDER BY rule_id, line_id) TO {literal(str(path))} ({options})")
+    con.execute(f"COPY (SELECT {columns} FROM hits ORDER BY rule_id, line_id) TO {literal(str(path))} ({options})")
 
 
 def example_hits(con: Any, spec: RuleSpec, lines: Sequence[Mapping[str, Any]]) -> list[str]:

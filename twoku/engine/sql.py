@@ -7,11 +7,18 @@ that a missing value fails the comparison and ``not`` stays two-valued.
 
 Each rule yields ``rule_id, level, line_id, patient_id, visit_id, evidence`` per hit;
 ``evidence`` names the values that triggered it (``sex=女; item_code=…``).
+
+Data from the store reaches the SQL in two places only: string literals (:func:`literal`: quotes doubled,
+non-finite numbers cast from text; sqlglot re-escapes them for each dialect), and the single-line comment
+heading each rule (:func:`comment`: one line, no comment delimiters).  A rule named
+``x\nSELECT 1; DROP TABLE claims; --`` stays inside its comment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +42,7 @@ from twoku.model.condition import (
     matches,
     measures,
 )
+from twoku.model.controls import visible
 
 DIALECTS = ("duckdb", "spark", "trino")
 HIT_COLUMNS = ("rule_id", "level", "line_id", "patient_id", "visit_id", "evidence")
@@ -82,8 +90,10 @@ def literal(value: Any, date: bool = False) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return repr(value)
+    if isinstance(value, float):  # repr of nan and inf would be identifiers
+        return repr(value) if math.isfinite(value) else f"CAST('{value!r}' AS DOUBLE)"
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
     quoted = "'" + text.replace("'", "''") + "'"
     return f"DATE {quoted}" if date else quoted
@@ -477,12 +487,12 @@ def _evidence(comp: _Compiler, condition: Condition) -> str:
         if m.kind == "other_lines":
             continue  # inside a match it names the matched row; the row below says which
         value = comp.measure_sql(m, "t")
-        parts.append(f"'{m.label}=' || COALESCE(CAST({value} AS VARCHAR), '∅')")
+        parts.append(f"{literal(m.label + '=')} || COALESCE(CAST({value} AS VARCHAR), '∅')")
     for match in _outer_matches(condition):  # the table row each match found: the hit's evidence names it
         ref = comp.table_ref(match.table)
         key = " || '/' || ".join(f"CAST({{r}}.{k} AS VARCHAR)" for k in ref.key) or "'?'"
         found = comp.match_sql(match, "t", f"MIN({key})")
-        parts.append(f"'{match.table}=' || COALESCE(({found}), '∅')")
+        parts.append(f"{literal(match.table + '=')} || COALESCE(({found}), '∅')")
     return " || '; ' || ".join(parts) if parts else "''"
 
 
@@ -501,8 +511,21 @@ def compile_rules(specs: Sequence[RuleSpec], dialect: str = "duckdb", names: Map
     for spec in specs:
         sql = transpile(compile_rule(spec), dialect, pretty=True)
         title = (names or {}).get(spec.rule_id, "")
-        pieces.append(f"-- {spec.rule_id} {title}".rstrip() + "\n" + sql)
+        pieces.append(comment(f"{spec.rule_id} {title}") + "\n" + sql)
     return "\nUNION ALL\n".join(pieces) + "\n"
+
+
+# What starts or ends a comment where a tool rewrites ``--`` comments as ``/* … */`` (sqlglot does).
+_DELIMITERS = re.compile(r"--|/\*|\*/")
+
+
+def comment(text: str) -> str:
+    """``text`` as one single-line SQL comment that nothing in it can end or reopen: its lines joined
+    (every line break Python knows, Unicode's too), control characters escaped, delimiters split."""
+    flat = visible(" ".join(text.splitlines()))
+    while _DELIMITERS.search(flat):  # "---" becomes "- --" first
+        flat = _DELIMITERS.sub(lambda m: f"{m.group()[0]} {m.group()[1]}", flat)
+    return f"-- {flat}".rstrip()
 
 
 def transpile(sql: str, dialect: str, pretty: bool = False) -> str:

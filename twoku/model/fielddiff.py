@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twoku.model.digest import NON_NORMATIVE, SET_FIELDS, canonical
+from twoku.model.personal import masked
 
 _MISSING = object()
 
@@ -34,10 +35,13 @@ class Change:
 
 
 def _short(value: Any) -> str:
+    """A value in a sentence that says what changed (validate's TK604 and TK506, signoff, override rebase, diff,
+    an adjustment record): on one line, shortened, an ID or mobile number in it masked, before it is cut
+    (第二十二条: a change that removed one must not repeat it)."""
     if isinstance(value, bool):  # a yes/no parameter reads as people say it, never True/False
         return "是" if value else "否"
     text = value if isinstance(value, str) else repr(value) if not isinstance(value, (list, dict)) else str(value)
-    text = str(text).replace("\n", " ")
+    text = masked(str(text).replace("\n", " "))
     return text if len(text) <= 60 else text[:57] + "…"
 
 

@@ -75,13 +75,14 @@ def evaluate(
     appealed = "COALESCE(CAST(appealed AS BOOLEAN), FALSE)" if "appealed" in fb_cols else "FALSE"
     upheld = "COALESCE(CAST(appeal_upheld AS BOOLEAN), FALSE)" if "appeal_upheld" in fb_cols else "FALSE"
     hit_region = "CAST(region AS VARCHAR)" if "region" in hit_cols else "''"
+    # IDs as the claims hold them: a CSV of hits (and a spreadsheet saved from it) keeps an apostrophe before an
+    # ID that would start a formula (engine/duck.py)
+    rule_id, line_id = duck.csv_value("CAST(rule_id AS VARCHAR)"), duck.csv_value("CAST(line_id AS VARCHAR)")
+    ids = f"{rule_id} AS rule_id, {line_id} AS line_id"
+    con.execute(f"CREATE TABLE h AS SELECT DISTINCT {ids}, {hit_region} AS region FROM {hit_src}")
     con.execute(
-        f"CREATE TABLE h AS SELECT DISTINCT CAST(rule_id AS VARCHAR) AS rule_id, CAST(line_id AS VARCHAR) AS line_id, "
-        f"{hit_region} AS region FROM {hit_src}"
-    )
-    con.execute(
-        f"CREATE TABLE f AS SELECT CAST(rule_id AS VARCHAR) AS rule_id, CAST(line_id AS VARCHAR) AS line_id, "
-        f"{outcome_map} AS outcome, {appealed} AS appealed, {upheld} AS upheld FROM {fb_src}"
+        f"CREATE TABLE f AS SELECT {ids}, {outcome_map} AS outcome, {appealed} AS appealed, {upheld} AS upheld "
+        f"FROM {fb_src}"
     )
     bad = con.execute("SELECT COUNT(*) FROM f WHERE outcome IS NULL").fetchone()[0]
     if bad:

@@ -103,7 +103,10 @@ def _create(root: Path, layer: Layer, upstream: str | None, name: str | None) ->
     root.mkdir(parents=True, exist_ok=True)
     text = to_yaml(config)
     assert yamlio.to_json(yamlio.load(text.encode("utf-8"))[0]) == config.data
-    written = {CONFIG_FILE: text, "README.md": store_readme(layer, title, upstream), ".gitignore": GITIGNORE}
+    from twoku.render import markdown as md
+
+    readme = store_readme(layer, md.line(title), md.line(upstream) if upstream else None)
+    written = {CONFIG_FILE: text, "README.md": readme, ".gitignore": GITIGNORE}
     for folder in folders(layer):
         written[f"{folder}/{KEEP}"] = ""
     for rel, content in written.items():

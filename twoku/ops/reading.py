@@ -173,6 +173,7 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
         out.append(
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
         )
+    out.extend(checks.syntax.control_characters(raw.path, raw.raw, data))
     if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
         from twoku.checks.schema import schema_findings
 

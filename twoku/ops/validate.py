@@ -201,7 +201,7 @@ def _explain_drift(root: Path, current_of: Callable[[str, str], Any], findings: 
             if old is not None and current is not None:
                 changes = field_changes(old, current, normative_only=True)
                 if changes:
-                    listed = "；".join(c.describe() for c in changes[:5])
+                    listed = "；".join(c.describe() for c in changes[:5])  # (describe() masks an ID number)
                     more = f" 等 {len(changes)} 处" if len(changes) > 5 else ""
                     item = replace(item, message=f"{item.message}：{listed}{more}")
             else:
@@ -369,12 +369,11 @@ def _checks_of(findings: list[Finding]) -> dict[str, Any]:
 
 def schema_problems(kind: str, data: Mapping[str, Any]) -> list[str]:
     """Every schema problem of a record about to be written, as “pointer：message” lines, in file order."""
-    from twoku.checks.schema import describe
+    from twoku.checks.schema import problems
     from twoku.store.schemas import validator
 
     out = []
-    for error in sorted(validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path)):
-        pointer, message, _ = describe(error)
+    for pointer, message, _ in problems(sorted(validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))):
         where = "/".join(str(p) for p in pointer)
         out.append(f"{where}：{message}" if where else message)
     return out

@@ -8,6 +8,7 @@ from typing import Any
 
 from twoku.model.adjustments import Adjusted, AdjustStatus, Citing
 from twoku.model.ids import KIND_LABELS
+from twoku.render.terminal import plain, styled
 
 DONE_LABELS = {"annual": "已记录年度调整", "instant": "已启动即时调整", "close": "已完成即时调整"}
 
@@ -17,15 +18,13 @@ def adjusted_json(result: Adjusted) -> str:
 
 
 def _citing_lines(found: list[Citing], console: Any, indent: str = "  ") -> None:
-    from rich.text import Text
-
     for c in found:
-        line = Text(f"{indent}{c.id}  ", style="bold")
-        line.append(c.title)
-        line.append(f"  [{KIND_LABELS.get(c.kind, c.kind)}]", style="dim")
-        line.append(f"  引用 {c.cited}", style="yellow")
+        line = styled(f"{indent}{c.id}  ", "bold")
+        line.append(plain(c.title))
+        line.append(plain(f"  [{KIND_LABELS.get(c.kind, c.kind)}]"), style="dim")
+        line.append(plain(f"  引用 {c.cited}"), style="yellow")
         if c.replacement:
-            line.append(f" → 改为 {c.replacement}", style="green")
+            line.append(plain(f" → 改为 {c.replacement}"), style="green")
         console.print(line)
 
 
@@ -43,26 +42,26 @@ def _late(data: dict[str, Any]) -> str | None:
 
 
 def adjusted_text(result: Adjusted, console: Any) -> None:
-    from rich.text import Text
-
     data = result.data
-    console.print(Text(f"✓ {DONE_LABELS[result.action]} {result.id}", style="bold green"))
-    console.print(Text(f"  文件 {result.path}" + (f"，提交 {result.commit[:10]}" if result.commit else "")))
+    console.print(styled(f"✓ {DONE_LABELS[result.action]} {result.id}", "bold green"))
+    console.print(styled(f"  文件 {result.path}" + (f"，提交 {result.commit[:10]}" if result.commit else "")))
     if result.tag:
-        console.print(Text(f"  标签 {result.tag}"))
+        console.print(styled(f"  标签 {result.tag}"))
     if result.action == "annual":
         for change in data.get("changes") or []:
-            console.print(Text(f"  · {change}"))
+            console.print(styled(f"  · {change}"))
     if data.get("deadline") and result.action == "instant":
-        console.print(Text(f"  完成时限 {data['deadline']}（第十六条：不晚于新依据的执行起始时间）", style="bold"))
+        console.print(styled(f"  完成时限 {data['deadline']}（第十六条：不晚于新依据的执行起始时间）", "bold"))
     late = _late(data)
     if late:
-        console.print(Text(late, style="bold red"))
+        console.print(styled(late, "bold red"))
     if result.citing:
-        console.print(Text(f"\n仍引用被替代知识的条目（{len(result.citing)} 处）：", style="yellow"))
+        console.print()
+        console.print(styled(f"仍引用被替代知识的条目（{len(result.citing)} 处）：", "yellow"))
         _citing_lines(result.citing, console)
     if result.action == "instant":
-        console.print(Text(f"\n调整完成后运行 twoku adjust close {result.id}", style="dim"))
+        console.print()
+        console.print(styled(f"调整完成后运行 twoku adjust close {result.id}", "dim"))
 
 
 def status_json(result: AdjustStatus) -> str:
@@ -80,27 +79,26 @@ def _days(days: int | None) -> tuple[str, str]:
 
 
 def status_text(result: AdjustStatus, console: Any) -> None:
-    from rich.text import Text
-
     head = f"调整情况（{result.region}，{result.today}）"
     if result.last_annual:
         head += f" · 上次年度调整 {result.last_annual}"
-    console.print(Text(head, style="bold"))
+    console.print(styled(head, "bold"))
     for a in result.open:
         label, style = _days(a.days_left)
-        line = Text(f"  {a.id}  ", style="bold")
-        line.append(a.kind)
+        line = styled(f"  {a.id}  ", "bold")
+        line.append(plain(a.kind))
         if a.trigger:
-            line.append(f"  触发 {a.trigger}")
+            line.append(plain(f"  触发 {a.trigger}"))
         if a.opened:
-            line.append(f"  启动 {a.opened}", style="dim")
+            line.append(plain(f"  启动 {a.opened}"), style="dim")
         line.append(f"  时限 {a.deadline}  " if a.deadline else "  ")
-        line.append(label, style=style)
+        line.append(plain(label), style=style)
         console.print(line)
     if not result.open:
         console.print("没有进行中的调整。")
     if result.citing:
-        console.print(Text(f"\n仍引用废弃或被替代知识的条目（{len(result.citing)} 处）：", style="bold yellow"))
+        console.print()
+        console.print(styled(f"仍引用废弃或被替代知识的条目（{len(result.citing)} 处）：", "bold yellow"))
         _citing_lines(result.citing, console)
     else:
         console.print("没有条目引用废弃或被替代的知识。")

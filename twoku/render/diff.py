@@ -11,10 +11,13 @@ from twoku.model.changes import ADDED, DEPRECATED, LABELS, MODIFIED, MOVED, ORDE
 from twoku.model.disclosure import AUDIENCE_LABELS, visible_item
 from twoku.model.fielddiff import Change
 from twoku.model.ids import KIND_LABELS
+from twoku.model.personal import masked
 from twoku.model.prose import PROSE_FIELDS, own_render, render, value_words
 from twoku.model.publication import Change as PublicChange
 from twoku.model.publication import FieldChange, public_change
 from twoku.model.tables import TableDiff
+from twoku.render import markdown as md
+from twoku.render.terminal import plain, styled
 
 REARGUE = "需重新论证"
 REMOVED_NOTE = "历史应以废弃保留，不应删除"
@@ -84,32 +87,31 @@ def _grouped(items: Iterable[ItemChange]) -> list[tuple[str, list[ItemChange]]]:
 
 
 def to_text(diff: Diff, console: Any) -> None:
-    from rich.text import Text
-
-    console.print(Text(f"两库变更：{_scope(diff)}", style="bold"))
+    console.print(styled(f"两库变更：{_scope(diff)}", "bold"))
     if not diff.items:
         console.print("没有条目变更。")
     for kind, group in _grouped(diff.items):
-        console.print(Text(f"\n{LABELS[kind]}（{len(group)} 条）", style="bold underline"))
+        console.print()
+        console.print(styled(f"{LABELS[kind]}（{len(group)} 条）", "bold underline"))
         for c in group:
-            line = Text(f"  {c.id}  ", style="bold")
-            line.append(_subject(c))
-            line.append(f"  [{KIND_LABELS.get(c.kind, c.kind)}]", style="dim")
+            line = styled(f"  {c.id}  ", "bold")
+            line.append(plain(_subject(c)))
+            line.append(plain(f"  [{KIND_LABELS.get(c.kind, c.kind)}]"), style="dim")
             if c.reargue:
-                line.append(f"  {REARGUE}", style="bold yellow")
+                line.append(plain(f"  {REARGUE}"), style="bold yellow")
             console.print(line)
             if c.change == REMOVED:
-                console.print(Text(f"      {c.old_path} — {REMOVED_NOTE}", style="red"))
+                console.print(styled(f"      {c.old_path} — {REMOVED_NOTE}", "red"))
             elif c.change == MOVED:
-                console.print(Text(f"      {c.old_path} → {c.new_path}", style="cyan"))
+                console.print(styled(f"      {c.old_path} → {c.new_path}", "cyan"))
             elif c.change == ADDED:
-                console.print(Text(f"      {c.new_path}", style="dim"))
+                console.print(styled(f"      {c.new_path}", "dim"))
             for f in c.changes:
-                console.print(Text(f"      {f.describe()}", style=_style(f)))
+                console.print(styled(f"      {f.describe()}", _style(f), lines=True))
             if c.rows is not None:
                 _rows_text(c, console)
     for path in diff.unreadable:
-        console.print(Text(f"无法解析（未计入）：{path}", style="red"))
+        console.print(styled(f"无法解析（未计入）：{path}", "red"))
 
 
 SAMPLE_ROWS = 10  # rows shown of each kind of row change in text and md; json has them all
@@ -198,16 +200,17 @@ def _short(text: str) -> bool:
 
 
 def _layer(diff: Diff, c: ItemChange) -> str:
-    return diff.names.get(c.layer or "", "国家" if c.layer == "CN" else c.layer or "")
+    return md.line(diff.names.get(c.layer or "", "国家" if c.layer == "CN" else c.layer or ""))
 
 
 def _quote(text: str) -> list[str]:
-    return [f"  > {line.strip()}" for line in text.strip().splitlines() if line.strip()] or ["  > （空）"]
+    lines = text.strip().splitlines()
+    return [f"  > {md.line(masked(line.strip()))}" for line in lines if line.strip()] or ["  > （空）"]
 
 
 def _md_field(diff: Diff, c: ItemChange, f: FieldChange) -> list[str]:
     top = f.path.split(".", 1)[0].split("[", 1)[0]
-    label = f.label or f.path
+    label = md.line(f.label or f.path)
     if top in TESTS:
         return []
     if _structured(f.new) or _structured(f.old) or top in STRUCTURED:
@@ -222,9 +225,11 @@ def _md_field(diff: Diff, c: ItemChange, f: FieldChange) -> list[str]:
             return []  # reworded to name a parameter: the reader reads the same words
     if f.kind in ("added", "removed"):
         verb, text = ("新增", new) if f.kind == "added" else ("删除", old)
-        return [f"- **{label}** {verb}：{text}"] if _short(text) else [f"- **{label}** {verb}：", *_quote(text)]
-    if _short(old + new) and old != new:
-        return [f"- **{label}**：{old} → {new}"]
+        if _short(text):
+            return [f"- **{label}** {verb}：{md.line(masked(text))}"]
+        return [f"- **{label}** {verb}：", *_quote(text)]
+    if _short(old + new) and old != new:  # a notice for the public: a removed ID number is not repeated
+        return [f"- **{label}**：{md.line(masked(old))} → {md.line(masked(new))}"]
     return [f"- **{label}** 改为：", *_quote(new)]
 
 
@@ -253,9 +258,9 @@ def _md_rows(c: ItemChange, audience: str) -> list[str]:
     the bureaus (a table's columns may be disclosed to the institutions only)."""
     if c.rows is None:
         return []
-    out = [f"- **知识点明细**：{rows_summary(c.rows)}"]
+    out = [f"- **知识点明细**：{md.line(rows_summary(c.rows))}"]
     if audience != "society":
-        out += [f"  - {text}" for _, text in row_lines(c.rows)]
+        out += [f"  - {md.line(masked(text))}" for _, text in row_lines(c.rows)]
     return out
 
 
@@ -272,20 +277,20 @@ def _md_item(diff: Diff, c: ItemChange, shown: Any, audience: str) -> list[str] 
         title = render(str(visible.get("name") or c.title), _words_for(diff, c))
     elif c.kind == "override" and c.target:
         title = f"本地化 {c.target} {c.target_name or ''}".rstrip()
-    out = [f"### {c.id} {title}", "", _particulars(diff, c, visible), ""]
+    out = [f"### {md.line(c.id)} {md.line(title)}", "", md.line(_particulars(diff, c, visible)), ""]
     if c.change == ADDED:
         point = visible.get("monitoring_point") or visible.get("definition") or visible.get("summary")
         if isinstance(point, str):
             out += [*(line.removeprefix("  ") for line in _quote(render(point, _words_for(diff, c)))), ""]
         params = visible.get("parameters") if c.kind == "override" else None
         if isinstance(params, dict) and params:
-            out += [f"- 参数 {k}：{value_words(v)}" for k, v in params.items()] + [""]
+            out += [f"- 参数 {md.line(k)}：{md.line(value_words(v))}" for k, v in params.items()] + [""]
     elif c.change == DEPRECATED:
         info = visible.get("deprecated")
         info = info if isinstance(info, dict) else {}
         replaced = info.get("replaced_by") or visible.get("superseded_by")
         facts = [("废弃日期", info.get("date")), ("原因", info.get("reason")), ("替代条目", replaced)]
-        out += [f"- {k}：{value_words(v)}" for k, v in facts if v] + [""]
+        out += [f"- {k}：{md.line(masked(value_words(v)))}" for k, v in facts if v] + [""]
     elif c.change == REMOVED:
         out += [f"条目文件被删除（{REMOVED_NOTE}）。", ""]
     return [*out, *lines, *([""] if lines else [])]
@@ -327,7 +332,7 @@ def to_md(diff: Diff, audience: str | None = "society", on: dt.date | None = Non
             "## 需重新论证",
             "",
             "以下条目的规范性内容已变更，尚无针对现行内容的论证（与 twoku signoff status 一致）："
-            + "、".join(reargue)
+            + md.line("、".join(reargue))
             + "。",
             "",
         ]

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from twoku.model.runs import Evaluation, ExampleOutcome, RuleTestReport, RunResult
+from twoku.render.terminal import plain, styled
 
 
 def per_ten_thousand(hits: int, lines: int) -> float:
@@ -48,23 +49,25 @@ def run_text(result: RunResult, console: Any) -> None:
         f"{result.region}：{len(result.rules)} 条规则运行于 {result.lines:,} 条结算明细 · 命中 {result.hits:,} 条"
         f"（{result.seconds:.2f} 秒{rate}）"
     )
-    table = Table(title=title, title_justify="left", box=None, show_edge=False)
+    table = Table(title=plain(title), title_justify="left", box=None, show_edge=False)
     for column, justify in (("编号", "left"), ("名称", "left"), ("判断等级", "left"), ("命中", "right")):
         table.add_column(column, justify=justify, no_wrap=column == "编号")  # type: ignore[arg-type]
     table.add_column("每万条", justify="right")
     table.add_column("参数", overflow="fold")
     for r in result.rules:
-        params = "，".join(f"{k}={v}" for k, v in r.parameters.items())
-        level = f"[red]{r.level}[/]" if r.level == "明确违规" else f"[yellow]{r.level}[/]"
-        hits = f"{r.hits:,}" if r.hits else "[dim]0[/]"
-        table.add_row(r.rule_id, r.name, level, hits, f"{per_ten_thousand(r.hits, result.lines):g}", params)
+        params = plain("，".join(f"{k}={v}" for k, v in r.parameters.items()))
+        level = styled(r.level, "red" if r.level == "明确违规" else "yellow")
+        hits = styled(f"{r.hits:,}") if r.hits else styled("0", "dim")
+        table.add_row(
+            plain(r.rule_id), plain(r.name), level, hits, f"{per_ten_thousand(r.hits, result.lines):g}", params
+        )
     console.print(table)
     if result.out:
-        console.print(f"命中明细已写入 {result.out}")
+        console.print(styled(f"命中明细已写入 {result.out}"))
     elif result.sample:
-        console.print("[dim]前几条命中（用 --out 写出全部）：[/]")
+        console.print(styled("前几条命中（用 --out 写出全部）：", "dim"))
         for hit in result.sample[:5]:
-            console.print(f"  {hit['rule_id']}  {hit['line_id']}  {hit['evidence']}", markup=False)
+            console.print(styled(f"  {hit['rule_id']}  {hit['line_id']}  {hit['evidence']}"))
 
 
 def ruletest_dict(report: RuleTestReport) -> dict[str, Any]:
@@ -108,7 +111,7 @@ def ruletest_text(report: RuleTestReport, console: Any) -> None:
     if report.region:
         console.print(Text(f"按 {report.region_name}（{report.region}）的生效取值运行用例", style="bold"))
     for rule_id, outcomes in by_rule.items():
-        marks = Text(f"{rule_id} ")
+        marks = styled(f"{rule_id} ")
         for o in outcomes:
             if o.passed:
                 marks.append("✓", style="green")
@@ -126,15 +129,17 @@ def ruletest_text(report: RuleTestReport, console: Any) -> None:
             console.print(Text(f"  本地不应命中而命中：{'、'.join(o.unexpected)}"))
         console.print(Text("  这是本地参数改变了结果，不计为失败；本地需要时另写符合本地取值的用例", style="dim"))
     for o in report.failed:
-        console.print(Text(f"\n✗ {o.rule_id} {o.name}", style="bold red"))
+        console.print()
+        console.print(styled(f"✗ {o.rule_id} {o.name}", "bold red"))
         if o.error:
-            console.print(Text(f"  {o.error}"))
+            console.print(styled(f"  {o.error}", lines=True))
         if o.missed:
-            console.print(Text(f"  应命中而未命中：{'、'.join(o.missed)}"))
+            console.print(styled(f"  应命中而未命中：{'、'.join(o.missed)}"))
         if o.unexpected:
-            console.print(Text(f"  不应命中而命中：{'、'.join(o.unexpected)}"))
+            console.print(styled(f"  不应命中而命中：{'、'.join(o.unexpected)}"))
     if report.untested:
-        console.print(Text(f"\n没有用例的规则：{'、'.join(report.untested)}", style="yellow"))
+        console.print()
+        console.print(styled(f"没有用例的规则：{'、'.join(report.untested)}", "yellow"))
     passed = sum(1 for o in report.outcomes if o.passed)
     style = "green" if report.ok else "bold red"
     local = f"，{len(report.localised)} 个取决于本地改变的参数" if report.localised else ""
@@ -173,26 +178,25 @@ def evaluation_dict(result: Evaluation) -> dict[str, Any]:
 
 def evaluation_text(result: Evaluation, console: Any) -> None:
     from rich.table import Table
-    from rich.text import Text
 
     lines = f"{result.lines:,} 条结算明细" if result.lines else "明细条数未知（用 --lines 或 --claims 给出）"
-    table = Table(title=f"规则运行评估（第二十一条）· {lines}", title_justify="left", box=None, show_edge=False)
+    table = Table(title=plain(f"规则运行评估（第二十一条）· {lines}"), title_justify="left", box=None, show_edge=False)
     for column in ("编号", "名称", "地区", "命中", "每万条", "确认", "排除", "待定", "精准率", "申诉/成立"):
         table.add_column(
             column, justify="left" if column in ("编号", "名称", "地区") else "right", no_wrap=column == "编号"
         )
     for m in result.rules:
-        precision = f"{m.precision:.0%}" if m.precision is not None else "—"
+        precision = styled(f"{m.precision:.0%}" if m.precision is not None else "—")
         if m.rule_id in result.misfiring:
-            precision = f"[red]{precision}[/]"
+            precision.stylize("red")
         per = f"{m.per_10000:g}" if m.per_10000 is not None else "—"
         table.add_row(
-            m.rule_id, m.name, m.region, f"{m.hits:,}", per, str(m.confirmed), str(m.rejected),
+            plain(m.rule_id), plain(m.name), plain(m.region), f"{m.hits:,}", per, str(m.confirmed), str(m.rejected),
             str(m.pending + m.unreviewed), precision, f"{m.appealed}/{m.appeals_upheld}",
         )  # fmt: skip
     console.print(table)
     for kind, text in evaluation_notes(result):
-        console.print(Text(text, style="red" if kind == "misfire" else "yellow"))
+        console.print(styled(text, "red" if kind == "misfire" else "yellow"))
 
 
 def evaluation_notes(result: Evaluation) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from typing import Any
 from twoku.model.library import Shown
 from twoku.model.prose import PROSE_FIELDS, parameter_words, render, render_value, value_words
 from twoku.model.regions import Layer, layer_name
+from twoku.render.terminal import plain, styled
 
 LABELS = {
     "name": "规则名称",
@@ -67,7 +68,12 @@ def _fmt(value: Any) -> str:
 
 
 def _origin(layer: Layer, names: dict[str, str], source: str) -> str:
-    return f"{layer_name(layer, names)} · {source}"
+    return plain(f"{layer_name(layer, names)} · {source}")
+
+
+def _cell(value: Any) -> str:
+    """A field's value in its table cell: its lines kept, every other control character escaped."""
+    return plain(_fmt(value), lines=True)
 
 
 # Left to ``show --all``: the machine condition (the logic says it in words; twoku compile shows
@@ -118,7 +124,8 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
     head = f"{item.id}  {render(name, words) if isinstance(name, str) and words else item.title}"
     if item.kind == "override":  # its title would be its reason, a paragraph
         head = f"{item.id}  本地化 {item.data.get('target', '')}"
-    sub = f"{shown.region} 生效视图" if shown.effective else item.path
+    sub = styled(f"{shown.region} 生效视图" if shown.effective else item.path)
+    head = styled(head)  # a Panel reads a str title as markup
     table = Table(box=None, show_header=True, show_edge=False, expand=True)
     table.add_column("字段", style="bold", no_wrap=True)
     add_text_column(table, "取值", ratio=3)
@@ -126,7 +133,7 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
     if eff is None:
         for key, value in item.data.items():
             if key != "id" and (everything or key not in DETAILS):
-                table.add_row(LABELS.get(key, key), _value(key, value))
+                table.add_row(plain(LABELS.get(key, key)), _value(key, value))
         console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
         _hint(console, hidden)
         return
@@ -135,7 +142,7 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
         if key == "id" or (key in DETAILS and not everything):
             continue
         value = render_value(sourced.value, words) if key in PROSE_FIELDS else sourced.value
-        table.add_row(LABELS.get(key, key), _value(key, value), _origin(sourced.layer, names, sourced.source))
+        table.add_row(plain(LABELS.get(key, key)), _value(key, value), _origin(sourced.layer, names, sourced.source))
     console.print(Panel(table, title=head, subtitle=sub, title_align="left"))
     _hint(console, hidden)
     if eff.parameters:
@@ -150,7 +157,7 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
         for name, spec in eff.parameters.items():
             value = spec["value"]
             params.add_row(
-                name,
+                plain(name),
                 value_words(value.value, spec.get("unit") if isinstance(spec.get("unit"), str) else None),
                 Prose(str(spec.get("description", ""))),
                 Prose(describe_bounds(spec)),
@@ -161,7 +168,7 @@ def show_text(shown: Shown, console: Any, everything: bool = False) -> None:
 
 def _hint(console: Any, hidden: list[str]) -> None:
     if hidden:
-        console.print(f"[dim]未显示：{'、'.join(hidden)}；用 --all 显示[/]")
+        console.print(styled(f"未显示：{'、'.join(hidden)}；用 --all 显示", "dim"))
 
 
 def show_yaml(data: dict[str, Any]) -> str:

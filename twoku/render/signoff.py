@@ -8,6 +8,7 @@ from typing import Any
 
 from twoku.model import enums
 from twoku.model.signoff import CURRENT, MISSING, REJECTED, STALE, STATE_LABELS, RecordView, SignoffStatus
+from twoku.render.terminal import assembled, plain, styled
 
 STYLES = {CURRENT: "green", STALE: "yellow", REJECTED: "red", MISSING: "red"}
 FIELD_LABELS = {
@@ -54,14 +55,13 @@ def status_json(result: SignoffStatus) -> str:
     return json.dumps(status_dict(result), ensure_ascii=False, indent=2)
 
 
-def _cell(state: str, records: list[str], required: bool) -> str:
-    label = STATE_LABELS[state]
-    text = f"[{STYLES[state]}]{label}[/]"
+def _cell(state: str, records: list[str], required: bool) -> Any:
+    parts: list[Any] = [(STATE_LABELS[state], STYLES[state])]
     if records:
-        text += " " + "、".join(records[-2:])
+        parts.append(" " + "、".join(records[-2:]))
     if not required:
-        text += " [dim](非必需)[/]"
-    return text
+        parts += [" ", ("(非必需)", "dim")]
+    return assembled(*parts)
 
 
 def status_text(result: SignoffStatus, console: Any) -> None:
@@ -72,7 +72,7 @@ def status_text(result: SignoffStatus, console: Any) -> None:
     done = sum(1 for r in result.rules if r.ok)
     blocking = sum(1 for r in result.rules if r.blocking)
     title = f"{result.region_name}（{result.region}）论证情况 · {len(result.rules)} 条规则，{done} 条论证齐全"
-    table = Table(title=title, title_justify="left", box=None, show_edge=False, expand=True, pad_edge=False)
+    table = Table(title=plain(title), title_justify="left", box=None, show_edge=False, expand=True, pad_edge=False)
     add_id_column(table, "编号", (r.id for r in result.rules))
     add_text_column(table, "名称", ratio=4)
     table.add_column("状态", no_wrap=True)
@@ -84,17 +84,17 @@ def status_text(result: SignoffStatus, console: Any) -> None:
         cells = []
         for kind in enums.ARGUMENTATION_KINDS:
             state = by_kind.get(kind)
-            cells.append(_cell(state.state, state.records, state.required) if state else "[dim]—[/]")
+            cells.append(_cell(state.state, state.records, state.required) if state else styled("—", "dim"))
             if state and state.state == STALE:
                 what = "；".join(state.changes) if state.changes else "历史中找不到论证时的版本，请用 twoku diff 查看"
                 stale_notes.append(f"{r.id} {kind}后已修改：{what}")
-        status = f"[red]{r.status}[/]" if r.blocking else str(r.status or "")
+        status = styled(r.status or "", "red" if r.blocking else "")
         table.add_row(r.id, Prose(r.name), status, *cells)
     console.print(table)
     for note in stale_notes:
-        console.print(f"[yellow]·[/] {note}", markup=True)
+        console.print(assembled(("·", "yellow"), " ", note))
     if blocking:
-        console.print(f"[red]{blocking} 条生效规则缺少现行的所需论证[/]（twoku validate 报 TK603）")
+        console.print(assembled((f"{blocking} 条生效规则缺少现行的所需论证", "red"), "（twoku validate 报 TK603）"))
 
 
 def record_dict(view: RecordView) -> dict[str, Any]:
@@ -122,8 +122,10 @@ def record_text(view: RecordView, console: Any) -> None:
     for key, label in FIELD_LABELS.items():
         value = data.get(key)
         if value:
-            head.add_row(label, "\n".join(value) if isinstance(value, list) else str(value).strip())
-    console.print(Panel(head, title=f"{view.id}  {data.get('kind', '')}", subtitle=view.path, title_align="left"))
+            shown = "\n".join(map(str, value)) if isinstance(value, list) else str(value).strip()
+            head.add_row(label, plain(shown, lines=True))
+    title, sub = styled(f"{view.id}  {data.get('kind', '')}"), styled(view.path)
+    console.print(Panel(head, title=title, subtitle=sub, title_align="left"))
 
     from twoku.render.tables import Prose, add_id_column, add_text_column
 
@@ -133,11 +135,11 @@ def record_text(view: RecordView, console: Any) -> None:
     add_text_column(subjects, "与论证时相比", ratio=2)
     for s in view.subjects:
         if s.state == MISSING:
-            state = "[red]条目已不存在[/]"
+            state = styled("条目已不存在", "red")
         elif s.state == CURRENT:
-            state = "[green]未改变（记录现行）[/]"
+            state = styled("未改变（记录现行）", "green")
         else:
-            state = "[yellow]已修改[/]" + ("：" + "；".join(s.changes) if s.changes else "")
+            state = assembled(("已修改", "yellow"), "：" + "；".join(s.changes) if s.changes else "")
         subjects.add_row(s.id, Prose(s.title or ""), state)
     console.print(subjects)
 
@@ -145,7 +147,7 @@ def record_text(view: RecordView, console: Any) -> None:
     for column in ("姓名", "单位", "单位类型", "领域"):
         people.add_column(column)
     for p in data.get("participants") or []:
-        people.add_row(*(str(p.get(k, "")) for k in ("name", "affiliation", "affiliation_type", "field")))
+        people.add_row(*(plain(p.get(k, "")) for k in ("name", "affiliation", "affiliation_type", "field")))
     console.print(people)
     for problem in view.problems:
-        console.print(f"[red]第十条：{problem}[/]")
+        console.print(styled(f"第十条：{problem}", "red"))

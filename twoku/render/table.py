@@ -9,6 +9,7 @@ from typing import Any
 
 from twoku.model.regions import Layer, layer_name
 from twoku.model.tables import COLUMN_TYPES, Sealed, TableView
+from twoku.render.terminal import assembled, plain, styled
 
 SHOWN_ROWS = 200  # rows printed to a terminal; csv, json and xlsx hold them all
 
@@ -58,25 +59,21 @@ def view_xlsx(view: TableView) -> bytes:
 
 
 def view_text(view: TableView, console: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     where = f"（{view.region}）" if view.region else ""
-    console.print(f"[bold]{escape(view.item)}[/bold] {escape(view.title)}{escape(where)}  {escape(view.path)}")
+    console.print(assembled((view.item, "bold"), f" {view.title}{where}  {view.path}"))
     kinds = "，".join(f"{c.label}：{COLUMN_TYPES.get(c.type, c.type)}" for c in view.columns)
-    console.print(f"{len(view.rows)} 行；键：{escape('、'.join(view.key))}；列：{escape(kinds)}")
+    console.print(plain(f"{len(view.rows)} 行；键：{'、'.join(view.key)}；列：{kinds}"))
     if not view.sealed:
-        console.print(
-            "[yellow]表格内容与条目记录的摘要不符（未封存的修改）：核对后运行 twoku table seal "
-            + escape(view.item)
-            + "[/]"
-        )
+        hint = f"表格内容与条目记录的摘要不符（未封存的修改）：核对后运行 twoku table seal {view.item}"
+        console.print(styled(hint, "yellow"))
     table = Table(show_lines=False, header_style="bold")
     for column in view.columns:
-        table.add_column(escape(column.title or column.name), no_wrap=column.name in view.key, overflow="fold")
+        table.add_column(plain(column.title or column.name), no_wrap=column.name in view.key, overflow="fold")
     table.add_column("层级", no_wrap=True)
     for row, layer in list(zip(view.rows, view.layers, strict=True))[:SHOWN_ROWS]:
-        table.add_row(*(escape(cell) for cell in row), escape(layer_name(Layer(layer)) if layer else ""))
+        table.add_row(*(plain(cell) for cell in row), layer_name(Layer(layer)) if layer else "")
     console.print(table)
     if len(view.rows) > SHOWN_ROWS:
         console.print(f"（只显示前 {SHOWN_ROWS} 行；--format csv、json 或 xlsx 输出全部 {len(view.rows)} 行）")
@@ -100,15 +97,13 @@ def sealed_json(done: Sealed) -> str:
 
 
 def sealed_text(done: Sealed, console: Any) -> None:
-    from rich.markup import escape
-
     if done.unchanged:
-        console.print(f"{escape(done.item)} 的表格已封存，没有变化（{done.rows} 行）")
+        console.print(plain(f"{done.item} 的表格已封存，没有变化（{done.rows} 行）"))
         return
-    console.print(f"[green]✓[/green] 已封存 {escape(done.item)} 的表格 {escape(done.table)}：{done.rows} 行")
+    console.print(assembled(("✓", "green"), f" 已封存 {done.item} 的表格 {done.table}：{done.rows} 行"))
     if done.rewritten:
         console.print("  表格已按键排序并以 UTF-8 规范格式重写")
     if done.declared:
-        console.print(f"  {escape(done.path)} 的 table 已改为完整声明（列、键、行数、摘要）")
-    console.print(f"  摘要 {done.old_digest or '（无）'} → {done.digest}")
-    console.print(f"  请用 git diff 核对后把 {escape(done.table)} 和 {escape(done.path)} 一同提交")
+        console.print(plain(f"  {done.path} 的 table 已改为完整声明（列、键、行数、摘要）"))
+    console.print(plain(f"  摘要 {done.old_digest or '（无）'} → {done.digest}"))
+    console.print(plain(f"  请用 git diff 核对后把 {done.table} 和 {done.path} 一同提交"))

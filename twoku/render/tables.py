@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from twoku.render.terminal import plain
+
 # A Latin word, number, code or ID is one unit; every other character is one, with the opening
 # punctuation before it and the closing punctuation after it (a line never starts with "，" or
 # "）", nor ends with "（").
@@ -67,7 +69,7 @@ class Prose:
     """A table cell of text wrapped as Chinese is: use it for names, definitions, logic, reasons."""
 
     def __init__(self, text: str, style: str = "") -> None:
-        self.text = text
+        self.text = plain(text, lines=True)  # from data: its control characters shown as escapes, before wrapping
         self.style = style
 
     def __rich_measure__(self, console: Any, options: Any) -> Any:

@@ -10,6 +10,7 @@ from twoku.model.findings import ERROR, SEVERITY_LABELS, WARNING, Finding
 from twoku.model.ids import KIND_LABELS
 from twoku.model.regions import Layer, layer_name
 from twoku.model.report import Report
+from twoku.render.terminal import plain
 
 FORMATS = ("text", "json", "sarif")
 
@@ -122,7 +123,7 @@ def to_text(report: Report, console: Any, names: dict[str, str] | None = None, s
     for f in report.findings:
         if f.path != current:
             current = f.path
-            lines.append(Text(f.path, style="bold"))
+            lines.append(Text(plain(f.path), style="bold"))  # a file name may hold a newline or ESC
         where = f"{f.line or 1}:{f.column or 1}"
         line = Text(f"  {where:>7}  ")
         line.append(
@@ -130,12 +131,12 @@ def to_text(report: Report, console: Any, names: dict[str, str] | None = None, s
             style=styles.get(f.severity, "cyan") if f.counts else "dim",
         )
         line.append(f"  {f.code}  ", style="dim")
-        line.append(f.message, style=None if f.counts else "dim")
+        line.append(plain(f.message), style=None if f.counts else "dim")
         if not f.counts:
-            line.append(f"  （已豁免：{f.waived}）", style="dim")
+            line.append(plain(f"  （已豁免：{f.waived}）"), style="dim")
         lines.append(line)
         if f.hint and f.counts:
-            lines.append(Text(f"{'':13}→ {f.hint}", style="dim"))
+            lines.append(Text(plain(f"{'':13}→ {f.hint}"), style="dim"))
     if lines:
         console.print(*lines, sep="\n")
         console.print()
@@ -147,7 +148,7 @@ def to_text(report: Report, console: Any, names: dict[str, str] | None = None, s
         for code in sorted(report.counts, key=lambda c: (Layer(c).depth, c)):
             c = report.counts[code]
             table.add_row(
-                f"{layer_name(Layer(code), names)}（{code}）",
+                plain(f"{layer_name(Layer(code), names)}（{code}）"),
                 *(str(c.get(k, 0)) for k in ("rule", "knowledge", "override")),
             )
         console.print(table)

@@ -44,7 +44,7 @@ RACY_NS = 2_000_000_000
 # what other items' checks see of it: ops/reading.Entry), findings as plain tuples, all marshal-able (it
 # loads several times faster than pickle).  Raised too when the item checks change (9: TK409, TK410), since
 # their findings are kept with each file and a store's unchanged files would otherwise never show new ones.
-ENTRY_FORMAT = 9
+ENTRY_FORMAT = 10
 
 
 def git_dir(root: Path) -> Path | None:

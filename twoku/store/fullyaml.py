@@ -209,7 +209,7 @@ def load_text(text: str) -> Any:
             f"文件中有 YAML 不允许的控制字符（U+{exc.character:04X}）",
             line,
             column,
-            "删除该字符；需要时在双引号字符串中用转义写出",
+            "删除该字符：数据中除换行和制表符外不应有控制字符",
         ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem("TK101", f"YAML 语法错误：{exc}", 1, 1) from None

@@ -1,17 +1,19 @@
-"""The public summary as Markdown: one section per category, one subsection per rule."""
+"""The public summary as Markdown: one section per category, one subsection per rule.
+
+Every text from the store goes through render/markdown.py: it reaches the reader as text, never as HTML.
+"""
 
 from __future__ import annotations
 
 from twoku.model.publication import Parameter, Publication, Rule
+from twoku.render import markdown as md
 from twoku.render.publish import common
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+_cell = md.cell
 
 
 def _paragraphs(text: str | None) -> list[str]:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    lines = [line.strip() for line in md.text(text or "").split("\n") if line.strip()]
     return [p for line in lines for p in (line, "")]
 
 
@@ -21,16 +23,17 @@ def _value(p: Parameter, rule: Rule) -> str:
 
 
 def _rule(rule: Rule) -> list[str]:
-    out = [f"### {rule.id} {rule.name}", ""]
-    out += [f"- 判断等级：{rule.level or '—'}", f"- 制定层级：{rule.layer_name}"]
+    out = [f"### {md.line(rule.id)} {md.line(rule.name)}", ""]
+    out += [f"- 判断等级：{md.line(rule.level or '—')}", f"- 制定层级：{md.line(rule.layer_name)}"]
     if rule.framework_code:
-        out.append(f"- 框架编码：{rule.framework_code}")
+        out.append(f"- 框架编码：{md.line(rule.framework_code)}")
     if rule.scenarios:
-        out.append(f"- 应用场景：{'、'.join(rule.scenarios)}")
+        out.append(f"- 应用场景：{md.line('、'.join(rule.scenarios))}")
     if rule.stages:
-        out.append(f"- 监管环节：{'、'.join(rule.stages)}")
+        out.append(f"- 监管环节：{md.line('、'.join(rule.stages))}")
     if rule.effective:
-        out.append(f"- 生效日期：{rule.effective}" + (f"，失效日期：{rule.expires}" if rule.expires else ""))
+        expires = f"，失效日期：{md.line(rule.expires)}" if rule.expires else ""
+        out.append(f"- 生效日期：{md.line(rule.effective)}{expires}")
     out.append("")
     if rule.monitoring_point:
         out += ["**监控要点**", "", *_paragraphs(rule.monitoring_point)]
@@ -39,16 +42,16 @@ def _rule(rule: Rule) -> list[str]:
     if rule.parameters:
         out += ["**标准（参数与阈值）**", "", "| 参数 | 说明 | 本地取值 | 设定层级 |", "|---|---|---|---|"]
         out += [
-            f"| `{p.name}` | {_cell(p.description or '')} | {_cell(_value(p, rule))} | {_cell(p.layer_name)} |"
+            f"| {md.code(p.name)} | {_cell(p.description or '')} | {_cell(_value(p, rule))} | {_cell(p.layer_name)} |"
             for p in rule.parameters
         ]
         out.append("")
     if rule.logic:
         out += ["**判断逻辑**", "", *_paragraphs(rule.logic)]
     if rule.violations:
-        out += ["**违规情形**", "", *(f"{n}. {v.strip()}" for n, v in enumerate(rule.violations, 1)), ""]
+        out += ["**违规情形**", "", *(f"{n}. {md.line(v)}" for n, v in enumerate(rule.violations, 1)), ""]
     if rule.basis:
-        out += ["**依据**", "", *(f"- {b.id} {common.basis_line(b)}" for b in rule.basis), ""]
+        out += ["**依据**", "", *(f"- {md.line(b.id)} {md.line(common.basis_line(b))}" for b in rule.basis), ""]
     return out
 
 
@@ -59,17 +62,18 @@ def _changes(pub: Publication) -> list[str]:
     out += ["| 编号 | 名称 | 类型 | 变更 | 内容 |", "|---|---|---|---|---|"]
     for c in pub.changes:
         kind = common.KIND_WORDS.get(c.kind, c.kind)
-        out.append(f"| {c.id} | {_cell(c.title)} | {kind} | {c.label} | {_cell(common.change_summary(c))} |")
+        cells = (c.id, c.title, kind, c.label, common.change_summary(c))
+        out.append("| " + " | ".join(_cell(v) for v in cells) + " |")
     return [*out, ""]
 
 
 def render(pub: Publication) -> bytes:
-    out = [f"# {common.title(pub)}", "", common.subtitle(pub), ""]
-    out += [f"- {k}：{v}" for k, v in common.facts(pub)]
+    out = [f"# {md.line(common.title(pub))}", "", md.text(common.subtitle(pub)), ""]
+    out += [f"- {k}：{md.line(v)}" for k, v in common.facts(pub)]
     out.append("")
     for category in pub.categories():
         rules = [r for r in pub.rules if r.category == category]
-        out += [f"## {category}（{len(rules)} 条）", ""]
+        out += [f"## {md.line(category)}（{len(rules)} 条）", ""]
         for rule in rules:
             out += _rule(rule)
     if not pub.rules:

@@ -7,6 +7,7 @@ from typing import Any
 
 from twoku.model.disclosure import AUDIENCE_LABELS
 from twoku.render.publish import common
+from twoku.render.terminal import plain, styled
 
 FORMAT_WORDS = {"html": "网页", "md": "Markdown", "xlsx": "Excel 工作簿", "json": "JSON 数据"}
 
@@ -42,27 +43,27 @@ def _size(n: int) -> str:
 
 def published_text(result: Any, console: Any) -> None:
     from rich.table import Table
-    from rich.text import Text
 
     pub = result.publication
-    console.print(Text(f"已生成{common.title(pub)}", style="bold green"))
+    console.print(styled(f"已生成{common.title(pub)}", "bold green"))
     console.print(
-        f"  {pub.as_of} 生效 · 公开对象 {AUDIENCE_LABELS[pub.audience]} · {len(pub.rules)} 条规则，"
-        f"{len(pub.changes)} 条变更（{common.since_words(pub)}）"
+        styled(
+            f"  {pub.as_of} 生效 · 公开对象 {AUDIENCE_LABELS[pub.audience]} · {len(pub.rules)} 条规则，"
+            f"{len(pub.changes)} 条变更（{common.since_words(pub)}）"
+        )
     )
     table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
     table.add_column("格式")
     table.add_column("文件", overflow="fold")
     table.add_column("大小", justify="right", style="dim")
     for o in result.outputs:
-        table.add_row(FORMAT_WORDS.get(o.format, o.format), str(o.path), _size(o.size))
+        table.add_row(FORMAT_WORDS.get(o.format, o.format), plain(o.path), _size(o.size))
     console.print(table)
     recorded = "已记录发布" if result.tagged_now else "该版本此前已记录发布"
-    console.print(Text(f"  {recorded}：标签 {result.tag}（版本 {pub.revision[:12]}）", style="dim"))
+    console.print(styled(f"  {recorded}：标签 {result.tag}（版本 {pub.revision[:12]}）", "dim"))
     if result.warnings:
         console.print(
-            Text(
-                f"  库中有 {result.warnings} 个警告（不阻止发布）：twoku validate --region {pub.region} 查看",
-                style="yellow",
+            styled(
+                f"  库中有 {result.warnings} 个警告（不阻止发布）：twoku validate --region {pub.region} 查看", "yellow"
             )
         )

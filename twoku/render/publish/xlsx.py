@@ -3,6 +3,12 @@ category with a frozen, filterable header row, and a sheet of changes.
 
 openpyxl stamps the save time into docProps/core.xml and every zip entry; both are
 replaced by the publication's date so the same revision and date give the same bytes.
+
+Every cell is data, never a formula: text from the store (a rule name ``=HYPERLINK(…)``, a definition
+``=cmd|' /C calc'!A0``) is written with the string type, and text that a spreadsheet would take for a
+formula once edited (leading ``= + - @``, tab or CR, as OWASP's CSV-injection advice lists) also carries
+Excel's quote prefix, the workbook's own form of the leading apostrophe.  Control characters, which the
+format cannot hold, are written as visible escapes (validate reports them as TK110).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import re
 import zipfile
 from typing import Any
 
+from twoku.model.controls import visible
 from twoku.model.publication import Publication, Rule
 from twoku.render.publish import common
 
@@ -35,6 +42,18 @@ CHANGE_COLUMNS: tuple[tuple[str, int], ...] = (("编号", 14), ("名称", 30), (
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+# What a spreadsheet reads as the start of a formula (OWASP: = + - @, tab, CR; and the full-width forms an
+# input method may turn into them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def _put(cell: Any, value: object) -> None:
+    """``value`` in ``cell`` as text and nothing else."""
+    text = visible(str(value), keep="\t\n")
+    cell.value = text
+    cell.data_type = "s"  # openpyxl would have typed "=…" as a formula
+    if text.lstrip(" ").startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
 
 
 def _columns(pub: Publication) -> tuple[tuple[str, int], ...]:
@@ -67,10 +86,10 @@ def _sheet(wb: Any, name: str, columns: tuple[tuple[str, int], ...], rows: list[
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    ws = wb.create_sheet(_BAD_SHEET_CHARS.sub("_", name)[:31])
-    ws.append([c for c, _ in columns])
-    for row in rows:
-        ws.append(row)
+    ws = wb.create_sheet(_BAD_SHEET_CHARS.sub("_", visible(name))[:31])
+    for r, row in enumerate([[c for c, _ in columns], *rows], 1):
+        for c, value in enumerate(row, 1):
+            _put(ws.cell(row=r, column=c), value)
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
     wrap = Alignment(wrap_text=True, vertical="top")
     for cell in ws[1]:
@@ -124,7 +143,7 @@ def render(pub: Publication) -> bytes:
     _sheet(wb, "变更情况", CHANGE_COLUMNS, changes)
     stamp = dt.datetime.fromisoformat(pub.as_of)
     wb.properties.creator = "twoku"
-    wb.properties.title = common.title(pub)
+    wb.properties.title = visible(common.title(pub))
     wb.properties.created = wb.properties.modified = stamp
     raw = io.BytesIO()
     wb.save(raw)
