@@ -27,7 +27,10 @@ class Dialect(StrEnum):
 @guarded
 def run(
     claims: Path = typer.Option(
-        ..., "--claims", help="结算明细文件：.csv（含表头）或 .parquet，列名见 schema/claim.schema.json"
+        ...,
+        "--claims",
+        help="结算明细文件：.csv（含表头）或 .parquet；列名用英文名或中文名称（如 line_id 或 明细流水号），"
+        "见 schema/claim.schema.json",
     ),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数运行，如 510100"),
     rules: list[str] = typer.Option(
@@ -35,12 +38,18 @@ def run(
     ),
     out: Path = typer.Option(None, "--out", "-o", help="命中明细写入文件：.parquet、.csv 或 .json"),
     threads: int = typer.Option(None, "--threads", help="DuckDB 使用的线程数（缺省为全部 CPU）"),
+    encoding: str = typer.Option(
+        "auto", "--encoding", help="CSV 的编码：auto（自动识别 UTF-8 和 GBK/GB18030）、utf-8、gb18030、gbk"
+    ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="汇总的输出格式"),
 ) -> None:
     """在结算明细上运行某地区的生效规则（内嵌 DuckDB），每条命中一行：规则、明细、判断等级、触发取值。
 
     规则按该地区生效的参数运行：国家建议值，经本省、本市本地化（第五条）。
     只运行写有可执行条件（condition）的规则；规则生效日期之前的明细不判断。
+
+    Excel 另存的 CSV（GBK 或带 BOM 的 UTF-8）可直接读取；表头可用中文名称；
+    日期写作 2025-03-01 或 2025/3/1，长期处方写 是/否。
 
     示例：
 
@@ -52,7 +61,7 @@ def run(
     from twoku.render.run import run_json, run_text
     from twoku.store.files import find_root
 
-    result = run_rules(find_root(), claims, region, rules or (), out, threads)
+    result = run_rules(find_root(), claims, region, rules or (), out, threads, encoding)
     if fmt is Format.json:
         emit(run_json(result))
     else:

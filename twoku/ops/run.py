@@ -123,6 +123,7 @@ def run(
     rule_ids: Sequence[str] = (),
     out: Path | None = None,
     threads: int | None = None,
+    encoding: str = "auto",
 ) -> RunResult:
     from twoku.engine import duck
 
@@ -134,7 +135,7 @@ def run(
     specs = [rule_spec(root, lib, r, layer) for r in rules]
     started = time.perf_counter()
     con = duck.connect(threads)
-    lines = duck.load_claims(con, claims, columns_used(specs))
+    read = duck.read_claims(con, claims, columns_used(specs), encoding)
     counts = duck.run_rules(con, specs, layer.code)
     seconds = time.perf_counter() - started
     if out is not None:
@@ -142,7 +143,8 @@ def run(
     per_rule = [
         RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
     ]
-    return RunResult(layer, claims, lines, per_rule, out, seconds, duck.hit_rows(con, 20))
+    sample = duck.hit_rows(con, 20)
+    return RunResult(layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored)
 
 
 def _write_whole(con: Any, out: Path) -> None:
