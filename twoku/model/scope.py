@@ -145,6 +145,7 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
     touched: set[str] = set()  # the IDs others may now see otherwise: their namers and holders are checked again
     recorded: set[str] = set()  # the IDs whose content changed: the records naming them are checked again
     seeds: set[str] = set()  # knowledge IDs whose edges may have changed: cycles downstream are checked again
+    targets: set[str] = set()  # the IDs a changed override names (its target among them)
     for path, how in changed.items():
         old_id, old_refs = before.get(path, ("", ""))
         n = position.get(path)
@@ -159,8 +160,15 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
         elif kind == "argumentation":  # the rules a record names: their TK603 depends on it
             for item_id in {*old_refs.split(), *new_refs.split()}:
                 recheck.update(holders.get(item_id, ()))
+        elif kind == "override":  # TK507 weighs the overrides of one rule together: the others of its target
+            targets.update((*old_refs.split(), *new_refs.split()))
     touched.discard("")
     recorded.discard("")
+    targets.discard("")
+    if targets:
+        for n, kind in enumerate(kinds):
+            if kind == "override" and not targets.isdisjoint(refs[n].split()):
+                recheck.add(n)
     # A record's findings about one subject depend on that subject alone: a record that only names a changed
     # item is checked again for those subjects (and needs only them), not for the dozens it may name.
     partial: dict[int, set[str]] = {}
@@ -195,6 +203,10 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
     for n in recheck:
         for item_id in refs[n].split():
             needed.update(holders.get(item_id, ()))
+    # An override is checked beside the other overrides of its target (TK507).
+    named = {i for n in recheck if kinds[n] == "override" for i in refs[n].split()}
+    if named:
+        needed.update(n for n, kind in enumerate(kinds) if kind == "override" and not named.isdisjoint(refs[n].split()))
     rules = {ids[n] for n in recheck if kinds[n] == "rule"}
     if rules:
         for n, kind in enumerate(kinds):
