@@ -204,9 +204,11 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
         for item_id in refs[n].split():
             needed.update(holders.get(item_id, ()))
     # An override is checked beside the other overrides of its target (TK507).
-    named = {i for n in recheck if kinds[n] == "override" for i in refs[n].split()}
-    if named:
-        needed.update(n for n, kind in enumerate(kinds) if kind == "override" and not named.isdisjoint(refs[n].split()))
+    siblings = {i for n in recheck if kinds[n] == "override" for i in refs[n].split()}
+    if siblings:
+        needed.update(
+            n for n, kind in enumerate(kinds) if kind == "override" and not siblings.isdisjoint(refs[n].split())
+        )
     rules = {ids[n] for n in recheck if kinds[n] == "rule"}
     if rules:
         for n, kind in enumerate(kinds):
