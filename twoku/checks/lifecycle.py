@@ -132,17 +132,22 @@ def argumentation_stale(lib: Library) -> Iterator[Finding]:
     """论证记录已过时：所论证的条目此后被修改，内容摘要不再相符。
 
     论证针对的是论证时的内容；之后修改阈值、逻辑或依据，需要重新论证。
+    同一条目此后又有同一形式的论证记录绑定其现行内容时，旧记录已被取代，不再提示。
+
+    坏：CN-R-0017 的业务论证记录绑定 sha256:aaa…，规则现在的内容摘要是 sha256:bbb…
+    好：另有一条业务论证记录绑定 sha256:bbb…（twoku signoff record CN-R-0017 …）
     """
     for subject_id, entries in sorted(_records_by_subject(lib).items()):
         item = lib.get(subject_id)
         if item is None or item.deprecated:
             continue
         digest = item.digest
+        argued = {record.data.get("kind") for record, _, recorded in entries if recorded == digest}
         for record, n, recorded in entries:
-            if recorded != digest:
+            if recorded != digest and record.data.get("kind") not in argued:
                 found = finding(
                     "TK604",
-                    f"{subject_id}（{item.title}）在{record.data.get('kind')}后已被修改",
+                    f"{subject_id}（{short_name(item)}）在{record.data.get('kind')}后已被修改",
                     record.path,
                     ("subjects", n, "digest"),
                     record.id,
@@ -152,6 +157,16 @@ def argumentation_stale(lib: Library) -> Iterator[Finding]:
                     target=subject_id, base_digest=recorded, current_digest=digest, target_path=item.path
                 )
                 yield found
+
+
+def short_name(item: Item, width: int = 30) -> str:
+    """How a message names an item: a rule's name, a knowledge item's title, an override by its target;
+    one line, cut at ``width`` characters (an override's reason is a paragraph, never a name)."""
+    if item.kind == "override":
+        return f"{item.data.get('target')} 的本地化"
+    name = item.data.get("name") or item.data.get("title")
+    text = name.strip().splitlines()[0].strip() if isinstance(name, str) and name.strip() else item.id
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @store_check("TK605", "argumentation-participants")
