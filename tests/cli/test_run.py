@@ -286,3 +286,29 @@ def test_evaluate_writes_a_self_contained_html_report_with_one_bar_per_rule(ship
         "CN-R-0025",
         "CN-R-0030",
     }
+
+
+def test_generated_feedback_is_chinese_and_can_show_mostly_misfiring_rules(shipped: Path, tmp_path: Path) -> None:
+    """Issue #21.9/#21.10: the generated feedback mixed confirmed/pending with 处理/初审 and never marked a hit wrong."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_claims", REPO / "benchmarks" / "generate_claims.py")
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    claims, truth, feedback = tmp_path / "claims.parquet", tmp_path / "truth.csv", tmp_path / "feedback.csv"
+    gen.generate(claims, 3000, truth=truth, feedback=feedback, misfiring=("CN-R-0013",))
+    rows = duckdb.sql(f"SELECT rule_id, outcome, stage FROM read_csv('{feedback}', all_varchar = true)").fetchall()
+    assert {r[1] for r in rows} <= {"确认违规", "不予认定", "处理中"} and {r[2] for r in rows} <= {
+        "初审",
+        "复审",
+        "处理",
+    }
+    rejected = [r for r in rows if r[0] == "CN-R-0013" and r[1] == "不予认定"]
+    assert len(rejected) * 2 > len([r for r in rows if r[0] == "CN-R-0013"])
+    hits = tmp_path / "hits.parquet"
+    assert runner.invoke(app, ["run", "--claims", str(claims), "--region", "CN", "--out", str(hits)]).exit_code == 0
+    args = ["evaluate", "--hits", str(hits), "--feedback", str(feedback), "--claims", str(claims), "--region", "CN"]
+    result = runner.invoke(app, [*args, "--min-decided", "3", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["misfiring"] == ["CN-R-0013"]

@@ -16,12 +16,14 @@ import typer
 from typer.core import TyperGroup
 
 from twoku import __version__
+from twoku.cli import zh
 from twoku.cli.console import crashed, emit, interrupted, report_error, stderr, stdout
 from twoku.errors import TwokuError
 
 __all__ = ["Format", "app", "emit", "guarded", "report_error", "stderr", "stdout"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+zh.install()  # click's and typer's own messages (help headings, usage errors) in Chinese
 
 # The order `twoku --help` lists the commands in: a bureau's work from start to finish.
 COMMAND_ORDER = (
@@ -47,7 +49,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
 )
 
 

@@ -157,7 +157,7 @@ def intake_text(result: Any, console: Any) -> None:
     m = result.manifest
     sender = f"{m['region_name']}（{m['region']}）{m['date']} 的{KIND_LABELS[m['kind']]}"
     if result.already:
-        console.print(f"{sender}：已接收过（already applied），未做任何改动。")
+        console.print(f"{sender}：此前已接收过，本次未做任何改动。")
         return
     console.print(Text(f"已接收 {sender}：分支 {result.branch}（{result.commit[:10]}）", style="bold green"))
     console.print(f"  补丁 {len(m['patches'])} 个；条目：{_summary(m['items'])}")
