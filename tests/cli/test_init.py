@@ -164,3 +164,21 @@ def test_an_upper_store_out_of_reach_is_refused_leaving_nothing(tmp_path: Path) 
     git(tmp_path / "plain", "commit", "-qm", "x")
     result = runner.invoke(app, ["init", str(root), "--region", "510000", "--upstream", str(tmp_path / "plain")])
     assert result.exit_code == 2 and "不是 twoku 库" in result.output and not root.exists()
+
+
+@pytest.mark.parametrize("which", ["init", "repository"])
+def test_default_outputs_are_ignored_by_git(tmp_path: Path, which: str) -> None:
+    """Issue #21.10: publish's and report-upstream's default outputs landed untracked in the store root."""
+    root = tmp_path / "sc"
+    if which == "init":
+        assert runner.invoke(app, ["init", str(root), "--region", "510000"]).exit_code == 0
+    else:
+        root.mkdir()
+        git(root, "init", "-q")
+        (root / ".gitignore").write_bytes((Path(__file__).resolve().parents[2] / ".gitignore").read_bytes())
+    outputs = ["public-summary-510000-2026-12-01/index.html", "twoku-report-510000-2026-12-01.tar.gz"]
+    for name in outputs:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x", encoding="utf-8")
+    assert git(root, "check-ignore", *outputs).split() == outputs
+    assert git(root, "status", "--porcelain", "--untracked-files=all").strip() in ("", "?? .gitignore")

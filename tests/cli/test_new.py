@@ -264,3 +264,24 @@ def test_templates_round_trip_byte_for_byte(category: str) -> None:
 
     template = rule_template("510100-R-0001", Layer("510100"), category, [("CN-K-0001", None)], scenarios=["稽核"])
     assert round_trips(to_yaml(template))
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_new_files_honour_the_umask(store: Path, umask: int, mode: int) -> None:
+    """Issue #21.10: new files were written 0600 whatever the umask."""
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        out = created(new("knowledge", "--layer", "CN", "--category", "laws", "--no-input", "--format", "json"))
+        path = store / str(out["path"])
+        assert stat.S_IMODE(path.stat().st_mode) == mode
+        # a file rewritten in place keeps the permissions it had
+        os.chmod(path, 0o640)
+        from twoku.store.edit import update_values
+
+        update_values(path, {("title",): "改过的标题"})
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)

@@ -251,6 +251,10 @@ def layer_readme(region: Layer, name: str, upstream: str) -> str:
 GITIGNORE = """\
 # twoku 写文件时的临时文件（写入中断时可能残留）
 .*.tmp
+# twoku 命令的缺省输出（公开材料、报送和发布的归档）：是产物，不是库的内容
+/public-summary-*/
+/twoku-report-*.tar.gz
+/twoku-release-*.tar.gz
 # 编辑器与系统文件
 .DS_Store
 Thumbs.db

@@ -152,10 +152,14 @@ def _write_whole(con: Any, out: Path) -> None:
     from twoku.engine import duck
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    from twoku.store.edit import file_mode
+
+    mode = file_mode(out)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
     os.close(fd)
     try:
         duck.write_hits(con, Path(tmp))
+        os.chmod(tmp, mode)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
