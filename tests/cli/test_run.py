@@ -312,3 +312,16 @@ def test_generated_feedback_is_chinese_and_can_show_mostly_misfiring_rules(shipp
     result = runner.invoke(app, [*args, "--min-decided", "3", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["misfiring"] == ["CN-R-0013"]
+
+
+def test_rules_are_listed_as_the_readme_shows_or_repeated(shipped: Path, tmp_path: Path) -> None:
+    """Issue #21.10: `--rules A B C` was refused; `--rules A --rules B` keeps working."""
+    claims = str(_interval_claims(tmp_path))
+    for rules in (["CN-R-0025", "CN-R-0030"], ["CN-R-0025", "--rules", "CN-R-0030"], ["CN-R-0025,CN-R-0030"]):
+        result = runner.invoke(app, ["run", "--claims", claims, "--rules", *rules, "--region", "510000", "-f", "json"])
+        assert result.exit_code == 0, result.output
+        assert [r["id"] for r in json.loads(result.stdout)["rules"]] == ["CN-R-0025", "CN-R-0030"]
+    compiled = run_twoku("compile", "--rules", "CN-R-0017", "CN-R-0030", "--dialect", "trino", cwd=shipped)
+    assert compiled.returncode == 0 and "-- CN-R-0017" in compiled.stdout and "-- CN-R-0030" in compiled.stdout
+    stray = runner.invoke(app, ["run", "--claims", claims, "CN-R-0030"])
+    assert stray.exit_code == 2 and "多出了参数（CN-R-0030）" in stray.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from twoku.cli.application import Format, app, emit, guarded, stdout
+from twoku.cli.application import LISTS, Format, app, emit, guarded, listed, stdout
 
 
 class ReportFormat(StrEnum):
@@ -23,9 +23,10 @@ class Dialect(StrEnum):
     trino = "trino"
 
 
-@app.command("run")
+@app.command("run", context_settings=LISTS)
 @guarded
 def run(
+    ctx: typer.Context,
     claims: Path = typer.Option(
         ...,
         "--claims",
@@ -34,7 +35,9 @@ def run(
     ),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数运行，如 510100"),
     rules: list[str] = typer.Option(
-        None, "--rules", help="只运行这些规则（可重复）；缺省为该地全部带可执行条件的生效规则"
+        None,
+        "--rules",
+        help="只运行这些规则：--rules A B C（或重复 --rules）；缺省为该地全部带可执行条件的生效规则",
     ),
     out: Path = typer.Option(None, "--out", "-o", help="命中明细写入文件：.parquet、.csv 或 .json"),
     threads: int = typer.Option(None, "--threads", help="DuckDB 使用的线程数（缺省为全部 CPU）"),
@@ -55,25 +58,26 @@ def run(
 
       twoku run --claims 结算明细.parquet --region 510100 --out 命中.parquet
 
-      twoku run --claims claims.csv --rules CN-R-0017 --rules CN-R-0030 --format json
+      twoku run --claims claims.csv --rules CN-R-0017 CN-R-0030 --format json
     """
     from twoku.ops.run import run as run_rules
     from twoku.render.run import run_json, run_text
     from twoku.store.files import find_root
 
-    result = run_rules(find_root(), claims, region, rules or (), out, threads, encoding)
+    result = run_rules(find_root(), claims, region, listed(ctx, rules, "--rules"), out, threads, encoding)
     if fmt is Format.json:
         emit(run_json(result))
     else:
         run_text(result, stdout())
 
 
-@app.command("compile")
+@app.command("compile", context_settings=LISTS)
 @guarded
 def compile_(
+    ctx: typer.Context,
     dialect: Dialect = typer.Option(Dialect.duckdb, "--dialect", "-d", help="目标引擎的 SQL 方言"),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数编译"),
-    rules: list[str] = typer.Option(None, "--rules", help="只编译这些规则（可重复）"),
+    rules: list[str] = typer.Option(None, "--rules", help="只编译这些规则：--rules A B C（或重复 --rules）"),
 ) -> None:
     """把规则的可执行条件编译为 SQL，交给已有的分布式引擎（Spark、Trino）在大数据上运行。
 
@@ -89,7 +93,7 @@ def compile_(
     from twoku.ops.run import compile_sql
     from twoku.store.files import find_root
 
-    emit(compile_sql(find_root(), dialect.value, region, rules or ()).sql)
+    emit(compile_sql(find_root(), dialect.value, region, listed(ctx, rules, "--rules")).sql)
 
 
 @app.command("test")
