@@ -60,11 +60,13 @@ def run(
 
       twoku run --claims claims.csv --rules CN-R-0017 CN-R-0030 --format json
     """
+    from twoku.cli.progress import shown
     from twoku.ops.run import run as run_rules
     from twoku.render.run import run_json, run_text
     from twoku.store.files import find_root
 
-    result = run_rules(find_root(), claims, region, listed(ctx, rules, "--rules"), out, threads, encoding)
+    with shown():  # millions of claim lines take seconds per rule: a bar on a terminal's stderr
+        result = run_rules(find_root(), claims, region, listed(ctx, rules, "--rules"), out, threads, encoding)
     if fmt is Format.json:
         emit(run_json(result))
     else:

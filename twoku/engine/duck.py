@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -194,8 +194,11 @@ def _value(value: Any) -> Any:
 OUT_COLUMNS = (*HIT_COLUMNS, "region")
 
 
-def run_rules(con: Any, specs: Iterable[RuleSpec], region: str = "") -> dict[str, int]:
-    """Run each rule over ``claims`` into the table ``hits`` (tagged with the region); hits per rule."""
+def run_rules(
+    con: Any, specs: Iterable[RuleSpec], region: str = "", each: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Run each rule over ``claims`` into the table ``hits`` (tagged with the region); hits per rule
+    (``each`` is told how many rules have run, after each one)."""
     con.execute(
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
         "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
@@ -212,6 +215,8 @@ def run_rules(con: Any, specs: Iterable[RuleSpec], region: str = "") -> dict[str
                 hint="检查结算明细的取值格式（日期 YYYY-MM-DD，数量和金额为数字），见 schema/claim.schema.json",
             ) from None
         counts[spec.rule_id] = 0
+        if each is not None:
+            each(len(counts))
     for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
         counts[rule_id] = int(n)
     return counts

@@ -126,6 +126,7 @@ def run(
     encoding: str = "auto",
 ) -> RunResult:
     from twoku.engine import duck
+    from twoku.ops import progress
 
     if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
         raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
@@ -136,7 +137,7 @@ def run(
     started = time.perf_counter()
     con = duck.connect(threads)
     read = duck.read_claims(con, claims, columns_used(specs), encoding)
-    counts = duck.run_rules(con, specs, layer.code)
+    counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
     seconds = time.perf_counter() - started
     if out is not None:
         _write_whole(con, out)
