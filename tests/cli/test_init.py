@@ -51,6 +51,7 @@ def test_init_makes_a_committed_store_that_validates(tmp_path: Path) -> None:
         assert (root / folder / ".gitkeep").is_file()
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert "四川省（510000）" in readme and "医保发〔2022〕12号" in readme
+    assert "--upstream 上级库" in readme  # a province started on its own is told how to start from above
     assert ".*.tmp" in (root / ".gitignore").read_text(encoding="utf-8")
     assert git(root, "status", "--porcelain") == ""
     assert git(root, "log", "--format=%s").strip() == "初始化四川省两库（本库层级 510000）"

@@ -191,7 +191,7 @@ def store_readme(region: Layer, name: str, upstream: str | None) -> str:
 本仓库是医疗保障基金智能审核和监控知识库、规则库（“两库”）的 twoku 库，按《医疗保障基金智能审核和监控
 知识库、规则库管理办法（试行）》（医保发〔2022〕12号）建设和管理。本库自身拥有的层级是
 **{layer_name(region)}（{region.code}）**，本层的文件放在 `{own}/` 下（{folders}）。
-{up if upstream else START}
+{up if upstream else ("" if region.kind == "national" else START)}
 ## 常用操作
 
 ```bash
