@@ -105,3 +105,20 @@ def test_shell_completion_is_offered_and_completes(tmp_path: Path) -> None:
     env.update(COMP_WORDS="twoku validate --no-", COMP_CWORD="2")
     done = subprocess.run([str(exe)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert "--no-cache" in done.stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("File 'x.csv' is not readable.", "文件 'x.csv' 不可读。"),
+        ("5 is not in the range 1<=x<=3.", "5 不在 1<=x<=3 范围内。"),
+        ("Invalid value for '--out': Path 'x' is a directory.", "'--out' 的取值无效：路径 'x' 是目录，应为文件。"),
+        ("Missing option '--region' / '-r'.", "缺少选项 '--region' / '-r'。"),
+        ("No such command 'valdate'. Did you mean 'validate'?", "没有命令 'valdate'，您是不是要用 'validate'？"),
+        ("Something click may say one day.", "Something click may say one day."),  # unknown: left as it is
+    ],
+)
+def test_what_click_says_is_translated_by_pattern(english: str, chinese: str) -> None:
+    from twoku.cli.zh import said
+
+    assert said(english) == chinese

@@ -164,10 +164,10 @@ def _rules() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ..
         (r"(?:Value )?(.+?) is not a valid (?:float|number)\.", lambda m: f"{m[1]} 不是有效的数字。"),
         (r"(?:Value )?(.+?) is not a valid boolean.*", lambda m: f"{m[1]} 不是是/否取值（true/false）。"),
         (r"(.+?) is not one of (.+)\.", lambda m: f"{m[1]} 不是可选的取值，可选：{m[2]}。"),
-        (r"(.+?) is not (.+)\.", lambda m: f"{m[1]} 不是可选的取值，应为 {m[2]}。"),
         (r"(.+?) is not in the range (.+)\.", lambda m: f"{m[1]} 不在 {m[2]} 范围内。"),
         (r"(File|Path|Directory|file|path|directory) (.+) (does not exist|is a file|is a directory|is not readable"
          r"|is not writable)\.", lambda m: f"{labels[m[1]]} {m[2]} {states[m[3]]}"),
+        (r"(.+?) is not (.+)\.", lambda m: f"{m[1]} 不是可选的取值，应为 {m[2]}。"),  # last: the most general
     ]  # fmt: skip
     return tuple((re.compile(pattern, re.DOTALL), say) for pattern, say in table)
 
