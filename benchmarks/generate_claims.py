@@ -14,7 +14,8 @@ Two kinds of line:
 About 2% of the lines are scenarios. ``--truth`` writes the (rule_id, line_id) pairs that
 must hit (a rule's declared hits in its own examples, and the lines of other rules'
 examples that it flags as well); it is what ``twoku evaluate`` can be checked against, and what a synthetic
-``--feedback`` (``--feedback FILE``: confirmed for true hits) is made from.
+``--feedback FILE`` is made from (the handling of each hit, in Chinese; ``--misfiring CN-R-0017 …``: those
+rules' hits mostly 不予认定, so evaluate lists them as mostly misfiring).
 Written with DuckDB in a few seconds per million lines.
 """
 
@@ -113,7 +114,14 @@ def _background_sql(n: int, seed: int) -> str:
     """
 
 
-def generate(out: Path, lines: int, seed: int = 7, truth: Path | None = None, feedback: Path | None = None) -> int:
+def generate(
+    out: Path,
+    lines: int,
+    seed: int = 7,
+    truth: Path | None = None,
+    feedback: Path | None = None,
+    misfiring: tuple[str, ...] = (),
+) -> int:
     con = duck.connect()
     templates = examples(REPO)
     if not templates:
@@ -166,16 +174,27 @@ def generate(out: Path, lines: int, seed: int = 7, truth: Path | None = None, fe
             f"TO {literal(str(truth))} (FORMAT csv, HEADER true)"
         )
     if feedback is not None:
-        # a plausible handling record: most true hits confirmed, some still pending, a few appealed
-        con.execute(
-            f"""COPY (SELECT rule_id, line_id,
-                  CASE WHEN hash(line_id) % 10 = 0 THEN 'pending' ELSE 'confirmed' END AS outcome,
-                  CASE WHEN hash(line_id) % 10 = 0 THEN '初审' ELSE '处理' END AS stage,
-                  hash(line_id) % 20 = 1 AS appealed,
-                  FALSE AS appeal_upheld
-                FROM truth ORDER BY 1, 2) TO {literal(str(feedback))} (FORMAT csv, HEADER true)"""
-        )
+        write_feedback(con, feedback, misfiring)
     return int(con.execute("SELECT COUNT(*) FROM claims").fetchone()[0])
+
+
+def write_feedback(con: Any, feedback: Path, misfiring: tuple[str, ...] = ()) -> None:
+    """A plausible handling record of each hit (第二十条), its values in Chinese as a bureau writes them:
+    most hits 确认违规 after 处理, some still 处理中 at 初审, some 不予认定 at 复审 (an appeal upheld now and
+    then); the hits of the ``misfiring`` rules are mostly 不予认定, so ``twoku evaluate`` shows them."""
+    wrong = ", ".join(literal(r) for r in misfiring) or "NULL"
+    con.execute(
+        f"""COPY (SELECT rule_id, line_id,
+              CASE WHEN k = 0 THEN '处理中' WHEN rejected THEN '不予认定' ELSE '确认违规' END AS outcome,
+              CASE WHEN k = 0 THEN '初审' WHEN rejected THEN '复审' ELSE '处理' END AS stage,
+              k = 1 OR (rejected AND k = 2) AS appealed,
+              rejected AND k = 2 AS appeal_upheld
+            FROM (SELECT rule_id, line_id, hash(line_id) % 20 AS k,
+                    CASE WHEN rule_id IN ({wrong}) THEN hash(line_id) % 5 <> 4 ELSE hash(line_id) % 20 = 3 END
+                      AS rejected
+                  FROM truth)
+            ORDER BY 1, 2) TO {literal(str(feedback))} (FORMAT csv, HEADER true)"""
+    )
 
 
 _BACKGROUND_COLUMNS = {
@@ -211,10 +230,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--truth", type=Path, help="写出应命中的 (rule_id, line_id)")
     parser.add_argument("--feedback", type=Path, help="写出合成的处理结果，供 twoku evaluate 演示")
+    parser.add_argument(
+        "--misfiring", nargs="+", default=[], metavar="规则编号", help="这些规则的命中在处理结果中多数为 不予认定"
+    )
     args = parser.parse_args()
     if args.out.suffix.lower() not in (".csv", ".parquet"):
         parser.error("OUT 应为 .csv 或 .parquet")
-    n = generate(args.out, args.lines, args.seed, args.truth, args.feedback)
+    n = generate(args.out, args.lines, args.seed, args.truth, args.feedback, tuple(args.misfiring))
     print(f"{args.out}: {n} lines", file=sys.stderr)
 
 

@@ -124,7 +124,9 @@ def test_cover_letter_shows_html_as_text(tmp_path: Path, monkeypatch: Any) -> No
 
 def test_new_store_readme_shows_html_as_text(tmp_path: Path) -> None:
     root = tmp_path / "new"
-    result = runner.invoke(app, ["init", str(root), "--region", "510100", "--name", HTML[0], "--upstream", HTML[3]])
+    refused = runner.invoke(app, ["init", str(root), "--region", "510100", "--upstream", HTML[3]])
+    assert refused.exit_code == 1 and "取得上级库" in refused.output and not root.exists()  # init clones its upstream
+    result = runner.invoke(app, ["init", str(root), "--region", "510100", "--name", HTML[0]])
     assert result.exit_code == 0, result.output
     page = rendered((root / "README.md").read_text(encoding="utf-8"))
     assert "<script" not in page and 'href="' not in page

@@ -181,11 +181,11 @@ def test_close_finishes_commits_and_tags(store: Path) -> None:
     supersede_law(store)
     assert invoke("instant", "-t", "CN-K-0001", "-s", "regulation", "-d", "2026-06-01").exit_code == 0
     data = as_json("close", "--date", "2026-08-20")
-    assert data["tag"] == "instant/20260601-regulation"
+    assert data["tag"] == "instant/CN/20260601-regulation"
     record = read(store / INSTANT_PATH)
     assert (record["status"], record["closed"], record["opened"]) == ("已完成", "2026-08-20", "2026-06-01")
-    assert git(store, "cat-file", "-t", "instant/20260601-regulation").strip() == "tag"  # annotated
-    assert git(store, "rev-parse", "instant/20260601-regulation^{commit}").strip() == head(store)
+    assert git(store, "cat-file", "-t", "instant/CN/20260601-regulation").strip() == "tag"  # annotated
+    assert git(store, "rev-parse", "instant/CN/20260601-regulation^{commit}").strip() == head(store)
     assert git(store, "status", "--porcelain").strip() == ""
     assert as_json("status")["open"] == []
     since = json.loads(runner.invoke(app, ["diff", "--since", "last-instant", "--format", "json"]).stdout)
@@ -218,10 +218,10 @@ def test_a_refused_close_restores_the_record_and_leaves_no_tag(store: Path) -> N
 def test_close_refuses_when_the_tag_already_exists(store: Path) -> None:
     supersede_law(store)
     assert invoke("instant", "-t", "CN-K-0001", "-s", "regulation", "-d", "2026-06-01").exit_code == 0
-    git(store, "tag", "instant/20260601-regulation")
+    git(store, "tag", "instant/CN/20260601-regulation")
     before = head(store)
     result = invoke("close")
-    assert result.exit_code == 1 and "instant/20260601-regulation" in result.output
+    assert result.exit_code == 1 and "instant/CN/20260601-regulation" in result.output
     assert read(store / INSTANT_PATH)["status"] == "进行中" and head(store) == before
 
 
@@ -241,9 +241,9 @@ def test_annual_records_what_changed_since_the_last_one(store: Path) -> None:
     assert record["changes"] == ["修改 CN-R-0001 分解住院：parameters.readmission_days.value：15 → 10"]
     assert record["plan"] == "一、缩短再入院间隔\n二、复核依据\n"
     assert "plan: |" in path.read_text(encoding="utf-8")
-    assert data["tag"] == "annual/2026"
-    assert git(store, "cat-file", "-t", "annual/2026").strip() == "tag"
-    assert git(store, "rev-parse", "annual/2026^{commit}").strip() == head(store)
+    assert data["tag"] == "annual/CN/2026"  # issue #21.10: the layer's region, so layers' tags never clash
+    assert git(store, "cat-file", "-t", "annual/CN/2026").strip() == "tag"
+    assert git(store, "rev-parse", "annual/CN/2026^{commit}").strip() == head(store)
     assert schema_findings(store) == []
     # the next year starts from this one
     write_files(store, {"national/knowledge/laws/CN-K-0003.yaml": NEW_LAW})
@@ -259,10 +259,10 @@ def test_annual_twice_for_a_year_is_refused(store: Path) -> None:
 
 
 def test_annual_refuses_an_existing_tag_before_writing(store: Path) -> None:
-    git(store, "tag", "-a", "annual/2026", "-m", "手工标签")
+    git(store, "tag", "-a", "annual/CN/2026", "-m", "手工标签")
     before = head(store)
     result = invoke("annual", "--year", "2026")
-    assert result.exit_code == 1 and "annual/2026" in result.output
+    assert result.exit_code == 1 and "annual/CN/2026" in result.output
     assert not (store / "adjustments").exists() and head(store) == before
 
 

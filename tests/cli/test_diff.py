@@ -127,6 +127,19 @@ def test_reindenting_and_quoting_is_no_change(store: Path) -> None:
     assert "没有条目变更" in runner.invoke(app, ["diff", "--since", "HEAD~1"]).output
 
 
+def test_last_annual_is_this_layers_tag_not_another_layers(store: Path) -> None:
+    """Issue #21.10: tags annual/2026 of two layers clashed; they carry the region, the old form still reads."""
+    change_rule(store, RULE.replace("value: 15", "value: 14"), "本层调整前的修改")
+    git(store, "tag", "-a", "annual/2025", "-m", "旧式标签")  # the old form: read as this store's own
+    legacy = head(store)
+    change_rule(store, RULE.replace("value: 15", "value: 13"), "上级的调整")
+    git(store, "tag", "-a", "annual/510000/2026", "-m", "另一层级的年度调整")  # not this store's (CN)
+    change_rule(store, RULE.replace("value: 15", "value: 12"))
+    assert diff_json()["since"] == {"rev": "last-annual", "commit": legacy, "via": "annual/2025"}
+    git(store, "tag", "-a", "annual/CN/2026", "-m", "本层年度调整", "HEAD~1")
+    assert diff_json()["since"] == {"rev": "last-annual", "commit": head(store, "HEAD~1"), "via": "annual/CN/2026"}
+
+
 def test_last_annual_from_a_tag_is_the_default(store: Path) -> None:
     change_rule(store, RULE.replace("value: 15", "value: 14"), "调整前的修改")
     git(store, "tag", "-a", "annual/2025", "-m", "2025 年度调整")

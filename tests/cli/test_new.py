@@ -137,6 +137,14 @@ def test_new_override_is_prefilled_with_values_bounds_and_digest(store: Path) ->
 
 
 def test_new_override_interactive_reason_and_next_id(store: Path) -> None:
+    existing = store / "provincial/510000/overrides/510000-O-0001.yaml"
+    existing.write_text(
+        existing.read_text(encoding="utf-8").replace(
+            "status: 生效", "status: 废弃\ndeprecated: {date: 2026-01-01, reason: 另起一个}"
+        ),
+        encoding="utf-8",
+    )
+    commit_all(store)
     out = created(new("override", "CN-R-0001", "--layer", "510000", "--format", "json", input="本省协议\n"))
     assert out["id"] == "510000-O-0002"  # 510000-O-0001 exists
     assert data_of(store, str(out["path"]))["reason"] == "本省协议"
@@ -163,6 +171,51 @@ def test_refusals_write_nothing(store: Path, args: list[str], message: str) -> N
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert git(store, "status", "--porcelain") == ""
+
+
+def test_a_second_override_in_a_layer_is_refused_naming_the_first(store: Path) -> None:
+    """Issue #21.2: `new override` ignored the layer's existing override of the rule."""
+    result = new("override", "CN-R-0001", "--layer", "510000", "--no-input")
+    assert result.exit_code == 2, result.output
+    assert "已有 CN-R-0001 的本地化 510000-O-0001" in result.output
+    assert "provincial/510000/overrides/510000-O-0001.yaml" in result.output
+    assert git(store, "status", "--porcelain") == ""
+    # asked before any prompt: nothing is read from the terminal
+    result = new("override", "CN-R-0001", "--layer", "510000", input="")
+    assert result.exit_code == 2 and "已有" in result.output and "本地化理由" not in result.output
+
+
+def test_a_rule_with_nothing_localisable_gets_no_empty_override(store: Path) -> None:
+    """Issue #21.10: an override of a rule with no localisable parameter would change nothing."""
+    fixed = RULE.replace("CN-R-0001", "CN-R-0002").replace("framework_code: GZ10000204001000\n", "")
+    fixed = fixed.replace("    localisable:\n      min: 7\n      max: 30\n", "")
+    assert "localisable" not in fixed
+    write_files(store, {"national/rules/actor-supervision/CN-R-0002.yaml": fixed})
+    commit_all(store)
+    result = new("override", "CN-R-0002", "--layer", "510100", "--no-input")
+    assert result.exit_code == 2 and "没有可本地化的参数" in result.output
+    assert git(store, "status", "--porcelain") == ""
+
+
+def test_two_active_overrides_in_a_layer_fail_validate_also_after_an_edit(store: Path) -> None:
+    """Issue #21.2: a second active override was accepted and `show` let it win quietly (TK507)."""
+    first = (store / "provincial/510000/overrides/510000-O-0001.yaml").read_text(encoding="utf-8")
+    second = store / "provincial/510000/overrides/510000-O-0002.yaml"
+    second.write_text(
+        first.replace("510000-O-0001", "510000-O-0002").replace("status: 生效", "status: 草稿"), encoding="utf-8"
+    )
+    assert runner.invoke(app, ["validate"]).exit_code == 0  # a draft beside the active one: fine (and cached)
+    second.write_text(second.read_text(encoding="utf-8").replace("status: 草稿", "status: 生效"), encoding="utf-8")
+    result = runner.invoke(app, ["validate", "--format", "json"])  # the cache re-checks the edited file only
+    assert result.exit_code == 1
+    found = {(f["code"], f["path"]) for f in json.loads(result.stdout)["findings"]}
+    assert found == {
+        ("TK507", "provincial/510000/overrides/510000-O-0001.yaml"),
+        ("TK507", "provincial/510000/overrides/510000-O-0002.yaml"),
+    }
+    second.unlink()
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["findings"] == []
 
 
 def test_override_refused_outside_the_chain(store: Path) -> None:
@@ -211,3 +264,24 @@ def test_templates_round_trip_byte_for_byte(category: str) -> None:
 
     template = rule_template("510100-R-0001", Layer("510100"), category, [("CN-K-0001", None)], scenarios=["稽核"])
     assert round_trips(to_yaml(template))
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_new_files_honour_the_umask(store: Path, umask: int, mode: int) -> None:
+    """Issue #21.10: new files were written 0600 whatever the umask."""
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        out = created(new("knowledge", "--layer", "CN", "--category", "laws", "--no-input", "--format", "json"))
+        path = store / str(out["path"])
+        assert stat.S_IMODE(path.stat().st_mode) == mode
+        # a file rewritten in place keeps the permissions it had
+        os.chmod(path, 0o640)
+        from twoku.store.edit import update_values
+
+        update_values(path, {("title",): "改过的标题"})
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)

@@ -116,6 +116,11 @@ def test_round_trip_city_to_province_to_nation(
     assert [(i["id"], i["change"]) for i in manifest["items"]] == [("510000-R-0001", "added")]
     assert manifest["proposed"][0]["id"] == "510000-R-0001"
     assert [p["subject"] for p in manifest["patches"]] == ["新增本省规则 挂床住院", "调整挂床天数，并顺手改了国家文件"]
+    # issue #21.10: git names a patch with a Chinese subject 0001-12.patch; it is named by what it changes
+    assert [p["name"] for p in manifest["patches"]] == [
+        "patches/0001-510000-R-0001.patch",
+        "patches/0002-510000-R-0001.patch",
+    ]
     assert manifest["patches"][1]["cut"] == ["national/knowledge/medical/CN-K-0002.yaml"]
     assert "本库为 510000" in [c["subject"] for c in manifest["left_out"]]
     assert list(manifest["files"]) == [PROVINCE_RULE_PATH]  # the city's rule stays in the province
@@ -217,7 +222,8 @@ def test_release_down_reports_what_the_fork_must_act_on(
     assert git(province, "show", f"{got['branch']}:{OVERRIDE_PATH}").encode() == before_override
     assert "min: 12" in git(province, "show", f"{got['branch']}:{RULE_PATH}")
     monkeypatch.chdir(province)
-    assert "已接收过" in runner.invoke(app, ["intake", str(tmp_path / "rel.tar.gz")]).output
+    again = runner.invoke(app, ["intake", str(tmp_path / "rel.tar.gz")]).output
+    assert "已接收过" in again and "already" not in again  # issue #21.9: one language
     git(province, "update-ref", "-d", "refs/twoku/intake/CN")  # forget it, to see the text report once more
     text = runner.invoke(app, ["intake", str(tmp_path / "rel.tar.gz"), "--branch", "review"]).output
     assert "本库须处理" in text and "TK505" in text and "TK506" in text

@@ -300,3 +300,42 @@ def test_a_pattern_re2_cannot_run_is_refused_before_the_engine_sees_it(shipped: 
     assert "CN-K-0030" in result.stderr and "线性时间" in result.stderr and "Traceback" not in result.stderr
     found = run_twoku("validate", "--format", "json", cwd=shipped)
     assert "TK408" in found.stdout
+
+
+def test_generated_feedback_is_chinese_and_can_show_mostly_misfiring_rules(shipped: Path, tmp_path: Path) -> None:
+    """Issue #21.9/#21.10: the generated feedback mixed confirmed/pending with 处理/初审 and never marked a hit wrong."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_claims", REPO / "benchmarks" / "generate_claims.py")
+    assert spec and spec.loader
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    claims, truth, feedback = tmp_path / "claims.parquet", tmp_path / "truth.csv", tmp_path / "feedback.csv"
+    gen.generate(claims, 3000, truth=truth, feedback=feedback, misfiring=("CN-R-0013",))
+    rows = duckdb.sql(f"SELECT rule_id, outcome, stage FROM read_csv('{feedback}', all_varchar = true)").fetchall()
+    assert {r[1] for r in rows} <= {"确认违规", "不予认定", "处理中"} and {r[2] for r in rows} <= {
+        "初审",
+        "复审",
+        "处理",
+    }
+    rejected = [r for r in rows if r[0] == "CN-R-0013" and r[1] == "不予认定"]
+    assert len(rejected) * 2 > len([r for r in rows if r[0] == "CN-R-0013"])
+    hits = tmp_path / "hits.parquet"
+    assert runner.invoke(app, ["run", "--claims", str(claims), "--region", "CN", "--out", str(hits)]).exit_code == 0
+    args = ["evaluate", "--hits", str(hits), "--feedback", str(feedback), "--claims", str(claims), "--region", "CN"]
+    result = runner.invoke(app, [*args, "--min-decided", "3", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["misfiring"] == ["CN-R-0013"]
+
+
+def test_rules_are_listed_as_the_readme_shows_or_repeated(shipped: Path, tmp_path: Path) -> None:
+    """Issue #21.10: `--rules A B C` was refused; `--rules A --rules B` keeps working."""
+    claims = str(_interval_claims(tmp_path))
+    for rules in (["CN-R-0025", "CN-R-0030"], ["CN-R-0025", "--rules", "CN-R-0030"], ["CN-R-0025,CN-R-0030"]):
+        result = runner.invoke(app, ["run", "--claims", claims, "--rules", *rules, "--region", "510000", "-f", "json"])
+        assert result.exit_code == 0, result.output
+        assert [r["id"] for r in json.loads(result.stdout)["rules"]] == ["CN-R-0025", "CN-R-0030"]
+    compiled = run_twoku("compile", "--rules", "CN-R-0017", "CN-R-0030", "--dialect", "trino", cwd=shipped)
+    assert compiled.returncode == 0 and "-- CN-R-0017" in compiled.stdout and "-- CN-R-0030" in compiled.stdout
+    stray = runner.invoke(app, ["run", "--claims", claims, "CN-R-0030"])
+    assert stray.exit_code == 2 and "多出了参数（CN-R-0030）" in stray.output

@@ -215,3 +215,23 @@ def test_minutes_are_committed_with_the_record(store: Path) -> None:
         "argumentation/CN-A-0001.yaml",
         "argumentation/minutes/2025-11-20.md",
     ]
+
+
+def test_a_new_record_of_a_rule_and_its_override_supersedes_the_stale_one(shipped: Path) -> None:
+    """Issue #21.6: TK604 outlived `signoff record` and named the override by its multi-line reason."""
+    path = shipped / "provincial/510000/municipal/510100/overrides/510100-O-0002.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("以此规避分解住院监控。", "以此规避分解住院监控，本年仍多见。"), encoding="utf-8")
+    commit_all(shipped, "修改本地化理由")
+    result = runner.invoke(app, ["validate", "--format", "json"])
+    stale = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "TK604"]
+    assert [(f["path"], f["item"]) for f in stale] == [("argumentation/510100-A-0001.yaml", "510100-A-0001")]
+    assert stale[0]["message"].startswith("510100-O-0002（CN-R-0017 的本地化）在业务论证后已被修改")
+    assert "\n" not in stale[0]["message"]
+    people = ["-p", "张三|某市医疗保障局|医保管理", "-p", "李四|某市医疗保障事务中心|经办"]
+    args = ["signoff", "record", "510100-O-0002", "--kind", "业务论证", "--date", "2026-11-20"]
+    done = runner.invoke(app, [*args, "--organizer", "成都市医疗保障局", *people, "--conclusion", "通过"])
+    assert done.exit_code == 0, done.output
+    for cache in ([], ["--no-cache"]):  # the re-check after the new record, and a full check, agree
+        result = runner.invoke(app, ["validate", "--format", "json", *cache])
+        assert "TK604" not in result.stdout, result.stdout

@@ -154,6 +154,36 @@ def drift(lib: Library) -> Iterator[Finding]:
             yield item
 
 
+@store_check("TK507", "override-one-per-layer")
+def one_per_layer(lib: Library) -> Iterator[Finding]:
+    """同一层级对同一条规则有两个以上生效的本地化：哪一个算数说不清。
+
+    一个地区对一条上级规则只有一个本地化取值（第五条）；两个都生效时，``show`` 和 ``run``
+    只会按编号顺序让后一个悄悄覆盖前一个。应合并为一个，把另一个废弃或改回草稿。
+
+    坏：510100-O-0002 与 510100-O-0005 都本地化 CN-R-0017，且都为 生效
+    好：只保留 510100-O-0002（需要改的取值改在它里面），510100-O-0005 废弃
+    """
+    by_layer: dict[tuple[str, str], list[Item]] = {}
+    for override in lib.of_kind("override"):
+        target = override.data.get("target")
+        if override.active and isinstance(target, str) and override.layer is not None:
+            by_layer.setdefault((target, override.layer.code), []).append(override)
+    for (target, _), overrides in by_layer.items():
+        if len(overrides) < 2:
+            continue
+        for override in overrides:
+            others = "、".join(f"{o.id}（{o.path}）" for o in overrides if o is not override)
+            yield finding(
+                "TK507",
+                f"本层还有生效的本地化 {others} 也本地化 {target}",
+                override.path,
+                ("target",),
+                override.id,
+                "把需要的取值合并到其中一个本地化，另一个改为 废弃（写明 deprecated）或 草稿",
+            )
+
+
 def _parameters(lib: Library) -> Iterator[tuple[Item, Item, str, Mapping[str, Any] | None]]:
     for override in lib.of_kind("override"):
         target = _target(lib, override)

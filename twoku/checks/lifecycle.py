@@ -141,19 +141,28 @@ def argumentation_stale(lib: Library) -> Iterator[Finding]:
     """论证记录已过时：所论证的条目此后被修改，内容摘要不再相符。
 
     论证针对的是论证时的内容；之后修改阈值、逻辑或依据，需要重新论证。
+    同一条目此后又有同一形式的论证记录绑定其现行内容时，旧记录已被取代，不再提示。
+
+    坏：CN-R-0017 的业务论证记录绑定 sha256:aaa…，规则现在的内容摘要是 sha256:bbb…
+    好：另有一条业务论证记录绑定 sha256:bbb…（twoku signoff record CN-R-0017 …）
     """
     for subject_id, entries in sorted(_records_by_subject(lib).items()):
         item = lib.get(subject_id)
         if item is None or item.deprecated:
             continue
         digest = item.digest
+        argued = {
+            record.data.get("kind") for record, _, recorded, tables in entries if recorded == digest and not tables
+        }
         for record, n, recorded, tables in entries:
+            if record.data.get("kind") in argued:
+                continue  # a newer record of the same kind binds the current content (and tables)
             for table_id in tables:
                 yield _table_stale(lib, item, record, n, table_id)
             if recorded != digest:
                 found = finding(
                     "TK604",
-                    f"{subject_id}（{masked(item.title)}）在{record.data.get('kind')}后已被修改",
+                    f"{subject_id}（{masked(short_name(item))}）在{record.data.get('kind')}后已被修改",
                     record.path,
                     ("subjects", n, "digest"),
                     record.id,
@@ -175,7 +184,7 @@ def _table_stale(lib: Library, item: Item, record: Item, n: int, table_id: str) 
     what = "已不存在" if table is None else f"（{table.title}）在{record.data.get('kind')}后已被修改"
     found = finding(
         "TK604",
-        f"{item.id}（{item.title}）所依据的表格 {table_id}{what}",
+        f"{item.id}（{masked(short_name(item))}）所依据的表格 {table_id}{what}",
         record.path,
         ("subjects", n, "tables"),
         record.id,
@@ -184,6 +193,16 @@ def _table_stale(lib: Library, item: Item, record: Item, n: int, table_id: str) 
     if table is not None:
         found.extra.update(target=table_id, base_digest=recorded, current_digest=table.digest, target_path=table.path)
     return found
+
+
+def short_name(item: Item, width: int = 30) -> str:
+    """How a message names an item: a rule's name, a knowledge item's title, an override by its target;
+    one line, cut at ``width`` characters (an override's reason is a paragraph, never a name)."""
+    if item.kind == "override":
+        return f"{item.data.get('target')} 的本地化"
+    name = item.data.get("name") or item.data.get("title")
+    text = name.strip().splitlines()[0].strip() if isinstance(name, str) and name.strip() else item.id
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @store_check("TK605", "argumentation-participants")

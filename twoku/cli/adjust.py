@@ -12,7 +12,7 @@ adjust = typer.Typer(
     help="两库调整（第十三条至第十六条）：年度调整与即时调整的记录、时限和标签。\n\n"
     "年度调整原则上每年一次（第十四条）；即时调整在所依据的法律法规、政策文件等变化时启动，"
     "不晚于新依据的执行起始时间完成（第十五、十六条）。调整记录写入 adjustments/，完成时打标签 "
-    "annual/<年份> 或 instant/<日期>-<简称>，twoku diff --since last-annual 由此比较。\n\n"
+    "annual/<地区>/<年份> 或 instant/<地区>/<日期>-<简称>，twoku diff --since last-annual 由此比较。\n\n"
     "示例：twoku adjust status；twoku adjust annual --year 2026 --plan 调整计划.txt",
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -31,7 +31,7 @@ def annual(
     date: str = typer.Option(None, "--date", "-d", help="完成日期，YYYY-MM-DD（默认今天）", show_default=False),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
 ) -> None:
-    """记录本层的年度调整：写入 adjustments/<层级>-annual-<年份>.yaml（状态 已完成），提交并打标签 annual/<年份>。
+    """记录本层的年度调整：写入 adjustments/<层级>-annual-<年份>.yaml（已完成），提交并打标签 annual/<地区>/<年份>。
 
     调整范围和内容取自上次年度调整（last-annual，没有则为第一次提交）以来本层条目的变更，
     与 twoku diff --since last-annual --layer <本层> 相同。两库文件须已全部提交。
@@ -98,7 +98,7 @@ def close(
     date: str = typer.Option(None, "--date", "-d", help="完成日期，YYYY-MM-DD（默认今天）", show_default=False),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
 ) -> None:
-    """完成进行中的即时调整：状态改为 已完成并写明完成日期，提交并打标签 instant/<日期>-<简称>。
+    """完成进行中的即时调整：状态改为 已完成并写明完成日期，提交并打标签 instant/<地区>/<日期>-<简称>。
 
     提交或标签任一失败时，记录恢复原样，不留下提交或标签。
 

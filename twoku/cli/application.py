@@ -16,12 +16,14 @@ import typer
 from typer.core import TyperGroup
 
 from twoku import __version__
+from twoku.cli import zh
 from twoku.cli.console import crashed, emit, interrupted, report_error, stderr, stdout
 from twoku.errors import TwokuError
 
-__all__ = ["Format", "app", "emit", "guarded", "report_error", "stderr", "stdout"]
+__all__ = ["LISTS", "Format", "app", "emit", "guarded", "listed", "report_error", "stderr", "stdout"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+zh.install()  # click's and typer's own messages (help headings, usage errors) in Chinese
 
 # The order `twoku --help` lists the commands in: a bureau's work from start to finish.
 COMMAND_ORDER = (
@@ -47,7 +49,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
 )
 
 
@@ -74,6 +76,23 @@ def guarded(fn: F) -> F:
             raise typer.Exit(crashed()) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# A command whose list option may be written as the README shows it (``--rules A B C``): typer gives an
+# option one value each time, so the values after the first arrive as extra arguments (listed() takes them).
+LISTS = {"allow_extra_args": True}
+
+
+def listed(ctx: typer.Context, given: list[str] | None, flag: str) -> list[str]:
+    """The values of a list option written ``flag A B C``, ``flag A flag B`` or ``flag A,B``, in order."""
+    import re
+
+    from twoku.errors import UsageError
+
+    extra = [str(a) for a in ctx.args]
+    if extra and not given:
+        raise UsageError(f"多出了参数（{' '.join(extra)}）", hint=f"要列出多个编号，写在 {flag} 之后：{flag} A B C")
+    return [value for part in [*(given or ()), *extra] for value in re.split(r"[,，、\s]+", part) if value]
 
 
 def version_callback(value: bool) -> None:

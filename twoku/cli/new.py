@@ -37,7 +37,10 @@ FORMAT = typer.Option(Format.text, "--format", "-f", help="输出格式")
 def _ask(prompt: Callable[[], T]) -> T:
     try:
         return prompt()
-    except typer.Abort:
+    except typer.Abort as abort:
+        # click turns both Ctrl-C and the end of input into Abort; Ctrl-C is an interruption (exit 130)
+        if isinstance(abort.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
         raise UsageError(
             "没有读到输入，未新建任何文件", hint="在脚本中请加 --no-input，并用选项给出所需内容（见 --help）"
         ) from None

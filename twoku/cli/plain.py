@@ -23,12 +23,14 @@ class ReportFormat(StrEnum):
 
 def report(paths: list[Path], region: str | None, fmt: ReportFormat, strict: bool, no_cache: bool) -> int:
     """Validate the store of the working directory and print the report; the exit code."""
+    from twoku.cli.progress import shown
     from twoku.ops.validate import validate as run
     from twoku.render import validate as render
     from twoku.store.files import find_root
 
     root = find_root()
-    found = run(root, paths, region, use_cache=not no_cache)
+    with shown():  # a cold validate of a big store takes seconds: a bar on a terminal's stderr
+        found = run(root, paths, region, use_cache=not no_cache)
     if fmt is ReportFormat.json:
         emit(render.to_json(found))
     elif fmt is ReportFormat.sarif:

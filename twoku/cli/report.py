@@ -7,12 +7,13 @@ from pathlib import Path
 
 import typer
 
-from twoku.cli.application import Format, app, emit, guarded, stdout
+from twoku.cli.application import LISTS, Format, app, emit, guarded, listed, stdout
 
 
-@app.command("report-upstream")
+@app.command("report-upstream", context_settings=LISTS)
 @guarded
 def report_upstream(
+    ctx: typer.Context,
     since: str = typer.Option(
         None,
         "--since",
@@ -21,7 +22,7 @@ def report_upstream(
         show_default=False,
     ),
     propose: list[str] = typer.Option(
-        [], "--propose", "-p", help="建议上级采纳的本层规则或知识编号（第十四条第三项），可重复"
+        [], "--propose", "-p", help="建议上级采纳的本层规则或知识编号（第十四条第三项）：--propose A B（或重复）"
     ),
     out: Path = typer.Option(
         None, "--out", "-o", help="归档文件路径（默认 twoku-report-<地区>-<日期>.tar.gz）", show_default=False
@@ -45,7 +46,7 @@ def report_upstream(
     """
     from twoku.model.exchange import REPORT
 
-    _build(REPORT, since, propose, out, fmt)
+    _build(REPORT, since, listed(ctx, propose, "--propose"), out, fmt)
 
 
 @app.command()

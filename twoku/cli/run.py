@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from twoku.cli.application import Format, app, emit, guarded, stdout
+from twoku.cli.application import LISTS, Format, app, emit, guarded, listed, stdout
 
 
 class ReportFormat(StrEnum):
@@ -23,18 +23,27 @@ class Dialect(StrEnum):
     trino = "trino"
 
 
-@app.command("run")
+@app.command("run", context_settings=LISTS)
 @guarded
 def run(
+    ctx: typer.Context,
     claims: Path = typer.Option(
-        ..., "--claims", help="结算明细文件：.csv（含表头）或 .parquet，列名见 schema/claim.schema.json"
+        ...,
+        "--claims",
+        help="结算明细文件：.csv（含表头）或 .parquet；列名用英文名或中文名称（如 line_id 或 明细流水号），"
+        "见 schema/claim.schema.json",
     ),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数运行，如 510100"),
     rules: list[str] = typer.Option(
-        None, "--rules", help="只运行这些规则（可重复）；缺省为该地全部带可执行条件的生效规则"
+        None,
+        "--rules",
+        help="只运行这些规则：--rules A B C（或重复 --rules）；缺省为该地全部带可执行条件的生效规则",
     ),
     out: Path = typer.Option(None, "--out", "-o", help="命中明细写入文件：.parquet、.csv 或 .json"),
     threads: int = typer.Option(None, "--threads", help="DuckDB 使用的线程数（缺省为全部 CPU）"),
+    encoding: str = typer.Option(
+        "auto", "--encoding", help="CSV 的编码：auto（自动识别 UTF-8 和 GBK/GB18030）、utf-8、gb18030、gbk"
+    ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="汇总的输出格式"),
 ) -> None:
     """在结算明细上运行某地区的生效规则（内嵌 DuckDB），每条命中一行：规则、明细、判断等级、触发取值。
@@ -42,29 +51,35 @@ def run(
     规则按该地区生效的参数运行：国家建议值，经本省、本市本地化（第五条）。
     只运行写有可执行条件（condition）的规则；规则生效日期之前的明细不判断。
 
+    Excel 另存的 CSV（GBK 或带 BOM 的 UTF-8）可直接读取；表头可用中文名称；
+    日期写作 2025-03-01 或 2025/3/1，长期处方写 是/否。
+
     示例：
 
       twoku run --claims 结算明细.parquet --region 510100 --out 命中.parquet
 
-      twoku run --claims claims.csv --rules CN-R-0017 --rules CN-R-0030 --format json
+      twoku run --claims claims.csv --rules CN-R-0017 CN-R-0030 --format json
     """
+    from twoku.cli.progress import shown
     from twoku.ops.run import run as run_rules
     from twoku.render.run import run_json, run_text
     from twoku.store.files import find_root
 
-    result = run_rules(find_root(), claims, region, rules or (), out, threads)
+    with shown():  # millions of claim lines take seconds per rule: a bar on a terminal's stderr
+        result = run_rules(find_root(), claims, region, listed(ctx, rules, "--rules"), out, threads, encoding)
     if fmt is Format.json:
         emit(run_json(result))
     else:
         run_text(result, stdout())
 
 
-@app.command("compile")
+@app.command("compile", context_settings=LISTS)
 @guarded
 def compile_(
+    ctx: typer.Context,
     dialect: Dialect = typer.Option(Dialect.duckdb, "--dialect", "-d", help="目标引擎的 SQL 方言"),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数编译"),
-    rules: list[str] = typer.Option(None, "--rules", help="只编译这些规则（可重复）"),
+    rules: list[str] = typer.Option(None, "--rules", help="只编译这些规则：--rules A B C（或重复 --rules）"),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="写成可直接运行的目录：SQL、规则所用知识点明细表（Parquet）及其注册语句"
     ),
@@ -87,7 +102,7 @@ def compile_(
     from twoku.ops.run import compile_sql
     from twoku.store.files import find_root
 
-    compiled = compile_sql(find_root(), dialect.value, region, rules or (), out)
+    compiled = compile_sql(find_root(), dialect.value, region, listed(ctx, rules, "--rules"), out)
     if compiled.out is None:
         emit(compiled.sql)
         return

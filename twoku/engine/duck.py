@@ -8,11 +8,15 @@ SELECT runs over it and the hits land in the table ``hits``.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from twoku.engine import claimfile
 from twoku.engine.sql import HIT_COLUMNS, RuleSpec, compile_rule, literal, sql_type
 from twoku.errors import TwokuError, UsageError
 from twoku.model import claim
@@ -42,53 +46,135 @@ def table_source(path: Path) -> str:
     raise UsageError(f"不能读取 {path.name}：应为 .csv 或 .parquet", hint="导出为 CSV（含表头）或 Parquet")
 
 
-def load_claims(con: Any, path: Path, columns: Iterable[str] | None = None) -> int:
-    """Make ``claims`` the claim file as typed columns of the claim model; the number of lines.
+@dataclass(frozen=True)
+class ClaimsRead:
+    """What reading a claim file found: its lines, the encoding it was read in, the columns ignored."""
+
+    lines: int
+    encoding: str
+    ignored: tuple[str, ...] = ()
+
+
+def load_claims(con: Any, path: Path, columns: Iterable[str] | None = None, encoding: str = "auto") -> int:
+    """Make ``claims`` the claim file as typed columns of the claim model; the number of lines."""
+    return read_claims(con, path, columns, encoding).lines
+
+
+def read_claims(con: Any, path: Path, columns: Iterable[str] | None = None, encoding: str = "auto") -> ClaimsRead:
+    """Make ``claims`` the claim file as typed columns of the claim model (engine/claimfile.py reads it).
 
     A Parquet file stays where it is: ``claims`` is a view, so each rule reads only the
     columns it uses and skips the row groups its filters rule out.  A CSV file is parsed
     once into a table of the ``columns`` the rules use (all fields when not given).
     """
-    import duckdb
-
     if not path.is_file():
         raise UsageError(f"找不到结算明细文件 {path}")
-    source = table_source(path)
+    if path.suffix.lower() not in CLAIM_SUFFIXES:
+        raise UsageError(f"不能读取 {path.name}：应为 .csv 或 .parquet", hint="导出为 CSV（含表头）或 Parquet")
+    with tempfile.TemporaryDirectory(prefix="twoku-claims-") as scratch:
+        readable = claimfile.literal_path(path, Path(scratch))
+        used = "utf-8"
+        if path.suffix.lower() == ".csv":
+            used = claimfile.detect_encoding(path, encoding)
+            if used != "utf-8":
+                readable = claimfile.transcode(path, used, Path(scratch))
+        # A Parquet file read under another name (a glob-safe link) is loaded whole: the link goes with scratch.
+        view = path.suffix.lower() == ".parquet" and readable == path
+        ignored = _load(con, path, table_source(readable), columns, view)
+    return ClaimsRead(int(con.execute("SELECT COUNT(*) FROM claims").fetchone()[0]), used, ignored)
+
+
+def _load(con: Any, path: Path, source: str, columns: Iterable[str] | None, view: bool) -> tuple[str, ...]:
+    import duckdb
+
     try:
         present = dict(
             con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall()
         )
     except duckdb.Error as exc:
-        raise TwokuError(f"读取 {path.name} 失败：{exc}", hint="检查文件格式和表头") from None
-    missing = [f for f in claim.REQUIRED if f not in present]
-    if missing:
-        raise TwokuError(
-            f"{path.name} 缺少必需的列：{'、'.join(missing)}",
-            hint="列名见 schema/claim.schema.json（如 line_id、patient_id、item_code、service_date）",
-        )
+        raise _unreadable(path, exc) from None
+    found = claimfile.match_columns(list(present), path)
     wanted = set(columns) | set(claim.REQUIRED) | {"visit_id"} if columns is not None else None
-    view = path.suffix.lower() == ".parquet"
-    fields = [f for f in claim.CLAIM_FIELDS if view or wanted is None or f.name in wanted]
+    fields = [f.name for f in claim.CLAIM_FIELDS if view or wanted is None or f.name in wanted]
 
     def column(name: str) -> str:
-        kind = sql_type(name)
-        if name not in present:
-            return f"CAST(NULL AS {kind}) AS {name}"
-        return name if present[name] == kind else f"CAST({name} AS {kind}) AS {name}"
+        if name not in found.fields:
+            return f"CAST(NULL AS {sql_type(name)}) AS {name}"
+        return f"{_typed(found.fields[name], present[found.fields[name]], name)} AS {name}"
 
-    cols = ", ".join(column(f.name) for f in fields)
+    cols = ", ".join(column(name) for name in fields)
     try:
         if view:
+            _refuse_bad_values(con, path, source, found.fields, present, fields)
             con.execute(f"CREATE OR REPLACE VIEW claims AS SELECT {cols} FROM {source}")
-            con.execute(f"SELECT {cols} FROM {source} LIMIT 1").fetchall()  # a bad column type fails here
         else:
             con.execute(f"CREATE OR REPLACE TABLE claims AS SELECT {cols} FROM {source}")
     except duckdb.Error as exc:
+        with contextlib.suppress(duckdb.Error):  # a value that cannot be cast is named; else DuckDB's reason
+            _refuse_bad_values(con, path, source, found.fields, present, fields)
+        raise _unreadable(path, exc) from None
+    return found.unknown
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _typed(column: str, present: str, name: str, cast: str = "CAST") -> str:
+    """The file's ``column`` as the claim field ``name``'s SQL type (是/否 read as a boolean)."""
+    kind = sql_type(name)
+    ref = _quoted(column)
+    if present == kind:
+        return ref
+    if kind == "BOOLEAN" and present == "VARCHAR":
+        return f"CASE TRIM({ref}) WHEN '是' THEN TRUE WHEN '否' THEN FALSE ELSE {cast}(TRIM({ref}) AS BOOLEAN) END"
+    return f"{cast}({ref} AS {kind})"
+
+
+_KINDS = {"DATE": "日期（YYYY-MM-DD）", "BIGINT": "整数", "DOUBLE": "数字", "BOOLEAN": "是/否（或 true/false）"}
+
+
+def _refuse_bad_values(
+    con: Any, path: Path, source: str, found: dict[str, str], present: dict[str, str], fields: list[str]
+) -> None:
+    """Name the first value that is not of its column's type: the column, the line, the value."""
+    csv_file = path.suffix.lower() == ".csv"
+    for name in fields:
+        column = found.get(name)
+        if column is None or present[column] == sql_type(name):
+            continue
+        row = con.execute(
+            f"SELECT n, v FROM (SELECT row_number() OVER () AS n, {_quoted(column)} AS v, "
+            f"{_typed(column, present[column], name, 'TRY_CAST')} AS t FROM {source}) "
+            "WHERE v IS NOT NULL AND t IS NULL ORDER BY n LIMIT 1"
+        ).fetchone()
+        if row is None:
+            continue
+        line = int(row[0]) + 1 if csv_file else int(row[0])
+        where = f"第 {line} 行" if csv_file else f"第 {line} 条记录"
         raise TwokuError(
-            f"{path.name} 中有不符合结算明细格式的取值：{exc}",
-            hint="日期写作 YYYY-MM-DD，数量和金额为数字；格式见 schema/claim.schema.json",
-        ) from None
-    return int(con.execute("SELECT COUNT(*) FROM claims").fetchone()[0])
+            f"{path.name} {where}的「{column}」列取值 {str(row[1])!r} 不是{_KINDS[sql_type(name)]}",
+            hint=f"{name}（{claim.FIELDS[name].title}）应为{_KINDS[sql_type(name)]}；格式见 schema/claim.schema.json",
+            path=str(path),
+            line=line if csv_file else None,
+        )
+
+
+def _unreadable(path: Path, exc: Exception) -> TwokuError:
+    said = str(exc)
+    if "unicode" in said.lower() or "utf-8" in said.lower():
+        return TwokuError(
+            f"{path.name} 中有不是 UTF-8 编码的内容",
+            hint="文件可能由 Excel 以 GBK 保存：加 --encoding gb18030，或另存为「CSV UTF-8（逗号分隔）」",
+            path=str(path),
+        )
+    kind = "Parquet" if path.suffix.lower() == ".parquet" else "CSV（首行为表头、逗号分隔）"
+    detail = said.strip().splitlines()[0] if said.strip() else type(exc).__name__
+    return TwokuError(
+        f"{path.name} 无法作为 {kind} 读取",
+        hint=f"检查文件是否完整、格式是否正确（DuckDB 的原始说明：{detail}）",
+        path=str(path),
+    )
 
 
 _TABLE_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "date": "DATE"}  # the others are text (VARCHAR)
@@ -123,8 +209,11 @@ def _value(value: Any) -> Any:
 OUT_COLUMNS = (*HIT_COLUMNS, "region")
 
 
-def run_rules(con: Any, specs: Iterable[RuleSpec], region: str = "") -> dict[str, int]:
-    """Run each rule over ``claims`` into the table ``hits`` (tagged with the region); hits per rule."""
+def run_rules(
+    con: Any, specs: Iterable[RuleSpec], region: str = "", each: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Run each rule over ``claims`` into the table ``hits`` (tagged with the region); hits per rule
+    (``each`` is told how many rules have run, after each one)."""
     con.execute(
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
         "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
@@ -141,6 +230,8 @@ def run_rules(con: Any, specs: Iterable[RuleSpec], region: str = "") -> dict[str
                 hint="检查结算明细的取值格式（日期 YYYY-MM-DD，数量和金额为数字），见 schema/claim.schema.json",
             ) from None
         counts[spec.rule_id] = 0
+        if each is not None:
+            each(len(counts))
     for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
         counts[rule_id] = int(n)
     return counts

@@ -43,13 +43,15 @@ def instant_id(region: str, opened: dt.date, slug: str) -> str:
 
 
 def tag_of(data: Mapping[str, Any]) -> str | None:
-    """The tag that marks a closed adjustment: ``annual/<year>`` or ``instant/<YYYYMMDD>-<slug>``."""
+    """The tag that marks a closed adjustment, carrying its layer's region (every layer of a chain adjusts
+    yearly, and a city's clone holds its province's tags): ``annual/<region>/<year>`` or
+    ``instant/<region>/<YYYYMMDD>-<slug>``.  Tags of the old form (``annual/<year>``) are still read."""
     item_id = str(data.get("id") or "")
-    _, sep, rest = item_id.partition("-annual-")
+    region, sep, rest = item_id.partition("-annual-")
     if sep:
-        return f"annual/{rest}"
-    _, sep, rest = item_id.partition("-instant-")
-    return f"instant/{rest}" if sep else None
+        return f"annual/{region}/{rest}"
+    region, sep, rest = item_id.partition("-instant-")
+    return f"instant/{region}/{rest}" if sep else None
 
 
 def is_open(item: Item) -> bool:

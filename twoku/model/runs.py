@@ -27,6 +27,8 @@ class RunResult:
     out: Path | None
     seconds: float
     sample: list[dict[str, Any]]  # the first hits, for the terminal
+    encoding: str = "utf-8"  # the claim file's, as read (a GBK file is transcoded)
+    ignored_columns: tuple[str, ...] = ()  # the file's columns that name no claim field
 
     @property
     def hits(self) -> int:

@@ -146,6 +146,8 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
     touched: set[str] = set()  # the IDs others may now see otherwise: their namers and holders are checked again
     recorded: set[str] = set()  # the IDs whose content changed: the records naming them are checked again
     seeds: set[str] = set()  # knowledge IDs whose edges may have changed: cycles downstream are checked again
+    targets: set[str] = set()  # the IDs a changed override names (its target among them)
+    argued: set[str] = set()  # the IDs a changed record names: the other records naming them are checked again
     for path, how in changed.items():
         old_id, old_refs = before.get(path, ("", ""))
         n = position.get(path)
@@ -160,11 +162,24 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
         elif kind == "argumentation":  # the rules a record names: their TK603 depends on it
             for item_id in {*old_refs.split(), *new_refs.split()}:
                 recheck.update(holders.get(item_id, ()))
+            argued.update((*old_refs.split(), *new_refs.split()))  # TK604: a newer record supersedes older ones
+        elif kind == "override":  # TK507 weighs the overrides of one rule together: the others of its target
+            targets.update((*old_refs.split(), *new_refs.split()))
     touched.discard("")
     recorded.discard("")
+    targets.discard("")
+    if targets:
+        for n, kind in enumerate(kinds):
+            if kind == "override" and not targets.isdisjoint(refs[n].split()):
+                recheck.add(n)
     # A record's findings about one subject depend on that subject alone: a record that only names a changed
     # item is checked again for those subjects (and needs only them), not for the dozens it may name.
     partial: dict[int, set[str]] = {}
+    argued.discard("")
+    if argued:
+        for n, kind in enumerate(kinds):
+            if kind == "argumentation" and not argued.isdisjoint(named := refs[n].split()):
+                partial.setdefault(n, set()).update(argued.intersection(named))
     if recorded:  # a record is bound to its subjects' whole content (their digest), not to their facade
         for n, kind in enumerate(kinds):
             if kind == "argumentation" and not recorded.isdisjoint(named := refs[n].split()):
@@ -196,6 +211,12 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
     for n in recheck:
         for item_id in refs[n].split():
             needed.update(holders.get(item_id, ()))
+    # An override is checked beside the other overrides of its target (TK507).
+    siblings = {i for n in recheck if kinds[n] == "override" for i in refs[n].split()}
+    if siblings:
+        needed.update(
+            n for n, kind in enumerate(kinds) if kind == "override" and not siblings.isdisjoint(refs[n].split())
+        )
     rules = {ids[n] for n in recheck if kinds[n] == "rule"}
     if rules:
         for n, kind in enumerate(kinds):
@@ -206,6 +227,13 @@ def affected(index: Index, before: Mapping[str, tuple[str, str]], changed: Mappi
         needed.add(n)
         for item_id in subjects:
             needed.update(holders.get(item_id, ()))
+    # Each subject is checked beside every record naming it (TK604: the newest of a kind supersedes).
+    subjects_of = {i for n in recheck if kinds[n] == "argumentation" for i in refs[n].split()}
+    subjects_of.update(*partial.values())
+    if subjects_of:
+        needed.update(
+            n for n, kind in enumerate(kinds) if kind == "argumentation" and not subjects_of.isdisjoint(refs[n].split())
+        )
     for n in list(needed):
         if ids[n]:
             needed.update(holders[ids[n]])

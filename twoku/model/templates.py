@@ -184,14 +184,14 @@ def config_template(region: Layer, name: str, region_names: Mapping[str, str], u
 def store_readme(region: Layer, name: str, upstream: str | None) -> str:
     """The README of a new store, in Chinese for the bureau staff who keep it."""
     own = region.root
-    up = f"\n上游库：{upstream}。上游的国家（或上级）两库更新后，用 git 合并上游的修改，再运行 `twoku validate`。\n"
+    up = "\n" + UPDATES.format(upstream=upstream) + "\n"
     folders = "knowledge/ 知识，rules/ 规则" + ("" if region.kind == "national" else "，overrides/ 对上级规则的本地化")
     return f"""# {name}
 
 本仓库是医疗保障基金智能审核和监控知识库、规则库（“两库”）的 twoku 库，按《医疗保障基金智能审核和监控
 知识库、规则库管理办法（试行）》（医保发〔2022〕12号）建设和管理。本库自身拥有的层级是
 **{layer_name(region)}（{region.code}）**，本层的文件放在 `{own}/` 下（{folders}）。
-{up if upstream else ""}
+{up if upstream else ("" if region.kind == "national" else START)}
 ## 常用操作
 
 ```bash
@@ -216,9 +216,45 @@ adjustments/    年度调整与即时调整记录
 """
 
 
+START = """
+本库是独立新建的，不含上级的两库，也不能接收上级的发布。市、省的库应从上级库起步：
+`twoku init 目录 --region 本地代码 --upstream 上级库`（上级库的 git 地址、本机克隆或上级提供的 git bundle 文件），
+新库含上级各层级并与上级共享历史，此后用 `twoku intake` 接收上级 `twoku release` 的归档。
+"""
+
+UPDATES = """\
+## 接收上级的更新
+
+上级库：{upstream}。本库由上级库克隆而来（`twoku init 目录 --region 代码 --upstream 上级库`），
+含上级各层级的两库，并与上级共享 git 历史，所以上级此后的调整可以直接接收：
+
+- **隔离网络（医保专网）**：上级运行 `twoku release --out 上级发布.tar.gz` 把调整打成归档，拷贝过来后
+  在本库运行 `twoku intake 上级发布.tar.gz`。归档先整体校验，再放到待审阅的分支 `intake/<上级>/<日期>`
+  上并列出本库须复核的本地化；审阅后 `git merge intake/<上级>/<日期>`，再运行 `twoku validate`。
+- **网络互通时**：`git pull upstream main`（远程 `upstream` 即上级库），再运行 `twoku validate`。
+
+起步时若连不到上级的 git 服务器，请上级运行 `git bundle create 上级库.bundle --all`，把该文件拷贝过来，
+用 `--upstream 上级库.bundle` 初始化。不要把另起炉灶的库与上级库合并：历史不相关，git 会拒绝或产生冲突。
+"""
+
+
+def layer_readme(region: Layer, name: str, upstream: str) -> str:
+    """The README of a store's own layer (``<layer>/README.md``) in a store cloned from its upper store."""
+    return f"""# {name}（{region.code}）
+
+本目录是本库自己的层级：本层的知识（knowledge/）、规则（rules/）和对上级规则的本地化（overrides/）。
+上级的文件不要改动；需要不同取值时写本地化：`twoku new override 规则编号 --layer {region.code}`。
+
+{UPDATES.format(upstream=upstream)}"""
+
+
 GITIGNORE = """\
 # twoku 写文件时的临时文件（写入中断时可能残留）
 .*.tmp
+# twoku 命令的缺省输出（公开材料、报送和发布的归档）：是产物，不是库的内容
+/public-summary-*/
+/twoku-report-*.tar.gz
+/twoku-release-*.tar.gz
 # 编辑器与系统文件
 .DS_Store
 Thumbs.db

@@ -150,7 +150,7 @@ def _plan(path: Path | None) -> str | None:
 @writes
 def annual(root: Path, year: int, plan: Path | None = None, date: str | None = None) -> Adjusted:
     """Record the annual adjustment of the store's own layer as closed: what changed since the
-    last one (第十四条), committed with the tag ``annual/<year>``."""
+    last one (第十四条), committed with the tag ``annual/<region>/<year>``."""
     from twoku.ops.diff import diff
     from twoku.store import gitdiff, gitio
 
@@ -168,7 +168,8 @@ def annual(root: Path, year: int, plan: Path | None = None, date: str | None = N
     region = _region(lib)
     record_id = annual_id(region, year)
     path = f"adjustments/{record_id}.yaml"
-    tag = f"annual/{year}"
+    tag = tag_of({"id": record_id})
+    assert tag is not None
     if lib.get(record_id) is not None or (root / path).exists():
         raise TwokuError(f"{year} 年度调整已有记录 {path}", hint="一年只记录一次年度调整；查看 twoku adjust status")
     _refuse_existing_tag(root, tag)

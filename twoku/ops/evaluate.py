@@ -14,6 +14,7 @@ Hits come from ``twoku run --out``; feedback is the outcome of handling each hit
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,27 @@ OUTCOMES = {
 }
 
 
-def _read(con: Any, path: Path, what: str) -> tuple[str, set[str]]:
+def _read(con: Any, path: Path, what: str, scratch: Path) -> tuple[str, set[str]]:
+    """The file as DuckDB reads it literally (no glob), a CSV saved as GBK transcoded first; its columns."""
+    from twoku.engine import claimfile
     from twoku.engine.duck import table_source
 
     if not path.is_file():
         raise UsageError(f"找不到{what}文件 {path}")
-    source = table_source(path)
-    columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    folder = scratch / what
+    folder.mkdir()
+    readable = claimfile.literal_path(path, folder)
+    if path.suffix.lower() == ".csv" and (encoding := claimfile.detect_encoding(path)) != "utf-8":
+        readable = claimfile.transcode(path, encoding, folder)
+    source = table_source(readable)
+    import duckdb
+
+    try:
+        columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    except duckdb.Error as exc:
+        raise TwokuError(
+            f"{what}文件 {path.name} 无法读取", hint=f"应为带表头的 CSV、Parquet 或 JSON（DuckDB 的原始说明：{exc}）"
+        ) from None
     return source, columns
 
 
@@ -57,12 +72,27 @@ def evaluate(
     misfire_below: float = 0.5,
     min_decided: int = 10,
 ) -> Evaluation:
+    lib: Library = load_store(root).library
+    with tempfile.TemporaryDirectory(prefix="twoku-evaluate-") as scratch:
+        return _evaluate(lib, hits, feedback, region, lines, claims, misfire_below, min_decided, Path(scratch))
+
+
+def _evaluate(
+    lib: Library,
+    hits: Path,
+    feedback: Path,
+    region: str | None,
+    lines: int | None,
+    claims: Path | None,
+    misfire_below: float,
+    min_decided: int,
+    scratch: Path,
+) -> Evaluation:
     from twoku.engine import duck
 
-    lib: Library = load_store(root).library
     con = duck.connect()
-    hit_src, hit_cols = _read(con, hits, "命中")
-    fb_src, fb_cols = _read(con, feedback, "处理结果")
+    hit_src, hit_cols = _read(con, hits, "命中", scratch)
+    fb_src, fb_cols = _read(con, feedback, "处理结果", scratch)
     for need, cols, what in (
         ({"rule_id", "line_id"}, hit_cols, "命中"),
         ({"rule_id", "line_id", "outcome"}, fb_cols, "处理结果"),

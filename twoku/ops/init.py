@@ -5,6 +5,15 @@ of each layer of its chain (kept in git by ``.gitkeep``), a README in Chinese, a
 ``.gitignore`` and an initial commit.  In a clone of an upper store (a province forking
 the national one, a city its province's), only ``twoku.yaml`` changes: its ``region``
 becomes the fork's own, keeping the file's comments and layout.
+
+With ``--upstream`` a new store starts as a clone of the upper store (a URL, a local
+repository, or a ``git bundle`` file carried across a segregated network): it holds the
+upper layers and shares their history, so the upper level's later releases apply here
+(``twoku release`` there, ``twoku intake`` here; or ``git pull upstream`` where the
+networks connect).  A store of unrelated history could take neither: the bundle of a
+release needs the commits it builds on, and git refuses to merge unrelated histories.
+The store's own layer gets a README saying so (``<layer>/README.md``: a file no upper
+release ever touches).
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from twoku.model.findings import Pointer
 from twoku.model.layout import CONFIG_FILE
 from twoku.model.regions import PROVINCES, Layer, layer_name, parse_layer
 from twoku.model.schemas import FILES
-from twoku.model.templates import GITIGNORE, config_template, store_readme
+from twoku.model.templates import GITIGNORE, config_template, layer_readme, store_readme
 from twoku.store.faults import writes
 
 KEEP = ".gitkeep"
@@ -77,6 +86,8 @@ def init(target: Path, region: str, upstream: str | None = None, name: str | Non
         )
     created_dir = not root.exists()
     try:
+        if upstream:
+            return _from_upstream(root, layer, upstream, name)
         return _create(root, layer, upstream, name)
     except BaseException:
         # never a half-made store: remove what was made
@@ -118,6 +129,25 @@ def _create(root: Path, layer: Layer, upstream: str | None, name: str | None) ->
     gitwork.init(root)
     sha = gitwork.commit_everything(root, f"初始化{title}（本库层级 {layer.code}）")
     return Initialised(str(root), layer.code, True, sorted(written), sha)
+
+
+def _from_upstream(root: Path, layer: Layer, upstream: str, name: str | None) -> Initialised:
+    """A clone of the upper store with this layer registered as its own, and the layer's README."""
+    from twoku.store import gitwork
+    from twoku.store.edit import atomic_write
+
+    source = Path(upstream).expanduser()
+    where = str(source.resolve()) if source.exists() else upstream
+    gitwork.clone(where, root)
+    if not (root / CONFIG_FILE).is_file():
+        raise UsageError(f"{upstream} 不是 twoku 库（没有 {CONFIG_FILE}）", hint="--upstream 给出上级的两库仓库")
+    done = _register(root, layer, where, name)
+    names = {**_names(layer, name)}
+    readme = f"{layer.root}/README.md"
+    atomic_write(root / readme, layer_readme(layer, layer_name(layer, names), where).encode("utf-8"))
+    gitwork.stage(root, [readme])
+    sha = gitwork.commit_only(root, [readme], f"本层说明：{layer_name(layer, names)}（{layer.code}）如何接收上级的更新")
+    return Initialised(str(root), layer.code, True, sorted([*done.files, readme]), sha)
 
 
 @writes

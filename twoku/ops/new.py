@@ -10,7 +10,7 @@ renumber`` resolves it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,8 @@ def upper_rule(ctx: Context, rule_id: str) -> Item:
         )
     if rule.deprecated:
         raise UsageError(f"{rule_id}（{rule.title}）已废弃，不能再本地化", hint="本地化替代它的规则")
+    _refuse_second_override(ctx, rule)
+    _refuse_nothing_localisable(rule)
     return rule
 
 
@@ -195,6 +197,34 @@ def new_override(ctx: Context, rule_id: str, reason: str | None = None, commit: 
     override_id = next_id(ctx.root, ctx.library, ctx.layer, "override")
     template = override_template(override_id, ctx.layer, rule.id, rule.digest, specs, current, _text(reason))
     return _create(ctx.root, template, commit)
+
+
+def _refuse_second_override(ctx: Context, rule: Item) -> None:
+    """One override of a rule per layer (TK507): a change goes into the one this layer already has."""
+    existing = [
+        o
+        for o in ctx.library.of_kind("override")
+        if o.data.get("target") == rule.id and o.layer == ctx.layer and not o.deprecated
+    ]
+    if existing:
+        first = existing[0]
+        raise UsageError(
+            f"{ctx.layer} 已有 {rule.id} 的本地化 {first.id}（{first.status or '无状态'}，{first.path}），未新建",
+            hint=f"在 {first.path} 中修改取值；确要另起一个，先把 {first.id} 改为 废弃",
+        )
+
+
+def _refuse_nothing_localisable(rule: Item) -> None:
+    """An override changes only what the upper rule lets a lower layer set: with nothing, it would be empty."""
+    specs = rule.data.get("parameters")
+    if isinstance(specs, Mapping) and any(
+        isinstance(spec, Mapping) and isinstance(spec.get("localisable"), Mapping) for spec in specs.values()
+    ):
+        return
+    raise UsageError(
+        f"{rule.id}（{rule.title}）没有可本地化的参数，本地化无可调整，未新建",
+        hint="需要不同的口径时，写本层自己的规则（twoku new rule），或向上级建议（twoku report-upstream --propose）",
+    )
 
 
 def _text(value: str | None) -> str | None:

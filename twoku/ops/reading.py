@@ -404,6 +404,22 @@ def scan(root: Path, cache: Cache) -> Scanned:
     return Scanned(paths, known, True)
 
 
+def _telling(each: Each | None, total: int) -> Each:
+    """``each``, telling ops/progress how many of the ``total`` files are read as each chunk comes in."""
+    from twoku.ops import progress
+
+    seen = 0
+
+    def told(n: int, part: list[tuple[str, str, Entry]]) -> None:
+        nonlocal seen
+        seen += len(part)
+        progress.tell("读取并检查文件", seen, total)
+        if each is not None:
+            each(n, part)
+
+    return told
+
+
 def read_entries(
     root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True, each: Each | None = None
 ) -> tuple[dict[str, Any], int]:
@@ -428,7 +444,7 @@ def read_entries(
                 stat = os.lstat(base + path)
                 stats[path] = (stat.st_mtime_ns, stat.st_size)
         put = cache.enabled
-        for path, blob, entry in parse_parallel(root, todo, cache.enabled, each):
+        for path, blob, entry in parse_parallel(root, todo, cache.enabled, _telling(each, len(todo))):
             known[path] = blob
             entries[path] = entry
             if put:

@@ -253,6 +253,8 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
         at = old_at.get(path) if old_at is not None else position[path]
         if at is not None:
             before[path] = (state["ids"][at], state["refs"][at])
+    if _tabled(changed, [i for i, _ in before.values()], last.tables):
+        return None  # an item with a table: its rows, the records argued on them and their subjects, checked whole
     fresh, extra = index_of(list(changed), changed, memo)
     for k, path in enumerate(fresh.paths):
         n = position[path]
@@ -313,6 +315,16 @@ def patch(root: Path, cache: Cache, scanned: Scanned, day: str) -> tuple[Summary
     else:
         save_state(cache, day, key, index, columns, odd_ids)
     return summary, lambda: counted_rows(index, columns["layers"])
+
+
+def _tabled(changed: Mapping[str, Entry], old_ids: list[str], tables: Mapping[str, object]) -> bool:
+    """Whether a changed or removed file is, or was, a knowledge item with a table, or now holds the ID of one
+    (a table's file is named after its item: CN-K-0030.csv beside CN-K-0030.yaml)."""
+    if any(isinstance(entry[DATA], dict) and "table" in entry[DATA] for entry in changed.values()):
+        return True
+    ids = {t.rsplit("/", 1)[-1].rsplit(".", 1)[0] for t in tables}
+    new_ids = [e[DATA].get("id") for e in changed.values() if isinstance(e[DATA], dict)]
+    return not ids.isdisjoint([*old_ids, *new_ids])
 
 
 def _changed(
@@ -399,22 +411,22 @@ def _found_again(
     from twoku.checks import run_cross_checks
     from twoku.checks.registry import STORE_CODES
 
-    def subject(found: Finding) -> object:
-        """The ID of the record's subject a finding is about (its pointer is subjects/<n>/…), or None."""
+    def about(found: Finding) -> set[object]:
+        """The ID of the record's subject a finding is about (its pointer is subjects/<n>/…), if any."""
         pointer = found.pointer
         if len(pointer) < 2 or pointer[0] != "subjects" or not isinstance(pointer[1], int):
-            return None
+            return set()
         subjects = needed[found.path][DATA].get("subjects") if isinstance(needed[found.path][DATA], dict) else None
         if isinstance(subjects, list) and pointer[1] < len(subjects) and isinstance(subjects[pointer[1]], dict):
-            return subjects[pointer[1]].get("id")
-        return None
+            return {subjects[pointer[1]].get("id")}
+        return set()
 
     def again(found: Finding) -> bool:  # whether a finding of the last summary is found anew here
         path = found.extra.get("item_path", found.path)  # a table's findings are in its file, about its item
         if found.code not in STORE_CODES:
             return path in own_again
         if path in reach.partial:
-            return subject(found) in reach.partial[path]
+            return not about(found).isdisjoint(reach.partial[path])  # (a table's change is checked whole: _tabled)
         return path in reach.recheck and (found.code != CYCLE_CODE or path in reach.cycles)
 
     kept = [f for f in last if f.path not in gone and not again(f)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,22 @@ def _commits(root: Path, own: Layer, since: str, head: str) -> tuple[list[dict[s
     return carried, left_out
 
 
+_ID_STEM = re.compile(r"^(?:CN|[0-9]{6})-[A-Za-z]+-[0-9]{4}")
+
+
+def _patch_name(name: str, commit: dict[str, Any], own: Layer, paths: Sequence[str]) -> str:
+    """git names a patch after its subject's ASCII letters: a Chinese subject leaves ``0001-12.patch``.
+    Such a patch is named after the items it changes (``0001-510000-R-0001.patch``), else its commit."""
+    number, _, slug = name.removesuffix(".patch").partition("-")
+    if re.search(r"[A-Za-z]{3}", slug):
+        return name
+    ids = [m[0] for p in paths if owns(own, p) and (m := _ID_STEM.match(p.rsplit("/", 1)[-1]))]
+    label = "-".join(dict.fromkeys(ids))
+    if len(label) > 60:
+        label = label[:60].rsplit("-", 3)[0] + "-etc"
+    return f"{number}-{label or str(commit['commit'])[:10]}.patch"
+
+
 def _proposed(root: Path, own: Layer, head: str, ids: Sequence[str]) -> list[dict[str, Any]]:
     """Items of this layer proposed for adoption above (第十四条(三)); each must exist at HEAD."""
     if not ids:
@@ -208,7 +225,12 @@ def build(
     carried, left_out = _commits(root, own, start.commit, head)
     if not carried:
         return nothing
-    patches = archive.format_patches(root, start.commit, head, pathspecs(own))
+    patches = [
+        (_patch_name(name, commit, own, archive.commit_paths(root, commit["commit"])), data)
+        for (name, data), commit in zip(
+            archive.format_patches(root, start.commit, head, pathspecs(own)), carried, strict=True
+        )
+    ]
     bundle = archive.bundle(root, start.commit, head)
     changed = archive.text(root, "diff", "--name-only", "--no-renames", "-z", start.commit, head, "--", *pathspecs(own))
     paths = sorted(p for p in changed.split("\0") if p)

@@ -174,8 +174,10 @@ def run(
     rule_ids: Sequence[str] = (),
     out: Path | None = None,
     threads: int | None = None,
+    encoding: str = "auto",
 ) -> RunResult:
     from twoku.engine import duck
+    from twoku.ops import progress
 
     if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
         raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
@@ -189,16 +191,17 @@ def run(
     specs = [rule_spec(root, lib, r, layer) for r in rules]
     started = time.perf_counter()
     con = duck.connect(threads)
-    lines = duck.load_claims(con, claims, columns_used(specs))
+    read = duck.read_claims(con, claims, columns_used(specs), encoding)
     load_tables(con, root, lib, specs)
-    counts = duck.run_rules(con, specs, layer.code)
+    counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
     seconds = time.perf_counter() - started
     if out is not None:
         _write_whole(con, out)
     per_rule = [
         RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
     ]
-    return RunResult(layer, claims, lines, per_rule, out, seconds, duck.hit_rows(con, 20))
+    sample = duck.hit_rows(con, 20)
+    return RunResult(layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored)
 
 
 def _write_whole(con: Any, out: Path) -> None:
@@ -206,10 +209,14 @@ def _write_whole(con: Any, out: Path) -> None:
     from twoku.engine import duck
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    from twoku.store.edit import file_mode
+
+    mode = file_mode(out)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
     os.close(fd)
     try:
         duck.write_hits(con, Path(tmp))
+        os.chmod(tmp, mode)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -163,7 +163,7 @@ def intake_text(result: Any, console: Any) -> None:
     m = result.manifest
     sender = f"{m['region_name']}（{m['region']}）{m['date']} 的{KIND_LABELS[m['kind']]}"
     if result.already:
-        console.print(styled(f"{sender}：已接收过（already applied），未做任何改动。"))
+        console.print(styled(f"{sender}：此前已接收过，本次未做任何改动。"))
         return
     console.print(styled(f"已接收 {sender}：分支 {result.branch}（{result.commit[:10]}）", "bold green"))
     console.print(styled(f"  补丁 {len(m['patches'])} 个；条目：{_summary(m['items'])}"))

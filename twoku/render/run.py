@@ -23,6 +23,8 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "hits": result.hits,
         "seconds": round(result.seconds, 3),
         "out": str(result.out) if result.out else None,
+        "encoding": result.encoding,
+        "ignored_columns": list(result.ignored_columns),
         "rules": [
             {
                 "id": r.rule_id,
@@ -62,6 +64,13 @@ def run_text(result: RunResult, console: Any) -> None:
             plain(r.rule_id), plain(r.name), level, hits, f"{per_ten_thousand(r.hits, result.lines):g}", params
         )
     console.print(table)
+    if result.encoding != "utf-8":
+        console.print(f"[dim]结算明细按 {result.encoding} 编码读取。[/]")
+    if result.ignored_columns:
+        from rich.text import Text
+
+        ignored = "、".join(result.ignored_columns)
+        console.print(Text(f"结算明细中这些列不是结算明细的字段，已忽略：{ignored}", style="yellow"))
     if result.out:
         console.print(styled(f"命中明细已写入 {result.out}"))
     elif result.sample:

@@ -33,8 +33,10 @@ def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
 
     faults.note(path, data)  # a writing command can put the file back (only while it holds what twoku wrote)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, mode) if hasattr(os, "fchmod") else os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -76,6 +78,27 @@ def writable_file(path: Path, option: str = "--out") -> None:
     if path.is_dir() or (os.path.lexists(path) and not path.is_file()):
         raise UsageError(f"{option} {path}：已有同名的目录或特殊文件，无法写入", hint=f"{option} 应指向一个文件路径")
     writable_folder(path.parent, option)
+
+
+def file_mode(path: Path) -> int:
+    """The permissions a file written at ``path`` gets: those of the file it replaces, else what the umask
+    leaves of rw-rw-rw- (as ``open`` would give; the temporary file a write goes through is made 0600)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def dump(data: Any) -> str:

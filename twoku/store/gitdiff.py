@@ -3,7 +3,8 @@
 Revisions are any git revision, ``WORKTREE`` (the working tree with uncommitted
 changes) or a named point of the adjustment cycle (第十三至十六条):
 
-* ``last-annual``  — the newest tag ``annual/*``; without one, the commit that closed
+* ``last-annual``  — the newest tag ``annual/<this store's region>/*`` (or of the old form ``annual/<year>``,
+  without a region); without one, the commit that closed
   (set ``status: 已完成`` on) the newest annual record ``adjustments/*-annual-*.yaml``;
 * ``last-instant`` — likewise with ``instant/*`` and ``adjustments/*-instant-*.yaml``;
 * ``last-report`` and ``last-publish`` — the newest tag ``report/*`` or ``publish/*``.
@@ -46,13 +47,13 @@ NAMED: dict[str, Named] = {
         "annual",
         "adjustments/*-annual-*.yaml",
         "用 twoku adjust annual --year <年份> 记录年度调整"
-        "（或 git tag -a annual/<年份> <提交>），或用 --since 指定版本",
+        "（或 git tag -a annual/<本库地区>/<年份> <提交>），或用 --since 指定版本",
     ),
     "last-instant": Named(
         "instant",
         "adjustments/*-instant-*.yaml",
         "用 twoku adjust instant 与 twoku adjust close 完成一次即时调整"
-        "（或 git tag -a instant/<日期>-<名称> <提交>），或用 --since 指定版本",
+        "（或 git tag -a instant/<本库地区>/<日期>-<名称> <提交>），或用 --since 指定版本",
     ),
     "last-report": Named(
         "report",
@@ -89,9 +90,19 @@ def _prefix(repo: Any, root: Path) -> str:
     return "" if rel == "." else rel + "/"
 
 
-def _newest_tag(repo: Any, family: str) -> str | None:
+# Families whose tags carry the region of the layer that made them (annual/<region>/<year>); their tags of
+# the old form (annual/<year>) are read as this store's own.
+_REGIONAL = ("annual", "instant")
+
+
+def _newest_tag(repo: Any, family: str, region: str | None = None) -> str | None:
     out = repo.git.for_each_ref("--sort=-refname", "--sort=-creatordate", "--format=%(refname)", f"refs/tags/{family}/")
     refs = [line for line in out.splitlines() if line.strip()]
+    if family in _REGIONAL:
+        start = f"refs/tags/{family}/"
+        own = [r for r in refs if region and r.startswith(f"{start}{region}/")]
+        legacy = [r for r in refs if "/" not in r[len(start) :]]
+        refs = own or legacy  # another layer's tags (a province's, in a city's clone) are not this store's
     return refs[0] if refs else None
 
 
@@ -123,6 +134,11 @@ def _closing_commit(repo: Any, prefix: str, pattern: str) -> tuple[str, str] | N
     return None
 
 
+def _own_region(root: Path) -> str | None:
+    region = files.load_config(root).get("region")
+    return str(region) if region else None
+
+
 def resolve(repo: Any, root: Path, rev: str) -> Rev:
     """The commit a user's revision names; UsageError saying what to create when none."""
     if rev == WORKTREE:
@@ -136,7 +152,7 @@ def resolve(repo: Any, root: Path, rev: str) -> Rev:
                 hint="可用任意 git 版本（提交、分支、标签），或 " + "、".join([*NAMED, WORKTREE]),
             )
         return Rev(rev, commit)
-    tag = _newest_tag(repo, named.tags)
+    tag = _newest_tag(repo, named.tags, _own_region(root))
     if tag is not None:
         return Rev(rev, gitio.commit_of(repo, tag), tag.removeprefix("refs/tags/"))
     if named.records is not None:

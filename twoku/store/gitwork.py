@@ -47,6 +47,26 @@ def init(root: Path) -> None:
         raise TwokuError(f"git init 失败：{str(exc.stderr or exc).strip()}", hint=GIT_HINT) from None
 
 
+def clone(source: str, root: Path) -> None:
+    """``git clone`` an upper store (a URL, a local repository or a ``git bundle`` file) with its whole history,
+    its remote named ``upstream``."""
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "clone", "-q", "--origin", "upstream", "--", source, str(root)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+    )
+    if done.returncode != 0:
+        raise TwokuError(
+            f"无法从 {source} 取得上级库：{done.stderr.strip() or done.returncode}",
+            hint="--upstream 给出上级库的 git 地址、本机上的克隆，或上级提供的 git bundle 文件"
+            "（隔离网络中由上级运行 git bundle create 上级库.bundle --all 后拷贝过来）",
+        )
+
+
 def stage(root: Path, paths: Sequence[str]) -> None:
     if paths:
         _run(root, "add", "--", *paths)
