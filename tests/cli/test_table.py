@@ -216,3 +216,15 @@ def test_a_rules_signoff_goes_stale_when_a_table_it_uses_changes(shipped: Path) 
     assert "所依据的表格 CN-K-0031 已修改" in shown.output
     _, findings = report(shipped)
     assert any(f["code"] == "TK604" and "CN-K-0031" in str(f["message"]) for f in findings)
+
+
+def test_a_tables_personal_data_is_found_where_it_stands(shipped: Path) -> None:
+    """Issue 20, item 10: CSV tables were not scanned for personal data."""
+    medical_item(shipped, f"{DRUG_A},阿帕他胺片,男\n", sealed=False)
+    path = shipped / MEDICAL
+    path.write_text(path.read_text(encoding="utf-8").replace("title: 药品通用名", "title: 患者姓名"), encoding="utf-8")
+    (shipped / MEDICAL_CSV).write_text(f"code,患者姓名,sex\n{DRUG_A},+86 138 1234 5678,男\n", encoding="utf-8")
+    _, findings = report(shipped)
+    located = {(f["code"], f["path"], f["line"]) for f in findings}
+    assert ("TK802", MEDICAL_CSV, 1) in located and ("TK801", MEDICAL_CSV, 2) in located
+    assert not any("5678" in str(f["message"]) for f in findings)

@@ -13,6 +13,7 @@ from twoku.checks.registry import STORE_CODES, declare, finding, store_check
 from twoku.model import tables
 from twoku.model.findings import ERROR, WARNING, Finding
 from twoku.model.library import Item, Library
+from twoku.model.personal import NAME_KEYS, might_be_personal, personal_data
 from twoku.model.regex import UnsafePattern, compile_linear
 
 CODES = {
@@ -191,6 +192,7 @@ def _item_table(lib: Library, item: Item, spec: tables.TableSpec) -> Iterator[Fi
         found = finding(CODES[problem.kind], problem.message, path, (), item.id, problem.hint)
         errors = errors or found.severity == ERROR
         yield found.located(problem.line or 1, problem.column or 1)
+    yield from _personal(item, table, path)
     if not spec.legacy and table.readable and not errors:  # the seal is asked for once the table is right
         digest = tables.rows_digest(table)
         if digest != spec.digest or spec.rows != len(table.rows):
@@ -203,6 +205,24 @@ def _item_table(lib: Library, item: Item, spec: tables.TableSpec) -> Iterator[Fi
                 item.id,
                 f"核对修改后运行 twoku table seal {item.id}，把表格和条目一同提交",
             )
+
+
+def _personal(item: Item, table: tables.Table, path: str) -> Iterator[Finding]:
+    """TK801 and TK802 in a table's file too (第二十二条): a table holds knowledge, never an insured person.
+    One quick look at the whole file; its lines are searched only where it finds a number's shape."""
+    if not table.text_lines:
+        return
+    for n, title in enumerate(table.text_lines[0].split(",")):
+        if title.strip() in NAME_KEYS:
+            hint = "删除该列；知识点明细不保存参保人信息"
+            yield finding("TK802", f"列 “{title.strip()}” 可能保存个人姓名", path, (), item.id, hint).located(1, n + 1)
+    if not might_be_personal("\n".join(table.text_lines)):
+        return
+    for n, line in enumerate(table.text_lines):
+        kind = personal_data(line)
+        if kind:
+            hint = "删除个人信息；知识点明细只列药品、项目、诊断等知识"
+            yield finding("TK801", f"疑似{kind}", path, (), item.id, hint).located(n + 1, 1)
 
 
 def _declaration(lib: Library, item: Item, spec: tables.TableSpec) -> tuple[dict[str, str | None], list[Finding]]:
