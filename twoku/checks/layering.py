@@ -17,7 +17,9 @@ from twoku.model.library import Item, Library
 
 
 def _target(lib: Library, override: Item) -> Item | None:
-    return lib.get(override.data.get("target"), "rule")
+    """The rule an override localises, or the knowledge item whose table it adds rows to or removes rows from."""
+    target = lib.get(override.data.get("target"))
+    return target if target is not None and target.kind in ("rule", "knowledge") else None
 
 
 @store_check("TK501", "override-target-exists")

@@ -7,12 +7,12 @@ findings about the declaration point at the item's ``table``.  Each carries the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from twoku.checks.registry import STORE_CODES, declare, finding, store_check
 from twoku.model import tables
 from twoku.model.findings import ERROR, WARNING, Finding
-from twoku.model.library import Item, Library
+from twoku.model.library import Item, Library, table_overrides
 from twoku.model.personal import NAME_KEYS, might_be_personal, personal_data
 from twoku.model.regex import UnsafePattern, compile_linear
 
@@ -258,3 +258,76 @@ def _declaration(lib: Library, item: Item, spec: tables.TableSpec) -> tuple[dict
             continue
         patterns[column.system] = pattern
     return patterns, out
+
+
+@store_check("TK508", "table-override")
+def overrides_of_tables(lib: Library) -> Iterator[Finding]:
+    """下级对上级知识点明细表的增删（本地化的 rows）不成立：上级表格不允许增加或删除行（table.lower）、
+    要删除的行在上级表格中没有、增加的行缺少键列或取值不符合列的类型。每一行都须写明理由（reason）。
+
+    坏：上级声明 ``lower: {add: true}``，本地化却 ``rows: {remove: [{code: X…, reason: …}]}``
+    好：在上级允许的范围内增删，并写明理由
+    """
+    for override in lib.of_kind("override"):
+        target = lib.get(override.data.get("target"))
+        rows = override.data.get("rows")
+        if target is None or override.deprecated or not isinstance(rows, Mapping):
+            continue
+        spec = tables.spec_of(target.data) if target.kind == "knowledge" else None
+        if spec is None:
+            what = "不是知识条目" if target.kind != "knowledge" else "没有知识点明细表"
+            yield finding("TK508", f"目标 {target.id} {what}，不能增删表格行", override.path, ("rows",), override.id)
+            continue
+        yield from _rows_override(lib, override, target, spec, rows)
+
+
+def _rows_override(
+    lib: Library, override: Item, target: Item, spec: tables.TableSpec, rows: Mapping[str, object]
+) -> Iterator[Finding]:
+    def bad(message: str, *pointer: str | int, hint: str | None = None) -> Finding:
+        return finding("TK508", message, override.path, ("rows", *pointer), override.id, hint)
+
+    lower = f"{target.id} 的 table.lower"
+    if rows.get("add") and not spec.add:
+        yield bad(
+            f"上级表格不允许下级增加行（{lower} 未允许 add）",
+            "add",
+            hint="向上级报告需要增加的行（twoku report-upstream）",
+        )
+    if rows.get("remove") and not spec.remove:
+        yield bad(
+            f"上级表格不允许下级删除行（{lower} 未允许 remove）", "remove", hint="向上级报告（twoku report-upstream）"
+        )
+    upper = lib.tables.get(tables.table_path(target.path, spec))
+    have = None
+    if upper is not None and upper.readable and override.layer is not None and target.layer is not None:
+        # what the layers above this one made of the table: a city may remove a row its province added
+        above = [o for o in table_overrides(lib, target.id, override.layer) if o[0] != override.layer.code]
+        have = {upper.key_of(row) for row in tables.layered(upper, target.layer.code, above).rows}
+    removed = rows.get("remove")
+    for n, entry in enumerate(removed if isinstance(removed, Sequence) else ()):
+        if not isinstance(entry, Mapping):
+            continue
+        missing = [k for k in spec.key if k not in entry]
+        if missing:
+            yield bad(
+                f"删除的行缺少键列 {'、'.join(missing)}", "remove", n, hint="写出键列的取值：" + "、".join(spec.key)
+            )
+        elif have is not None and tables.key_of_entry(spec, entry) not in have:
+            key = "、".join(tables.key_of_entry(spec, entry))
+            yield bad(
+                f"要删除的行 {key} 不在 {target.id} 的表格中", "remove", n, hint=f"用 twoku table {target.id} 查看"
+            )
+    add = rows.get("add")
+    added = [e for e in (add if isinstance(add, Sequence) else ()) if isinstance(e, Mapping)]
+    for n, entry in enumerate(added):
+        unknown = [k for k in entry if k != "reason" and k not in spec.names]
+        if unknown:
+            yield bad(
+                f"增加的行有表格没有的列 {'、'.join(map(str, unknown))}", "add", n, hint="列：" + "、".join(spec.names)
+            )
+    if added:
+        table = tables.Table(spec, override.path, [tables.row_of(spec, e) for e in added], list(range(len(added))))
+        patterns, _ = _declaration(lib, target, spec)
+        for problem in tables.problems(table, patterns, keys=False):
+            yield bad(problem.message, "add", problem.line, hint=problem.hint)

@@ -192,6 +192,29 @@ def load_table(con: Any, relation: str, path: Path, columns: Sequence[tuple[str,
         raise TwokuError(f"读取表格 {path.name} 失败：{exc}", hint="先运行 twoku validate 并改正表格") from None
 
 
+def change_rows(
+    con: Any,
+    relation: str,
+    columns: Sequence[tuple[str, str]],
+    key: Sequence[str],
+    removed: Sequence[Sequence[str]],
+    added: Sequence[Sequence[str]],
+) -> None:
+    """A loaded table as a region has it: rows removed by key, rows added (one with a removed or an upper
+    row's key takes its place); cells as text, cast to the column's type, empty as NULL."""
+    names = [n for n, _ in columns]
+    on = " AND ".join(f"{k} IS NOT DISTINCT FROM CAST(NULLIF(?, '') AS {_type(columns, k)})" for k in key)
+    for values in [*removed, *([row[names.index(k)] for k in key] for row in added)]:
+        con.execute(f"DELETE FROM {relation} WHERE {on}", list(values))
+    if added:
+        cells = ", ".join(f"CAST(NULLIF(?, '') AS {_TABLE_TYPES.get(t, 'VARCHAR')})" for _, t in columns)
+        con.executemany(f"INSERT INTO {relation} VALUES ({cells})", [list(row) for row in added])
+
+
+def _type(columns: Sequence[tuple[str, str]], name: str) -> str:
+    return next(_TABLE_TYPES.get(t, "VARCHAR") for n, t in columns if n == name)
+
+
 def load_lines(con: Any, lines: Sequence[Mapping[str, Any]]) -> None:
     """A small ``claims`` table from claim lines given as mappings (a rule's examples)."""
     fields = claim.CLAIM_FIELDS

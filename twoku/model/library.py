@@ -160,6 +160,17 @@ class Library:
         return self._by_target
 
 
+def table_overrides(lib: Library, knowledge_id: str, region: Layer) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """The rows the overrides in a region's chain add to and remove from a knowledge item's table: (layer, override
+    ID, its ``rows``), top layer first (model/tables.layered applies them)."""
+    out = []
+    for override in lib.overrides_of(knowledge_id, region):
+        rows = override.data.get("rows")
+        if isinstance(rows, Mapping) and override.layer is not None:
+            out.append((override.layer.code, override.id, rows))
+    return out
+
+
 def tables_used(lib: Library, item: Item) -> dict[str, str]:
     """The knowledge items with a table (知识点明细) that a rule names in its basis or its condition, each
     with its content digest (which covers the rows: model/tables.py).  A rule is argued on those rows as much

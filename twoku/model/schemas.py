@@ -375,7 +375,38 @@ def override_schema() -> Schema:
         ["id", "target", "base_digest", "reason", "status"],
         {
             "id": _id("O", "本地化"),
-            "target": _p("目标规则", "被本地化的上级规则编号", type="string", pattern=r"^(CN|[0-9]{6})-R-[0-9]{4}$"),
+            "target": _p(
+                "目标",
+                "被本地化的上级规则编号，或带知识点明细表的上级知识编号（增删表格行）",
+                type="string",
+                pattern=r"^(CN|[0-9]{6})-(R|K)-[0-9]{4}$",
+            ),
+            "rows": _p(
+                "增删的表格行",
+                "本地化上级知识的知识点明细表：add 增加的行（各列取值，须写 reason），remove 删除的行（键列取值，"
+                "须写 reason）；须在上级表格声明的 lower 允许范围内",
+                "institutions",
+                type="object",
+                additionalProperties=False,
+                properties={
+                    "add": _p(
+                        "增加的行",
+                        "每行写出各列的取值（列名: 取值）和理由 reason",
+                        "institutions",
+                        type="array",
+                        minItems=1,
+                        items={"type": "object", "required": ["reason"]},
+                    ),
+                    "remove": _p(
+                        "删除的行",
+                        "每行写出键列的取值和理由 reason",
+                        "institutions",
+                        type="array",
+                        minItems=1,
+                        items={"type": "object", "required": ["reason"]},
+                    ),
+                },
+            ),
             "base_digest": _p(
                 "基准摘要",
                 "编写时目标规则的内容摘要；上级修改规则后不再相符，须复核",

@@ -598,3 +598,44 @@ class TableView:
     layers: list[str]  # the layer of each row
     region: str | None
     sealed: bool  # the file's rows are those sealed in the item
+
+
+# A region's table: the upper rows, less the rows its overrides remove, plus the rows they add (DESIGN.md).
+
+
+@dataclass(frozen=True)
+class Layered:
+    """A region's effective table: each row with the layer it came from (and the override, where one added it)."""
+
+    rows: list[tuple[str, ...]]
+    layers: list[str]
+    sources: list[str]  # the override that added the row ("" for the table's own rows)
+
+
+def row_of(spec: TableSpec, entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """A row written in an override (column → value) as the table's cells: text, missing as empty."""
+    return tuple("" if entry.get(c.name) is None else str(entry.get(c.name)) for c in spec.columns)
+
+
+def key_of_entry(spec: TableSpec, entry: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple("" if entry.get(k) is None else str(entry.get(k)) for k in spec.key)
+
+
+def layered(table: Table, own_layer: str, overrides: Sequence[tuple[str, str, Mapping[str, Any]]]) -> Layered:
+    """``table`` as a region has it: ``overrides`` are (layer, override ID, its ``rows``), top layer first; each
+    removes rows by key and adds rows (an added row with an upper row's key takes its place)."""
+    spec = table.spec
+    index = {table.key_of(row): n for n, row in enumerate(table.rows)}
+    current: dict[tuple[str, ...], tuple[tuple[str, ...], str, str]] = {
+        key: (table.rows[n], own_layer, "") for key, n in index.items()
+    }
+    for layer, override_id, rows in overrides:
+        for entry in rows.get("remove") or ():
+            if isinstance(entry, Mapping):
+                current.pop(key_of_entry(spec, entry), None)
+        for entry in rows.get("add") or ():
+            if isinstance(entry, Mapping):
+                row = row_of(spec, entry)
+                current[table.key_of(row)] = (row, layer, override_id)
+    ordered = sorted(current.values(), key=lambda v: (sort_key(table, table.key_of(v[0])), v[0]))
+    return Layered([r for r, _, _ in ordered], [lay for _, lay, _ in ordered], [src for _, _, src in ordered])

@@ -54,7 +54,7 @@ def write_bundle(root: Path, lib: Library, compiled: Compiled, specs: Sequence[R
     try:
         (scratch / "tables").mkdir()
         con = duck.connect(1)
-        load_tables(con, root, lib, specs)
+        load_tables(con, root, lib, specs, compiled.region)
         registers, tables = [], []
         for knowledge_id, ref in sorted(compiled.tables.items()):
             table = table_of(root, lib, knowledge_id)

@@ -96,7 +96,7 @@ def run_examples(root: Path, rule_ids: Sequence[str] = (), region: str | None = 
         assert rule.layer is not None
         try:
             spec = rule_spec(root, lib, rule, layer or rule.layer)
-            load_tables(con, root, lib, [spec])
+            load_tables(con, root, lib, [spec], layer or rule.layer)
         except TwokuError as exc:
             outcomes += [ExampleOutcome(rule.id, _name(e, n), (), (), exc.message) for n, e in enumerate(examples)]
             continue

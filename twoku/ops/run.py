@@ -28,7 +28,7 @@ from twoku.model.condition import (
     parse,
     patterns,
 )
-from twoku.model.library import Item, Library, effective_rule
+from twoku.model.library import Item, Library, effective_rule, table_overrides
 from twoku.model.regions import Layer
 from twoku.model.runs import RuleHits, RunResult
 from twoku.model.tables import Table
@@ -67,17 +67,24 @@ def table_refs(root: Path, lib: Library, condition: Condition) -> dict[str, Tabl
     return out
 
 
-def load_tables(con: Any, root: Path, lib: Library, specs: Sequence[RuleSpec]) -> None:
-    """Each table the rules read, loaded into the engine as a typed table under its relation name."""
+def load_tables(con: Any, root: Path, lib: Library, specs: Sequence[RuleSpec], region: Layer | None = None) -> None:
+    """Each table the rules read, loaded into the engine as a typed table under its relation name: as ``region``
+    has it (the rows its overrides add and remove applied), else as its own layer wrote it."""
     from twoku.engine import duck
 
     done: set[str] = set()
     for spec in specs:
         for knowledge_id, ref in spec.tables.items():
-            if knowledge_id not in done:
-                table = table_of(root, lib, knowledge_id)
-                duck.load_table(con, ref.relation, root / table.path, [(c.name, c.type) for c in table.spec.columns])
-                done.add(knowledge_id)
+            if knowledge_id in done:
+                continue
+            table = table_of(root, lib, knowledge_id)
+            columns = [(c.name, c.type) for c in table.spec.columns]
+            duck.load_table(con, ref.relation, root / table.path, columns)
+            for _, _, rows in table_overrides(lib, knowledge_id, region) if region is not None else []:
+                removed = [tables.key_of_entry(table.spec, e) for e in rows.get("remove") or ()]
+                added = [tables.row_of(table.spec, e) for e in rows.get("add") or ()]
+                duck.change_rows(con, ref.relation, columns, table.spec.key, removed, added)  # top layer first
+            done.add(knowledge_id)
 
 
 def resolve_patterns(lib: Library, knowledge_ids: Sequence[str]) -> dict[str, str]:
@@ -192,7 +199,7 @@ def run(
     started = time.perf_counter()
     con = duck.connect(threads)
     read = duck.read_claims(con, claims, columns_used(specs), encoding)
-    load_tables(con, root, lib, specs)
+    load_tables(con, root, lib, specs, layer)
     counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
     seconds = time.perf_counter() - started
     if out is not None:

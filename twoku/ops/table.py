@@ -15,8 +15,9 @@ from typing import Any
 
 from twoku.errors import TwokuError, UsageError
 from twoku.model import tables
-from twoku.model.library import Item, Library
+from twoku.model.library import Item, Library, table_overrides
 from twoku.model.tables import Sealed, Table, TableView
+from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
 from twoku.store import files
 from twoku.store.faults import writes
@@ -103,8 +104,12 @@ def view(root: Path, item_id: str, region: str | None = None) -> TableView:
     if not table.readable:
         problem = table.problems[0]
         raise TwokuError(f"读不出表格 {table.path}：{problem.message}", path=table.path, hint=problem.hint)
-    rows = tables.sorted_rows(table)
-    layer = item.layer.code if item.layer else ""
+    own = item.layer.code if item.layer else ""
+    chain = region_layer(region, lib) if region else item.layer
+    overrides = table_overrides(lib, item.id, chain) if chain is not None else []
+    effective = tables.layered(table, own, overrides)  # the upper rows, less those removed, plus those added
     sealed = spec.digest == tables.rows_digest(table)
     title = str(item.data.get("title") or "")
-    return TableView(item.id, title, table.path, spec.columns, spec.key, rows, [layer] * len(rows), region, sealed)
+    return TableView(
+        item.id, title, table.path, spec.columns, spec.key, effective.rows, effective.layers, region, sealed
+    )
