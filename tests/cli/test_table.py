@@ -228,3 +228,10 @@ def test_a_tables_personal_data_is_found_where_it_stands(shipped: Path) -> None:
     located = {(f["code"], f["path"], f["line"]) for f in findings}
     assert ("TK802", MEDICAL_CSV, 1) in located and ("TK801", MEDICAL_CSV, 2) in located
     assert not any("5678" in str(f["message"]) for f in findings)
+
+
+def test_show_summarises_a_table(shipped: Path) -> None:
+    result = runner.invoke(app, ["show", "CN-K-0030"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "CN-K-0030.csv：4 行；键 code；下级不可增删行" in result.output
+    assert "代码 code：代码" in result.output and "twoku table 编号" in result.output

@@ -82,10 +82,28 @@ DETAILS = ("condition", "examples")
 
 
 def _value(key: str, value: Any) -> Any:
-    """A cell for one field: text wrapped as Chinese is; a condition or examples as compact YAML."""
+    """A cell for one field: text wrapped as Chinese is; a condition or examples as compact YAML; a knowledge
+    table summarised (its rows are for ``twoku table``)."""
     from twoku.render.tables import Prose
 
+    if key == "table":
+        return Prose(_table_summary(value))
     return Prose(_compact_yaml(value) if key in DETAILS else _fmt(value))
+
+
+def _table_summary(value: Any) -> str:
+    from twoku.model.tables import COLUMN_TYPES, spec_of
+
+    spec = spec_of({"table": value})
+    if spec is None:
+        return _fmt(value)
+    if spec.legacy:
+        return f"{spec.file}（旧式代码表声明，未封存）"
+    rows = f"{spec.rows} 行" if spec.rows is not None else "未封存"
+    columns = "、".join(f"{c.title or c.name} {c.name}：{COLUMN_TYPES.get(c.type, c.type)}" for c in spec.columns)
+    lower = "、".join(w for w, ok in (("增加", spec.add), ("删除", spec.remove)) if ok) or "不可增删"
+    head = f"{spec.file}：{rows}；键 {'、'.join(spec.key)}；下级{lower}行"
+    return f"{head}\n列：{columns}\n各行：twoku table 编号 [--region 代码]"
 
 
 def _compact_yaml(value: Any) -> str:
