@@ -26,7 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The order `twoku --help` lists the commands in: a bureau's work from start to finish.
 COMMAND_ORDER = (
     "init", "new", "validate", "checks", "ls", "show", "diff", "signoff", "adjust", "publish",
-    "report-upstream", "release", "intake", "override", "renumber", "table", "run", "compile", "test", "evaluate",
+    "report-upstream", "release", "intake", "override", "renumber", "table", "import", "run", "compile", "test",
+    "evaluate",
 )  # fmt: skip
 
 

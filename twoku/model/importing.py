@@ -1,0 +1,577 @@
+"""Turning NHSA's 知识点明细 workbooks and code database exports into a knowledge table: pure.
+
+A workbook is read (store/workbook.py) into sheets of cell values; here they are understood:
+
+- the header row is found by its names, past title rows and merged cells (never by position), and a
+  header this module does not know stops the import, naming the headers found and those expected;
+- the layouts of ``domain/knowledge-points.md``: one sheet of points with codes in a column (several
+  codes in one cell, or one per row under vertically merged point cells), a points sheet plus a
+  "知识点对应药品代码" sheet joined by 对应知识点序号, and pairs (项目A…/项目B…);
+- codes stay text: a code a spreadsheet stored as a number lost its leading zeros, and is restored to
+  the width its code system's pattern asks for (and counted, so the summary says so); full-width
+  letters and digits and stray spaces are normalised;
+- limit text is mapped to columns where it is regular (限定性别, 支付不超过 N 天, 限二级及以上,
+  限工伤/生育保险), the text always kept beside them;
+- rows are keyed by code (pairs: by both codes), so importing the same workbook twice changes
+  nothing and a later batch shows as rows added, removed and changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from twoku.model.regex import compile_linear
+from twoku.model.tables import Column
+
+# The headers the published workbooks use (knowledge-points.md), to the column each fills.
+POINT_HEADERS: dict[str, str] = {
+    "序号": "point",
+    "药品通用名": "name",
+    "项目名称": "name",
+    "中药饮片名称": "name",
+    "限定性别": "sex",
+    "限定条件": "limit",
+    "检出逻辑": "logic",
+    "政策依据": "basis",
+    "文件依据": "basis",
+    "逻辑依据": "basis",
+    "药品代码": "code",
+    "医保编码": "code",
+    "项目代码": "code",
+    "中药饮片代码": "code",
+    "知识点对应药品代码数量": "code_count",
+    "时间区间": "period",
+    "备注": "note",
+    "项目A名称": "a_name",
+    "项目A代码": "a_code",
+    "项目B名称": "b_name",
+    "项目B代码": "b_code",
+}
+CODE_SHEET_HEADERS: dict[str, str] = {"对应知识点序号": "point", "药品通用名": "name", "药品代码": "code"}
+HEADER_ROWS = 30  # title rows above the header: the header is looked for among the first rows only
+
+# The table's columns, in order; a column is declared when the workbook has it or a value was derived.
+TITLES: dict[str, str] = {
+    "code": "代码",
+    "a_code": "项目A代码",
+    "b_code": "项目B代码",
+    "name": "名称",
+    "a_name": "项目A名称",
+    "b_name": "项目B名称",
+    "sex": "限定性别",
+    "max_days": "支付天数上限",
+    "min_level": "医疗机构级别下限",
+    "insurance": "限定险种",
+    "limit": "限定条件",
+    "logic": "检出逻辑",
+    "basis": "政策依据",
+    "period": "时间区间",
+    "note": "备注",
+}
+ENUMS: dict[str, tuple[str, ...]] = {
+    "sex": ("男", "女"),
+    "min_level": ("二级", "三级"),
+    "insurance": ("工伤保险", "生育保险"),
+}
+SAMPLES = 5  # rows shown of each kind of change, codes restored …
+
+
+class WorkbookProblem(ValueError):
+    """What stops an import: the workbook is not one this module understands (nothing is written)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet as read: its name, its cells row by row, its merged ranges ((row, col), (row, col)), 0-based."""
+
+    name: str
+    rows: Sequence[Sequence[Any]]
+    merged: Sequence[tuple[tuple[int, int], tuple[int, int]]] = ()
+    source: str = ""  # the file it came from
+
+
+@dataclass
+class Built:
+    """The table made of a workbook, and what was done to its cells on the way."""
+
+    layout: str  # 单表, 两表（知识点 + 对应代码）, 项目对
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    restored: list[tuple[str, str]] = field(default_factory=list)  # (as read, restored)
+    normalised: int = 0  # cells changed by the full-width / space normalisation
+    notes: list[str] = field(default_factory=list)
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+_FULL_ALNUM = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0).isalnum()}
+_SPACES = re.compile(r"[\s\u3000\u00a0]+")
+
+
+def text_of(value: Any) -> str:
+    """A cell as text: full-width letters and digits made ASCII, spaces (full-width too) collapsed, line breaks
+    (which a CSV row cannot hold) made spaces, ends trimmed; a whole number without its ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _SPACES.sub(" ", str(value).translate(_FULL_ALNUM)).strip()
+
+
+def _header(value: Any) -> str:
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text_of(value)))
+
+
+_CODE_SPLIT = re.compile(r"[、,，;；/\s]+")
+
+
+def codes_of(value: Any) -> list[tuple[str, bool]]:
+    """The codes in a cell: (code, stored as a number).  Several codes may share a cell, separated by
+    、，；/ or line breaks."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [(str(int(value)), True)] if float(value).is_integer() else [(str(value), True)]
+    text = unicodedata.normalize("NFKC", text_of(value)).upper()
+    return [(c, False) for c in _CODE_SPLIT.split(text) if c]
+
+
+class Restorer:
+    """Codes checked against the code systems' patterns; a code that lost its leading zeros made whole."""
+
+    def __init__(self, systems: Mapping[str, str]) -> None:
+        self.systems = {k: compile_linear(p) for k, p in systems.items() if p}
+        self.restored: list[tuple[str, str]] = []
+        self.seen: dict[str, set[str]] = {}  # column → the systems its codes matched
+
+    def __call__(self, column: str, code: str, numeric: bool) -> str:
+        matched = self._systems(code)
+        if not matched and code.isdigit():
+            for width in range(len(code) + 1, len(code) + 8):
+                whole = code.zfill(width)
+                matched = self._systems(whole)
+                if matched:
+                    self.restored.append((code, whole))
+                    code = whole
+                    break
+        self.seen.setdefault(column, set()).update(matched)
+        return code
+
+    def _systems(self, code: str) -> set[str]:
+        return {k for k, regex in self.systems.items() if regex.fullmatch(code)}
+
+
+# --- limit text → columns --------------------------------------------------------------------
+
+_SEX = re.compile(r"^(?:仅|限)?(男|女)(?:性)?(?:患者)?(?:使用)?$")
+_SEX_IN_TEXT = re.compile(r"限(?:于)?(男|女)性")
+_DAYS = re.compile(r"支付不超过\s*(\d+)\s*天")
+_LEVEL = re.compile(r"限?(二级|三级)(?:及以上|以上)")
+_INSURANCE = re.compile(r"限(工伤保险|生育保险)")
+
+
+def derived(sex_cell: str, limit: str) -> dict[str, str]:
+    """The columns read from a point's 限定性别 and 限定条件 where their text is regular."""
+    out: dict[str, str] = {}
+    found = _SEX.match(sex_cell) if sex_cell else None
+    found = found or _SEX_IN_TEXT.search(limit)
+    if found:
+        out["sex"] = found[1]
+    for name, regex in (("max_days", _DAYS), ("min_level", _LEVEL), ("insurance", _INSURANCE)):
+        hit = regex.search(limit)
+        if hit:
+            out[name] = hit[1]
+    return out
+
+
+# --- header rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    sheet: Sheet
+    at: int  # the header's row
+    columns: dict[int, str]  # cell index → column name
+
+
+def find_header(sheet: Sheet, known: Mapping[str, str]) -> Found | None:
+    """The first row (among the first HEADER_ROWS) whose cells are at least two known headers; None when no
+    row is.  A row that has two known headers and others this module does not know is refused: never a guess."""
+    for n, row in enumerate(sheet.rows[:HEADER_ROWS]):
+        cells = {i: _header(v) for i, v in enumerate(row)}
+        cells = {i: c for i, c in cells.items() if c}
+        hits = {i: known[c] for i, c in cells.items() if c in known}
+        if len(hits) < 2:
+            continue
+        unknown = [text_of(row[i]) for i in cells if i not in hits]
+        if unknown:
+            found = "、".join(text_of(row[i]) for i in cells)
+            raise WorkbookProblem(
+                f"{_where(sheet)}第 {n + 1} 行的表头有不认识的列：{'、'.join(unknown)}（读到的表头：{found}）",
+                hint="认识的表头：" + "、".join(known) + "。表头与国家医保局发布的格式不同时，先核对文件，不要猜测",
+            )
+        return Found(sheet, n, hits)
+    return None
+
+
+def _where(sheet: Sheet) -> str:
+    return f"{sheet.source}：工作表“{sheet.name}”" if sheet.source else f"工作表“{sheet.name}”"
+
+
+def _fill_merged(sheet: Sheet) -> list[list[Any]]:
+    """The sheet's rows with a merged range's value in every cell of it (a point's name over its codes)."""
+    rows = [list(r) for r in sheet.rows]
+    for (r0, c0), (r1, c1) in sheet.merged:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            for c in range(c0, c1 + 1):
+                if c < len(rows[r]):
+                    rows[r][c] = value
+    return rows
+
+
+# --- workbooks of knowledge points ---------------------------------------------------------------
+
+_POINT_LEVEL = ("point", "name", "sex", "limit", "logic", "basis", "period", "note", "code_count")
+MAX_SHOWN = 20  # problems listed one by one before the rest are counted
+
+
+@dataclass
+class _Point:
+    where: str  # 文件：工作表 第 N 行
+    cells: dict[str, Any]
+    codes: list[tuple[str, bool]]
+
+
+def build_points(sheets: Sequence[Sheet], systems: Mapping[str, str]) -> Built:
+    """The table of knowledge points in ``sheets`` (every sheet of every workbook of one batch).
+
+    ``systems``: coding knowledge item ID → its ``pattern``, for the codes' checks and restoration."""
+    points: list[_Point] = []
+    by_number: dict[tuple[str, str], _Point] = {}
+    code_sheets: list[Found] = []
+    seen_headers: list[str] = []
+    for sheet in sheets:
+        found = find_header(sheet, POINT_HEADERS | CODE_SHEET_HEADERS)
+        if found is None:
+            first = next((r for r in sheet.rows[:HEADER_ROWS] if any(text_of(v) for v in r)), None)
+            if first is not None:
+                seen_headers.append(f"{_where(sheet)}：" + "、".join(t for v in first if (t := text_of(v))))
+            continue
+        header = {_header(v) for v in sheet.rows[found.at]}
+        if "对应知识点序号" in header:
+            code_sheets.append(found)
+            continue
+        for point in _points(found):
+            points.append(point)
+            number = text_of(point.cells.get("point"))
+            if number:
+                by_number[(sheet.source, number)] = point
+    if not points:
+        raise WorkbookProblem(
+            "没有找到知识点明细的表头" + ("：读到 " + "；".join(seen_headers) if seen_headers else "（工作表为空）"),
+            hint="认识的表头："
+            + "、".join(POINT_HEADERS)
+            + "；另有“知识点对应药品代码”表："
+            + "、".join(CODE_SHEET_HEADERS),
+        )
+    problems: list[str] = []
+    for found in code_sheets:
+        _join_codes(found, by_number, problems)
+    pairs = any("a_code" in p.cells for p in points)
+    restore = Restorer(systems)
+    built = _pair_rows(points, restore, problems) if pairs else _item_rows(points, restore, problems)
+    if code_sheets:
+        built.layout = "两表（知识点 + 对应代码）"
+    built.restored = restore.restored
+    _typed(built, restore, systems, problems)
+    _refuse(problems)
+    return built
+
+
+def _points(found: Found) -> Iterable[_Point]:
+    sheet = found.sheet
+    rows = _fill_merged(sheet)
+    last: dict[str, Any] = {}
+    for n in range(found.at + 1, len(rows)):
+        row = rows[n]
+        cells = {name: row[i] for i, name in found.columns.items() if i < len(row) and text_of(row[i])}
+        if not cells:
+            continue
+        codes = codes_of(cells.pop("code", None))
+        if codes and not any(k in cells for k in ("point", "name", "a_code")) and last:
+            cells = {**last, **cells}  # a code under a point whose cells are blank: the point above (unmerged)
+        if not codes and not any(k in cells for k in ("name", "a_code", "a_name")):
+            continue  # a note or total under the table
+        last = {k: v for k, v in cells.items() if k in _POINT_LEVEL}
+        yield _Point(f"{_where(sheet)}第 {n + 1} 行", cells, codes)
+
+
+def _join_codes(found: Found, by_number: Mapping[tuple[str, str], _Point], problems: list[str]) -> None:
+    """The codes of the 知识点对应药品代码 sheet added to their points, by 对应知识点序号."""
+    sheet = found.sheet
+    rows = _fill_merged(sheet)
+    for n in range(found.at + 1, len(rows)):
+        row = rows[n]
+        cells = {name: row[i] for i, name in found.columns.items() if i < len(row)}
+        number, codes = text_of(cells.get("point")), codes_of(cells.get("code"))
+        if not number and not codes:
+            continue
+        point = by_number.get((sheet.source, number))
+        if point is None:
+            problems.append(f"{_where(sheet)}第 {n + 1} 行：对应知识点序号 {number or '（空）'} 在知识点表中不存在")
+            continue
+        point.codes.extend(codes)
+
+
+def _item_rows(points: Sequence[_Point], restore: Restorer, problems: list[str]) -> Built:
+    rows: dict[str, dict[str, str]] = {}
+    first: dict[str, str] = {}
+    for point in points:
+        base = {k: text_of(v) for k, v in point.cells.items() if k in TITLES}
+        base |= derived(base.get("sex", ""), base.get("limit", ""))
+        if "sex" in base and base["sex"] not in ENUMS["sex"]:
+            base.pop("sex")  # text the columns cannot hold stays in 限定条件 / 备注 as written
+        if not point.codes:
+            problems.append(f"{point.where}：知识点 {base.get('name', '')} 没有代码")
+            continue
+        expected = text_of(point.cells.get("code_count"))
+        if expected.isdigit() and int(expected) != len(point.codes):
+            problems.append(f"{point.where}：知识点代码数量写 {expected}，实际读到 {len(point.codes)} 个代码")
+        for raw, numeric in point.codes:
+            code = restore("code", raw, numeric)
+            row = {"code": code, **base}
+            if code in rows and rows[code] != row:
+                problems.append(f"{point.where}：代码 {code} 在 {first[code]} 已出现，取值不同（一个代码只能有一行）")
+                continue
+            rows[code] = row
+            first.setdefault(code, point.where)
+    return _built("单表", ("code",), rows.values())
+
+
+def _pair_rows(points: Sequence[_Point], restore: Restorer, problems: list[str]) -> Built:
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for point in points:
+        base = {k: text_of(v) for k, v in point.cells.items() if k in TITLES and k not in ("a_code", "b_code")}
+        a_codes, b_codes = codes_of(point.cells.get("a_code")), codes_of(point.cells.get("b_code"))
+        if not a_codes or not b_codes:
+            problems.append(f"{point.where}：项目对缺少{'项目A代码' if not a_codes else '项目B代码'}")
+            continue
+        for a_raw, a_numeric in a_codes:
+            for b_raw, b_numeric in b_codes:
+                a, b = restore("a_code", a_raw, a_numeric), restore("b_code", b_raw, b_numeric)
+                row = {"a_code": a, "b_code": b, **base}
+                if (a, b) in rows and rows[(a, b)] != row:
+                    problems.append(f"{point.where}：项目对 {a} × {b} 重复出现，取值不同")
+                    continue
+                rows[(a, b)] = row
+    return _built("项目对", ("a_code", "b_code"), rows.values())
+
+
+def _built(layout: str, key: tuple[str, ...], records: Iterable[dict[str, str]]) -> Built:
+    found = list(records)
+    present = {k for r in found for k, v in r.items() if v}
+    names = [n for n in TITLES if n in key or n in present]
+    columns = tuple(
+        Column(n, TITLES[n], "enum" if n in ENUMS else "integer" if n == "max_days" else "text", ENUMS.get(n, ()))
+        for n in names
+    )
+    rows = [tuple(r.get(n, "") for n in names) for r in found]
+    return Built(layout, columns, key, rows)
+
+
+def _typed(built: Built, restore: Restorer, systems: Mapping[str, str], problems: list[str]) -> None:
+    """Code columns declared as codes of the one system all their codes belong to; a code no system's pattern
+    takes is a problem (where the library has code systems at all)."""
+    columns = list(built.columns)
+    for i, column in enumerate(columns):
+        if column.name not in built.key:
+            continue
+        matched = restore.seen.get(column.name, set())
+        if systems:
+            bad = [row[i] for row in built.rows if not restore._systems(row[i])]
+            for code in bad[:MAX_SHOWN]:
+                problems.append(f"{column.title} {code} 不符合库中任何编码体系的编码规则")
+            if len(bad) > MAX_SHOWN:
+                problems.append(f"另有 {len(bad) - MAX_SHOWN} 个{column.title}不符合编码规则")
+        if len(matched) == 1:
+            columns[i] = Column(column.name, column.title, "code", system=next(iter(matched)), required=True)
+        else:
+            columns[i] = Column(column.name, column.title, "text", required=True)
+            if len(matched) > 1:
+                built.notes.append(f"{column.title}分属 {'、'.join(sorted(matched))}，按文本列声明")
+    built.columns = tuple(columns)
+
+
+def _refuse(problems: Sequence[str]) -> None:
+    if problems:
+        shown = "\n  ".join(problems[:MAX_SHOWN])
+        more = f"\n  另有 {len(problems) - MAX_SHOWN} 处" if len(problems) > MAX_SHOWN else ""
+        raise WorkbookProblem(
+            f"工作簿有 {len(problems)} 处问题，未导入：\n  {shown}{more}",
+            hint="改正工作簿（或向发布机关核实）后重新导入；库中没有写入任何文件",
+        )
+
+
+def widen(built: Built, earlier: Sequence[Column]) -> None:
+    """Keep the columns the class's table already declares (a later batch without 备注 empties the column,
+    it does not drop it: the declaration stays, the rows show as changed)."""
+    have = {c.name for c in built.columns}
+    extra = [c for c in earlier if c.name not in have]
+    if not extra:
+        return
+    order = {name: n for n, name in enumerate(TITLES)}
+    columns = sorted([*built.columns, *extra], key=lambda c: order.get(c.name, len(order)))
+    at = {c.name: i for i, c in enumerate(built.columns)}
+    built.rows = [tuple(row[at[c.name]] if c.name in at else "" for c in columns) for row in built.rows]
+    built.columns = tuple(columns)
+
+
+# --- code database exports -------------------------------------------------------------------------
+
+
+def build_codes(
+    sheet: Sheet, columns: Sequence[Column], mapping: Mapping[str, str], systems: Mapping[str, str]
+) -> Built:
+    """A code database export (one sheet, or a CSV read as one) as the rows of a code system's table.
+
+    ``mapping``: the table's column name → the export's header (default: the column's title, else its name)."""
+    wanted = {c.name: _header(mapping.get(c.name) or c.title or c.name) for c in columns}
+    for n, row in enumerate(sheet.rows[:HEADER_ROWS]):
+        cells = [_header(v) for v in row]
+        if all(h in cells for h in wanted.values()):
+            at, index = n, {name: cells.index(h) for name, h in wanted.items()}
+            break
+    else:
+        first = next((r for r in sheet.rows[:HEADER_ROWS] if any(text_of(v) for v in r)), [])
+        raise WorkbookProblem(
+            f"{_where(sheet)}找不到表头：需要 {'、'.join(wanted.values())}；读到 "
+            + ("、".join(t for v in first if (t := text_of(v))) or "（空）"),
+            hint="用 --map 指明各列对应的表头，如 --map code=药品代码,name=注册名称",
+        )
+    restore = Restorer(systems)
+    code_columns = [c.name for c in columns if c.type == "code"]
+    order = [(c.name, index[c.name], c.name in code_columns) for c in columns]
+    rows: list[tuple[str, ...]] = []
+    for row in sheet.rows[at + 1 :]:
+        width = len(row)
+        out = []
+        for name, i, is_code in order:
+            value = row[i] if i < width else None
+            if is_code:
+                found = codes_of(value)
+                out.append(restore(name, *found[0]) if len(found) == 1 else text_of(value))
+            else:
+                out.append(text_of(value))
+        if any(out):
+            rows.append(tuple(out))
+    built = Built("代码表", tuple(columns), tuple(), rows)
+    built.restored = restore.restored
+    return built
+
+
+# --- what an import did ------------------------------------------------------------------------------
+
+
+@dataclass
+class Imported:
+    """One import's result: where the table went, how its rows changed, what was done to the cells."""
+
+    what: str  # the rule class, or the code system's title
+    code: str | None  # the class's framework code
+    layer: str
+    item: str
+    item_path: str
+    table_path: str
+    files: list[str]
+    layout: str
+    rows: int
+    columns: list[str]
+    added: int
+    removed: int
+    changed: int
+    samples: dict[str, list[dict[str, Any]]]  # added / removed / changed: a few rows of each
+    restored: int
+    restored_samples: list[tuple[str, str]]
+    notes: list[str]
+    batch_id: str | None = None
+    dry_run: bool = False
+    unchanged: bool = False
+    commit: str | None = None
+    adjustment: str | None = None
+    deadline: str | None = None
+
+    def message(self, batch: str | None) -> str:
+        """The commit message: what was imported and how the table changed, with a few rows as samples."""
+        head = f"导入{self.what}{'知识点明细' if self.code is not None or self.batch_id else '代码表'}"
+        head += (
+            f"{batch or ''}（{self.item}）：{self.rows} 行，新增 {self.added}、删除 {self.removed}、修改 {self.changed}"
+        )
+        body = [f"来源：{'、'.join(self.files)}；格式：{self.layout}"]
+        if self.restored:
+            body.append(f"恢复了 {self.restored} 个被表格软件去掉前导零的代码")
+        for label, kind in (("新增", "added"), ("删除", "removed"), ("修改", "changed")):
+            for row in self.samples[kind]:
+                body.append(f"{label}：" + "，".join(f"{k}={v}" for k, v in row.items()))
+        return head + "\n\n" + "\n".join(body) + "\n"
+
+    def as_json(self) -> dict[str, Any]:
+        out = dict(vars(self))
+        out["restored_samples"] = [{"read": a, "restored": b} for a, b in self.restored_samples]
+        return out
+
+
+def summary_of(
+    what: str,
+    code: str | None,
+    layer: str,
+    item: str,
+    item_path: str,
+    table_path: str,
+    built: Built,
+    change: Any,
+    files: Sequence[str],
+) -> Imported:
+    """The result of an import from what was built and the table's diff (model/tables.TableDiff)."""
+    columns = list(change.columns)
+
+    def rows(found: Sequence[tuple[str, ...]]) -> list[dict[str, Any]]:
+        return [dict(zip(columns, r, strict=False)) for r in found[:SAMPLES]]
+
+    changed = [{"key": "、".join(c.key), **{n: f"{a} → {b}" for n, a, b in c.cells}} for c in change.changed[:SAMPLES]]
+    return Imported(
+        what,
+        code,
+        layer,
+        item,
+        item_path,
+        table_path,
+        list(files),
+        built.layout,
+        len(built.rows),
+        columns,
+        len(change.added),
+        len(change.removed),
+        len(change.changed),
+        {"added": rows(change.added), "removed": rows(change.removed), "changed": changed},
+        len(built.restored),
+        built.restored[:SAMPLES],
+        list(built.notes),
+    )
