@@ -21,12 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from twoku.model.regex import compile_linear
-from twoku.model.tables import Column
+from twoku.model.regex import UnsafePattern, compile_linear
+from twoku.model.tables import _CROSSES, Column, _unanchored
 
 # The headers the published workbooks use (knowledge-points.md), to the column each fills.
 POINT_HEADERS: dict[str, str] = {
@@ -117,6 +118,7 @@ class Built:
 
 _FULL_ALNUM = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0).isalnum()}
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
+_ODD = re.compile(r"[\s\u3000\u00a0\uff01-\uff5e]")
 
 
 def text_of(value: Any) -> str:
@@ -124,6 +126,8 @@ def text_of(value: Any) -> str:
     (which a CSV row cannot hold) made spaces, ends trimmed; a whole number without its ``.0``."""
     if value is None:
         return ""
+    if type(value) is str and not _ODD.search(value):
+        return value  # the common cell: nothing to normalise
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
@@ -142,6 +146,11 @@ def _header(value: Any) -> str:
 _CODE_SPLIT = re.compile(r"[、,，;；/\s]+")
 
 
+def _one_code(value: Any) -> str:
+    found = codes_of(value)
+    return found[0][0] if len(found) == 1 else text_of(value)
+
+
 def codes_of(value: Any) -> list[tuple[str, bool]]:
     """The codes in a cell: (code, stored as a number).  Several codes may share a cell, separated by
     、，；/ or line breaks."""
@@ -152,28 +161,83 @@ def codes_of(value: Any) -> list[tuple[str, bool]]:
 
 
 class Restorer:
-    """Codes checked against the code systems' patterns; a code that lost its leading zeros made whole."""
+    """Codes checked against the code systems' patterns, a column at a time; a code that lost its leading zeros
+    made whole.  Codes are grouped by first character and length, and each group is tried with one match of the
+    joined codes per system (RE2, in linear time: patterns are store data), so 500,000 codes take a few matches,
+    not 500,000; only a group no system takes whole is tried code by code."""
 
     def __init__(self, systems: Mapping[str, str]) -> None:
-        self.systems = {k: compile_linear(p) for k, p in systems.items() if p}
-        self.restored: list[tuple[str, str]] = []
+        self.systems: dict[str, str] = {}
+        for key, pattern in systems.items():
+            try:
+                compile_linear(pattern)
+            except UnsafePattern:
+                continue  # TK408 says so; its codes are not tried
+            self.systems[key] = pattern
+        self.restored: list[tuple[str, str]] = []  # (as read, restored)
         self.seen: dict[str, set[str]] = {}  # column → the systems its codes matched
+        self.bad: dict[str, list[str]] = {}  # column → the codes no system takes
+        self._done: dict[str, str] = {}
 
-    def __call__(self, column: str, code: str, numeric: bool) -> str:
-        matched = self._systems(code)
-        if not matched and code.isdigit():
-            for width in range(len(code) + 1, len(code) + 8):
-                whole = code.zfill(width)
-                matched = self._systems(whole)
-                if matched:
-                    self.restored.append((code, whole))
-                    code = whole
-                    break
-        self.seen.setdefault(column, set()).update(matched)
-        return code
+    def prepare(self, column: str, codes: Iterable[str]) -> None:
+        seen, bad = self.seen.setdefault(column, set()), self.bad.setdefault(column, [])
+        values = list(dict.fromkeys(codes))
+        if not self.systems:
+            self._done.update(zip(values, values, strict=True))
+            return
+        groups: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for value in values:
+            groups[(value[:1], len(value))].append(value)
+        for (_, width), group in groups.items():
+            hit = self._whole(group)
+            if hit is not None:
+                seen.add(hit)
+                self._done.update(zip(group, group, strict=True))
+                continue
+            if all(v.isdigit() for v in group) and self._zeros(group, width, seen):
+                continue
+            for value in group:
+                self._one(value, seen, bad)
 
-    def _systems(self, code: str) -> set[str]:
-        return {k for k, regex in self.systems.items() if regex.fullmatch(code)}
+    def _zeros(self, group: list[str], width: int, seen: set[str]) -> bool:
+        for wide in range(width + 1, width + 8):
+            filled = [v.zfill(wide) for v in group]
+            hit = self._whole(filled)
+            if hit is not None:
+                seen.add(hit)
+                self.restored.extend(zip(group, filled, strict=True))
+                self._done.update(zip(group, filled, strict=True))
+                return True
+        return False
+
+    def _whole(self, group: Sequence[str]) -> str | None:
+        return next((k for k, p in self.systems.items() if _all_match(group, p)), None)
+
+    def _one(self, code: str, seen: set[str], bad: list[str]) -> None:
+        widths = range(len(code) + 1, len(code) + 8) if code.isdigit() else range(0)
+        for candidate in (code, *(code.zfill(w) for w in widths)):
+            hit = next((k for k, p in self.systems.items() if compile_linear(p).fullmatch(candidate)), None)
+            if hit is not None:
+                seen.add(hit)
+                self._done[code] = candidate
+                if candidate != code:
+                    self.restored.append((code, candidate))
+                return
+        bad.append(code)
+        self._done[code] = code
+
+    def __call__(self, code: str) -> str:
+        return self._done.get(code, code)
+
+
+def _all_match(values: Sequence[str], pattern: str) -> bool:
+    """Whether the pattern matches every value whole: one match over the values joined by line breaks, unless
+    the pattern could match across one."""
+    body = _unanchored(pattern)
+    if _CROSSES.search(body):
+        regex = compile_linear(f"(?:{body})")
+        return all(regex.fullmatch(v) for v in values)
+    return bool(compile_linear(f"(?:{body})(?:\n(?:{body}))*").fullmatch("\n".join(values)))
 
 
 # --- limit text → columns --------------------------------------------------------------------
@@ -297,6 +361,11 @@ def build_points(sheets: Sequence[Sheet], systems: Mapping[str, str]) -> Built:
         _join_codes(found, by_number, problems)
     pairs = any("a_code" in p.cells for p in points)
     restore = Restorer(systems)
+    if pairs:
+        restore.prepare("a_code", (c for p in points for c, _ in codes_of(p.cells.get("a_code"))))
+        restore.prepare("b_code", (c for p in points for c, _ in codes_of(p.cells.get("b_code"))))
+    else:
+        restore.prepare("code", (c for p in points for c, _ in p.codes))
     built = _pair_rows(points, restore, problems) if pairs else _item_rows(points, restore, problems)
     if code_sheets:
         built.layout = "两表（知识点 + 对应代码）"
@@ -355,8 +424,8 @@ def _item_rows(points: Sequence[_Point], restore: Restorer, problems: list[str])
         expected = text_of(point.cells.get("code_count"))
         if expected.isdigit() and int(expected) != len(point.codes):
             problems.append(f"{point.where}：知识点代码数量写 {expected}，实际读到 {len(point.codes)} 个代码")
-        for raw, numeric in point.codes:
-            code = restore("code", raw, numeric)
+        for raw, _ in point.codes:
+            code = restore(raw)
             row = {"code": code, **base}
             if code in rows and rows[code] != row:
                 problems.append(f"{point.where}：代码 {code} 在 {first[code]} 已出现，取值不同（一个代码只能有一行）")
@@ -374,9 +443,9 @@ def _pair_rows(points: Sequence[_Point], restore: Restorer, problems: list[str])
         if not a_codes or not b_codes:
             problems.append(f"{point.where}：项目对缺少{'项目A代码' if not a_codes else '项目B代码'}")
             continue
-        for a_raw, a_numeric in a_codes:
-            for b_raw, b_numeric in b_codes:
-                a, b = restore("a_code", a_raw, a_numeric), restore("b_code", b_raw, b_numeric)
+        for a_raw, _ in a_codes:
+            for b_raw, _ in b_codes:
+                a, b = restore(a_raw), restore(b_raw)
                 row = {"a_code": a, "b_code": b, **base}
                 if (a, b) in rows and rows[(a, b)] != row:
                     problems.append(f"{point.where}：项目对 {a} × {b} 重复出现，取值不同")
@@ -406,7 +475,7 @@ def _typed(built: Built, restore: Restorer, systems: Mapping[str, str], problems
             continue
         matched = restore.seen.get(column.name, set())
         if systems:
-            bad = [row[i] for row in built.rows if not restore._systems(row[i])]
+            bad = restore.bad.get(column.name, [])
             for code in bad[:MAX_SHOWN]:
                 problems.append(f"{column.title} {code} 不符合库中任何编码体系的编码规则")
             if len(bad) > MAX_SHOWN:
@@ -455,9 +524,9 @@ def build_codes(
     ``mapping``: the table's column name → the export's header (default: the column's title, else its name)."""
     wanted = {c.name: _header(mapping.get(c.name) or c.title or c.name) for c in columns}
     for n, row in enumerate(sheet.rows[:HEADER_ROWS]):
-        cells = [_header(v) for v in row]
-        if all(h in cells for h in wanted.values()):
-            at, index = n, {name: cells.index(h) for name, h in wanted.items()}
+        heads = [_header(v) for v in row]
+        if all(h in heads for h in wanted.values()):
+            at, index = n, {name: heads.index(h) for name, h in wanted.items()}
             break
     else:
         first = next((r for r in sheet.rows[:HEADER_ROWS] if any(text_of(v) for v in r)), [])
@@ -467,21 +536,18 @@ def build_codes(
             hint="用 --map 指明各列对应的表头，如 --map code=药品代码,name=注册名称",
         )
     restore = Restorer(systems)
-    code_columns = [c.name for c in columns if c.type == "code"]
-    order = [(c.name, index[c.name], c.name in code_columns) for c in columns]
-    rows: list[tuple[str, ...]] = []
-    for row in sheet.rows[at + 1 :]:
-        width = len(row)
-        out = []
-        for name, i, is_code in order:
-            value = row[i] if i < width else None
-            if is_code:
-                found = codes_of(value)
-                out.append(restore(name, *found[0]) if len(found) == 1 else text_of(value))
-            else:
-                out.append(text_of(value))
-        if any(out):
-            rows.append(tuple(out))
+    body = sheet.rows[at + 1 :]
+    cells: list[list[str]] = []
+    for column in columns:
+        i = index[column.name]
+        values = [row[i] if i < len(row) else None for row in body]
+        if column.type == "code":
+            texts = [_one_code(v) for v in values]
+            restore.prepare(column.name, (t for t in texts if t))
+            cells.append([restore(t) for t in texts])
+        else:
+            cells.append([text_of(v) for v in values])
+    rows = [row for row in zip(*cells, strict=True) if any(row)]
     built = Built("代码表", tuple(columns), tuple(), rows)
     built.restored = restore.restored
     return built
