@@ -100,7 +100,7 @@ def test_a_batch_becomes_a_committed_sealed_table_with_its_adjustment(shipped: P
     assert f"- id: {data['batch_id']}" in item  # the table cites its batch
     batch = next((shipped / "national/knowledge/policies").glob(f"{data['batch_id']}.yaml")).read_text("utf-8")
     assert "issued: 2025-06-01" in batch and "source: https://example.org/batch1" in batch
-    assert data["adjustment"] and data["deadline"] == "2025-07-01"
+    assert data["adjustment"].endswith("-kp81-b1") and data["deadline"] == "2025-07-01"  # class No. 81, 第一批
     record = (shipped / "adjustments" / f"{data['adjustment']}.yaml").read_text(encoding="utf-8")
     assert f"trigger: {data['batch_id']}" in record and "deadline: 2025-07-01" in record
     assert status(shipped) == ""  # everything committed

@@ -263,6 +263,31 @@ def derived(sex_cell: str, limit: str) -> dict[str, str]:
     return out
 
 
+_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")}
+
+
+def batch_number(text: str | None) -> int | None:
+    """The number of a batch as NHSA names it: 第十七批 → 17, 第3批 → 3; None where there is none."""
+    text = text or ""
+    numerals = "[零一二三四五六七八九十百]+"
+    for pattern in (r"第\s*(\d+)\s*批", f"第({numerals})批", r"(\d+)", f"({numerals})"):
+        found = re.search(pattern, text)
+        if found:
+            return int(found[1]) if found[1].isdigit() else _chinese(found[1])
+    return None
+
+
+def _chinese(numeral: str) -> int:
+    total, digit = 0, 0
+    for char in numeral:
+        if char in _DIGITS:
+            digit = _DIGITS[char]
+        else:
+            total += (digit or 1) * (10 if char == "十" else 100)
+            digit = 0
+    return total + digit
+
+
 # --- header rows ------------------------------------------------------------------------------
 
 

@@ -22,7 +22,16 @@ from typing import Any
 from twoku.errors import TwokuError, UsageError
 from twoku.model import tables
 from twoku.model.framework import RULE_KINDS, RuleKind, find
-from twoku.model.importing import Built, Imported, WorkbookProblem, build_codes, build_points, summary_of, widen
+from twoku.model.importing import (
+    Built,
+    Imported,
+    WorkbookProblem,
+    batch_number,
+    build_codes,
+    build_points,
+    summary_of,
+    widen,
+)
 from twoku.model.layout import expected_path, schema_ref
 from twoku.model.library import Item, Library
 from twoku.model.regions import Layer, parse_layer
@@ -198,6 +207,8 @@ def nhsa(
         built = build_points(sheets, systems)
     except WorkbookProblem as problem:
         raise _refuse(problem) from None
+    if not kind.points:
+        built.notes.append(f"2025 年版未公布{kind.name}的知识点明细：请核对 --class 是否正确")
     names = [p.name for p in workbooks]
     title = _batch_title(kind, batch, names)
     owner = _owned(lib, layer, kind)
@@ -326,8 +337,8 @@ def _write_item(
 def _adjust(root: Path, result: Imported, batch_id: str, kind: RuleKind, batch: str | None, due: dt.date) -> None:
     from twoku.ops.adjust import instant
 
-    number = re.search(r"\d+", batch or "")
-    slug = f"kp{kind.number}" + (f"-b{number[0]}" if number else "")
+    number = batch_number(batch)
+    slug = f"kp{kind.number}" + (f"-b{number}" if number is not None else "")
     try:
         done = instant.__wrapped__(root, batch_id, slug, due.isoformat())  # type: ignore[attr-defined]
     except TwokuError as exc:
