@@ -262,3 +262,30 @@ def test_a_code_database_export_with_a_bad_code_writes_nothing(shipped: Path, tm
     result = invoke("codes", str(export), "--system", "CN-K-0033")
     assert result.exit_code == 1 and "X123" in result.output
     assert (shipped / "national/knowledge/codes/CN-K-0033.csv").read_bytes() == before and status(shipped) == ""
+
+
+def test_a_supplementary_batch_with_keep_removes_nothing(shipped: Path, tmp_path: Path) -> None:
+    imported(
+        invoke("nhsa", str(service_sex(tmp_path / "1.xlsx")), "--class", "医疗服务项目区分性别使用", "--format", "json")
+    )
+    extra = service_sex(tmp_path / "2.xlsx", [[1, "新增项目", "003402000320000", "女", None, None]])
+    data = imported(
+        invoke(
+            "nhsa", str(extra), "--class", "医疗服务项目区分性别使用", "--keep", "--batch", "第二批", "--format", "json"
+        )
+    )
+    assert (data["rows"], data["added"], data["removed"], data["changed"]) == (4, 1, 0, 0)
+    assert "保留了库中表格里工作簿没有列出的 3 行" in " ".join(data["notes"])
+
+
+def test_a_lower_layer_imports_into_its_own_layer_never_an_upper_one(shipped: Path, tmp_path: Path) -> None:
+    book = str(service_sex(tmp_path / "1.xlsx"))
+    data = imported(
+        invoke("nhsa", book, "--class", "医疗服务项目区分性别使用", "--layer", "510000", "--format", "json")
+    )
+    assert data["item"].startswith("510000-K-") and data["table_path"].startswith("provincial/510000/knowledge/")
+    config = shipped / "twoku.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("region: CN", "region: 510000"), encoding="utf-8")
+    git(shipped, "commit", "-qam", "省级库")
+    refused = invoke("nhsa", book, "--class", "医疗服务项目区分性别使用", "--layer", "CN")
+    assert refused.exit_code == 2 and "下级不改上级的文件" in refused.output and status(shipped) == ""

@@ -116,3 +116,9 @@ def test_two_sheet_codes_of_an_unknown_point_are_named() -> None:
     with pytest.raises(WorkbookProblem) as caught:
         build_points([points, codes], SYSTEMS)
     assert "对应知识点序号 9 在知识点表中不存在" in caught.value.message
+
+
+def test_a_decimal_code_gets_back_its_trailing_zeros() -> None:
+    restore = Restorer({"CN-K-0036": r"^\d{2}\.\d[\dx]\d{2}(x\d{3})?$"})
+    restore.prepare("code", [codes_of(36.07)[0][0], "47.0100"])
+    assert restore("36.07") == "36.0700" and restore("47.0100") == "47.0100" and restore.bad["code"] == []

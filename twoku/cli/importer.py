@@ -53,6 +53,9 @@ def nhsa(
         show_default=False,
     ),
     source: str = typer.Option(None, "--source", help="来源，如公告网址", show_default=False),
+    keep: bool = typer.Option(
+        False, "--keep", help="补充批次：保留库中表格里工作簿没有列出的行（默认工作簿即该类别的完整清单）"
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="只检查并显示将有的变化，不写入"),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="输出格式"),
 ) -> None:
@@ -81,7 +84,9 @@ def nhsa(
     from twoku.store.files import find_root
 
     with _progress(fmt is Format.text) as progress:
-        result = run(find_root(), workbooks, rule_class, layer, batch, published, effective, source, dry_run, progress)
+        result = run(
+            find_root(), workbooks, rule_class, layer, batch, published, effective, source, dry_run, progress, keep
+        )
     if fmt is Format.json:
         emit(render.imported_json(result))
     else:

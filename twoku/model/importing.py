@@ -118,6 +118,7 @@ class Built:
 
 _FULL_ALNUM = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0).isalnum()}
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
+_DECIMAL = re.compile(r"\d+\.\d+")
 _ODD = re.compile(r"[\s\u3000\u00a0\uff01-\uff5e]")
 
 
@@ -215,7 +216,9 @@ class Restorer:
 
     def _one(self, code: str, seen: set[str], bad: list[str]) -> None:
         widths = range(len(code) + 1, len(code) + 8) if code.isdigit() else range(0)
-        for candidate in (code, *(code.zfill(w) for w in widths)):
+        # 36.07 was 36.0700 (ICD-9-CM-3) before a spreadsheet made a number of it: its trailing zeros
+        tails = range(1, 5) if _DECIMAL.fullmatch(code) else range(0)
+        for candidate in (code, *(code.zfill(w) for w in widths), *(code + "0" * n for n in tails)):
             hit = next((k for k, p in self.systems.items() if compile_linear(p).fullmatch(candidate)), None)
             if hit is not None:
                 seen.add(hit)
@@ -536,6 +539,22 @@ def widen(built: Built, earlier: Sequence[Column]) -> None:
     at = {c.name: i for i, c in enumerate(built.columns)}
     built.rows = [tuple(row[at[c.name]] if c.name in at else "" for c in columns) for row in built.rows]
     built.columns = tuple(columns)
+
+
+def keep_rows(built: Built, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
+    """Keep the rows of the table (``columns``, ``rows``) that the workbook does not list: a supplementary batch
+    adds and changes rows, it removes none.  How many were kept."""
+    names = [c.name for c in built.columns]
+    at = [names.index(k) for k in built.key]
+    listed = {tuple(r[i] for i in at) for r in built.rows}
+    where = {n: i for i, n in enumerate(columns)}
+    kept = 0
+    for row in rows:
+        mapped = tuple(row[where[n]] if n in where else "" for n in names)
+        if tuple(mapped[i] for i in at) not in listed:
+            built.rows.append(mapped)
+            kept += 1
+    return kept
 
 
 # --- code database exports -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from twoku.model.importing import (
     batch_number,
     build_codes,
     build_points,
+    keep_rows,
     summary_of,
     widen,
 )
@@ -70,11 +71,18 @@ def rule_kind(text: str) -> RuleKind:
 
 
 def _layer(lib: Library, code: str | None) -> Layer:
-    chosen = code or str(lib.config.get("region") or "CN")
+    own = str(lib.config.get("region") or "CN")
+    chosen = code or own
     try:
-        return parse_layer(chosen)
+        layer = parse_layer(chosen)
     except ValueError as exc:
         raise UsageError(f"--layer {chosen}：{exc}", hint="国家写 CN，省如 510000，市如 510100") from None
+    if own not in {upper.code for upper in layer.chain}:
+        raise UsageError(
+            f"--layer {chosen} 不是本库（{own}）的层级或其下级：下级不改上级的文件",
+            hint=f"写入本层 {own}；上级的表格由上级导入后发布（twoku release / intake）",
+        )
+    return layer
 
 
 def _systems(lib: Library, layer: Layer) -> dict[str, str]:
@@ -193,6 +201,7 @@ def nhsa(
     source: str | None = None,
     dry_run: bool = False,
     progress: Progress = _quiet,
+    keep: bool = False,
 ) -> Imported:
     """Import one batch's workbooks into the class's table of ``layer_code`` (default: the store's own layer)."""
     kind = rule_kind(class_text)
@@ -220,8 +229,17 @@ def nhsa(
     item_path = owner.path if owner else expected_path("knowledge", item_id, layer, category)
     assert item_path is not None
     old_spec = tables.spec_of(owner.data) if owner else None
+    old = _old_table(root, lib, owner, old_spec)
     if old_spec is not None:
         widen(built, old_spec.columns)
+    if keep and old is not None:
+        if old.spec.key != built.key:
+            raise UsageError(
+                f"--keep：库中表格的键是 {'、'.join(old.spec.key)}，工作簿的是 {'、'.join(built.key)}，无法合并",
+                hint="工作簿与库中表格的格式不同（如项目对与单项），不加 --keep 导入",
+            )
+        kept = keep_rows(built, old.spec.names, old.rows)
+        built.notes.append(f"--keep：保留了库中表格里工作簿没有列出的 {kept} 行")
     spec = tables.TableSpec(
         f"{item_id}.csv",
         built.columns,
@@ -234,7 +252,6 @@ def nhsa(
     table = _check(built, spec, table_path, systems)
     digest = tables.rows_digest(table)
     spec = tables.TableSpec(spec.file, spec.columns, spec.key, spec.add, spec.remove, len(table.rows), digest)
-    old = _old_table(root, lib, owner, old_spec)
     change = tables.diff(old, table)
     assert change is not None
     basis = list(owner.data.get("basis") or []) if owner else []
