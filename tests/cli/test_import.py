@@ -289,3 +289,12 @@ def test_a_lower_layer_imports_into_its_own_layer_never_an_upper_one(shipped: Pa
     git(shipped, "commit", "-qam", "省级库")
     refused = invoke("nhsa", book, "--class", "医疗服务项目区分性别使用", "--layer", "CN")
     assert refused.exit_code == 2 and "下级不改上级的文件" in refused.output and status(shipped) == ""
+
+
+@pytest.mark.parametrize("name", ["坏.xlsx", "坏.xls", "说明.txt"])
+def test_a_file_that_is_not_a_workbook_is_a_message(shipped: Path, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    result = invoke("nhsa", str(path), "--class", "药品儿童专用")
+    assert result.exit_code == 1 and name in result.output and "Traceback" not in result.output
+    assert status(shipped) == ""

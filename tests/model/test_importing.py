@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from twoku.model.importing import (
     POINT_HEADERS,
@@ -122,3 +124,26 @@ def test_a_decimal_code_gets_back_its_trailing_zeros() -> None:
     restore = Restorer({"CN-K-0036": r"^\d{2}\.\d[\dx]\d{2}(x\d{3})?$"})
     restore.prepare("code", [codes_of(36.07)[0][0], "47.0100"])
     assert restore("36.07") == "36.0700" and restore("47.0100") == "47.0100" and restore.bad["code"] == []
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.sampled_from([*POINT_HEADERS, "对应知识点序号", DRUG, HERBAL_PATENT, "男", "限二级及以上", "", " ", "、"]),
+    st.integers(min_value=-10, max_value=10**16),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.lists(CELLS, max_size=6), max_size=8), min_size=1, max_size=3))
+def test_any_sheet_is_a_table_or_a_workbook_problem(sheets: list[list[list[object]]]) -> None:
+    """Whatever the cells, build_points makes a table or says what is wrong: never another exception."""
+    try:
+        built = build_points([Sheet(f"s{n}", rows, source="a.xlsx") for n, rows in enumerate(sheets)], SYSTEMS)
+    except WorkbookProblem as problem:
+        assert problem.message
+        return
+    width = len(built.columns)
+    assert all(len(row) == width for row in built.rows)
+    assert all("\n" not in cell for row in built.rows for cell in row)

@@ -40,10 +40,16 @@ def read_sheets(path: Path) -> list[Sheet]:
             merged = [tuple(map(tuple, m)) for m in (getattr(sheet, "merged_cell_ranges", None) or ())]
             sheets.append(Sheet(name, rows, merged, path.name))  # type: ignore[arg-type]
     except (CalamineError, OSError, ValueError) as exc:
-        raise TwokuError(
-            f"读不出 {path.name}：{exc}", hint="确认它是 Excel 工作簿（.xlsx 或 .xls）且未加密、未损坏"
-        ) from None
+        raise _unreadable(path, exc) from None
+    except BaseException as exc:  # a Rust panic on a malformed file reaches Python as a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _unreadable(path, exc) from None
     return sheets
+
+
+def _unreadable(path: Path, exc: BaseException) -> TwokuError:
+    return TwokuError(f"读不出 {path.name}：{exc}", hint="确认它是 Excel 工作簿（.xlsx 或 .xls）且未加密、未损坏")
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
