@@ -12,12 +12,12 @@ from twoku.model.importing import (
     Sheet,
     WorkbookProblem,
     batch_number,
-    build_points,
     codes_of,
     derived,
     find_header,
     text_of,
 )
+from twoku.model.layouts import build_points
 
 WESTERN, PATENT, SERVICE = r"^X[A-Z]\d{2}[A-Z]{3}\d{3}[A-Z]\d{12}$", r"^Z[A-Z]\d{2}[A-Z]{3}\d{4}\d{9}$", r"^\d{15}$"
 SYSTEMS = {"CN-K-0030": WESTERN, "CN-K-0031": PATENT, "CN-K-0033": SERVICE}

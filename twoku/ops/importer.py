@@ -22,18 +22,9 @@ from typing import Any
 from twoku.errors import TwokuError, UsageError
 from twoku.model import tables
 from twoku.model.framework import RULE_KINDS, RuleKind, find
-from twoku.model.importing import (
-    Built,
-    Imported,
-    WorkbookProblem,
-    batch_number,
-    build_codes,
-    build_points,
-    keep_rows,
-    summary_of,
-    widen,
-)
+from twoku.model.importing import Built, Imported, WorkbookProblem, batch_number, summary_of
 from twoku.model.layout import expected_path, schema_ref
+from twoku.model.layouts import build_codes, build_points, keep_rows, widen
 from twoku.model.library import Item, Library
 from twoku.model.regions import Layer, parse_layer
 from twoku.ops.validate import load_store
