@@ -298,3 +298,47 @@ def test_a_file_that_is_not_a_workbook_is_a_message(shipped: Path, tmp_path: Pat
     result = invoke("nhsa", str(path), "--class", "药品儿童专用")
     assert result.exit_code == 1 and name in result.output and "Traceback" not in result.output
     assert status(shipped) == ""
+
+
+def test_a_code_system_without_a_table_gets_one_from_an_xlsx_export(shipped: Path, tmp_path: Path) -> None:
+    item = shipped / "national/knowledge/codes/CN-K-0037.yaml"
+    text = item.read_text(encoding="utf-8")
+    start, end = text.index("table:"), text.index("basis:")
+    item.write_text(text[:start] + text[end:], encoding="utf-8")  # a code system with no table yet
+    (shipped / "national/knowledge/codes/CN-K-0037.csv").unlink()
+    git(shipped, "commit", "-qam", "CN-K-0037 还没有代码表")
+    export = workbook(
+        tmp_path / "定点医疗机构.xlsx",
+        {
+            "说明": [["本文件为测试数据"]],
+            "机构": [["导出时间 测试"], ["机构代码", "机构名称"], ["H51010400001", "测试医院"]],
+        },
+    )
+    data = imported(
+        invoke(
+            "codes", str(export), "--system", "CN-K-0037", "--map", "code=机构代码,name=机构名称", "--format", "json"
+        )
+    )
+    assert data["rows"] == 1
+    assert (shipped / "national/knowledge/codes/CN-K-0037.csv").read_text(
+        encoding="utf-8"
+    ) == "code,name,note\nH51010400001,测试医院,\n"
+    assert "digest: sha256:" in item.read_text(encoding="utf-8") and status(shipped) == ""
+
+
+def test_a_code_export_without_the_mapped_header_names_it(shipped: Path, tmp_path: Path) -> None:
+    export = tmp_path / "x.csv"
+    export.write_text("编码,名称\n001102000030000,x\n", encoding="utf-8")
+    result = invoke("codes", str(export), "--system", "CN-K-0033", "--map", "code=项目编码")
+    assert result.exit_code == 1 and "需要 项目编码" in result.output and "读到 编码、名称" in result.output
+    assert status(shipped) == ""
+
+
+def test_a_lower_store_does_not_write_an_upper_code_table(shipped: Path, tmp_path: Path) -> None:
+    config = shipped / "twoku.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("region: CN", "region: 510000"), encoding="utf-8")
+    git(shipped, "commit", "-qam", "省级库")
+    export = tmp_path / "x.csv"
+    export.write_text("代码,名称,备注\n001102000030000,x,\n", encoding="utf-8")
+    result = invoke("codes", str(export), "--system", "CN-K-0033")
+    assert result.exit_code == 2 and "下级不改上级的文件" in result.output and status(shipped) == ""

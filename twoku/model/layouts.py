@@ -261,16 +261,24 @@ def build_codes(
     """A code database export (one sheet, or a CSV read as one) as the rows of a code system's table.
 
     ``mapping``: the table's column name → the export's header (default: the column's title, else its name)."""
-    wanted = {c.name: header_text(mapping.get(c.name) or c.title or c.name) for c in columns}
+    accepted = {
+        c.name: {header_text(mapping[c.name])} if c.name in mapping else {header_text(c.title or c.name), c.name}
+        for c in columns
+    }
+    # The codes and what the user mapped must be there; a column such as 备注 the export lacks stays empty.
+    needed = [c.name for c in columns if c.name in mapping or c.type == "code" or c.required]
     for n, row in enumerate(sheet.rows[:HEADER_ROWS]):
         heads = [header_text(v) for v in row]
-        if all(h in heads for h in wanted.values()):
-            at, index = n, {name: heads.index(h) for name, h in wanted.items()}
+        found = {name: next((i for i, h in enumerate(heads) if h in ok), None) for name, ok in accepted.items()}
+        if all(found[name] is not None for name in needed):
+            at, index = n, found
             break
     else:
         first = next((r for r in sheet.rows[:HEADER_ROWS] if any(text_of(v) for v in r)), [])
+        titles = {c.name: c.title or c.name for c in columns}
+        shown = "、".join(mapping.get(name) or titles[name] for name in needed)
         raise WorkbookProblem(
-            f"{where(sheet)}找不到表头：需要 {'、'.join(wanted.values())}；读到 "
+            f"{where(sheet)}找不到表头：需要 {shown}；读到 "
             + ("、".join(t for v in first if (t := text_of(v))) or "（空）"),
             hint="用 --map 指明各列对应的表头，如 --map code=药品代码,name=注册名称",
         )
@@ -279,7 +287,7 @@ def build_codes(
     cells: list[list[str]] = []
     for column in columns:
         i = index[column.name]
-        values = [row[i] if i < len(row) else None for row in body]
+        values = [row[i] if i < len(row) else None for row in body] if i is not None else [None] * len(body)
         if column.type == "code":
             texts = [one_code(v) for v in values]
             restore.prepare(column.name, (t for t in texts if t))

@@ -68,12 +68,16 @@ def _layer(lib: Library, code: str | None) -> Layer:
         layer = parse_layer(chosen)
     except ValueError as exc:
         raise UsageError(f"--layer {chosen}：{exc}", hint="国家写 CN，省如 510000，市如 510100") from None
+    _writable(own, layer, f"--layer {chosen}")
+    return layer
+
+
+def _writable(own: str, layer: Layer, what: str) -> None:
     if own not in {upper.code for upper in layer.chain}:
         raise UsageError(
-            f"--layer {chosen} 不是本库（{own}）的层级或其下级：下级不改上级的文件",
+            f"{what} 不是本库（{own}）的层级或其下级：下级不改上级的文件",
             hint=f"写入本层 {own}；上级的表格由上级导入后发布（twoku release / intake）",
         )
-    return layer
 
 
 def _systems(lib: Library, layer: Layer) -> dict[str, str]:
@@ -381,15 +385,19 @@ def codes(
     progress: Progress = _quiet,
 ) -> Imported:
     """Fill the table of code system ``system`` (a coding knowledge item) from a code database export."""
-    from twoku.ops.table import knowledge_with_table
-
     wanted = parse_map(mapping)
     progress("读取库 …")
     lib = load_store(root).library
-    item, spec = knowledge_with_table(lib, system)
-    pattern = item.data.get("pattern")
-    if not isinstance(pattern, str):
-        raise UsageError(f"{system} 不是编码体系（没有 pattern）", hint="--system 写医保信息业务编码条目的编号")
+    item = lib.get(system, "knowledge")
+    pattern = item.data.get("pattern") if item is not None else None
+    if item is None or not isinstance(pattern, str):
+        what = "不存在" if item is None else "不是编码体系（没有 pattern）"
+        raise UsageError(f"--system {system} {what}", hint="写医保信息业务编码条目的编号，如 CN-K-0030")
+    if item.layer is not None:
+        _writable(str(lib.config.get("region") or "CN"), item.layer, f"{system} 所在的层级 {item.layer.code}")
+    # A code system without a table yet gets the shorthand's columns (code, name, note), declared in full on writing.
+    spec = tables.spec_of(item.data) or tables.spec_of({"id": item.id, "pattern": pattern, "table": f"{item.id}.csv"})
+    assert spec is not None
     unknown = sorted(set(wanted) - set(spec.names))
     if unknown:
         raise UsageError(
@@ -397,10 +405,15 @@ def codes(
         )
     sheets = _read([export], progress)
     progress("识别表头、整理代码 …")
-    try:
-        built = build_codes(sheets[0], spec.columns, wanted, {system: pattern})
-    except WorkbookProblem as problem:
-        raise _refuse(problem) from None
+    built, refused = None, []
+    for sheet in sheets:  # the first sheet with the header: an export may open with a sheet of notes
+        try:
+            built = build_codes(sheet, spec.columns, wanted, {system: pattern})
+            break
+        except WorkbookProblem as problem:
+            refused.append(problem)
+    if built is None:
+        raise _refuse(refused[0]) if refused else TwokuError(f"{export.name} 中没有工作表") from None
     built.key = spec.key
     systems = {k: p for k, p in _systems(lib, item.layer or Layer("CN")).items()}
     path = tables.table_path(item.path, spec)
