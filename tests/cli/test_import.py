@@ -342,3 +342,18 @@ def test_a_lower_store_does_not_write_an_upper_code_table(shipped: Path, tmp_pat
     export.write_text("代码,名称,备注\n001102000030000,x,\n", encoding="utf-8")
     result = invoke("codes", str(export), "--system", "CN-K-0033")
     assert result.exit_code == 2 and "下级不改上级的文件" in result.output and status(shipped) == ""
+
+
+def test_a_column_s_disclosure_outlives_the_next_batch(shipped: Path, tmp_path: Path) -> None:
+    data = imported(
+        invoke("nhsa", str(service_sex(tmp_path / "1.xlsx")), "--class", "医疗服务项目区分性别使用", "--format", "json")
+    )
+    item = shipped / data["item_path"]
+    text = item.read_text(encoding="utf-8")
+    note = "    - name: note\n      title: 备注\n      type: text\n"
+    assert note in text
+    item.write_text(text.replace(note, note + "      disclosure: internal\n"), encoding="utf-8")
+    git(shipped, "commit", "-qam", "备注只供内部")
+    again = service_sex(tmp_path / "2.xlsx", [[1, "子宫输卵管碘油造影", SERVICE_A, "女", None, "内部说明"]])
+    imported(invoke("nhsa", str(again), "--class", "医疗服务项目区分性别使用", "--batch", "第二批", "--format", "json"))
+    assert note + "      disclosure: internal\n" in item.read_text(encoding="utf-8")

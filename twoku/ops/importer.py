@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -235,8 +236,11 @@ def nhsa(
             )
         kept = keep_rows(built, old.spec.names, old.rows)
         built.notes.append(f"--keep：保留了库中表格里工作簿没有列出的 {kept} 行")
+    if old_spec is not None:  # what the bureau declared of a column (its disclosure) outlives a batch
+        said = {c.name: c.disclosure for c in old_spec.columns if c.disclosure}
+        built.columns = tuple(replace(c, disclosure=said.get(c.name, c.disclosure)) for c in built.columns)
     spec = tables.TableSpec(
-        f"{item_id}.csv",
+        old_spec.file if old_spec else f"{item_id}.csv",
         built.columns,
         built.key,
         old_spec.add if old_spec else True,
