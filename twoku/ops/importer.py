@@ -334,6 +334,11 @@ def _write_item(
     from twoku.store.edit import atomic_write, update_values
 
     if owner is not None:
+        from twoku.ops.validate import schema_problems
+
+        problems = schema_problems("knowledge", {**owner.data, "table": declaration(spec), "basis": basis})
+        if problems:  # the item was edited by hand into a shape the import cannot extend: say so, write nothing
+            raise TwokuError(f"{path} 不符合 schema，未导入：\n  " + "\n  ".join(problems), path=path)
         update_values(root / path, {("table",): declaration(spec), ("basis",): basis})
         return
     data: dict[str, Any] = {
