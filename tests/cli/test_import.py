@@ -112,7 +112,7 @@ def test_a_batch_becomes_a_committed_sealed_table_with_its_adjustment(shipped: P
 
     again = invoke("nhsa", str(book), "--class", "GZ10000302004000", "--batch", "第一批", "--effective", "2025-07-01")
     assert again.exit_code == 0, again.output
-    assert "没有变化" in again.output
+    assert "没有变化" in again.output and f"--trigger {data['batch_id']}" in again.output
     assert status(shipped) == "" and git(shipped, "log", "--format=%s", "-1").startswith("启动即时调整")
 
 

@@ -258,6 +258,11 @@ def nhsa(
     same = owner is not None and old_spec == spec and cites and batch_item is not None
     result = summary_of(kind.name, kind.code, layer.code, item_id, item_path, table_path, built, change, names)
     result.batch_id, result.dry_run, result.unchanged = batch_id, dry_run, same
+    if same and due is not None:
+        result.notes.append(
+            f"表格没有变化，未启动即时调整；需要时运行 twoku adjust instant --trigger {batch_id} --slug 简称 "
+            f"--deadline {due.isoformat()}"
+        )
     if dry_run or same:
         return result
     batch_path = batch_item.path if batch_item else expected_path("knowledge", batch_id, layer, "政策规范")
