@@ -258,7 +258,8 @@ def nhsa(
     same = owner is not None and old_spec == spec and cites and batch_item is not None
     result = summary_of(kind.name, kind.code, layer.code, item_id, item_path, table_path, built, change, names)
     result.batch_id, result.dry_run, result.unchanged = batch_id, dry_run, same
-    if same and due is not None:
+    opened = any(a.data.get("trigger") == batch_id for a in lib.of_kind("adjustment"))
+    if same and due is not None and not opened:
         result.notes.append(
             f"表格没有变化，未启动即时调整；需要时运行 twoku adjust instant --trigger {batch_id} --slug 简称 "
             f"--deadline {due.isoformat()}"
