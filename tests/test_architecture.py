@@ -78,6 +78,7 @@ def test_the_package_imports_only_its_declared_dependencies() -> None:
     declared = {"typer", "rich", "ruamel", "yaml", "git", "jsonschema", "openpyxl", "fastjsonschema"}
     declared |= {"duckdb", "sqlglot"}  # the rule engine (twoku/engine)
     declared |= {"re2"}  # google-re2: store data's regular expressions in linear time (twoku/model/regex.py)
+    declared |= {"python_calamine"}  # twoku import's .xlsx/.xls reader (twoku/store/workbook.py)
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert len(project["dependencies"]) == len(declared)
     allowed = declared | set(sys.stdlib_module_names) | {"twoku"}

@@ -28,7 +28,8 @@ zh.install()  # click's and typer's own messages (help headings, usage errors) i
 # The order `twoku --help` lists the commands in: a bureau's work from start to finish.
 COMMAND_ORDER = (
     "init", "new", "validate", "checks", "ls", "show", "diff", "signoff", "adjust", "publish",
-    "report-upstream", "release", "intake", "override", "renumber", "table", "run", "compile", "test", "evaluate",
+    "report-upstream", "release", "intake", "override", "renumber", "table", "import", "run", "compile", "test",
+    "evaluate",
 )  # fmt: skip
 
 

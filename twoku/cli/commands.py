@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from twoku.cli import adjust as _adjust  # noqa: F401
 from twoku.cli import diff as _diff  # noqa: F401
+from twoku.cli import importer as _importer  # noqa: F401
 from twoku.cli import init as _init  # noqa: F401
 from twoku.cli import library as _library  # noqa: F401
 from twoku.cli import new as _new  # noqa: F401

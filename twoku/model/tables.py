@@ -436,7 +436,8 @@ def _indexes(text: str, starts: Iterator[int]) -> list[int]:
 
 
 def _key_problems(table: Table) -> Iterator[Problem]:
-    keys = [table.key_of(row) for row in table.rows]
+    at = table.key_columns
+    keys = [tuple(row[i] for i in at) for row in table.rows]
     counts = Counter(keys)
     if len(counts) != len(keys):
         first: dict[tuple[str, ...], int] = {}
@@ -464,7 +465,8 @@ def _key_problems(table: Table) -> Iterator[Problem]:
                 1,
                 "一个键只保留一行；确有多个取值时把区分的列加入 key",
             )
-    order = [sort_key(table, k) for k in keys]
+    textual = all(table.spec.columns[i].type != "integer" for i in at)  # then keys order as sort_key orders them
+    order: Sequence[Any] = keys if textual else [sort_key(table, k) for k in keys]
     for n in range(1, len(order)):
         if order[n] < order[n - 1]:
             yield Problem("order", "行未按键排序", table.lines[n], 1, "运行 twoku table seal 排序")
@@ -482,6 +484,9 @@ def _is_int(value: str) -> bool:
 
 
 def sorted_rows(table: Table) -> list[tuple[str, ...]]:
+    at = table.key_columns
+    if all(table.spec.columns[i].type != "integer" for i in at):  # sort_key's order, without a tuple per cell
+        return sorted(table.rows, key=lambda row: (tuple(row[i] for i in at), row))
     return sorted(table.rows, key=lambda row: (sort_key(table, table.key_of(row)), row))
 
 
@@ -563,7 +568,8 @@ def diff(old: Table | None, new: Table | None) -> TableDiff | None:
 
 
 def _by_key(table: Table) -> dict[tuple[str, ...], tuple[str, ...]]:
-    return {table.key_of(row): row for row in table.rows}
+    at = table.key_columns
+    return {tuple(row[i] for i in at): row for row in table.rows}
 
 
 # What twoku table shows and seals (ops/table.py makes them, render/table.py shows them).
