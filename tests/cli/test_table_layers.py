@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -153,3 +154,47 @@ def test_a_city_removes_a_row_its_province_added_and_the_view_says_whose_rows_re
     assert [r["code"] for r in json_of("table", "CN-K-0070", "--region", "510100")["rows"]] == [DRUG_A]
     text = runner.invoke(app, ["table", "CN-K-0070", "--region", "510000"], env={"COLUMNS": "200"}).output
     assert "四川省" in text and "国家" in text
+
+
+def test_publish_gives_the_regions_tables_of_the_rules_it_lists(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twoku.ops import publish as publish_op
+
+    monkeypatch.setattr(publish_op, "refuse_invalid", lambda root, region: 0)  # a short rule: not every field
+    national_table_and_rule(shipped)
+    item = yaml.safe_load((shipped / ITEM).read_text(encoding="utf-8"))
+    item["table"]["columns"][1]["disclosure"] = "institutions"  # the names: for the institutions only
+    write(shipped, ITEM, item)
+    seal("CN-K-0070")
+    rule = yaml.safe_load((shipped / RULE).read_text(encoding="utf-8"))
+    rule.update(status="生效", effective="2026-01-01")
+    write(shipped, RULE, rule)
+    commit_all(shipped, "国家知识点明细与规则")
+    business = ["-p", "张三|某省医疗保障局|医保管理", "-p", "李四|某市医疗保障事务中心|经办"]
+    record = [
+        "signoff",
+        "record",
+        "CN-R-0907",
+        "--kind",
+        "业务论证",
+        "--date",
+        "2026-11-20",
+        "--organizer",
+        "国家医疗保障局",
+    ]
+    assert runner.invoke(app, [*record, *business, "--conclusion", "通过"]).exit_code == 0
+    outputs = {}
+    for audience in ("institutions", "society"):
+        out = tmp_path / audience
+        args = ["publish", "--public-summary", "--region", "510100", "--as-of", "2026-12-01", "--audience", audience]
+        result = runner.invoke(app, [*args, "--out", str(out), "--format", "json,html"])
+        assert result.exit_code == 0, result.output
+        outputs[audience] = {p.suffix: p.read_text(encoding="utf-8") for p in out.iterdir()}
+    data = json.loads(outputs["institutions"][".json"])
+    table = next(t for t in data["tables"] if t["id"] == "CN-K-0070")
+    assert table["rules"] == ["CN-R-0907"] and table["rows"] == [[DRUG_A, "阿帕他胺片", "男"]]
+    society = next(t for t in json.loads(outputs["society"][".json"])["tables"] if t["id"] == "CN-K-0070")
+    assert [name for name, _ in society["columns"]] == ["code", "sex"]  # a column disclosed to institutions only
+    assert '<details class="table" id="CN-K-0070">' in outputs["institutions"][".html"]
+    assert 'class="table-filter"' in outputs["institutions"][".html"]

@@ -78,7 +78,8 @@ def test_workbook_reads_back(city: Publication) -> None:
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(renderer("xlsx")(city)))
-    assert wb.sheetnames == ["说明", *city.categories(), "变更情况"]
+    assert wb.sheetnames == ["说明", *city.categories(), "变更情况", *(t.id for t in city.tables)]
+    assert city.tables and all(wb[t.id].max_row - 1 == len(t.rows) for t in city.tables)  # a sheet per table
     for name in city.categories():
         ws = wb[name]
         assert ws.freeze_panes == "A2"

@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from twoku.model import enums
+from twoku.model import enums, tables
 from twoku.model.changes import LABELS, ItemChange
-from twoku.model.disclosure import HIDDEN, at_path, visible, visible_item
+from twoku.model.disclosure import AUDIENCES, HIDDEN, at_path, visible, visible_item
 from twoku.model.library import Item, Library, effective_rule, make_item
 from twoku.model.personal import mask, personal_data
 from twoku.model.prose import PROSE_FIELDS, own_render, parameter_words, render, render_fields
 from twoku.model.regions import Layer, layer_name
+from twoku.model.tables import Table
 
 PUBLISHED_KINDS = ("knowledge", "rule", "override")
 
@@ -87,6 +88,19 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PublicTable:
+    """A knowledge table the published rules are judged against, as the region has it: the columns the
+    audience may see, each row with the layer it came from."""
+
+    id: str
+    title: str
+    columns: tuple[tuple[str, str], ...]  # (name, Chinese title)
+    rows: tuple[tuple[str, ...], ...]
+    layers: tuple[str, ...]
+    rules: tuple[str, ...]  # the published rules that use it
+
+
+@dataclass(frozen=True)
 class Publication:
     region: str
     region_name: str
@@ -98,6 +112,7 @@ class Publication:
     rules: tuple[Rule, ...]
     changes: tuple[Change, ...]
     names: dict[str, str] = field(default_factory=dict)
+    tables: tuple[PublicTable, ...] = ()
 
     def categories(self) -> list[str]:
         present = {r.category for r in self.rules}
@@ -236,6 +251,21 @@ def _readable(c: ItemChange, f: Any, words: Mapping[str, str] | None) -> tuple[A
     if isinstance(new, str):
         new = render(new, words) if words is not None else own_render(new, c.new or {})
     return None if f.kind == "changed" and old == new else (old, new)
+
+
+def public_table(
+    item: Item, table: Table, layered: tables.Layered, audience: str, rules: Iterable[str]
+) -> PublicTable | None:
+    """A table as the audience may see it: its columns of that disclosure (a column without one is disclosed
+    as its item is), each row's layer; None when the audience may see no column of it."""
+    seen = AUDIENCES[audience]
+    keep = [n for n, c in enumerate(table.spec.columns) if (c.disclosure or "society") in seen]
+    if not keep:
+        return None
+    columns = tuple((table.spec.columns[n].name, table.spec.columns[n].title) for n in keep)
+    rows = tuple(tuple(row[n] for n in keep) for row in layered.rows)
+    title = str(item.data.get("title") or item.id)
+    return PublicTable(item.id, title, columns, rows, tuple(layered.layers), tuple(sorted(rules)))
 
 
 def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str, str] | None = None) -> Change | None:

@@ -10,15 +10,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from twoku.errors import TwokuError, UsageError
+from twoku.model import tables
 from twoku.model.changes import ORDER
 from twoku.model.disclosure import AUDIENCE_LABELS, AUDIENCES
 from twoku.model.findings import ERROR
-from twoku.model.publication import Publication, personal_values, public_change, public_library, public_rules
-from twoku.model.regions import layer_name
+from twoku.model.library import Library, table_overrides, tables_used
+from twoku.model.publication import (
+    Publication,
+    PublicTable,
+    Rule,
+    personal_values,
+    public_change,
+    public_library,
+    public_rules,
+    public_table,
+)
+from twoku.model.regions import Layer, layer_name
 from twoku.ops.diff import diff
 from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
@@ -106,6 +118,7 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
             for c in (public_change(item, audience, as_of, found.words.get(item.id)) for item in found.items)
             if c is not None
         ]
+    published_tables = _tables(root, lib, rules, layer, audience)
     return Publication(
         region=layer.code,
         region_name=layer_name(layer, names),
@@ -117,7 +130,31 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
         rules=rules,
         changes=tuple(sorted(changes, key=lambda c: (ORDER.index(c.change), c.id))),
         names=dict(sorted(names.items())),
+        tables=published_tables,
     )
+
+
+def _tables(root: Path, lib: Library, rules: Sequence[Rule], region: Layer, audience: str) -> tuple[PublicTable, ...]:
+    """The knowledge tables the published rules are judged against, as the region has them (第十二条: the
+    standards are disclosed with the monitoring points)."""
+    users: dict[str, list[str]] = {}
+    for rule in rules:
+        item = lib.get(rule.id, "rule")
+        for knowledge_id in tables_used(lib, item) if item is not None else ():
+            users.setdefault(knowledge_id, []).append(rule.id)
+    out = []
+    for knowledge_id, rule_ids in sorted(users.items()):
+        item = lib.get(knowledge_id, "knowledge")
+        spec = tables.spec_of(item.data) if item is not None else None
+        table = lib.tables.get(tables.table_path(item.path, spec)) if item is not None and spec is not None else None
+        if item is None or table is None or not table.readable:
+            continue  # validate refuses such a store before anything is published
+        own = item.layer.code if item.layer else ""
+        effective = tables.layered(table, own, table_overrides(lib, knowledge_id, region))
+        shown = public_table(item, table, effective, audience, rule_ids)
+        if shown is not None:
+            out.append(shown)
+    return tuple(out)
 
 
 @writes

@@ -92,3 +92,15 @@
   apply(false);
   document.documentElement.setAttribute("data-ready", "1");
 })();
+
+// 知识点明细: each table's rows filtered as the search box is typed in (the page stays one offline file).
+document.querySelectorAll("details.table").forEach(function (box) {
+  var input = box.querySelector("input.table-filter");
+  if (!input) return;
+  input.addEventListener("input", function () {
+    var wanted = input.value.trim().toLowerCase();
+    box.querySelectorAll("tbody tr").forEach(function (row) {
+      row.hidden = wanted !== "" && row.textContent.toLowerCase().indexOf(wanted) === -1;
+    });
+  });
+});

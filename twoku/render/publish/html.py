@@ -137,6 +137,32 @@ def _rules(pub: Publication) -> str:
     return "".join(out)
 
 
+def _tables(pub: Publication) -> str:
+    """The knowledge tables the rules are judged against: one collapsible list each, searchable as it is typed."""
+    if not pub.tables:
+        return ""
+    out = ['<section class="tables"><h2>知识点明细</h2>\n']
+    for t in pub.tables:
+        head = "".join(f"<th>{_e(title or name)}</th>" for name, title in t.columns) + "<th>来源层级</th>"
+        rows = "".join(
+            "<tr>"
+            + "".join(f"<td>{_e(cell)}</td>" for cell in row)
+            + f"<td>{_e(pub.names.get(layer, layer))}</td></tr>\n"
+            for row, layer in zip(t.rows, t.layers, strict=True)
+        )
+        used = "、".join(t.rules)
+        out.append(
+            f'<details class="table" id="{_e(t.id)}"><summary>{_e(t.id)} {_e(t.title)}（{len(t.rows)} 行；'
+            f"用于 {_e(used)}）</summary>\n"
+            '<input type="search" class="table-filter" placeholder="输入代码或名称筛选" '
+            f'aria-label="筛选 {_e(t.id)}">\n'
+            f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>\n{rows}</tbody></table></div>'
+            "</details>\n"
+        )
+    out.append("</section>\n")
+    return "".join(out)
+
+
 def _changes(pub: Publication) -> str:
     head = f"<h2>变更情况（{_e(common.since_words(pub))}）</h2>\n"
     if not pub.changes:
@@ -169,6 +195,7 @@ def render(pub: Publication) -> bytes:
         rule_count=len(pub.rules),
         rules=_rules(pub),
         changes=_changes(pub),
+        tables=_tables(pub),
         style=_asset("style.css"),
         script=_asset("app.js"),
     )

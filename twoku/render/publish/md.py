@@ -78,6 +78,13 @@ def render(pub: Publication) -> bytes:
             out += _rule(rule)
     if not pub.rules:
         out += ["该日没有生效的规则。", ""]
+    if pub.tables:  # the rows themselves are in the xlsx, json and html formats
+        out += ["## 知识点明细", ""]
+        out += [
+            f"- {md.line(t.id)} {md.line(t.title)}：{len(t.rows)} 行，用于 {md.line('、'.join(t.rules))}"
+            for t in pub.tables
+        ]
+        out.append("")
     out += _changes(pub)
     text = "\n".join(out).rstrip("\n") + "\n"
     return text.encode("utf-8")

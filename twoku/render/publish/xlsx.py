@@ -141,6 +141,10 @@ def render(pub: Publication) -> bytes:
         for c in pub.changes
     ]
     _sheet(wb, "变更情况", CHANGE_COLUMNS, changes)
+    for t in pub.tables:  # a sheet per knowledge table the rules are judged against
+        columns = (*((title or name, 18) for name, title in t.columns), ("来源层级", 14))
+        rows = [[*row, pub.names.get(layer, layer)] for row, layer in zip(t.rows, t.layers, strict=True)]
+        _sheet(wb, t.id, columns, rows)
     stamp = dt.datetime.fromisoformat(pub.as_of)
     wb.properties.creator = "twoku"
     wb.properties.title = visible(common.title(pub))
