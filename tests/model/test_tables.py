@@ -98,3 +98,27 @@ def test_bad_cells_beyond_those_reported_are_counted_without_the_empty_ones() ->
         if "不是符合编码规则" in p.message or "另有" in p.message
     ]
     assert len(found) == 21 and "另有 10 个值" in found[-1].message  # 30 bad codes; the 30 empty ones are TK423's
+
+
+def naive_diff(old: tables.Table, new: tables.Table) -> tuple[object, ...]:
+    before = {old.key_of(r): r for r in old.rows}
+    after = {new.key_of(r): r for r in new.rows}
+    changed = [k for k in sorted(before.keys() & after.keys()) if before[k] != after[k]]
+    return (
+        [after[k] for k in sorted(after.keys() - before.keys())],
+        [before[k] for k in sorted(before.keys() - after.keys())],
+        changed,
+    )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_diff_finds_what_a_key_by_key_comparison_finds(seed: int) -> None:
+    rng = random.Random(seed)
+    old = tables.parse(random_table(rng, sealed=seed % 3 != 0), SPEC, "t.csv")
+    raw = random_table(rng, sealed=seed % 3 != 1)
+    new = tables.parse(raw, SPEC, "t.csv") if seed % 4 else slow(raw)
+    result = tables.diff(old, new)
+    assert result is not None
+    added, removed, changed = naive_diff(old, new)
+    assert list(result.added) == added and list(result.removed) == removed
+    assert [c.key for c in result.changed] == changed

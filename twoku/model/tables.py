@@ -39,7 +39,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -660,7 +660,7 @@ def diff(old: Table | None, new: Table | None) -> TableDiff | None:
     added = tuple(after[k] for k in sorted(after.keys() - before.keys()))
     removed = tuple(before[k] for k in sorted(before.keys() - after.keys()))
     changed = []
-    for k in sorted(before.keys() & after.keys()):
+    for k in sorted(_changed_keys(old, new, before, after)):
         a, b = before[k], after[k]
         if a != b:
             cells = tuple(
@@ -673,7 +673,29 @@ def diff(old: Table | None, new: Table | None) -> TableDiff | None:
 
 
 def _by_key(table: Table) -> dict[tuple[str, ...], tuple[str, ...]]:
-    return {table.key_of(row): row for row in table.rows}
+    return dict(zip(_keys(table), table.rows, strict=True))  # the last row of a key, as a dict keeps it
+
+
+def _changed_keys(
+    old: Table | None,
+    new: Table | None,
+    before: Mapping[tuple[str, ...], tuple[str, ...]],
+    after: Mapping[tuple[str, ...], tuple[str, ...]],
+) -> Iterable[tuple[str, ...]]:
+    """The keys of both versions whose rows may differ: where each key has one row, those of the rows found in
+    only one version (set differences, in C);
+    else every key of both."""
+    if old is None or new is None or old.spec.names != new.spec.names or old.spec.key != new.spec.key:
+        return before.keys() & after.keys()
+    if len(before) != len(old.rows) or len(after) != len(new.rows):
+        return before.keys() & after.keys()
+    at = old.key_columns
+    if _memo(old).get("plain") and _memo(new).get("plain"):  # the lines are the rows as written: hash those
+        lines = set(old.text_lines[1:]).symmetric_difference(new.text_lines[1:])
+        moved: Iterable[Sequence[str]] = (line.split(",") for line in lines)
+    else:
+        moved = set(new.rows).symmetric_difference(old.rows)
+    return {k for row in moved if (k := tuple(row[i] for i in at)) in before and k in after}
 
 
 # What twoku table shows and seals (ops/table.py makes them, render/table.py shows them).
