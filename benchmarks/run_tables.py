@@ -168,8 +168,8 @@ def table_rules(root: Path) -> tuple[Any, list[Any]]:
 
 def make_claims(con: Any, path: Path, lines: int, codes: list[str]) -> None:
     """``lines`` synthetic lines, Parquet: half of them name a code of the tables, the rest other codes."""
-    con.execute("CREATE OR REPLACE TABLE pool (n BIGINT, code VARCHAR)")
-    con.executemany("INSERT INTO pool VALUES (?, ?)", list(enumerate(codes)))
+    con.execute("CREATE OR REPLACE TABLE pool AS SELECT i - 1 AS n, code FROM (SELECT UNNEST(?) AS code, "
+                "UNNEST(RANGE(1, ?)) AS i)", [codes, len(codes) + 1])
     size = len(codes)
     con.execute(
         f"""COPY (
@@ -190,7 +190,7 @@ def literal_specs(root: Path, lib: Any, specs: list[Any]) -> list[Any]:
     those rows and the where with the values in place of {row: …}."""
     from dataclasses import replace
 
-    from twoku.model.condition import AllOf, AnyOf, CodeSet, Comparison, Match, Not, RowRef
+    from twoku.model.condition import AllOf, AnyOf, CodeSet, Comparison, Match, Not, RowRef, row_refs
     from twoku.ops.run import table_of
 
     def row_values(comp: Any, row: dict[str, str], types: dict[str, str]) -> Any:
@@ -217,7 +217,7 @@ def literal_specs(root: Path, lib: Any, specs: list[Any]) -> list[Any]:
             types = {c.name: c.type for c in table.spec.columns}
             (on,) = cond.on
             groups: dict[tuple[str, ...], list[str]] = {}
-            read = [c for c in names if c != on.column]
+            read = list(dict.fromkeys(r.column for r, _ in row_refs(cond.where))) if cond.where is not None else []
             for r in table.rows:
                 cells = dict(zip(names, r, strict=True))
                 groups.setdefault(tuple(cells[c] for c in read), []).append(cells[on.column])
