@@ -122,3 +122,29 @@ def test_diff_finds_what_a_key_by_key_comparison_finds(seed: int) -> None:
     added, removed, changed = naive_diff(old, new)
     assert list(result.added) == added and list(result.removed) == removed
     assert [c.key for c in result.changed] == changed
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_diff_of_a_sealed_table_and_its_edit_is_exact(seed: int) -> None:
+    rng = random.Random(seed)
+    raw = random_table(rng, sealed=True)
+    header, *lines = raw.decode().splitlines()
+    edited = []
+    for line in lines:
+        roll = rng.random()
+        if roll < 0.1:
+            continue  # removed
+        if roll < 0.2:
+            line = line.rpartition(",")[0] + ",2020-02-02"  # changed
+        edited.append(line)
+        if roll > 0.9:
+            point, code, rest = line.split(",", 2)
+            edited.append(f"{point},{int(code) + 1:015d},{rest}")  # maybe added (or a key already there)
+    body = sorted({tuple(x.split(",")[:2]): x for x in edited}.items(), key=lambda kv: (int(kv[0][0]), kv[0][1]))
+    old = tables.parse(raw, SPEC, "t.csv")
+    new = tables.parse(("\n".join([header, *(x for _, x in body)]) + "\n").encode(), SPEC, "t.csv")
+    result = tables.diff(old, new)
+    assert result is not None
+    added, removed, changed = naive_diff(old, new)
+    assert (list(result.added), list(result.removed), [c.key for c in result.changed]) == (added, removed, changed)
+    assert all(c.cells for c in result.changed)
