@@ -366,6 +366,8 @@ def _column_problems(
         return
     regex, what, pattern = body
     bad = _bad_codes(values, regex, pattern) if pattern else _lines_not_matching(values, regex)
+    if column.type == "integer" and values is _memo(table).get("columns", [None] * (i + 1))[i]:
+        _memo(table).setdefault("integers", {})[i] = not bad and "" not in values  # the key's order reads it
     for k, n in enumerate(bad):
         value = values[n]
         if not value:
@@ -538,11 +540,15 @@ def _order_keys(table: Table) -> list[Any]:
         column = columns[i]
         if table.spec.columns[i].type != "integer":
             key_columns.append(column)
-        elif "" in column or _lines_not_matching(column, _TYPE_PATTERNS["integer"]):
+        elif not (known if (known := _memo(table).get("integers", {}).get(i)) is not None else _all_integers(column)):
             return [sort_key(table, key) for key in _keys(table)]
         else:
             key_columns.append(list(map(int, column)))
     return list(zip(*key_columns, strict=True))
+
+
+def _all_integers(column: Sequence[str]) -> bool:
+    return "" not in column and not _lines_not_matching(column, _TYPE_PATTERNS["integer"])
 
 
 def _in_order(table: Table) -> bool:
