@@ -75,8 +75,11 @@ def store_tables(root: Path) -> list[tuple[str, Any, dict[str, str | None]]]:
 def check_rate(root: Path) -> tuple[int, float, dict[str, float]]:
     """Rows, seconds and seconds per step of what validate does with each table (store/files.read_table,
     model/tables: parse, problems, rows_digest)."""
+    import gc
+
     from twoku.model import tables
 
+    gc.disable()  # as validate reads the store (ops/reading.no_gc)
     steps = dict.fromkeys(("read", "parse", "problems", "digest"), 0.0)
     rows = 0
     for path, spec, patterns in store_tables(root):
@@ -95,6 +98,7 @@ def check_rate(root: Path) -> tuple[int, float, dict[str, float]]:
         for step, (a, b) in zip(steps, ((t0, t1), (t1, t2), (t2, t3), (t3, t4)), strict=True):
             steps[step] += b - a
         rows += len(table.rows)
+    gc.enable()
     return rows, sum(steps.values()), steps
 
 
