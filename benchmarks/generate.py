@@ -27,6 +27,9 @@ from twoku.model.digest import content_digest
 from twoku.model.regions import Layer
 from twoku.store import yamlio
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_tables import POINTS, ROWS, TABLES, add_tables
+
 BEFORE, AFTER = "bench/before", "bench/after"
 EDITS = 50
 MAX_SERIAL = 9999  # IDs carry four digits per layer
@@ -225,8 +228,12 @@ def _write(root: Path, path: str, text: str) -> None:
     full.write_text(text, encoding="utf-8")
 
 
-def generate(root: Path, rules: int, knowledge: int, seed: int = 12) -> dict[str, int]:
-    """Write the store under ``root`` (which must not exist or be empty) and commit it with its two tags."""
+def generate(
+    root: Path, rules: int, knowledge: int, seed: int = 12, table_rows: int = 0, tables: int = TABLES
+) -> dict[str, int]:
+    """Write the store under ``root`` (which must not exist or be empty) and commit it with its two tags;
+    with ``table_rows``, ``tables`` sealed knowledge tables holding as many code rows, and a rule joining each
+    (benchmarks/generate_tables.py)."""
     rng = random.Random(seed)
     p = plan(rules, knowledge)
     root.mkdir(parents=True, exist_ok=True)
@@ -278,6 +285,12 @@ def generate(root: Path, rules: int, knowledge: int, seed: int = 12) -> dict[str
                         root, *record_text(f"{layer.code}-A-{serial:04d}", kind, [(s, digests[s]) for s in subjects])
                     )
                     records += 1
+    counts = {"rules": len(rule_files), "knowledge": sum(len(v) for v in k_ids.values()), "overrides": overrides}
+    if table_rows:
+        first = p.rules["CN"] + 1
+        made = add_tables(root, k_ids["CN"], first, tables, table_rows, max(tables, POINTS * table_rows // ROWS))
+        counts |= made
+        counts["rules"] += made["tables"]
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "synthetic store")
@@ -289,7 +302,7 @@ def generate(root: Path, rules: int, knowledge: int, seed: int = 12) -> dict[str
         full.write_text(text.replace("  - 参保人在", "  - 参保人（含异地就医）在", 1), encoding="utf-8")
     _git(root, "commit", "-q", "-am", f"edit {len(edited)} draft rules")
     _git(root, "tag", AFTER)
-    return {"rules": len(rule_files), "knowledge": sum(len(v) for v in k_ids.values()), "overrides": overrides}
+    return counts
 
 
 def _git(root: Path, *args: str) -> None:
@@ -303,11 +316,13 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=5000)
     parser.add_argument("--knowledge", type=int, default=50000)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--table-rows", type=int, default=ROWS, help="code rows of the knowledge tables (0: none)")
+    parser.add_argument("--tables", type=int, default=TABLES)
     parser.add_argument("dir", type=Path)
     args = parser.parse_args()
     if args.dir.exists() and any(args.dir.iterdir()):
         raise SystemExit(f"{args.dir} exists and is not empty")
-    counts = generate(args.dir, args.rules, args.knowledge, args.seed)
+    counts = generate(args.dir, args.rules, args.knowledge, args.seed, args.table_rows, args.tables)
     print(f"{args.dir}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -235,3 +236,28 @@ def test_show_summarises_a_table(shipped: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "CN-K-0030.csv：4 行；键 code；下级不可增删行" in result.output
     assert "代码 code：代码" in result.output and "twoku table 编号" in result.output
+
+
+def test_an_edited_table_is_checked_again_alone_not_the_whole_store(
+    shipped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: a re-check after a table's file changed reads that table's item again, not the whole store."""
+    from twoku.ops import validate as ops
+
+    medical_item(shipped, f"{DRUG_A},阿帕他胺片,男\n{DRUG_B},丁苯酞,\n")
+    commit_all(shipped, "a sealed table")
+    assert codes(shipped) == [] and codes(shipped) == []
+    full_loads: list[int] = []
+    real_load = ops._load
+    monkeypatch.setattr(ops, "_load", lambda *a, **k: full_loads.append(1) or real_load(*a, **k))
+    original = (shipped / MEDICAL_CSV).read_text(encoding="utf-8")
+    (shipped / MEDICAL_CSV).write_text(original.replace(",男", ",M"), encoding="utf-8")
+    assert codes(shipped) == ["TK423"] and not full_loads
+    (shipped / MEDICAL_CSV).write_text(original + "NOTACODE,坏代码,\n", encoding="utf-8")
+    assert codes(shipped) == ["TK406", "TK426"] and not full_loads
+    (shipped / MEDICAL_CSV).write_text(original, encoding="utf-8")
+    assert codes(shipped) == [] and not full_loads
+    (shipped / MEDICAL_CSV).write_text(original.replace(DRUG_B, DRUG_C), encoding="utf-8")
+    edited = codes(shipped)
+    assert edited == ["TK429"] and not full_loads
+    assert edited == codes(shipped, "--no-cache")

@@ -33,11 +33,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
+import operator
 import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -176,6 +178,9 @@ class Table:
     problems: list[Problem] = field(default_factory=list)  # of reading it (encoding, header, shape)
     readable: bool = True  # False: nothing could be read (its cells are not checked)
     text_lines: list[str] = field(default_factory=list, repr=False)  # the raw lines, for cell positions
+    # What is made once of the rows (their columns, whether they are in key order, whether the text lines are
+    # the rows as written: plain), for the rows it was made of (see _memo).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def key_columns(self) -> list[int]:
@@ -215,7 +220,8 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     table.text_lines = lines
     if not lines:
         problems.append(Problem("header", "表格为空：没有表头", 1, 1, "首行写表头：" + ",".join(spec.names)))
@@ -243,6 +249,8 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
         table.readable = False
         return table
     width = len(spec.columns)
+    if width > 1 and '"' not in text and _plain(table, lines, width):
+        return table
     rows, at = table.rows, table.lines
     for n, line in enumerate(lines):
         if n == 0:
@@ -262,6 +270,41 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
         rows.append(tuple(cells))
         at.append(n + 1)
     return table
+
+
+def _plain(table: Table, lines: list[str], width: int) -> bool:
+    """Read a file without quotes whose every line has its ``width`` cells (as a sealed table is) column by
+    column: one split of the whole body, each column a slice of it (no Python step per line or cell).
+    False, leaving the table as it was, where some line is not so: the caller reads it line by line."""
+    body = lines[1:]
+    commas = width - 1
+    if not body:
+        return True
+    if list(map(str.count, body, itertools.repeat(","))).count(commas) != len(body):
+        return False  # some line has another number of cells (an empty line has none)
+    cells = ",".join(body).split(",")
+    columns = [cells[i::width] for i in range(width)]
+    table.rows = list(zip(*columns, strict=True))
+    table.lines = list(range(2, len(body) + 2))
+    table.memo.update(rows=table.rows, n=len(table.rows), columns=columns, plain=True)
+    return True
+
+
+def _memo(table: Table) -> dict[str, Any]:
+    """The table's memo while it is of the rows it was made of (else a fresh one)."""
+    memo = table.memo
+    if memo.get("rows") is not table.rows or memo.get("n") != len(table.rows):
+        memo.clear()
+        memo.update(rows=table.rows, n=len(table.rows))
+    return memo
+
+
+def _columns(table: Table) -> list[Sequence[str]]:
+    memo = _memo(table)
+    if "columns" not in memo:
+        memo["columns"] = list(zip(*table.rows, strict=True))
+    columns: list[Sequence[str]] = memo["columns"]
+    return columns
 
 
 def oversized(spec: TableSpec, path: str, size: int) -> Table:
@@ -301,7 +344,7 @@ def problems(table: Table, patterns: Mapping[str, str | None], keys: bool = True
     """
     if not table.readable or not table.rows:
         return
-    columns = list(zip(*table.rows, strict=True))
+    columns = _columns(table)
     for i, column in enumerate(table.spec.columns):
         yield from _column_problems(table, i, column, columns[i], patterns)
     if keys and len(table.key_columns) == len(table.spec.key):
@@ -315,7 +358,7 @@ def _column_problems(
     table: Table, i: int, column: Column, values: Sequence[str], patterns: Mapping[str, str | None]
 ) -> Iterator[Problem]:
     required = column.required or column.name in table.spec.key
-    if required:
+    if required and "" in values:  # compared in C: most required columns have no empty cell to look for
         for n in _lines_matching(values, r""):  # empty cells
             yield Problem("cell", f"{column.label} 不能为空", table.lines[n], table.position(n, i))
     body = _body(column, patterns)
@@ -323,6 +366,8 @@ def _column_problems(
         return
     regex, what, pattern = body
     bad = _bad_codes(values, regex, pattern) if pattern else _lines_not_matching(values, regex)
+    if column.type == "integer" and values is _memo(table).get("columns", [None] * (i + 1))[i]:
+        _memo(table).setdefault("integers", {})[i] = not bad and "" not in values  # the key's order reads it
     for k, n in enumerate(bad):
         value = values[n]
         if not value:
@@ -340,8 +385,9 @@ def _column_problems(
         )
     if column.type == "date":
         wrong = set(bad)
-        for n, value in enumerate(values):
-            if value and n not in wrong and not _real_date(value):
+        unreal = {v for v in set(values) if v and not _real_date(v)}  # each distinct date tried once
+        for n, value in enumerate(values) if unreal else ():
+            if value in unreal and n not in wrong:
                 yield Problem(
                     "cell", f"{column.label} 的值 {value!r} 不是有效日期", table.lines[n], table.position(n, i)
                 )
@@ -401,23 +447,25 @@ _CROSSES = re.compile(r"\\[sSDWn]|\[\^|\(\?s|\\[0-9]")
 
 
 def _bad_codes(values: Sequence[str], body: str, pattern: str) -> list[int]:
-    """The indexes of the values a code system's pattern (run by RE2, in linear time: it comes from store data)
-    does not match whole.  One match over the joined column says whether all do; only then one by one."""
+    """The indexes of the non-empty values a code system's pattern (run by RE2, in linear time: it comes from
+    store data) does not match whole.  One match over the joined column says whether all do; only then one by
+    one."""
     if not _CROSSES.search(body):
-        whole = compile_linear(f"(?:{body})(?:\n(?:{body}))*")
+        whole = compile_linear(f"(?:{body})?(?:\n(?:{body})?)*")
         if whole.fullmatch("\n".join(values)):
             return []
     regex = compile_linear(f"(?:{body})")
-    return [n for n, v in enumerate(values) if not regex.fullmatch(v)]
+    return [n for n, v in enumerate(values) if v and not regex.fullmatch(v)]
 
 
 def _lines_not_matching(values: Sequence[str], body: str) -> list[int]:
-    """The indexes of the values that do not match ``body`` whole: one search over the joined column."""
+    """The indexes of the non-empty values that do not match ``body`` whole: one search over the joined column
+    (an empty cell is the required check's)."""
     if _CROSSES.search(body) or any("\n" in v for v in values[:1]):
         regex = re.compile(body, re.ASCII)
-        return [n for n, v in enumerate(values) if not regex.fullmatch(v)]
+        return [n for n, v in enumerate(values) if v and not regex.fullmatch(v)]
     text = "\n".join(values)
-    found = re.finditer(rf"(?m)^(?!(?:{body})$)", text, re.ASCII)
+    found = re.finditer(rf"(?m)^(?!(?:{body})$|$)", text, re.ASCII)
     return _indexes(text, (m.start() for m in found))
 
 
@@ -436,10 +484,9 @@ def _indexes(text: str, starts: Iterator[int]) -> list[int]:
 
 
 def _key_problems(table: Table) -> Iterator[Problem]:
-    at = table.key_columns
-    keys = [tuple(row[i] for i in at) for row in table.rows]
-    counts = Counter(keys)
-    if len(counts) != len(keys):
+    keys = _keys(table)
+    if len(set(keys)) != len(keys):
+        counts = Counter(keys)
         first: dict[tuple[str, ...], int] = {}
         for n, key in enumerate(keys):
             if counts[key] == 1:
@@ -465,12 +512,56 @@ def _key_problems(table: Table) -> Iterator[Problem]:
                 1,
                 "一个键只保留一行；确有多个取值时把区分的列加入 key",
             )
-    textual = all(table.spec.columns[i].type != "integer" for i in at)  # then keys order as sort_key orders them
-    order: Sequence[Any] = keys if textual else [sort_key(table, k) for k in keys]
-    for n in range(1, len(order)):
-        if order[n] < order[n - 1]:
-            yield Problem("order", "行未按键排序", table.lines[n], 1, "运行 twoku table seal 排序")
-            break
+    if not _in_order(table):
+        order = _order_keys(table)
+        for n in range(1, len(order)):
+            if order[n] < order[n - 1]:
+                yield Problem("order", "行未按键排序", table.lines[n], 1, "运行 twoku table seal 排序")
+                break
+
+
+def _keys(table: Table) -> list[tuple[str, ...]]:
+    """Each row's key, made column-wise (zip of the key columns: no Python step per row)."""
+    if not table.rows or not table.key_columns:
+        return [()] * len(table.rows)
+    columns = _columns(table)
+    return list(zip(*(columns[i] for i in table.key_columns), strict=True))
+
+
+def _order_keys(table: Table) -> list[Any]:
+    """Keys that order as :func:`sort_key` orders them: where every cell of an integer key column is an
+    integer, that column as numbers (the tags of sort_key are then all alike and drop out); else sort_key."""
+    at = table.key_columns
+    if not at or not table.rows:
+        return _keys(table)
+    columns = _columns(table)
+    key_columns: list[Sequence[Any]] = []
+    for i in at:
+        column = columns[i]
+        if table.spec.columns[i].type != "integer":
+            key_columns.append(column)
+        elif not (known if (known := _memo(table).get("integers", {}).get(i)) is not None else _all_integers(column)):
+            return [sort_key(table, key) for key in _keys(table)]
+        else:
+            key_columns.append(list(map(int, column)))
+    return list(zip(*key_columns, strict=True))
+
+
+def _all_integers(column: Sequence[str]) -> bool:
+    return "" not in column and not _lines_not_matching(column, _TYPE_PATTERNS["integer"])
+
+
+def _in_order(table: Table) -> bool:
+    """Whether the rows are in canonical order: by key, ties by the whole row (compared in C)."""
+    memo = _memo(table)
+    if "ordered" not in memo:
+        order = _order_keys(table)
+        memo["ordered"] = all(map(operator.lt, order, itertools.islice(order, 1, None))) or (
+            all(map(operator.le, order, itertools.islice(order, 1, None)))
+            and all(map(operator.le, table.rows, itertools.islice(table.rows, 1, None)))
+        )
+    ordered: bool = memo["ordered"]
+    return ordered
 
 
 def sort_key(table: Table, key: tuple[str, ...]) -> tuple[tuple[int, int | str], ...]:
@@ -484,16 +575,36 @@ def _is_int(value: str) -> bool:
 
 
 def sorted_rows(table: Table) -> list[tuple[str, ...]]:
-    at = table.key_columns
-    if all(table.spec.columns[i].type != "integer" for i in at):  # sort_key's order, without a tuple per cell
-        return sorted(table.rows, key=lambda row: (tuple(row[i] for i in at), row))
-    return sorted(table.rows, key=lambda row: (sort_key(table, table.key_of(row)), row))
+    """The rows in key order (ties by the whole row); the rows themselves where they are in it already, as a
+    sealed table's are (checked in C over the keys, no Python step per row)."""
+    if _in_order(table):
+        return table.rows
+    return [row for _, row in sorted(zip(_order_keys(table), table.rows, strict=True))]
+
+
+_DIGEST_CHUNK = 65536  # rows hashed at a time: the joined text of a million rows is never held whole
 
 
 def rows_digest(table: Table) -> str:
     """``sha256:`` + the digest of the canonical rows (see the module's docstring)."""
-    body = _RS.join([_US.join(table.spec.names), *(_US.join(row) for row in sorted_rows(table))])
-    return "sha256:" + hashlib.sha256(unicodedata.normalize("NFC", body).encode("utf-8")).hexdigest()
+    # U+001E is a starter that never composes: the NFC of the whole is the NFC of chunks split before it.
+    digest = hashlib.sha256(_nfc(_US.join(table.spec.names)).encode("utf-8"))
+    rows = sorted_rows(table)
+    # A file read column-wise (no quotes, one row per line) in canonical order: its lines are the rows as
+    # written, their commas the cell separators.
+    plain = rows is table.rows and _memo(table).get("plain") and len(table.text_lines) == len(rows) + 1
+    for start in range(0, len(rows), _DIGEST_CHUNK):
+        if plain:
+            lines = table.text_lines[start + 1 : start + 1 + _DIGEST_CHUNK]
+            chunk = (_RS + _RS.join(lines)).replace(",", _US)
+        else:
+            chunk = _RS + _RS.join(map(_US.join, itertools.islice(rows, start, start + _DIGEST_CHUNK)))
+        digest.update(_nfc(chunk).encode("utf-8"))
+    return "sha256:" + digest.hexdigest()
+
+
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def canonical_text(table: Table) -> str:
@@ -555,7 +666,7 @@ def diff(old: Table | None, new: Table | None) -> TableDiff | None:
     added = tuple(after[k] for k in sorted(after.keys() - before.keys()))
     removed = tuple(before[k] for k in sorted(before.keys() - after.keys()))
     changed = []
-    for k in sorted(before.keys() & after.keys()):
+    for k in sorted(_changed_keys(old, new, before, after)):
         a, b = before[k], after[k]
         if a != b:
             cells = tuple(
@@ -568,8 +679,29 @@ def diff(old: Table | None, new: Table | None) -> TableDiff | None:
 
 
 def _by_key(table: Table) -> dict[tuple[str, ...], tuple[str, ...]]:
-    at = table.key_columns
-    return {tuple(row[i] for i in at): row for row in table.rows}
+    return dict(zip(_keys(table), table.rows, strict=True))  # the last row of a key, as a dict keeps it
+
+
+def _changed_keys(
+    old: Table | None,
+    new: Table | None,
+    before: Mapping[tuple[str, ...], tuple[str, ...]],
+    after: Mapping[tuple[str, ...], tuple[str, ...]],
+) -> Iterable[tuple[str, ...]]:
+    """The keys of both versions whose rows may differ: where each key has one row, those of the rows found in
+    only one version (set differences, in C);
+    else every key of both."""
+    if old is None or new is None or old.spec.names != new.spec.names or old.spec.key != new.spec.key:
+        return before.keys() & after.keys()
+    if len(before) != len(old.rows) or len(after) != len(new.rows):
+        return before.keys() & after.keys()
+    at = old.key_columns
+    if _memo(old).get("plain") and _memo(new).get("plain"):  # the lines are the rows as written: hash those
+        lines = set(old.text_lines[1:]).symmetric_difference(new.text_lines[1:])
+        moved: Iterable[Sequence[str]] = (line.split(",") for line in lines)
+    else:
+        moved = set(new.rows).symmetric_difference(old.rows)
+    return {k for row in moved if (k := tuple(row[i] for i in at)) in before and k in after}
 
 
 # What twoku table shows and seals (ops/table.py makes them, render/table.py shows them).

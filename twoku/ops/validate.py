@@ -268,7 +268,7 @@ def _summary(
 
     if cache.enabled and key:
         found = cache.summary(key)
-        if isinstance(found, Summary) and table_blobs(root, found.tables) == found.tables:
+        if isinstance(found, Summary) and table_blobs(root, found.tables, cache) == found.tables:
             cache.save()
             return replace(found, hits=len(paths)), _current_from_file(root), paths, counted_of(found.counted_key)
     if cache.enabled:
