@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from twoku.model import enums
 from twoku.model.digest import content_digest
 from twoku.model.regions import Layer
-from twoku.store import yamlio
+from twoku.store.documents import yamlio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_tables import POINTS, ROWS, TABLES, add_tables

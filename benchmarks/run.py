@@ -108,7 +108,7 @@ def naive(root: Path, paths: list[str]) -> float:
     from ruamel.yaml import YAML
 
     from twoku.model.layout import classify
-    from twoku.store.schemas import load_schema
+    from twoku.store.schema.schemas import load_schema
 
     start = time.perf_counter()
     for path in paths:

@@ -54,7 +54,7 @@ def _peak_mib() -> float:
 def store_tables(root: Path) -> list[tuple[str, Any, dict[str, str | None]]]:
     """(item path, spec, patterns of its systems) of every knowledge item with a typed table."""
     from twoku.model import tables
-    from twoku.store import yamlio
+    from twoku.store.documents import yamlio
 
     items = {}
     for path in sorted(root.glob("national/knowledge/*/*.yaml")):

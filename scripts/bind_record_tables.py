@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from twoku.model.library import tables_used
 from twoku.ops.validate import load_store
-from twoku.store.edit import update_values
+from twoku.store.documents.edit import update_values
 
 
 def main(root: Path) -> None:

@@ -62,7 +62,7 @@ def test_installed_package_finds_its_schemas(wheel: Path, tmp_path: Path) -> Non
         check=True,
         capture_output=True,
     )
-    code = "from twoku.store.schemas import schema_dir; print(schema_dir())"
+    code = "from twoku.store.schema.schemas import schema_dir; print(schema_dir())"
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True

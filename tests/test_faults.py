@@ -31,8 +31,8 @@ from tests.cli.test_report import PROVINCE_RULE, PROVINCE_RULE_PATH, clone
 from tests.conftest import run_twoku
 from tests.storefactory import commit_all, git, make_store, write_files
 from twoku.cli import app
-from twoku.store import faults
-from twoku.store.lock import store_lock
+from twoku.store.writes import faults
+from twoku.store.writes.lock import store_lock
 
 runner = CliRunner()
 
@@ -172,7 +172,7 @@ def succeeds(args: list[str]) -> None:
 HOLD = """
 import sys, time
 from pathlib import Path
-from twoku.store.lock import store_lock
+from twoku.store.writes.lock import store_lock
 with store_lock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(60)
@@ -322,7 +322,7 @@ def test_a_non_git_store_is_locked_and_journalled_beside_its_files(tmp_path: Pat
     root = make_store(tmp_path / "plain", commit=False)
     target = root / "national" / "knowledge" / "laws" / "x.yaml"
     with pytest.raises(KeyboardInterrupt), faults.writing(root):
-        from twoku.store.edit import atomic_write
+        from twoku.store.documents.edit import atomic_write
 
         atomic_write(target, b"id: x\n")
         assert target.exists()

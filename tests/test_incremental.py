@@ -20,8 +20,8 @@ import pytest
 from tests.benchmarks.test_generate import generated  # noqa: F401  (a fixture: the benchmark's store, small)
 from twoku.model.scope import DATA, FACADE, Index, affected, odd, references
 from twoku.ops import validate as ops
-from twoku.store import yamlio
-from twoku.store.edit import dump
+from twoku.store.documents import yamlio
+from twoku.store.documents.edit import dump
 from twoku.store.files import store_paths
 
 TODAY = dt.date(2026, 11, 26)

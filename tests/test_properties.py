@@ -17,8 +17,8 @@ from tests.storefactory import RULE, RULE_PATH, load_text, make_store
 from twoku.model import enums
 from twoku.model.digest import content_digest
 from twoku.ops.validate import validate
-from twoku.store import yamlio
-from twoku.store.edit import dump
+from twoku.store.documents import yamlio
+from twoku.store.documents.edit import dump
 
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn")), max_size=30)
 scalar = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.floats(allow_nan=False), text)

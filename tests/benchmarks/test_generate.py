@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from tests.store.test_yamlio import _plain, _types
 from twoku.ops.validate import validate
-from twoku.store import yamlio
+from twoku.store.documents import yamlio
 from twoku.store.files import store_paths
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tests.storefactory import LAW, RULE, RULE_PATH, commit_all, git, write_files
 from twoku.cli import app
-from twoku.store import yamlio
+from twoku.store.documents import yamlio
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tests.conftest import run_twoku
 from tests.storefactory import git
 from twoku.cli import app
-from twoku.store import yamlio
+from twoku.store.documents import yamlio
 
 runner = CliRunner()
 

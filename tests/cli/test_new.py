@@ -15,8 +15,8 @@ from twoku.errors import TwokuError
 from twoku.model.regions import Layer
 from twoku.model.templates import PLACEHOLDER, knowledge_template, rule_template
 from twoku.ops.new import _create
-from twoku.store import yamlio
-from twoku.store.edit import _yaml
+from twoku.store.documents import yamlio
+from twoku.store.documents.edit import _yaml
 
 runner = CliRunner()
 
@@ -260,7 +260,7 @@ def test_never_overwrites(store: Path) -> None:
 
 @pytest.mark.parametrize("category", ["药品政策限定类", "统计指标监测类", "医用耗材合理使用类"])
 def test_templates_round_trip_byte_for_byte(category: str) -> None:
-    from twoku.store.scaffold import to_yaml
+    from twoku.store.documents.scaffold import to_yaml
 
     template = rule_template("510100-R-0001", Layer("510100"), category, [("CN-K-0001", None)], scenarios=["稽核"])
     assert round_trips(to_yaml(template))
@@ -279,7 +279,7 @@ def test_new_files_honour_the_umask(store: Path, umask: int, mode: int) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == mode
         # a file rewritten in place keeps the permissions it had
         os.chmod(path, 0o640)
-        from twoku.store.edit import update_values
+        from twoku.store.documents.edit import update_values
 
         update_values(path, {("title",): "改过的标题"})
         assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.storefactory import RULE, RULE_PATH, commit_all, digest_of, git, write_files
 from twoku.cli import app
-from twoku.store import yamlio
+from twoku.store.documents import yamlio
 
 runner = CliRunner()
 

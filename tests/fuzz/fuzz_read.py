@@ -3,7 +3,7 @@
 Run directly for a long session:  python tests/fuzz/fuzz_read.py -max_total_time=600
 The test suite runs it for a few seconds (tests/fuzz/test_fuzz.py).  Any exception
 other than the reader's own YamlProblem is a bug: twoku must answer every input with
-findings, never a traceback.  So is a text the quick reader (store/quickyaml.py) reads
+findings, never a traceback.  So is a text the quick reader (store/documents/quickyaml.py) reads
 otherwise than the full loader, or reads where the full loader refuses it.
 """
 
@@ -16,8 +16,8 @@ import atheris
 
 with atheris.instrument_imports():
     from twoku.checks.schema import schema_findings
-    from twoku.store import quickyaml, yamlio
-    from twoku.store.schemas import validator
+    from twoku.store.documents import quickyaml, yamlio
+    from twoku.store.schema.schemas import validator
 
 KINDS = ("knowledge", "rule", "override", "argumentation", "adjustment", "config")
 

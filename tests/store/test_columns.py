@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twoku.store.columns import Fixed
+from twoku.store.caching.columns import Fixed
 
 _VALUES = st.text(alphabet="0123456789abcdef", max_size=8)
 

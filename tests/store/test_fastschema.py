@@ -9,9 +9,10 @@ import pytest
 from ruamel.yaml import YAML
 
 from twoku.model.layout import classify
-from twoku.store import fastschema, yamlio
+from twoku.store.documents import yamlio
 from twoku.store.files import store_paths
-from twoku.store.schemas import validator
+from twoku.store.schema import fastschema
+from twoku.store.schema.schemas import validator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -137,9 +138,9 @@ def test_patterns_are_judged_as_jsonschema_judges_them(value: str) -> None:
 def test_the_shipped_code_of_each_schema_is_for_that_schema(kind: str) -> None:
     # A schema changed without running scripts/gen_schemas.py is still checked (its code made at run time),
     # only more slowly; this keeps the shipped code in step.
-    from twoku.store.schemas import load_schema
+    from twoku.store.schema.schemas import load_schema
 
-    shipped = REPO / "twoku" / "store" / "schemacode" / f"{kind}.py"
+    shipped = REPO / "twoku" / "store" / "schema" / "schemacode" / f"{kind}.py"
     assert fastschema._shipped(kind, load_schema(kind)) is not None, "run: python scripts/gen_schemas.py"
     import fastjsonschema
 
@@ -150,7 +151,7 @@ def test_the_shipped_code_of_each_schema_is_for_that_schema(kind: str) -> None:
 def test_a_schema_without_its_shipped_code_is_compiled_and_judged_alike() -> None:
     import copy
 
-    from twoku.store.schemas import load_schema
+    from twoku.store.schema.schemas import load_schema
 
     changed = copy.deepcopy(load_schema("knowledge"))
     changed["properties"]["title"]["maxLength"] = 5

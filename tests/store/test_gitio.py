@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from twoku.store import gitio
+from twoku.store.repo import gitio
 
 
 def test_uncommitted_answers_for_more_paths_than_a_command_line_holds(store: Path) -> None:

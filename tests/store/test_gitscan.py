@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from tests.storefactory import LAW, git
 from twoku.ops.validate import validate
-from twoku.store import gitscan
 from twoku.store.files import blob_id, store_paths
+from twoku.store.repo import gitscan
 
 DAY = dt.date(2026, 6, 1)
 

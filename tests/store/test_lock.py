@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from twoku.errors import TwokuError
-from twoku.store.lock import lock_path, store_lock
+from twoku.store.writes.lock import lock_path, store_lock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from twoku.store.lock import store_lock
+from twoku.store.writes.lock import store_lock
 with store_lock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(30)

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.benchmarks.test_generate import generated  # noqa: F401  (a fixture: the benchmark's store, small)
-from twoku.store import quicklocate, quickyaml, yamlio
-from twoku.store.edit import dump
+from twoku.store.documents import quicklocate, quickyaml, yamlio
+from twoku.store.documents.edit import dump
 from twoku.store.files import store_paths
 
 REPO = Path(__file__).resolve().parents[2]
@@ -198,7 +198,7 @@ def test_a_deep_text_is_left_to_the_full_loader() -> None:
     assert _full(text) == ("problem", "TK107")
 
 
-# Documents as twoku writes them (store.edit.dump: block style), from values of every kind; the words are mostly
+# Documents as twoku writes them (store.documents.edit.dump: block style), from values of every kind; the words are mostly
 # plain ones, so that most documents fall in the subset and the comparison bites.
 _word = st.text(st.sampled_from("ab值规则 1-:#'\"[],|~.x"), min_size=1, max_size=8)
 _text = st.one_of(

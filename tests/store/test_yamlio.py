@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from twoku.store import fullyaml, yamlio
+from twoku.store.documents import fullyaml, yamlio
 from twoku.store.files import store_paths
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,7 +119,7 @@ def test_one_locator_places_every_pointer_as_locate_does() -> None:
 
 
 def test_exclusive_write_never_overwrites(tmp_path: Path) -> None:
-    from twoku.store.edit import atomic_write
+    from twoku.store.documents.edit import atomic_write
 
     target = tmp_path / "argumentation" / "CN-A-0001.yaml"
     atomic_write(target, b"id: CN-A-0001\n", exclusive=True)

@@ -1,6 +1,6 @@
 """TK1xx: files that cannot be read as YAML, or text no output can show as it is.
 
-The reader (``store/yamlio.py``) raises most of these; they are declared here so that every
+The reader (``store/documents/yamlio.py``) raises most of these; they are declared here so that every
 code has a name, a docstring and a test.  TK110 is found here, on the parsed data of every file.
 """
 

@@ -27,10 +27,10 @@ def main() -> None:
     lifetime.ends_with_command()
     try:
         if sys.argv[1:2] == ["validate"]:
-            # git stats the store's files (twoku.store.gitscan) while the checks are imported; without the
+            # git stats the store's files (twoku.store.repo.gitscan) while the checks are imported; without the
             # cache every file is read anyway, and the folders name them (ops/reading.scan).
             from twoku.cli import plain
-            from twoku.store import gitscan
+            from twoku.store.repo import gitscan
 
             if "--no-cache" not in sys.argv:
                 gitscan.prestart()

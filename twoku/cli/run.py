@@ -203,7 +203,7 @@ def evaluate(
     if out is None:
         emit(page.rstrip("\n"))
         return
-    from twoku.store.edit import atomic_write, writable_file
+    from twoku.store.documents.edit import atomic_write, writable_file
 
     writable_file(out)
     atomic_write(out, page.encode("utf-8"))

@@ -66,7 +66,7 @@ def show(
 
     if fmt is TableFormat.xlsx and out is None:
         raise UsageError("--format xlsx 须用 --out 指定文件", hint="如 --out 代码表.xlsx")
-    from twoku.store.edit import atomic_write
+    from twoku.store.documents.edit import atomic_write
 
     shown = view(find_root(), item_id, region)
     if fmt is TableFormat.xlsx:

@@ -41,7 +41,7 @@ from twoku.model.layout import expected_path, schema_ref
 from twoku.model.library import Item, Library
 from twoku.model.regions import Layer
 from twoku.ops.validate import load_store
-from twoku.store.faults import writes
+from twoku.store.writes.faults import writes
 
 MAX_FIELDS = 5  # changed fields listed per item in the record's changes
 
@@ -72,8 +72,8 @@ def _text(path: str, data: dict[str, Any]) -> bytes:
     """The record as YAML: dates as YAML dates and multi-line text as blocks, as people write them."""
     from ruamel.yaml.scalarstring import LiteralScalarString
 
-    from twoku.store import yamlio
-    from twoku.store.edit import dump
+    from twoku.store.documents import yamlio
+    from twoku.store.documents.edit import dump
 
     problems = _problems(data)
     if problems:  # a bug of ours rather than the user's: say so plainly
@@ -88,7 +88,7 @@ def _text(path: str, data: dict[str, Any]) -> bytes:
 
 
 def _write_new(root: Path, path: str, raw: bytes) -> Path:
-    from twoku.store.edit import atomic_write
+    from twoku.store.documents.edit import atomic_write
 
     target = root / path
     try:
@@ -106,7 +106,7 @@ def _remove(target: Path) -> None:
 
 
 def _refuse_existing_tag(root: Path, tag: str) -> None:
-    from twoku.store import gitio
+    from twoku.store.repo import gitio
 
     if gitio.tag_exists(root, tag):
         raise TwokuError(
@@ -152,7 +152,7 @@ def annual(root: Path, year: int, plan: Path | None = None, date: str | None = N
     """Record the annual adjustment of the store's own layer as closed: what changed since the
     last one (第十四条), committed with the tag ``annual/<region>/<year>``."""
     from twoku.ops.diff import diff
-    from twoku.store import gitdiff, gitio
+    from twoku.store.repo import gitdiff, gitio
 
     closed = _day(date)
     if not 2000 <= year <= 2100:
@@ -241,7 +241,7 @@ def instant(
 ) -> Adjusted:
     """Open an instant adjustment caused by a knowledge item (第十五条), due by the new law's
     effective date unless told otherwise (第十六条); write and commit the record."""
-    from twoku.store import gitio
+    from twoku.store.repo import gitio
 
     opened = _day(date)
     trigger_kind = kind or enums.INSTANT_TRIGGERS[0]
@@ -326,8 +326,8 @@ def _open_instant(lib: Library, adjustment_id: str | None) -> Item:
 @writes
 def close(root: Path, adjustment_id: str | None = None, date: str | None = None) -> Adjusted:
     """Finish an open instant adjustment: status 已完成, the closing date, commit and tag."""
-    from twoku.store import gitio
-    from twoku.store.edit import update_values
+    from twoku.store.documents.edit import update_values
+    from twoku.store.repo import gitio
 
     closed = _day(date)
     lib = load_store(root).library
@@ -352,7 +352,7 @@ def close(root: Path, adjustment_id: str | None = None, date: str | None = None)
             raise TwokuError(f"{item.path} 不符合 schema，未完成：\n  " + "\n  ".join(problems), hint="先改正记录")
         sha = gitio.commit_and_tag(root, [item.path], message, tag, str(item.data.get("title") or item.id))
     except TwokuError:
-        from twoku.store.edit import atomic_write
+        from twoku.store.documents.edit import atomic_write
 
         atomic_write(target, original)
         raise

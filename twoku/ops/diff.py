@@ -25,7 +25,9 @@ from twoku.model.ids import parse_id
 from twoku.model.prose import own_render, parameter_words
 from twoku.model.regions import Layer, parse_layer
 from twoku.model.tables import Table
-from twoku.store import files, gitdiff, yamlio
+from twoku.store import files
+from twoku.store.documents import yamlio
+from twoku.store.repo import gitdiff
 
 
 def _layer_option(option: str, code: str | None) -> Layer | None:

@@ -7,7 +7,7 @@ knowledge item the table cites, commits all of it with a summary of the rows add
 opens an instant adjustment (第十五条) due by the batch's effective date (第十六条) where it is given.
 ``codes`` fills a code system's table from a code database export, its pattern enforced.
 
-Either completes or leaves the store as it was (store/faults.py); a problem anywhere stops it before the first
+Either completes or leaves the store as it was (store/writes/faults.py); a problem anywhere stops it before the first
 write.  Importing the same workbook again writes nothing.
 """
 
@@ -29,7 +29,7 @@ from twoku.model.layouts import build_codes, build_points, keep_rows, widen
 from twoku.model.library import Item, Library
 from twoku.model.regions import Layer, parse_layer
 from twoku.ops.validate import load_store
-from twoku.store.faults import writes
+from twoku.store.writes.faults import writes
 
 Progress = Callable[[str], None]
 FACT_CLASS, FACT_CODE = "规则类别", "框架编码"  # the facts by which a class's table item is found again
@@ -141,7 +141,7 @@ def _next_ids(root: Path, lib: Library, layer: Layer, count: int) -> list[str]:
 
 def _yaml(path: str, data: dict[str, Any]) -> bytes:
     from twoku.ops.validate import schema_problems
-    from twoku.store.edit import dump
+    from twoku.store.documents.edit import dump
 
     problems = schema_problems("knowledge", data)
     if problems:  # a bug of ours rather than the user's: say so plainly
@@ -153,7 +153,7 @@ def _yaml(path: str, data: dict[str, Any]) -> bytes:
 
 def declaration(spec: tables.TableSpec) -> dict[str, Any]:
     """The ``table`` mapping of a spec, as the item carries it (columns in block style: the quick reader)."""
-    from twoku.store.edit import flow
+    from twoku.store.documents.edit import flow
 
     columns = []
     for c in spec.columns:
@@ -175,7 +175,7 @@ def declaration(spec: tables.TableSpec) -> dict[str, Any]:
 
 
 def _dirty(root: Path, paths: Sequence[str]) -> None:
-    from twoku.store import gitio
+    from twoku.store.repo import gitio
 
     changed = gitio.uncommitted(root, paths)
     if changed:
@@ -270,8 +270,8 @@ def nhsa(
     assert batch_path is not None
     _dirty(root, [p for p in (item_path, table_path, batch_path)])
     progress("写入 …")
-    from twoku.store import gitio
-    from twoku.store.edit import atomic_write
+    from twoku.store.documents.edit import atomic_write
+    from twoku.store.repo import gitio
 
     written = [table_path, item_path]
     atomic_write(root / table_path, tables.canonical_text(table).encode("utf-8"))
@@ -337,7 +337,7 @@ def _write_item(
     spec: tables.TableSpec,
     basis: list[Any],
 ) -> None:
-    from twoku.store.edit import atomic_write, update_values
+    from twoku.store.documents.edit import atomic_write, update_values
 
     if owner is not None:
         from twoku.ops.validate import schema_problems
@@ -460,8 +460,8 @@ def codes(
         return result
     _dirty(root, [item.path, path])
     progress("写入 …")
-    from twoku.store import gitio
-    from twoku.store.edit import atomic_write, update_values
+    from twoku.store.documents.edit import atomic_write, update_values
+    from twoku.store.repo import gitio
 
     atomic_write(root / path, tables.canonical_text(table).encode("utf-8"))
     sealed = tables.TableSpec(spec.file, spec.columns, spec.key, spec.add, spec.remove, len(table.rows), digest)

@@ -29,7 +29,7 @@ from twoku.model.layout import CONFIG_FILE
 from twoku.model.regions import PROVINCES, Layer, layer_name, parse_layer
 from twoku.model.schemas import FILES
 from twoku.model.templates import GITIGNORE, config_template, layer_readme, store_readme
-from twoku.store.faults import writes
+from twoku.store.writes.faults import writes
 
 KEEP = ".gitkeep"
 
@@ -100,10 +100,11 @@ def init(target: Path, region: str, upstream: str | None = None, name: str | Non
 
 
 def _create(root: Path, layer: Layer, upstream: str | None, name: str | None) -> Initialised:
-    from twoku.store import gitwork, yamlio
-    from twoku.store.edit import atomic_write
-    from twoku.store.scaffold import to_yaml
-    from twoku.store.schemas import schema_dir, validator
+    from twoku.store.documents import yamlio
+    from twoku.store.documents.edit import atomic_write
+    from twoku.store.documents.scaffold import to_yaml
+    from twoku.store.repo import gitwork
+    from twoku.store.schema.schemas import schema_dir, validator
 
     names = _names(layer, name)
     title = f"{layer_name(layer, names)}两库"
@@ -133,8 +134,8 @@ def _create(root: Path, layer: Layer, upstream: str | None, name: str | None) ->
 
 def _from_upstream(root: Path, layer: Layer, upstream: str, name: str | None) -> Initialised:
     """A clone of the upper store with this layer registered as its own, and the layer's README."""
-    from twoku.store import gitwork
-    from twoku.store.edit import atomic_write
+    from twoku.store.documents.edit import atomic_write
+    from twoku.store.repo import gitwork
 
     source = Path(upstream).expanduser()
     where = str(source.resolve()) if source.exists() else upstream
@@ -153,8 +154,9 @@ def _from_upstream(root: Path, layer: Layer, upstream: str, name: str | None) ->
 @writes
 def _register(root: Path, layer: Layer, upstream: str | None, name: str | None) -> Initialised:
     """In a clone of an upper store: make ``layer`` this store's own region."""
-    from twoku.store import files, gitwork
-    from twoku.store.edit import atomic_write, update_values
+    from twoku.store import files
+    from twoku.store.documents.edit import atomic_write, update_values
+    from twoku.store.repo import gitwork
 
     config = files.load_config(root)
     current = str(config.get("region") or "")

@@ -26,9 +26,11 @@ from twoku.model.exchange import ACT_ON, BUNDLE, FORMAT, MANIFEST, PATCH_NAME, R
 from twoku.model.findings import Finding
 from twoku.model.regions import Layer, parse_layer
 from twoku.ops.report import sha256, store_layer
-from twoku.store import archive, faults, yamlio
+from twoku.store import archive
 from twoku.store.archive import Refused
-from twoku.store.faults import writes
+from twoku.store.documents import yamlio
+from twoku.store.writes import faults
+from twoku.store.writes.faults import writes
 
 _TAMPERED = "归档可能在传递中被改动：向发送方索取原始文件，不要自行修改"
 

@@ -23,7 +23,7 @@ from twoku.model.regions import Layer, parse_layer
 from twoku.model.templates import PLACEHOLDER, Template, knowledge_template, override_template, rule_template
 from twoku.ops.validate import load_store
 from twoku.store import files
-from twoku.store.faults import writes
+from twoku.store.writes.faults import writes
 
 LETTERS = {kind: letter for letter, kind in KINDS.items()}
 FIND_KNOWLEDGE = "用 twoku ls knowledge --region <层级> 查找编号"
@@ -233,9 +233,9 @@ def _text(value: str | None) -> str | None:
 
 def _check(template: Template) -> str:
     """The file's text, proven to read back as the template's data and to fit its schema."""
-    from twoku.store import yamlio
-    from twoku.store.scaffold import to_yaml
-    from twoku.store.schemas import validator
+    from twoku.store.documents import yamlio
+    from twoku.store.documents.scaffold import to_yaml
+    from twoku.store.schema.schemas import validator
 
     text = to_yaml(template)
     parsed, _ = yamlio.load(text.encode("utf-8"))
@@ -247,8 +247,8 @@ def _check(template: Template) -> str:
 
 @writes
 def _create(root: Path, template: Template, commit: bool) -> Created:
-    from twoku.store import gitio, gitwork
-    from twoku.store.edit import atomic_write
+    from twoku.store.documents.edit import atomic_write
+    from twoku.store.repo import gitio, gitwork
 
     text = _check(template)
     target = root / template.path

@@ -17,7 +17,7 @@ from twoku.model.bounds import bounds_problem, describe_bounds
 from twoku.model.digest import content_digest
 from twoku.model.fielddiff import field_changes
 from twoku.ops.validate import load_store
-from twoku.store.faults import writes
+from twoku.store.writes.faults import writes
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class Rebased:
 
 @writes
 def rebase(root: Path, override_id: str, dry_run: bool = False) -> Rebased:
-    from twoku.store.edit import update_values
-    from twoku.store.history import version_with_digest
+    from twoku.store.documents.edit import update_values
+    from twoku.store.repo.history import version_with_digest
 
     lib = load_store(root).library
     override = lib.get(override_id)

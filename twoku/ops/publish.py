@@ -36,9 +36,10 @@ from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
 from twoku.render.publish import FORMATS, renderer
 from twoku.render.publish.json import to_data
-from twoku.store import files, gitio, publishtags
-from twoku.store.edit import atomic_write, writable_file
-from twoku.store.faults import checkpoint, writes
+from twoku.store import files
+from twoku.store.documents.edit import atomic_write, writable_file
+from twoku.store.repo import gitio, publishtags
+from twoku.store.writes.faults import checkpoint, writes
 
 
 @dataclass(frozen=True)

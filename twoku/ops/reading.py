@@ -19,7 +19,7 @@ from twoku.model.layout import Place, classify
 from twoku.model.regions import Layer
 from twoku.model.scope import facade, references
 from twoku.store import files
-from twoku.store.cache import Cache
+from twoku.store.caching.cache import Cache
 
 if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
     from twoku.model.library import Item
@@ -99,7 +99,7 @@ def read_one(raw: files.RawFile, index: bool = True) -> Entry:
 def read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
     """A file's entry with its data alone (what a check of other items reads of it), no findings."""
     from twoku.model.library import make_item
-    from twoku.store import yamlio
+    from twoku.store.documents import yamlio
 
     if raw.odd is not None:
         return _odd_entry(raw)
@@ -143,8 +143,9 @@ def import_readers() -> tuple[Any, ...]:
     import twoku.checks as checks
     import twoku.checks.registry as registry
     from twoku.model.library import make_item
-    from twoku.store import fastschema, yamlio
-    from twoku.store.schemas import validator
+    from twoku.store.documents import yamlio
+    from twoku.store.schema import fastschema
+    from twoku.store.schema.schemas import validator
 
     _readers = (checks, registry.finding, make_item, fastschema, yamlio, validator)
     return _readers
@@ -261,7 +262,8 @@ def parse_parallel(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     if method == "fork":  # what every process needs, made once before the fork rather than in each process
-        from twoku.store import fastschema, quickyaml  # noqa: F401  (quickyaml: its regular expressions, 7 ms)
+        from twoku.store.documents import quickyaml  # noqa: F401  quickyaml: its regular expressions, 7 ms
+        from twoku.store.schema import fastschema
 
         import_readers()
         fastschema.prepare(("knowledge", "rule", "override", "argumentation", "adjustment", "config"))
@@ -383,7 +385,7 @@ def scan(root: Path, cache: Cache) -> Scanned:
     mtimes is kept: git's index vouches for the files where the store is a git repository (only its
     modified and untracked files are read), else each file's size and mtime are compared with the cache's.
     Without a cache, the folders are walked: a walk names the same files as git (tests/store/test_gitscan.py)."""
-    from twoku.store import gitscan
+    from twoku.store.repo import gitscan
 
     if not cache.enabled:  # every file is read and hashed anyway: the folders name them sooner than git
         gitscan.forget(root)

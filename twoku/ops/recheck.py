@@ -39,8 +39,8 @@ from twoku.ops.reading import (
     unpack,
 )
 from twoku.store import files
-from twoku.store.cache import Cache
-from twoku.store.columns import Fixed
+from twoku.store.caching.cache import Cache
+from twoku.store.caching.columns import Fixed
 
 if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
     from twoku.model.library import Library
@@ -138,7 +138,7 @@ Column = list[str] | Fixed
 
 def _column(name: str, values: Column) -> Column:
     """A copy of a column of the state as it is kept in memory: a list, or one of equal-width strings
-    (store/columns.py), as wide as its widest value."""
+    (store/caching/columns.py), as wide as its widest value."""
     if name not in _FIXED:
         return list(values)
     if isinstance(values, Fixed):

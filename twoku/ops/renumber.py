@@ -23,8 +23,9 @@ from twoku.model.ids import id_problem, parse_id
 from twoku.model.layout import CONFIG_FILE, expected_path
 from twoku.model.library import Item
 from twoku.ops.validate import load_store
-from twoku.store import faults, files
-from twoku.store.faults import writes
+from twoku.store import files
+from twoku.store.writes import faults
+from twoku.store.writes.faults import writes
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,8 @@ def _choose(root: Path, found: list[Item], path: str | None, old: str) -> Item:
 
 @writes
 def renumber(root: Path, old: str, new: str, path: str | None = None, commit: bool = False) -> Renumbered:
-    from twoku.store import gitwork
-    from twoku.store.edit import update_values
+    from twoku.store.documents.edit import update_values
+    from twoku.store.repo import gitwork
 
     old_id, new_id = _parse(old, "OLD："), _parse(new, "NEW：")
     if (old_id.kind, old_id.layer) != (new_id.kind, new_id.layer):

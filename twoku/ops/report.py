@@ -24,9 +24,12 @@ from twoku.model.changes import Diff, ItemChange, Rev
 from twoku.model.digest import content_digest
 from twoku.model.exchange import BUNDLE, COVER, FORMAT, MANIFEST, RELEASE, REPORT, owns, pathspecs, slug
 from twoku.model.regions import Layer, layer_name, parse_layer
-from twoku.store import archive, faults, files, gitdiff, gitio, yamlio
-from twoku.store.edit import atomic_write, writable_file
-from twoku.store.faults import writes
+from twoku.store import archive, files
+from twoku.store.documents import yamlio
+from twoku.store.documents.edit import atomic_write, writable_file
+from twoku.store.repo import gitdiff, gitio
+from twoku.store.writes import faults
+from twoku.store.writes.faults import writes
 
 
 @dataclass(frozen=True)

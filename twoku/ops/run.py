@@ -189,7 +189,7 @@ def run(
     if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
         raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
     if out is not None:
-        from twoku.store.edit import writable_file
+        from twoku.store.documents.edit import writable_file
 
         writable_file(out)
     lib = load_store(root).library
@@ -216,7 +216,7 @@ def _write_whole(con: Any, out: Path) -> None:
     from twoku.engine import duck
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    from twoku.store.edit import file_mode
+    from twoku.store.documents.edit import file_mode
 
     mode = file_mode(out)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)

@@ -38,7 +38,7 @@ from twoku.model.signoff import (
 )
 from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
-from twoku.store.faults import writes
+from twoku.store.writes.faults import writes
 
 SUBJECT_KINDS = ("knowledge", "rule", "override")
 MAX_CHANGES = 5
@@ -164,8 +164,9 @@ def record(
     commit: bool = True,
 ) -> Recorded:
     """Write (and commit) an argumentation record binding each subject to its current digest."""
-    from twoku.store import gitio, yamlio
-    from twoku.store.edit import atomic_write, dump
+    from twoku.store.documents import yamlio
+    from twoku.store.documents.edit import atomic_write, dump
+    from twoku.store.repo import gitio
 
     if kind not in enums.ARGUMENTATION_KINDS:
         raise UsageError(f"--kind {kind} 不是论证形式", hint="可选：" + "、".join(enums.ARGUMENTATION_KINDS))
@@ -252,7 +253,7 @@ def commit_message(record_id: str, kind: str, subject_ids: Sequence[str]) -> str
 
 def _changes(root: Path, item: Item, recorded: str) -> tuple[list[str], bool]:
     """What changed in ``item`` since its content had digest ``recorded`` (from git history)."""
-    from twoku.store.history import version_with_digest
+    from twoku.store.repo.history import version_with_digest
 
     old = version_with_digest(root, item.path, recorded, content_digest)
     if old is None:

@@ -20,7 +20,7 @@ from twoku.model.tables import Sealed, Table, TableView
 from twoku.ops.library import region_layer
 from twoku.ops.validate import load_store
 from twoku.store import files
-from twoku.store.faults import writes
+from twoku.store.writes.faults import writes
 
 
 def knowledge_with_table(lib: Library, item_id: str) -> tuple[Item, tables.TableSpec]:
@@ -60,7 +60,7 @@ def seal(root: Path, item_id: str) -> Sealed:
         )
     digest = tables.rows_digest(table)
     text = tables.canonical_text(table)
-    from twoku.store.edit import atomic_write, update_values
+    from twoku.store.documents.edit import atomic_write, update_values
 
     raw = (root / table.path).read_bytes()
     rewritten = raw != text.encode("utf-8")
@@ -86,12 +86,12 @@ def _declaration(spec: tables.TableSpec, rows: int, digest: str) -> dict[str, An
         if column.system:
             entry["system"] = column.system
         columns.append(entry)
-    from twoku.store.edit import flow
+    from twoku.store.documents.edit import flow
 
     return {
         "file": spec.file,
         "key": flow(list(spec.key)),
-        "columns": columns,  # block style: the quick reader (store/quickyaml.py) takes it, flow mappings not
+        "columns": columns,  # block style: the quick reader (store/documents/quickyaml.py) takes it, flow mappings not
         "rows": rows,
         "digest": digest,
     }

@@ -35,7 +35,7 @@ from twoku.ops.recheck import (
     table_blobs,
 )
 from twoku.store import files
-from twoku.store.cache import Cache
+from twoku.store.caching.cache import Cache
 
 if TYPE_CHECKING:  # the library is imported where files are read, not when the cache answers
     from twoku.model.library import Item, Library
@@ -163,7 +163,7 @@ def _locate(root: Path, findings: Iterable[Finding]) -> list[Finding]:
     findings = list(findings)
     if all(f.line is not None for f in findings):
         return findings
-    from twoku.store import yamlio
+    from twoku.store.documents import yamlio
 
     locators: dict[str, Callable[[Pointer], tuple[int, int]] | None] = {}
     out = []
@@ -187,7 +187,7 @@ def _explain_drift(root: Path, current_of: Callable[[str, str], Any], findings: 
         return findings  # (and git's history is not even imported)
     from twoku.model.digest import content_digest
     from twoku.model.fielddiff import field_changes
-    from twoku.store.history import versions_with_digests
+    from twoku.store.repo.history import versions_with_digests
 
     drifted = [f for f in findings if f.code in ("TK506", "TK604") and f.extra.get("target_path")]
     wanted = [(f.extra["target_path"], f.extra["base_digest"]) for f in drifted]
@@ -234,7 +234,7 @@ def _summarise(root: Path, loaded: Loaded, day: str) -> tuple[Summary, Counted]:
 
 def _current_from_file(root: Path) -> Callable[[str, str], Any]:
     def current(_target: str, path: str) -> Any:
-        from twoku.store import yamlio
+        from twoku.store.documents import yamlio
 
         try:
             return yamlio.load_json(files.read_regular(root / path))[0]
@@ -370,7 +370,7 @@ def _checks_of(findings: list[Finding]) -> dict[str, Any]:
 def schema_problems(kind: str, data: Mapping[str, Any]) -> list[str]:
     """Every schema problem of a record about to be written, as “pointer：message” lines, in file order."""
     from twoku.checks.schema import problems
-    from twoku.store.schemas import validator
+    from twoku.store.schema.schemas import validator
 
     out = []
     for pointer, message, _ in problems(sorted(validator(kind).iter_errors(data), key=lambda e: list(e.absolute_path))):

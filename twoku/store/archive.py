@@ -492,7 +492,7 @@ def _changed(raw: bytes, n: int) -> list[str]:
 @contextlib.contextmanager
 def worktree(root: Path, base: str) -> Iterator[Path]:
     """A temporary detached worktree at ``base``; the user's checkout is never touched."""
-    from twoku.store import faults
+    from twoku.store.writes import faults
 
     with _scratch() as tmp:
         tree = tmp / "store"

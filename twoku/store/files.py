@@ -190,7 +190,7 @@ def tables_in(root: Path, items: Iterable[tuple[str, Any]]) -> dict[str, Table |
 
 def load_config(root: Path) -> dict[str, Any]:
     """twoku.yaml as data, or {} when it cannot be read (validate reports why)."""
-    from twoku.store import yamlio  # PyYAML is imported when a file is read, not when the cache answers
+    from twoku.store.documents import yamlio  # PyYAML is imported when a file is read, not when the cache answers
 
     try:
         data, _ = yamlio.load_json(read_regular(root / CONFIG_FILE))

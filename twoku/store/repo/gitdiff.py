@@ -26,7 +26,9 @@ from typing import Any
 from twoku.errors import UsageError
 from twoku.model.changes import WORKTREE, Rev
 from twoku.model.enums import ADJUSTMENT_STATUSES
-from twoku.store import files, gitio, yamlio
+from twoku.store import files
+from twoku.store.documents import yamlio
+from twoku.store.repo import gitio
 
 LIBRARY_DIRS = ("national", "provincial")  # where knowledge, rules and overrides live
 _NULL = "0" * 40

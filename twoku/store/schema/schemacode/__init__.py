@@ -2,5 +2,5 @@
 
 fastjsonschema writes each schema's check as Python; shipped here, it is imported from its compiled
 .pyc instead of being written and compiled again by every process that reads files (40 ms of each).
-store/fastschema.py uses a module only while its SCHEMA_DIGEST is that of the schema in use.
+store/schema/fastschema.py uses a module only while its SCHEMA_DIGEST is that of the schema in use.
 """

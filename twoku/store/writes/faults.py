@@ -1,6 +1,6 @@
 """All or nothing: a writing command either completes or leaves the store as it found it.
 
-``writing(root)`` holds the store's write lock (store/lock.py) and keeps an undo journal
+``writing(root)`` holds the store's write lock (store/writes/lock.py) and keeps an undo journal
 beside it (``.git/twoku/journal.json``, in the git directory every worktree shares, so the
 next writer in any worktree finds it): before twoku writes a file (``note``, called by
 store/edit.atomic_write) the journal keeps the file's content, its index entry and the
@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from twoku.store.lock import lock_path, store_lock
+from twoku.store.writes.lock import lock_path, store_lock
 
 PAUSE_AT = "TWOKU_TEST_PAUSE_AT"
 PAUSED = "TWOKU_TEST_PAUSED"

@@ -29,7 +29,7 @@ def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
     With ``exclusive`` the file must not exist yet: the temporary file is hard-linked
     into place, which fails with FileExistsError when another writer got there first.
     """
-    from twoku.store import faults
+    from twoku.store.writes import faults
 
     faults.note(path, data)  # a writing command can put the file back (only while it holds what twoku wrote)
     path.parent.mkdir(parents=True, exist_ok=True)

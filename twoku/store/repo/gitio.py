@@ -68,7 +68,7 @@ def commit_files(root: Path, paths: Sequence[str], message: str) -> str:
     """Commit ``paths`` alone (whatever else is staged stays staged); the new commit's hexsha."""
     import git
 
-    from twoku.store import faults
+    from twoku.store.writes import faults
 
     for path in paths:
         faults.note(root / path)  # its index entry, should the command not finish
@@ -128,7 +128,7 @@ def commit_and_tag(root: Path, paths: Sequence[str], message: str, tag: str, tag
     """
     import git
 
-    from twoku.store import faults
+    from twoku.store.writes import faults
 
     sha = commit_files(root, paths, message)
     repo = _repo(root)

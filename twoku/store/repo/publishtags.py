@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from twoku.errors import TwokuError
-from twoku.store import gitio
+from twoku.store.repo import gitio
 
 PREFIX = "publish"
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from twoku.model.layout import CONFIG_FILE, TOP_DIRS, is_yaml
-from twoku.store.cache import git_dir, read_quietly, staged_file, write_quietly
+from twoku.store.caching.cache import git_dir, read_quietly, staged_file, write_quietly
 
 _PLAIN_MODES = ("100644", "100755")
 _YAML = (".yaml", ".yml")  # layout.is_yaml, inlined for 55,000 paths

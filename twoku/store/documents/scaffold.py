@@ -8,7 +8,7 @@ from typing import Any
 
 from twoku.model.findings import Pointer
 from twoku.model.templates import Template
-from twoku.store.edit import atomic_write, dump
+from twoku.store.documents.edit import atomic_write, dump
 
 
 def _commented(value: Any) -> Any:

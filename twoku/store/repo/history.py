@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from twoku.store import yamlio
+from twoku.store.documents import yamlio
 
 MAX_COMMITS = 500
 

@@ -107,15 +107,15 @@ def load_json(raw: bytes) -> tuple[Any, bool]:
     """Parse one file to its data as JSON sees it (dates as ISO text, keys as strings); returns
     (data, had_bom).  Raises YamlProblem for unreadable input.
 
-    Plain block YAML, nearly every store file, is read by store.quickyaml; anything else (and
+    Plain block YAML, nearly every store file, is read by store.documents.quickyaml; anything else (and
     every file with a problem) by the full loader, which gives the same data or the exact error.
     """
-    from twoku.store import quickyaml
+    from twoku.store.documents import quickyaml
 
     text, bom = decode(raw)
     data = quickyaml.read(text)
     if data is quickyaml.DECLINE:
-        from twoku.store.fullyaml import load_text  # PyYAML: imported for the files quickyaml declines
+        from twoku.store.documents.fullyaml import load_text  # PyYAML: imported for the files quickyaml declines
 
         data = to_json(load_text(text))
     return data, bom
@@ -123,7 +123,7 @@ def load_json(raw: bytes) -> tuple[Any, bool]:
 
 def load(raw: bytes) -> tuple[Any, bool]:
     """Parse one file; returns (data, had_bom).  Raises YamlProblem for unreadable input."""
-    from twoku.store.fullyaml import load_text
+    from twoku.store.documents.fullyaml import load_text
 
     text, bom = decode(raw)
     return load_text(text), bom
@@ -145,7 +145,7 @@ def locate(text: str, pointer: Pointer) -> tuple[int, int]:
 
     For a key that exists, the position of its value's key; otherwise the position of
     the deepest container that exists (where a missing field belongs).  Plain block YAML
-    is located by store.quickyaml, anything else by ruamel.yaml's round-trip loader;
+    is located by store.documents.quickyaml, anything else by ruamel.yaml's round-trip loader;
     a test compares both on every pointer of the shipped and generated stores.
     """
     return locator(text)(pointer)
@@ -153,7 +153,7 @@ def locate(text: str, pointer: Pointer) -> tuple[int, int]:
 
 def locator(text: str) -> Callable[[Pointer], tuple[int, int]]:
     """locate() for many pointers of one text, which is read once."""
-    from twoku.store import quicklocate
+    from twoku.store.documents import quicklocate
 
     quick = quicklocate.locator(text)
     node: list[Any] = []  # ruamel.yaml's reading, made when first needed

@@ -4,14 +4,14 @@ Its files, each read only when needed:
 
 * the **index**: each path's (mtime_ns, size) → git blob id, so an unchanged file is
   not even read (marshal of plain tuples: a few milliseconds at 55,000 files) — read
-  only where git's own index cannot vouch for the files (store/gitscan.py);
+  only where git's own index cannot vouch for the files (store/repo/gitscan.py);
 * the **entries**: per file, keyed by path and blob id, the parsed data, the
   findings of reading it and those of the checks on its item alone (marshal of plain
   tuples) — loaded only when some file changed;
 * the **summary**: the findings of the whole store and what the report needs, keyed
   by the set of blob ids — an unchanged store needs nothing else (the per-file counts
   a report of chosen paths needs are beside it, read only for such a report);
-* the **staged** reading of git's index (store/gitscan.py), for as long as git does not write
+* the **staged** reading of git's index (store/repo/gitscan.py), for as long as git does not write
   its index again;
 * the **state**: what the last summary was made from, a compact index of every file
   (ops/recheck.py, model/scope.py), read when a few files changed; a re-check after
@@ -98,7 +98,7 @@ def _stem() -> str:
 
 
 def staged_file(root: Path) -> Path | None:
-    """Where the reading of git's index is kept (store/gitscan.py), beside the cache's other files."""
+    """Where the reading of git's index is kept (store/repo/gitscan.py), beside the cache's other files."""
     folder = cache_dir(root)
     return folder / f"{_stem()}.staged" if folder else None
 
@@ -114,7 +114,7 @@ class Cache:
             "counted": f"{stem}.counted.pickle",
             "state": f"{stem}.state",
             "delta": f"{stem}.state-delta",
-            "staged": f"{stem}.staged",  # written by store/gitscan.py
+            "staged": f"{stem}.staged",  # written by store/repo/gitscan.py
         }
         self._files = {part: folder / name for part, name in names.items()} if folder else {}
         self._index: dict[str, tuple[int, int, str]] | None = None  # read when first needed

@@ -14,7 +14,7 @@ from twoku.model.schemas import FILES
 @cache
 def schema_dir() -> Path:
     """``twoku/schema`` inside an installed wheel, else ``schema/`` of the source tree."""
-    package = Path(__file__).resolve().parents[1]
+    package = Path(__file__).resolve().parents[2]
     for candidate in (package / "schema", package.parent / "schema"):
         if (candidate / FILES["rule"]).is_file():
             return candidate

@@ -1,4 +1,4 @@
-"""Where a pointer into a file's data stands in its text, for the files store.quickyaml reads.
+"""Where a pointer into a file's data stands in its text, for the files store.documents.quickyaml reads.
 
 Findings are located after every check, one file at a time: ruamel.yaml takes some 25 ms for a long
 record; this looks along the lines the quick reader has already vouched for, and places each step as
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from twoku.store.quickyaml import DECLINE, Row, document_start, read, split_line
+from twoku.store.documents.quickyaml import DECLINE, Row, document_start, read, split_line
 
 
 def locate(text: str, pointer: tuple[str | int, ...]) -> tuple[int, int] | None:

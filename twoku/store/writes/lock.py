@@ -21,7 +21,7 @@ from twoku.errors import TwokuError
 def common_git_dir(root: Path) -> Path | None:
     """The git directory every worktree of the store's repository shares (``.git`` of the main checkout);
     None for a store that is no repository of its own."""
-    from twoku.store.cache import git_dir
+    from twoku.store.caching.cache import git_dir
 
     git = git_dir(root)
     if git is None:

@@ -1,7 +1,7 @@
-"""The full YAML loader: libyaml through PyYAML, for the files store.quickyaml declines.
+"""The full YAML loader: libyaml through PyYAML, for the files store.documents.quickyaml declines.
 
 It reads YAML 1.2's core schema as ruamel.yaml does, refuses duplicate keys, anchors and aliases, and
-says exactly what is wrong with a file it cannot read (store/yamlio.py's YamlProblem).  Imported only
+says exactly what is wrong with a file it cannot read (store/documents/yamlio.py's YamlProblem).  Imported only
 when a file needs it: nearly every store file is read by quickyaml, and PyYAML takes 10 ms to import.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from twoku.store.yamlio import YamlProblem, check_shape, check_text
+from twoku.store.documents.yamlio import YamlProblem, check_shape, check_text
 
 try:
     _Base: Any = yaml.CSafeLoader
@@ -62,7 +62,7 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep)
 
     def construct_yaml_int(self, node: Any) -> int:
-        from twoku.store.quickyaml import int_of  # one definition for both readers
+        from twoku.store.documents.quickyaml import int_of  # one definition for both readers
 
         return int_of(str(self.construct_scalar(node)))
 

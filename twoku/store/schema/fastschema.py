@@ -2,7 +2,7 @@
 
 fastjsonschema compiles each schema once into plain Python, some ten times faster
 than ``jsonschema`` walking it.  It only answers "valid or not"; a file it refuses is
-handed to ``jsonschema`` (store/schemas.py), which explains every problem in the
+handed to ``jsonschema`` (store/schema/schemas.py), which explains every problem in the
 author's words.  The two formats the schemas use (date, regex) are judged here as
 jsonschema judges them; a conformance test runs both over every shipped file, the
 generated store, every case of tests/checks and a list of odd dates.
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cache, partial
 from typing import Any
 
-from twoku.store.schemas import load_schema
+from twoku.store.schema.schemas import load_schema
 
 
 def _formats(schema: Any) -> Iterator[str]:
@@ -77,7 +77,7 @@ def _compiled(kind: str) -> Callable[[Any], Any]:
 
 def code_for(kind: str, schema: dict[str, Any] | None = None) -> str:
     """fastjsonschema's Python code for the schema of ``kind``: the module scripts/gen_schemas.py ships as
-    twoku/store/schemacode/<kind>.py, made here again when the shipped one is not for this schema."""
+    twoku/store/schema/schemacode/<kind>.py, made here again when the shipped one is not for this schema."""
     import fastjsonschema
 
     schema = load_schema(kind) if schema is None else schema
@@ -106,7 +106,7 @@ def _shipped(kind: str, schema: dict[str, Any]) -> Callable[..., Any] | None:
     """The shipped code of a schema (imported from its compiled .pyc: some 40 ms less than making it), or None
     when there is none for this very schema (a schema changed without running scripts/gen_schemas.py)."""
     try:
-        module = importlib.import_module(f"twoku.store.schemacode.{kind}")
+        module = importlib.import_module(f"twoku.store.schema.schemacode.{kind}")
     except ImportError:
         return None
     if getattr(module, "SCHEMA_DIGEST", None) != schema_digest(schema):

@@ -39,7 +39,7 @@ _SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*)? *")
 _DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*)? *')
 _FLOW_ITEM = re.compile(r"[^-?:,\[\]{}#&*!|>'\"%@` ][^,\[\]{}#:'\"]*|-[0-9.][^,\[\]{}#:'\"]*")
 
-# The YAML 1.2 core schema, as ruamel.yaml resolves plain scalars (and store.yamlio's full loader does).
+# The YAML 1.2 core schema, as ruamel.yaml resolves plain scalars (and store.documents.yamlio's full loader does).
 _FLOAT = re.compile(
     r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
     |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
