@@ -156,12 +156,8 @@ class _Compiler:
             else f"{alias}.{on.column} = {row}.{on.field}"
             for on in m.on
         ]
-        before, self.row = self.row, alias
-        try:
-            if m.where is not None:
-                ons.append(self.condition_sql(m.where, row))
-        finally:
-            self.row = before
+        if m.where is not None:
+            ons.append(self._within("row", alias, m.where, row))
         return f"SELECT {select.format(r=alias)} FROM {ref.relation} AS {alias} WHERE {' AND '.join(ons)}"
 
     def other_lines_sql(self, m: Measure, row: str) -> str:
@@ -169,13 +165,18 @@ class _Compiler:
         alias = self._alias("d")
         on = [f"{alias}.{f} = {row}.{f}" for f in m.per]
         on.append(f"{alias}.line_id <> {row}.line_id")
-        before, self.outer = self.outer, row
-        try:
-            if m.where is not None:
-                on.append(self.condition_sql(m.where, alias))
-        finally:
-            self.outer = before
+        if m.where is not None:
+            on.append(self._within("outer", row, m.where, alias))
         return f"(SELECT COUNT(*) FROM {self.table} AS {alias} WHERE {' AND '.join(on)})"
+
+    def _within(self, name: str, alias: str, cond: Condition, row: str) -> str:
+        """``cond`` as SQL for ``row`` while ``{row: …}`` (name "row") or ``{line: …}`` ("outer") read ``alias``."""
+        before = getattr(self, name)
+        setattr(self, name, alias)
+        try:
+            return self.condition_sql(cond, row)
+        finally:
+            setattr(self, name, before)
 
     # --- measures -----------------------------------------------------------------------
 

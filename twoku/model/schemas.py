@@ -273,6 +273,13 @@ def _table() -> Schema:
     )
 
 
+def _reasoned_rows(title: str, description: str) -> Schema:
+    """Rows an override adds to or removes from an upper table: each a mapping with its reason."""
+    return _p(
+        title, description, "institutions", type="array", minItems=1, items={"type": "object", "required": ["reason"]}
+    )
+
+
 def _parameter() -> Schema:
     value_types = ["string", "number", "integer", "boolean", "array"]
     return {
@@ -389,22 +396,8 @@ def override_schema() -> Schema:
                 type="object",
                 additionalProperties=False,
                 properties={
-                    "add": _p(
-                        "增加的行",
-                        "每行写出各列的取值（列名: 取值）和理由 reason",
-                        "institutions",
-                        type="array",
-                        minItems=1,
-                        items={"type": "object", "required": ["reason"]},
-                    ),
-                    "remove": _p(
-                        "删除的行",
-                        "每行写出键列的取值和理由 reason",
-                        "institutions",
-                        type="array",
-                        minItems=1,
-                        items={"type": "object", "required": ["reason"]},
-                    ),
+                    "add": _reasoned_rows("增加的行", "每行写出各列的取值（列名: 取值）和理由 reason"),
+                    "remove": _reasoned_rows("删除的行", "每行写出键列的取值和理由 reason"),
                 },
             ),
             "base_digest": _p(
