@@ -24,7 +24,6 @@ from twoku.model.digest import content_digest
 from twoku.model.ids import parse_id
 from twoku.model.prose import own_render, parameter_words
 from twoku.model.regions import Layer, parse_layer
-from twoku.model.tables import Table
 from twoku.store import files
 from twoku.store.documents import yamlio
 from twoku.store.repo import gitdiff
@@ -85,13 +84,32 @@ def _with_targets(
     return [replace(c, target_name=names.get(c.target)) if c.target else c for c in diff_items]
 
 
-def _table_at(repo: Any, root: Path, rev: Rev, item_path: str, data: Mapping[str, Any] | None) -> Table | None:
-    spec = tables.spec_of(data) if data is not None else None
-    if spec is None:
-        return None
-    path = tables.table_path(item_path, spec)
-    raw = gitdiff.read_at(repo, root, rev, path)
-    return tables.parse(raw, spec, path) if raw is not None else None
+def _rows_of(
+    repo: Any,
+    root: Path,
+    start: Rev,
+    end: Rev,
+    old: tuple[str | None, Mapping[str, Any] | None],
+    new: tuple[str | None, Mapping[str, Any] | None],
+) -> tuple[tables.TableDiff | None, set[str]]:
+    """The rows of an item's table that changed between two revisions (item path and data at each), and the
+    tables' paths.  From the files' lines where both are as seal writes them, else by parsing both."""
+    specs = [tables.spec_of(data) if path and data is not None else None for path, data in (old, new)]
+    paths = [
+        tables.table_path(str(side[0]), spec) if spec else None for side, spec in zip((old, new), specs, strict=True)
+    ]
+    raws = [gitdiff.read_at(repo, root, rev, p) if p else None for rev, p in zip((start, end), paths, strict=True)]
+    found = {p for p in paths if p}
+    spec = specs[1] or specs[0]
+    if spec is not None and (specs[0] is None or specs[1] is None or specs[0].names == specs[1].names):
+        quick = tables.diff_raw(raws[0], raws[1], spec, str(paths[1] or paths[0]))
+        if quick is not None:
+            return quick, found
+    parsed = [
+        tables.parse(raw, s, str(p)) if raw is not None and s is not None and p else None
+        for raw, s, p in zip(raws, specs, paths, strict=True)
+    ]
+    return tables.diff(parsed[0], parsed[1]), found
 
 
 def _with_rows(
@@ -104,11 +122,9 @@ def _with_rows(
     at_end: list[str] = []  # the library's paths at the end, listed once where a table's item is looked for
     for c in found:
         if c.kind == "knowledge" and any(side is not None and "table" in side for side in (c.old, c.new)):
-            old = _table_at(repo, root, start, c.old_path or "", c.old) if c.old_path else None
-            new = _table_at(repo, root, end, c.new_path or "", c.new) if c.new_path else None
-            rows = tables.diff(old, new)
+            rows, paths = _rows_of(repo, root, start, end, (c.old_path, c.old), (c.new_path, c.new))
             c = replace(c, rows=rows if rows is not None and not rows.empty else None)
-            seen.update(t.path for t in (old, new) if t is not None)
+            seen.update(paths)
         out.append(c)
     for path in sorted(tables_changed - seen):
         at_end = at_end or gitdiff.paths_at(repo, root, end)
@@ -116,7 +132,7 @@ def _with_rows(
         if item is None:
             continue
         item_path, data = item
-        rows = tables.diff(_table_at(repo, root, start, item_path, data), _table_at(repo, root, end, item_path, data))
+        rows, _ = _rows_of(repo, root, start, end, (item_path, data), (item_path, data))
         if rows is None or rows.empty:
             continue
         change = item_change(str(data.get("id")), Version(item_path, data), Version(item_path, data), always=True)
