@@ -42,6 +42,14 @@ def write(root: Path, path: str, data: dict) -> None:
     (root / path).write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
+def argue(rule_id: str) -> None:
+    """A passing business argumentation of the rule, recorded and committed by signoff record."""
+    people = ["-p", "张三|某省医疗保障局|医保管理", "-p", "李四|某市医疗保障事务中心|经办"]
+    args = ["signoff", "record", rule_id, "--kind", "业务论证", "--date", "2026-11-20", "--organizer", "国家医疗保障局"]
+    result = runner.invoke(app, [*args, *people, "--conclusion", "通过"])
+    assert result.exit_code == 0, result.output
+
+
 def national_table_and_rule(root: Path) -> None:
     table = {"file": "CN-K-0070.csv", "key": ["code"], "columns": COLUMNS, "lower": {"add": True}}
     write(
@@ -81,20 +89,8 @@ def test_a_national_table_edit_goes_through_change_control_to_the_province_and_t
     added = {"code": DRUG_B, "name": "地诺前列酮栓", "sex": "女", "reason": "本省目录增补（示例）"}
     write(shipped, OVERRIDE, {"id": "510000-O-0009", "target": "CN-K-0070", "base_digest": digest,
                               "reason": "本省增补限定性别的药品", "status": "生效", "rows": {"add": [added]}})  # fmt: skip
-    business = ["-p", "张三|某省医疗保障局|医保管理", "-p", "李四|某市医疗保障事务中心|经办"]
     commit_all(shipped, "本省增补")
-    record = [
-        "signoff",
-        "record",
-        "CN-R-0907",
-        "--kind",
-        "业务论证",
-        "--date",
-        "2026-11-20",
-        "--organizer",
-        "国家医疗保障局",
-    ]
-    assert runner.invoke(app, [*record, *business, "--conclusion", "通过"]).exit_code == 0
+    argue("CN-R-0907")
     assert not [f for f in json_of("validate")["findings"] if f["code"] in ("TK506", "TK508", "TK604")]
     # The province sees the national row and its own, each with its layer.
     rows = json_of("table", "CN-K-0070", "--region", "510000")["rows"]
@@ -171,19 +167,7 @@ def test_publish_gives_the_regions_tables_of_the_rules_it_lists(
     rule.update(status="生效", effective="2026-01-01")
     write(shipped, RULE, rule)
     commit_all(shipped, "国家知识点明细与规则")
-    business = ["-p", "张三|某省医疗保障局|医保管理", "-p", "李四|某市医疗保障事务中心|经办"]
-    record = [
-        "signoff",
-        "record",
-        "CN-R-0907",
-        "--kind",
-        "业务论证",
-        "--date",
-        "2026-11-20",
-        "--organizer",
-        "国家医疗保障局",
-    ]
-    assert runner.invoke(app, [*record, *business, "--conclusion", "通过"]).exit_code == 0
+    argue("CN-R-0907")
     outputs = {}
     for audience in ("institutions", "society"):
         out = tmp_path / audience
