@@ -25,12 +25,21 @@ CLAIM_SUFFIXES = (".csv", ".parquet")
 HIT_SUFFIXES = (".parquet", ".csv", ".json")
 
 
-def connect(threads: int | None = None) -> Any:
+def connect(threads: int | None = None, memory: str | None = None, spill: Path | None = None) -> Any:
+    """An in-memory DuckDB: ``threads`` (default all cores); at most ``memory`` (e.g. ``2GB``; default DuckDB's,
+    80% of RAM), beyond which it writes what it holds to ``spill`` (a scratch folder, never the store)."""
     import duckdb
 
     con = duckdb.connect(":memory:")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+    if spill is not None:
+        con.execute(f"SET temp_directory = {literal(str(spill))}")
+    if memory:
+        try:
+            con.execute(f"SET memory_limit = {literal(memory)}")
+        except duckdb.Error:
+            raise UsageError(f"--memory {memory}：应为内存大小，如 800MB、4GB", hint="单位用 KB、MB、GB") from None
     return con
 
 

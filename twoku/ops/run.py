@@ -187,6 +187,7 @@ def run(
     out: Path | None = None,
     threads: int | None = None,
     encoding: str = "auto",
+    memory: str | None = None,
 ) -> RunResult:
     from twoku.engine import duck
     from twoku.ops import progress
@@ -202,17 +203,19 @@ def run(
     rules = select_rules(lib, layer, rule_ids)
     specs = [rule_spec(root, lib, r, layer) for r in rules]
     started = time.perf_counter()
-    con = duck.connect(threads)
-    read = duck.read_claims(con, claims, columns_used(specs), encoding)
-    load_tables(con, root, lib, specs, layer)
-    counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
-    seconds = time.perf_counter() - started
-    if out is not None:
-        _write_whole(con, out)
+    with tempfile.TemporaryDirectory(prefix="twoku-run-") as spill:
+        con = duck.connect(threads, memory, Path(spill))
+        read = duck.read_claims(con, claims, columns_used(specs), encoding)
+        load_tables(con, root, lib, specs, layer)
+        counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
+        seconds = time.perf_counter() - started
+        if out is not None:
+            _write_whole(con, out)
+        sample = duck.hit_rows(con, 20)
+        con.close()
     per_rule = [
         RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
     ]
-    sample = duck.hit_rows(con, 20)
     return RunResult(layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored)
 
 
