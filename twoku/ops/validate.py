@@ -34,6 +34,7 @@ from twoku.ops.recheck import (
     summary_key,
     table_blobs,
 )
+from twoku.ops.storeversion import require_current, version_finding
 from twoku.store import files
 from twoku.store.caching.cache import Cache
 
@@ -60,10 +61,12 @@ class Loaded:
 
 
 def load_store(root: Path, use_cache: bool = True, tables: bool = True) -> Loaded:
-    """Read and parse every file of the store, from the cache where the blob is unchanged.
+    """Read and parse every file of the store, from the cache where the blob is unchanged; refused for a store
+    of another schema version (ops/storeversion.py).
 
     With ``tables`` false the knowledge tables are not read into the library (``lib.tables`` is empty): a
     command that reads a few of them reads those itself, one at a time, and does not hold a million rows."""
+    require_current(root)
     cache = Cache(root, use_cache)
     scanned = scan(root, cache)
     with no_gc(freeze=_big(scanned.paths)):
@@ -328,6 +331,9 @@ def validate(
             chain = parse_layer(region).chain
         except ValueError as exc:
             raise UsageError(f"--region {region}：{exc}") from None
+    stale = version_finding(root)
+    if stale is not None:  # not read as what it is not: one finding, and nothing else checked
+        return Report(root, [stale], 1, {}, region, 0, _checks_of([stale]))
     day = (today or dt.date.today()).isoformat()
     summary, current_of, paths, counted = _summary(root, use_cache, day)
     targets = list(targets)
