@@ -680,6 +680,20 @@ def config_schema() -> Schema:
                 additionalProperties={"type": "string", "minLength": 1},
             ),
             "argumentation": policy,
+            "disclosure": _p(
+                "公开范围",
+                "第十二条：监控要点和标准向定点医药机构公开，鼓励向社会公开监控要点",
+                type="object",
+                additionalProperties=False,
+                properties={
+                    "parameters": _enum(
+                        "参数取值",
+                        "规则参数（阈值）的取值向谁公开：institutions 只向定点医药机构（缺省），society 也向社会公众；"
+                        "不向社会公开时，公开摘要的文字写“阈值向定点医药机构公开”",
+                        ["institutions", "society"],
+                    ),
+                },
+            ),
             "waivers": _p("豁免", "暂时接受的问题：检查代码、条目、理由、到期日期", type="array", items=waiver),
         },
     )
