@@ -227,3 +227,22 @@ def test_the_shipped_store_as_it_was_before_schema_2(tmp_path: Path, monkeypatch
     assert digests(old) == before
     codes = {f["code"] for f in findings(old)}
     assert not codes & {"TK203", "TK506", "TK604"}, codes  # nothing migrated stale, nothing left over
+
+
+def test_thousands_of_files_go_to_git_by_a_file_not_the_command_line(
+    old: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store of thousands of rules (5,000 migrate in some 16 s): past a few hundred paths git reads them from a
+    file, and the commit message names the first files and counts the rest."""
+    from twoku.ops import migrate as op
+    from twoku.store.repo import gitio
+
+    monkeypatch.setattr(gitio, "PATHS_ON_COMMAND_LINE", 1)
+    monkeypatch.setattr(op, "LISTED", 1)
+    code, out = invoke("migrate")
+    assert code == 0, out
+    assert git(old, "show", "--name-only", "--format=", "HEAD").split() == sorted(
+        ["twoku.yaml", RULE_PATH, OVERRIDE_PATH]
+    )
+    assert "另有 2 个文件，同样改写" in git(old, "log", "-1", "--format=%b")
+    assert git(old, "status", "--porcelain") == ""
