@@ -166,8 +166,11 @@ def _compile(
             skipped.append(Skipped(rule.id, reason))
             continue
         shown = public.get(rule.id, "rule")
-        point = public_rule(public, shown, layer, names).monitoring_point if shown is not None else None
-        rules.append(ServedRule(rule.id, _title(rule), spec.level, point, judge, tuple(spec.tables)))
+        published = public_rule(public, shown, layer, names) if shown is not None else None
+        # the name and monitoring point as published for the region: its effective values in the words
+        name = published.name if published is not None else _title(rule)
+        point = published.monitoring_point if published is not None else None
+        rules.append(ServedRule(rule.id, name, spec.level, point, judge, tuple(spec.tables)))
     return tuple(rules), tuple(skipped), hidden, columns
 
 
@@ -241,6 +244,12 @@ def parse_request(body: Any) -> tuple[list[memory.Line], list[memory.Line]]:
     history = _lines(body.get("history"), "history", False)
     if len(lines) + len(history) > MAX_LINES:
         raise BadRequest(422, f"lines 与 history 合计超过 {MAX_LINES} 条：成批的明细请用 twoku run", "lines")
+    seen: set[str] = set()
+    for name, group in (("history", history), ("lines", lines)):
+        for n, line in enumerate(group):
+            if line["line_id"] in seen:  # a hit names its line by line_id: two lines with one ID are one too many
+                raise BadRequest(422, f"{name}[{n}].line_id（明细流水号）与前面的明细重复", f"{name}[{n}].line_id")
+            seen.add(line["line_id"])
     return lines, history
 
 
