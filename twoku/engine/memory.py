@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from twoku.engine.sql import RuleSpec
+from twoku.engine.sql import RuleSpec, necessary
 from twoku.model import claim
 from twoku.model.condition import (
     AllOf,
@@ -115,13 +115,24 @@ def _typed(kind: str, value: Any) -> Any:
 def typed_line(raw: Mapping[str, Any], index: int = 0) -> Line:
     """A claim line as the evaluator reads it: every field of the claim model, typed (absent ones None);
     LineProblem names the first value that is not of its field's type."""
-    line: Line = {}
-    for f in claim.CLAIM_FIELDS:
+    line: Line = dict(_EMPTY)
+    for name, value in raw.items():
+        if value is None or name not in _EMPTY:
+            continue
+        kind = _FIELD_TYPES[name]
+        if kind == "string" and type(value) is str:  # the common case, without a call
+            line[name] = value
+            continue
         try:
-            line[f.name] = _typed(f.type, raw.get(f.name))
+            line[name] = _typed(kind, value)
         except (TypeError, ValueError):
-            raise LineProblem(index, f.name, f"{f.name}（{f.title}）应为{_KINDS[f.type]}") from None
+            f = claim.FIELDS[name]
+            raise LineProblem(index, name, f"{name}（{f.title}）应为{_KINDS[f.type]}") from None
     return line
+
+
+_EMPTY: dict[str, Any] = {f.name: None for f in claim.CLAIM_FIELDS}
+_FIELD_TYPES = {f.name: f.type for f in claim.CLAIM_FIELDS}
 
 
 _TABLE_KINDS = {"integer": "integer", "number": "number", "date": "date"}  # the other column types are text
@@ -252,11 +263,15 @@ class MemoryRule:
     evidence: Callable[[Batch, int], tuple[str, dict[str, Row | None]]]
     effective: dt.date | None
     expires: dt.date | None
+    gate: frozenset[Any] | None = None  # the item codes a hit can have (None: any)
 
     def hits(self, batch: Batch, judged: Iterable[int]) -> list[Hit]:
         out = []
+        gate = self.gate
         for i in judged:
             line = batch.lines[i]
+            if gate is not None and line["item_code"] not in gate:
+                continue
             day = line["service_date"]
             if self.effective is not None and (day is None or day < self.effective):
                 continue
@@ -297,14 +312,8 @@ def compile_rule(spec: RuleSpec, tables: Mapping[str, MemoryTable]) -> MemoryRul
     c = _Compiler(spec, tables)
     test = c.condition(spec.condition)
     evidence = c.evidence(spec.condition)
-    return MemoryRule(
-        spec.rule_id,
-        spec.level,
-        test,
-        evidence,
-        _date(spec.effective),
-        _date(spec.expires),
-    )
+    gate = c.gate(necessary(spec.condition))
+    return MemoryRule(spec.rule_id, spec.level, test, evidence, _date(spec.effective), _date(spec.expires), gate)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -358,12 +367,8 @@ class _Compiler:
     # --- conditions ---------------------------------------------------------------------
 
     def condition(self, cond: Condition) -> Test:
-        if isinstance(cond, AllOf):
-            parts = [self.condition(p) for p in cond.parts]
-            return lambda b, i, r, o: all(p(b, i, r, o) for p in parts)
-        if isinstance(cond, AnyOf):
-            parts = [self.condition(p) for p in cond.parts]
-            return lambda b, i, r, o: any(p(b, i, r, o) for p in parts)
+        if isinstance(cond, (AllOf, AnyOf)):
+            return _joined([self.condition(p) for p in cond.parts], isinstance(cond, AllOf))
         if isinstance(cond, Not):
             part = self.condition(cond.part)
             return lambda b, i, r, o: not part(b, i, r, o)
@@ -663,6 +668,48 @@ class _Compiler:
 
         return values
 
+    # --- which lines can hit --------------------------------------------------------------
+
+    def gate(self, cond: Condition | None) -> frozenset[Any] | None:
+        """The item codes a line satisfying ``cond`` (the condition's part on the line itself) can have; None
+        when it may have any.  A rule is tried only on the lines of those codes: most rules name a few drugs
+        or services, so a visit's line meets two or three rules, not all of them."""
+        if cond is None or isinstance(cond, Not):
+            return None
+        if isinstance(cond, AllOf):
+            gates = [g for g in (self.gate(p) for p in cond.parts) if g is not None]
+            return min(gates, key=len) if gates else None
+        if isinstance(cond, AnyOf):
+            gates = [self.gate(p) for p in cond.parts]
+            if any(g is None for g in gates):
+                return None
+            return frozenset().union(*(g for g in gates if g is not None))
+        if isinstance(cond, Match):
+            exact = [on for on in cond.on if on.field == "item_code" and not on.prefix]
+            if not exact:
+                return None
+            table = self.table(cond.table)
+            at = table.at(exact[0].column)
+            return frozenset(row[at] for row in table.rows if row[at] is not None)
+        if cond.measure.kind != "field" or cond.measure.field != "item_code" or cond.chars is not None:
+            return None
+        value = self.param(cond.value.name) if isinstance(cond.value, Param) else cond.value
+        if cond.op == "eq" and isinstance(value, str):
+            return frozenset({value})
+        if cond.op == "in" and isinstance(value, tuple):
+            return frozenset(v for v in value if isinstance(v, str))
+        if cond.op == "in" and isinstance(value, CodeSet):
+            table = self.table(value.knowledge)
+            if table.code is None:
+                return None
+            code = table.at(table.code)
+            rows = table.rows
+            if value.names and table.name:
+                at, names = table.at(table.name), set(value.names)
+                rows = tuple(row for row in rows if row[at] in names)
+            return frozenset(row[code] for row in rows if row[code] is not None)
+        return None
+
     # --- evidence -----------------------------------------------------------------------
 
     def evidence(self, condition: Condition) -> Callable[[Batch, int], tuple[str, dict[str, Row | None]]]:
@@ -697,6 +744,26 @@ class _Compiler:
             return "; ".join(said), rows
 
         return evidence
+
+
+def _joined(parts: list[Test], every: bool) -> Test:
+    """``all`` or ``any`` of the parts: the common short lists as plain ``and``/``or`` (no generator per line)."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        p0, p1 = parts
+        if every:
+            return lambda b, i, r, o: p0(b, i, r, o) and p1(b, i, r, o)
+        return lambda b, i, r, o: p0(b, i, r, o) or p1(b, i, r, o)
+    if len(parts) == 3:
+        q0, q1, q2 = parts
+        if every:
+            return lambda b, i, r, o: q0(b, i, r, o) and q1(b, i, r, o) and q2(b, i, r, o)
+        return lambda b, i, r, o: q0(b, i, r, o) or q1(b, i, r, o) or q2(b, i, r, o)
+    head, rest = parts[0], _joined(parts[1:], every)
+    if every:
+        return lambda b, i, r, o: head(b, i, r, o) and rest(b, i, r, o)
+    return lambda b, i, r, o: head(b, i, r, o) or rest(b, i, r, o)
 
 
 def _outer_matches(cond: Condition) -> Iterable[Match]:
