@@ -680,10 +680,10 @@ class _Compiler:
             gates = [g for g in (self.gate(p) for p in cond.parts) if g is not None]
             return min(gates, key=len) if gates else None
         if isinstance(cond, AnyOf):
-            gates = [self.gate(p) for p in cond.parts]
-            if any(g is None for g in gates):
+            each = [self.gate(p) for p in cond.parts]
+            if any(g is None for g in each):
                 return None
-            return frozenset().union(*(g for g in gates if g is not None))
+            return frozenset().union(*(g for g in each if g is not None))
         if isinstance(cond, Match):
             exact = [on for on in cond.on if on.field == "item_code" and not on.prefix]
             if not exact:
