@@ -1,8 +1,8 @@
 """The HTTP side of ``twoku serve``: routes, bad requests, the bearer token, metrics, reload.
 
 The standard library's threaded server, with Nagle's algorithm off: on loopback it answered a
-50-line body as fast as uvicorn (with starlette, falcon or bare ASGI; benchmarks/serve.py
---stacks measures them), and the judgement is Python under one interpreter lock whatever the
+50-line body as fast as uvicorn with starlette, with falcon or bare (benchmarks/serve_stacks.py runs
+the same handler on each), and the judgement is Python under one interpreter lock whatever the
 stack, so a framework would add a dependency and no speed (README 性能 has the figures).
 
 Reload (SIGHUP, or ``--watch`` when the revision's commit or a ``publish/…`` tag moves) loads
