@@ -12,6 +12,7 @@ ops/server.py puts it on HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
 import time
@@ -97,22 +98,22 @@ def load(
     today: dt.date | None = None,
 ) -> Served:
     """The region's library at ``revision``, compiled for memory; TwokuError when validate finds errors in it."""
-    from twoku.ops.validate import validate
+    from twoku.ops.library import region_layer
+    from twoku.ops.validate import load_store, validate
     from twoku.store.repo import snapshot
 
     started = time.perf_counter()
     wanted = _uses(uses)
     sha = snapshot.commit(root, revision)
-    with tempfile.TemporaryDirectory(prefix="twoku-serve-") as scratch:
-        here = Path(scratch)
-        snapshot.export(root, sha, here)
-        from twoku.ops.validate import load_store
-
-        lib = load_store(here, use_cache=False).library
-        from twoku.ops.library import region_layer
-
+    with contextlib.ExitStack() as scratch:
+        here = root
+        if not snapshot.checked_out(root, sha):  # else read in place, with validate's cache (a reload after a commit)
+            here = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="twoku-serve-")))
+            snapshot.export(root, sha, here)
+        fresh = here != root
+        lib = load_store(here, use_cache=not fresh).library
         layer = region_layer(region, lib)
-        report = validate(here, region=layer.code, use_cache=False, today=today)
+        report = validate(here, region=layer.code, use_cache=not fresh, today=today)
         if report.errors:
             first = "；".join(f"{f.path} {f.code}" for f in report.of(ERROR)[:3])
             raise TwokuError(
@@ -186,7 +187,9 @@ def _table(root: Path, lib: Library, knowledge_id: str, layer: Layer) -> tuple[m
     table = table_of(root, lib, knowledge_id)
     item = lib.get(knowledge_id, "knowledge")
     own = item.layer.code if item is not None and item.layer is not None else ""
-    rows = tables.layered(table, own, table_overrides(lib, knowledge_id, layer)).rows
+    overrides = table_overrides(lib, knowledge_id, layer)
+    # the region's rows; the order does not matter here (a hit names the least key), so no sort without overrides
+    rows = tables.layered(table, own, overrides).rows if overrides else table.rows
     spec = table.spec
     code = next((c.name for c in spec.columns if c.type == "code"), spec.columns[0].name)
     name = "name" if "name" in spec.names else None

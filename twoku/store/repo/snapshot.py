@@ -6,7 +6,6 @@ library that has a name (a commit), so it reads the commit itself, never the fil
 
 from __future__ import annotations
 
-import io
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -43,19 +42,62 @@ def fingerprint(root: Path, revision: str) -> str:
     return f"{gitio.commit_of(repo, revision)}\n{tags}"
 
 
+def checked_out(root: Path, sha: str) -> bool:
+    """Whether the store's files on disk are commit ``sha`` itself: HEAD is it and git sees no change (nor an
+    untracked file) under the store's folders.  Then the store is read where it is, with validate's cache."""
+    from twoku.model.layout import CONFIG_FILE, TOP_DIRS
+
+    repo = _repo(root)
+    if str(repo.head.commit.hexsha) != sha:
+        return False
+    paths = [p for p in (CONFIG_FILE, *TOP_DIRS) if (root / p).exists()]
+    out = repo.git.status("--porcelain", "--untracked-files=all", "--", *paths) if paths else ""
+    return not str(out).strip()
+
+
 def export(root: Path, sha: str, dest: Path) -> None:
-    """The store's files at commit ``sha`` written under ``dest`` (regular files only, as git holds them)."""
+    """The store's files at commit ``sha`` written under ``dest`` (regular files only, as git holds them).
+
+    ``git archive`` streams the tree and the system's tar writes it (55,000 files in a few seconds); a
+    member that is not a regular file is left out, as the store is made of regular files only (TK109)."""
+    import shutil
+    import subprocess
+
     repo = _repo(root)
     prefix = _prefix(repo, root)
     tree = f"{sha}:{prefix}" if prefix else sha
+    archive = subprocess.Popen(
+        ["git", "archive", "--format=tar", tree], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert archive.stdout is not None
     try:
-        raw = repo.git.archive("--format=tar", tree, stdout_as_string=False)
-    except Exception as exc:  # git's own reason, in its words
-        raise TwokuError(f"读不出版本 {sha[:12]} 的库：{exc}") from None
-    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
-        for member in tar.getmembers():
-            if member.isdir() or not member.isfile():
-                continue  # a link is never followed: the store is made of regular files (TK109)
+        if shutil.which("tar"):
+            untar = subprocess.run(
+                ["tar", "-x", "--no-same-owner", "--no-same-permissions", "-C", str(dest)],
+                stdin=archive.stdout,
+                capture_output=True,
+                check=False,
+            )
+            failed = untar.returncode != 0
+        else:
+            _untar(archive.stdout, dest)
+            failed = False
+    finally:
+        archive.stdout.close()
+        said = archive.stderr.read().decode("utf-8", "replace").strip() if archive.stderr else ""
+        archive.wait()
+    if archive.returncode != 0 or failed:
+        raise TwokuError(f"读不出版本 {sha[:12]} 的库：{said or 'git archive 失败'}")
+    for path in dest.rglob("*"):
+        if path.is_symlink():
+            path.unlink()
+
+
+def _untar(stream: Any, dest: Path) -> None:
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
             target = dest / member.name
             if not target.resolve().is_relative_to(dest.resolve()):
                 continue
