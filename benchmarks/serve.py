@@ -48,6 +48,12 @@ def visit(root: Path, lines: int = 50) -> dict[str, Any]:
             for line in example.get("lines") or []:
                 if len(out) < lines // 2:
                     out.append({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in line.items()})
+    for table in sorted((root / "national/knowledge").rglob("*.csv"))[:20]:  # a generated store: its tables' codes
+        for row in table.read_text(encoding="utf-8").splitlines()[1:3]:
+            if len(out) < lines // 2:
+                code = next((c for c in row.split(",") if len(c) >= 15), row.split(",")[0])
+                out.append({"line_id": "", "patient_id": "P1", "item_code": code, "service_date": "2026-03-02"})
+                out[-1] |= {"age": 120, "sex": "未知", "visit_type": "普通门诊", "quantity": 1}
     n = len(out)
     while len(out) < lines:
         code = BACKGROUND[len(out) % len(BACKGROUND)]
@@ -167,10 +173,20 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--lines", type=int, default=50)
     parser.add_argument("--reloads", type=int, default=3)
+    parser.add_argument("--reload-seconds", type=float, default=None, help="length of the paced run with reloads")
+    parser.add_argument(
+        "--rules", nargs="*", default=[], help="passed to twoku serve (e.g. draft rules of a generated store)"
+    )
+    parser.add_argument("--joined", action="store_true", help="serve the store's rules that join a table (--rules)")
     args = parser.parse_args()
     body = json.dumps(visit(args.store, args.lines), ensure_ascii=False).encode()
     started = time.perf_counter()
-    server = Server(args.store, args.region, [])
+    rules = list(args.rules)
+    if args.joined:
+        rules += sorted(
+            p.stem for p in (args.store / "national/rules").rglob("*.yaml") if "match:" in p.read_text(encoding="utf-8")
+        )
+    server = Server(args.store, args.region, ["--rules", *rules] if rules else [])
     report: dict[str, Any] = {
         "store": str(args.store),
         "region": args.region,
@@ -192,14 +208,17 @@ def main() -> None:
         report["memory_mib"] = dict(zip(("rss", "peak"), (round(x, 1) for x in server.memory()), strict=True))
         report["saturation"] = saturated(server.port, body, args.clients, args.seconds)
 
+        span = args.reload_seconds or args.seconds
+
         def hup() -> None:
             for _ in range(args.reloads):
-                time.sleep(args.seconds / (args.reloads + 1))
+                time.sleep(span / (args.reloads + 1))
                 server.proc.send_signal(signal.SIGHUP)
 
-        report["paced_with_reloads"] = paced(server.port, body, args.rate, args.seconds, hup)
+        report["paced_with_reloads"] = paced(server.port, body, args.rate, span, hup)
         log = server.log.read_text(encoding="utf-8")
         report["reloads"] = log.count("已载入版本")
+        report["reload_log"] = [line for line in log.splitlines() if "载入" in line]
         report["memory_after_mib"] = dict(zip(("rss", "peak"), (round(x, 1) for x in server.memory()), strict=True))
     finally:
         server.stop()

@@ -80,36 +80,53 @@ _KINDS = {
 }
 
 
-def _typed(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "string":
-        if isinstance(value, str):
-            return value
-        raise TypeError
-    if kind == "date":
-        if isinstance(value, dt.datetime):
-            raise TypeError
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str) and len(value) == 10:
-            return dt.date.fromisoformat(value)
-        raise TypeError
-    if isinstance(value, bool):
-        if kind == "boolean":
-            return value
-        raise TypeError
-    if kind == "boolean":
-        if value in ("是", "否"):
-            return value == "是"
-        raise TypeError
-    if kind == "integer":
-        if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-            return int(value)
-        raise TypeError
-    if isinstance(value, (int, float)):
+def _text_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    raise TypeError
+
+
+def _date_value(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        return dt.date.fromisoformat(value)
+    raise TypeError
+
+
+def _integer_value(value: Any) -> Any:
+    if type(value) is int or (type(value) is float and value.is_integer()):
+        return int(value)
+    raise TypeError
+
+
+def _number_value(value: Any) -> Any:
+    if type(value) is float:
+        return value
+    if type(value) is int:
         return float(value)
     raise TypeError
+
+
+def _boolean_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if value in ("是", "否"):
+        return value == "是"
+    raise TypeError
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "string": _text_value,
+    "date": _date_value,
+    "integer": _integer_value,
+    "number": _number_value,
+    "boolean": _boolean_value,
+}
+
+
+def _typed(kind: str, value: Any) -> Any:
+    return None if value is None else _CONVERT[kind](value)
 
 
 def typed_line(raw: Mapping[str, Any], index: int = 0) -> Line:
@@ -119,12 +136,12 @@ def typed_line(raw: Mapping[str, Any], index: int = 0) -> Line:
     for name, value in raw.items():
         if value is None or name not in _EMPTY:
             continue
-        kind = _FIELD_TYPES[name]
-        if kind == "string" and type(value) is str:  # the common case, without a call
+        convert = _CONVERTERS[name]
+        if convert is _text_value and type(value) is str:  # the common case, without a call
             line[name] = value
             continue
         try:
-            line[name] = _typed(kind, value)
+            line[name] = convert(value)
         except (TypeError, ValueError):
             f = claim.FIELDS[name]
             raise LineProblem(index, name, f"{name}（{f.title}）应为{_KINDS[f.type]}") from None
@@ -132,7 +149,7 @@ def typed_line(raw: Mapping[str, Any], index: int = 0) -> Line:
 
 
 _EMPTY: dict[str, Any] = {f.name: None for f in claim.CLAIM_FIELDS}
-_FIELD_TYPES = {f.name: f.type for f in claim.CLAIM_FIELDS}
+_CONVERTERS = {f.name: _CONVERT[f.type] for f in claim.CLAIM_FIELDS}
 
 
 _TABLE_KINDS = {"integer": "integer", "number": "number", "date": "date"}  # the other column types are text
