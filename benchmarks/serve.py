@@ -91,6 +91,11 @@ class Server:
         found = {k: int(v) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M)}
         return found["VmRSS"] / 1024, found["VmHWM"] / 1024
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server has used (/proc/PID/stat, in clock ticks)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -206,7 +211,11 @@ def main() -> None:
             _post(con, body)
         report["paced"] = paced(server.port, body, args.rate, args.seconds)
         report["memory_mib"] = dict(zip(("rss", "peak"), (round(x, 1) for x in server.memory()), strict=True))
+        cpu = server.cpu_seconds()
         report["saturation"] = saturated(server.port, body, args.clients, args.seconds)
+        served = report["saturation"]["requests_per_second"] * args.seconds
+        # what a request costs the server whatever else runs on the machine: its CPU time over the requests
+        report["server_cpu_ms_per_request"] = round((server.cpu_seconds() - cpu) / served * 1000, 3)
 
         span = args.reload_seconds or args.seconds
 

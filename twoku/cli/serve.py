@@ -78,6 +78,9 @@ def serve(
     def load() -> ops.Served:
         return ops.load(root, region, uses, chosen, revision)
 
+    # A reload reads and checks the store in a thread beside the requests: switching every millisecond (not 5)
+    # lets a request take the interpreter between the reload's steps
+    sys.setswitchinterval(0.001)
     seen = snapshot.fingerprint(root, revision) if watch else ""  # before loading: no move goes unseen
     served = load()
     service = server.Service(served, load, log, token)

@@ -447,6 +447,9 @@ class _Compiler:
         if op in ("matches", "not_matches"):
             return self.pattern(comp, lhs, value)
         if isinstance(value, CodeSet):
+            table = self.table(value.knowledge)
+            if op != "starts_with" and table.code is not None:
+                self.same_kind(comp, table.kind(table.code))  # IN (SELECT code …) casts one side where they differ
             return self.code_set(op, lhs, value)
         if op in ("in", "not_in") and isinstance(value, RowRef):
             at = self.row_column(value)

@@ -156,6 +156,8 @@ def _compile(
     skipped: list[Skipped] = []
     for rule in chosen:
         try:
+            for knowledge_id in _named(rule.data.get("condition")):  # read once: rule_spec and _table both ask
+                _remember(root, lib, knowledge_id)
             spec = rule_spec(root, lib, rule, layer)
             for knowledge_id in spec.tables:
                 if knowledge_id not in loaded:
@@ -173,6 +175,34 @@ def _compile(
         point = published.monitoring_point if published is not None else None
         rules.append(ServedRule(rule.id, name, spec.level, point, judge, tuple(spec.tables)))
     return tuple(rules), tuple(skipped), hidden, columns
+
+
+def _named(condition: Any) -> set[str]:
+    """The knowledge IDs a condition's code sets and matches name."""
+    out: set[str] = set()
+    if isinstance(condition, Mapping):
+        for key, value in condition.items():
+            if key in ("codes", "table") and isinstance(value, str):
+                out.add(value)
+            else:
+                out |= _named(value)
+    elif isinstance(condition, list):
+        for value in condition:
+            out |= _named(value)
+    return out
+
+
+def _remember(root: Path, lib: Library, knowledge_id: str) -> None:
+    """A table read from its file once and kept in the library, where table_of looks first."""
+    from twoku.ops.run import table_of
+
+    item = lib.get(knowledge_id, "knowledge")
+    spec = tables.spec_of(item.data) if item is not None else None
+    if item is None or spec is None or tables.table_path(item.path, spec) in lib.tables:
+        return
+    with contextlib.suppress(TwokuError):  # rule_spec says what is wrong with it
+        table = table_of(root, lib, knowledge_id)
+        lib.tables[table.path] = table
 
 
 def _title(rule: Item) -> str:

@@ -14,6 +14,7 @@ Nothing personal is logged: a request's line is its route, status, time and coun
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import threading
@@ -109,6 +110,7 @@ class Service:
         self.token = token
         self.metrics = Metrics()
         self.reloading = threading.Lock()
+        settle()
 
     def reload(self) -> bool:
         """Load the library again beside the one serving and swap; refused, the old one serves on."""
@@ -119,6 +121,8 @@ class Service:
                 self.metrics.reload("refused")
                 self.log(f"重新载入被拒绝，继续使用版本 {self.served.revision[:12]}：{exc.message}")
                 return False
+            finally:
+                settle()
             self.served = fresh  # one reference: requests in flight keep the library they read
             self.metrics.reload("ok")
             self.log(f"已载入版本 {fresh.revision[:12]}：规则 {len(fresh.rules)} 条，未执行 {len(fresh.skipped)} 条")
@@ -171,6 +175,22 @@ class Service:
         given = headers.get("authorization", "")
         scheme, _, value = given.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), str(self.token).encode())
+
+
+def settle() -> None:
+    """After a load, free what it built to read and check the store (only the compiled library stays): a
+    command's reading leaves it for the process's end (ops/lifetime.py, gc.freeze), which a server never
+    reaches; glibc is asked to give the freed heap back to the system."""
+    import ctypes
+    import gc
+
+    from twoku.ops import lifetime
+
+    lifetime.long_lived()
+    gc.unfreeze()
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: the memory is reused, not returned
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _json(data: Any) -> bytes:
