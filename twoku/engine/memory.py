@@ -23,11 +23,22 @@ value is compared.  The caller lists such rules; it never judges them.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from twoku.engine import memgroups
+from twoku.engine.memlines import (
+    Batch,
+    Line,
+    LineProblem,
+    MemoryTable,
+    Row,
+    memory_table,
+    text,
+    typed_line,
+    typed_rows,
+)
 from twoku.engine.sql import RuleSpec, necessary
 from twoku.model import claim
 from twoku.model.condition import (
@@ -47,215 +58,30 @@ from twoku.model.condition import (
     measures,
 )
 
-Line = dict[str, Any]
-Row = tuple[Any, ...]
+__all__ = [
+    "Batch",
+    "Hit",
+    "Line",
+    "LineProblem",
+    "MemoryRule",
+    "MemoryTable",
+    "Row",
+    "Unsupported",
+    "check",
+    "compile_rule",
+    "memory_table",
+    "text",
+    "typed_line",
+    "typed_rows",
+]
+
 # A compiled part: (batch, index of the line, the matched table row or None, index of the judged line or -1)
-Test = Callable[["Batch", int, "Row | None", int], bool]
-Value = Callable[["Batch", int, "Row | None", int], Any]
+Test = Callable[[Batch, int, "Row | None", int], bool]
+Value = Callable[[Batch, int, "Row | None", int], Any]
 
 
 class Unsupported(ValueError):
     """A condition the in-memory evaluator cannot judge with the SQL engine's meaning; the message says why."""
-
-
-class LineProblem(ValueError):
-    """A claim line's value that is not of its field's type: the field and what it should be."""
-
-    def __init__(self, index: int, name: str, message: str) -> None:
-        super().__init__(message)
-        self.index = index
-        self.name = name
-        self.message = message
-
-
-# --- typed values ---------------------------------------------------------------------------
-
-
-_KINDS = {
-    "date": "日期（YYYY-MM-DD）",
-    "integer": "整数",
-    "number": "数字",
-    "boolean": "true 或 false",
-    "string": "文本",
-}
-
-
-def _text_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    raise TypeError
-
-
-def _date_value(value: Any) -> Any:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str) and len(value) == 10:
-        return dt.date.fromisoformat(value)
-    raise TypeError
-
-
-def _integer_value(value: Any) -> Any:
-    if type(value) is int or (type(value) is float and value.is_integer()):
-        return int(value)
-    raise TypeError
-
-
-def _number_value(value: Any) -> Any:
-    if type(value) is float:
-        return value
-    if type(value) is int:
-        return float(value)
-    raise TypeError
-
-
-def _boolean_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if value in ("是", "否"):
-        return value == "是"
-    raise TypeError
-
-
-_CONVERT: dict[str, Callable[[Any], Any]] = {
-    "string": _text_value,
-    "date": _date_value,
-    "integer": _integer_value,
-    "number": _number_value,
-    "boolean": _boolean_value,
-}
-
-
-def _typed(kind: str, value: Any) -> Any:
-    return None if value is None else _CONVERT[kind](value)
-
-
-def typed_line(raw: Mapping[str, Any], index: int = 0) -> Line:
-    """A claim line as the evaluator reads it: every field of the claim model, typed (absent ones None);
-    LineProblem names the first value that is not of its field's type."""
-    line: Line = dict(_EMPTY)
-    for name, value in raw.items():
-        if value is None or name not in _EMPTY:
-            continue
-        convert = _CONVERTERS[name]
-        if convert is _text_value and type(value) is str:  # the common case, without a call
-            line[name] = value
-            continue
-        try:
-            line[name] = convert(value)
-        except (TypeError, ValueError):
-            f = claim.FIELDS[name]
-            raise LineProblem(index, name, f"{name}（{f.title}）应为{_KINDS[f.type]}") from None
-    return line
-
-
-_EMPTY: dict[str, Any] = {f.name: None for f in claim.CLAIM_FIELDS}
-_CONVERTERS = {f.name: _CONVERT[f.type] for f in claim.CLAIM_FIELDS}
-
-
-_TABLE_KINDS = {"integer": "integer", "number": "number", "date": "date"}  # the other column types are text
-
-
-def typed_rows(columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]]) -> list[Row]:
-    """A knowledge table's rows (text cells, as read from its CSV) typed as DuckDB loads them: empty is NULL."""
-    kinds = [_TABLE_KINDS.get(t, "string") for _, t in columns]
-    out = []
-    for row in rows:
-        out.append(tuple(None if cell == "" else _cell(kind, cell) for kind, cell in zip(kinds, row, strict=True)))
-    return out
-
-
-def memory_table(
-    columns: Sequence[tuple[str, str]],
-    key: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    code: str | None = None,
-    name: str | None = None,
-) -> MemoryTable:
-    """A table of text cells (its CSV with the region's rows applied) typed for the evaluator."""
-    kinds = tuple(_COLUMN_KINDS.get(t, "text") for _, t in columns)
-    return MemoryTable(tuple(n for n, _ in columns), tuple(key), tuple(typed_rows(columns, rows)), kinds, code, name)
-
-
-def _cell(kind: str, cell: str) -> Any:
-    if kind == "integer":
-        return int(cell)
-    if kind == "number":
-        return float(cell)
-    if kind == "date":
-        return dt.date.fromisoformat(cell)
-    return cell
-
-
-def text(value: Any) -> str | None:
-    """A value as DuckDB casts it to VARCHAR."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else repr(value))
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-@dataclass(frozen=True)
-class MemoryTable:
-    """A knowledge table as the region has it, typed, with its joins indexed once."""
-
-    columns: tuple[str, ...]
-    key: tuple[str, ...]
-    rows: tuple[Row, ...]
-    kinds: tuple[str, ...]  # each column's family: text, number, date
-    code: str | None = None  # the column a code set selects
-    name: str | None = None  # the column a code set's names select by
-    index: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def at(self, column: str) -> int:
-        return self.columns.index(column)
-
-    def kind(self, column: str) -> str:
-        return self.kinds[self.at(column)]
-
-    def rows_by(self, columns: tuple[str, ...]) -> dict[tuple[Any, ...], list[Row]]:
-        """The rows by their values in ``columns`` (a row with a missing one is in none: ``=`` fails on NULL)."""
-        if columns not in self.index:
-            at = [self.at(c) for c in columns]
-            found: dict[tuple[Any, ...], list[Row]] = {}
-            for row in self.rows:
-                values = tuple(row[i] for i in at)
-                if None not in values:
-                    found.setdefault(values, []).append(row)
-            self.index[columns] = found
-        return self.index[columns]  # type: ignore[no-any-return]
-
-
-# --- a request's lines ----------------------------------------------------------------------
-
-
-class Batch:
-    """The lines judged together (a visit, with the patient's earlier lines); what the group measures
-    computed over them, kept for every rule that asks again."""
-
-    __slots__ = ("cache", "lines")
-
-    def __init__(self, lines: Sequence[Line]) -> None:
-        self.lines = list(lines)
-        self.cache: dict[Any, Any] = {}
-
-    def groups(self, per: tuple[str, ...], distinct: bool) -> dict[tuple[Any, ...], list[int]]:
-        """The indexes of the lines by their ``per`` values; with ``distinct`` missing values are equal
-        (PARTITION BY), else a line with one is in no group (``=``)."""
-        key = ("groups", per, distinct)
-        found: dict[tuple[Any, ...], list[int]] | None = self.cache.get(key)
-        if found is None:
-            found = {}
-            for i, line in enumerate(self.lines):
-                values = tuple(line[f] for f in per)
-                if distinct or None not in values:
-                    found.setdefault(values, []).append(i)
-            self.cache[key] = found
-        return found
 
 
 @dataclass(frozen=True)
@@ -362,7 +188,6 @@ def _kind_of(value: Any) -> str:
 
 
 _FIELD_KINDS = {"string": "text", "integer": "number", "number": "number", "date": "date", "boolean": "boolean"}
-_COLUMN_KINDS = {"integer": "number", "number": "number", "date": "date"}
 
 
 class _Compiler:
@@ -666,13 +491,13 @@ class _Compiler:
         """The measure's value for every line of a batch, computed once per batch."""
         flag = self.condition(m.where) if m.where is not None else None
         compute = {
-            "count": _count,
-            "sum": _sum,
-            "days_since_first": _days_since_first,
-            "days_since_previous": _days_since_previous,
-            "previous_admission": _previous_admission,
-            "admission_gap": _previous_admission,
-            "admissions_spanning": _spanning,
+            "count": memgroups.counts,
+            "sum": memgroups.sums,
+            "days_since_first": memgroups.days_since_first,
+            "days_since_previous": memgroups.days_since_previous,
+            "previous_admission": memgroups.previous_admission,
+            "admission_gap": memgroups.previous_admission,
+            "admissions_spanning": memgroups.spanning,
         }[m.kind]
         strict = m.strict
         if isinstance(strict, Param):
@@ -804,134 +629,3 @@ def _prefixed(value: Any, prefix: Any) -> bool:
     if value is None or prefix is None:
         return False
     return (text(value) or "").startswith(text(prefix) or "")
-
-
-# --- group measures over a batch ------------------------------------------------------------
-
-
-def _count(b: Batch, m: Measure, flags: list[bool], strict: bool) -> list[Any]:
-    out: list[Any] = [0] * len(b.lines)
-    for members in b.groups(m.per, True).values():
-        n = sum(1 for d in members if flags[d])
-        for d in members:
-            out[d] = n
-    return out
-
-
-def _sum(b: Batch, m: Measure, flags: list[bool], strict: bool) -> list[Any]:
-    name = str(m.field)
-    out: list[Any] = [None] * len(b.lines)
-    for members in b.groups(m.per, True).values():
-        values = [b.lines[d][name] for d in members if flags[d] and b.lines[d][name] is not None]
-        total = None
-        if values:
-            total = sum(values) if claim.FIELDS[name].type != "number" else math.fsum(values)
-        for d in members:
-            out[d] = total
-    return out
-
-
-def _days_since_first(b: Batch, m: Measure, flags: list[bool], strict: bool) -> list[Any]:
-    out: list[Any] = [None] * len(b.lines)
-    for members in b.groups(m.per, True).values():
-        days = [b.lines[d]["service_date"] for d in members if flags[d] and b.lines[d]["service_date"] is not None]
-        first = min(days) if days else None
-        for d in members:
-            day = b.lines[d]["service_date"]
-            if flags[d] and first is not None and day is not None:
-                out[d] = (day - first).days
-    return out
-
-
-def _days_since_previous(b: Batch, m: Measure, flags: list[bool], strict: bool) -> list[Any]:
-    out: list[Any] = [None] * len(b.lines)
-    for members in b.groups(m.per, True).values():
-        flagged = [d for d in members if flags[d]]
-        flagged.sort(key=lambda d: _nulls_last(b.lines[d]["service_date"]) + _nulls_last(b.lines[d]["line_id"]))
-        previous = None
-        for d in flagged:
-            day = b.lines[d]["service_date"]
-            if previous is not None and day is not None:
-                out[d] = (day - previous).days
-            previous = day
-    return out
-
-
-def _nulls_last(value: Any) -> tuple[Any, ...]:
-    return (1, 0) if value is None else (0, value)
-
-
-def _admissions(b: Batch, per: tuple[str, ...], discharged: bool) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The admissions of the batch: per the group's values and the visit, the first admission date, the
-    last discharge date, the least diagnosis and discharge mode (as the SQL's MIN and MAX)."""
-    keys = per if "visit_id" in per else (*per, "visit_id")
-    found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for line in b.lines:
-        if line["admission_date"] is None or line["visit_id"] is None:
-            continue
-        if discharged and line["discharge_date"] is None:
-            continue
-        key = tuple(line[k] for k in keys)
-        adm = found.setdefault(key, {})
-        for name, pick in (("admission_date", min), ("discharge_date", max), ("main_diagnosis", min)):
-            _keep(adm, name, line[name], pick)
-        _keep(adm, "discharge_mode", line["discharge_mode"], min)
-        adm["group"] = tuple(line[f] for f in per)
-        adm["visit_id"] = line["visit_id"]
-    return found
-
-
-def _keep(adm: dict[str, Any], name: str, value: Any, pick: Callable[[Any, Any], Any]) -> None:
-    if value is not None:
-        adm[name] = value if adm.get(name) is None else pick(adm[name], value)
-    else:
-        adm.setdefault(name, None)
-
-
-def _previous_admission(b: Batch, m: Measure, flags: list[bool], strict: bool) -> list[Any]:
-    cached = ("admissions", m.per)
-    by_line: list[tuple[Any, dict[str, Any]]] | None = b.cache.get(cached)
-    if by_line is None:
-        admissions = _admissions(b, m.per, False)
-        previous: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
-        groups: dict[tuple[Any, ...], list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
-        for key, adm in admissions.items():
-            groups.setdefault(adm["group"], []).append((key, adm))
-        for members in groups.values():
-            members.sort(key=lambda kv: (kv[1]["admission_date"], kv[1]["visit_id"]))
-            before: dict[str, Any] = {}
-            for key, adm in members:
-                gap = None
-                if before.get("discharge_date") is not None:
-                    gap = (adm["admission_date"] - before["discharge_date"]).days
-                previous[key] = (gap, before)
-                before = adm
-        keys = m.per if "visit_id" in m.per else (*m.per, "visit_id")
-        by_line = []
-        for line in b.lines:
-            key = tuple(line[k] for k in keys)
-            by_line.append((None, {}) if None in key else previous.get(key, (None, {})))
-        b.cache[cached] = by_line
-    if m.kind == "admission_gap":
-        return [gap for gap, _ in by_line]
-    name = str(m.field)
-    return [before.get(name) for _, before in by_line]
-
-
-def _spanning(b: Batch, m: Measure, flags: list[bool], strict: bool) -> list[Any]:
-    admissions = list(_admissions(b, m.per, True).values())
-    out: list[Any] = [0] * len(b.lines)
-    for d, line in enumerate(b.lines):
-        group = tuple(line[f] for f in m.per)
-        day = line["service_date"]
-        if None in group or day is None or line["line_id"] is None:  # the SQL joins the count back by line_id
-            continue
-        n = 0
-        for adm in admissions:
-            if adm["group"] != group or adm["visit_id"] == line["visit_id"]:
-                continue
-            start, end = adm["admission_date"], adm["discharge_date"]
-            if (start < day < end) if strict else (start <= day <= end):
-                n += 1
-        out[d] = n
-    return out
