@@ -46,10 +46,11 @@ def serve(
 
       twoku serve --region 510100 --use 事前提醒
 
-      curl -s localhost:8181/v1/check -d '{"lines": [{"line_id": "L1", "patient_id": "P1",
-      "item_code": "XL02BBA326A001010102180", "service_date": "2026-03-01", "sex": "女"}]}'
+      curl -s localhost:8181/v1/check -d @visit.json
 
-      twoku serve --region 510100 --host 0.0.0.0 --token-file /etc/twoku/token --watch
+      curl -s localhost:8181/v1/info
+
+      twoku serve -r 510100 --host 0.0.0.0 --token-file token --watch
     """
     import datetime as dt
     import signal
