@@ -101,7 +101,7 @@ def test_a_visit_is_judged_with_the_regions_rules_and_the_monitoring_point_as_pu
     rules = {r["id"] for r in s.info["rules"]}
     assert "CN-R-0005" in rules and s.info["counts"]["rules"] == len(rules)
     assert all(
-        "事前提醒" in yaml.safe_load(p.read_text(encoding="utf-8")).get("scenarios", [])
+        "事前提醒" in yaml.safe_load(p.read_text(encoding="utf-8")).get("uses", [])
         for p in _paths(serving[0], rules)
     )
 

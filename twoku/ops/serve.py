@@ -83,9 +83,9 @@ class Served:
 
 
 def _uses(uses: Sequence[str]) -> tuple[str, ...]:
-    unknown = [u for u in uses if u not in enums.SCENARIOS]
+    unknown = [u for u in uses if u not in enums.USES]
     if unknown:
-        raise UsageError(f"--use {'、'.join(unknown)} 不是应用场景", hint="可选：" + "、".join(enums.SCENARIOS))
+        raise UsageError(f"--use {'、'.join(unknown)} 不是应用场景", hint="可选：" + "、".join(enums.USES))
     return tuple(dict.fromkeys(uses))
 
 
@@ -145,8 +145,8 @@ def _compile(
     from twoku.ops.run import rule_spec, select_rules
 
     chosen = select_rules(lib, layer, rule_ids)
-    if uses:
-        chosen = [r for r in chosen if set(uses) & set(r.data.get("scenarios") or ())]
+    if uses:  # 第十九条's uses: ``uses`` since schema 2, ``scenarios`` before (which now holds 就医场景)
+        chosen = [r for r in chosen if set(uses) & set(r.data.get("uses") or r.data.get("scenarios") or ())]
     names = lib.region_names()
     public = public_library(lib, "institutions", today, layer)
     loaded: dict[str, memory.MemoryTable] = {}
