@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import fakes
 from tests.storefactory import commit_all, git
 
 LOOPBACK = "127.0.0.1"
@@ -101,8 +102,7 @@ def test_a_visit_is_judged_with_the_regions_rules_and_the_monitoring_point_as_pu
     rules = {r["id"] for r in s.info["rules"]}
     assert "CN-R-0005" in rules and s.info["counts"]["rules"] == len(rules)
     assert all(
-        "事前提醒" in yaml.safe_load(p.read_text(encoding="utf-8")).get("uses", [])
-        for p in _paths(serving[0], rules)
+        "事前提醒" in yaml.safe_load(p.read_text(encoding="utf-8")).get("uses", []) for p in _paths(serving[0], rules)
     )
 
 
@@ -164,8 +164,8 @@ def test_it_binds_loopback_unless_given_a_token(shipped: Path) -> None:
 
 def test_no_personal_data_reaches_the_log(serving: Any) -> None:
     s = _serve(serving)
-    resident = "110101199003074514"
-    line = {**CHILD, "patient_id": resident, "line_id": "13812345678", "visit_id": "V-秘密"}
+    resident = fakes.ID
+    line = {**CHILD, "patient_id": resident, "line_id": fakes.MOBILE, "visit_id": "V-秘密"}
     assert s.ask("POST", "/v1/check", {"lines": [line]})[0] == 200
     assert s.ask("POST", "/v1/check", {"lines": [{**line, "age": "三十"}]})[0] == 422
     assert s.ask("GET", f"/v1/patients/{resident}")[0] == 404
@@ -173,7 +173,7 @@ def test_no_personal_data_reaches_the_log(serving: Any) -> None:
     s.proc.wait(timeout=20)
     log = s.log.read_text(encoding="utf-8")
     assert "POST /v1/check 200" in log
-    for secret in (resident, "13812345678", "V-秘密", "三十"):
+    for secret in (resident, fakes.MOBILE, "V-秘密", "三十"):
         assert secret not in log
 
 
