@@ -253,3 +253,43 @@ def test_an_unknown_use_or_revision_is_a_usage_error(shipped: Path) -> None:
     assert result.returncode == 2 and "应用场景" in result.stderr
     result = run_twoku("serve", "--revision", "no-such-tag", "--port", "0", cwd=shipped)
     assert result.returncode == 2 and "no-such-tag" in result.stderr
+
+
+def test_a_reload_swaps_only_when_the_new_library_is_whole_and_a_refused_one_changes_nothing(shipped: Path) -> None:
+    """The core API under the HTTP server: requests during a reload are answered by the library serving."""
+    import dataclasses
+    import threading
+
+    from twoku.errors import TwokuError
+    from twoku.ops import serve as ops
+    from twoku.ops.server import Service
+
+    old = ops.load(shipped, "510100")
+    new = dataclasses.replace(old, revision="b" * 40)
+    loading, release = threading.Event(), threading.Event()
+    outcomes: list[ops.Served | TwokuError] = [new, TwokuError("校验失败（测试）")]
+
+    def loader() -> ops.Served:
+        loading.set()
+        release.wait(30)
+        got = outcomes.pop(0)
+        if isinstance(got, TwokuError):
+            raise got
+        return got
+
+    said: list[str] = []
+    service = Service(old, loader, said.append)
+    body = json.dumps({"lines": [CHILD]}).encode()
+    reload = threading.Thread(target=service.reload)
+    reload.start()
+    assert loading.wait(30)
+    status, _, answer = service.handle("POST", "/v1/check", {}, body)  # while the next one loads
+    assert status == 200 and json.loads(answer)["revision"] == old.revision
+    release.set()
+    reload.join(30)
+    assert json.loads(service.handle("GET", "/v1/info", {}, None)[2])["revision"] == "b" * 40
+    assert not service.reload()  # refused: the library serving stays
+    assert json.loads(service.handle("POST", "/v1/check", {}, body)[2])["revision"] == "b" * 40
+    metrics = service.handle("GET", "/metrics", {}, None)[2].decode()
+    assert 'twoku_reloads_total{result="ok"} 1' in metrics and 'twoku_reloads_total{result="refused"} 1' in metrics
+    assert any("重新载入被拒绝" in line for line in said)
