@@ -100,9 +100,11 @@ def status_text(result: SignoffStatus, console: Any) -> None:
         console.print(assembled(("·", "yellow"), " ", note))
     if blocking:
         console.print(assembled((f"{blocking} 条生效规则缺少现行的所需论证", "red"), "（twoku validate 报 TK603）"))
-    if result.illustrative:
+    if result.illustrative:  # wrapped as Chinese is: the list of records grows with the library
         console.print(
-            f"（示例）：示例记录，演示论证记录的结构，不是真实召开的论证（{'、'.join(sorted(result.illustrative))}）"
+            Prose(
+                f"（示例）：示例记录，演示论证记录的结构，不是真实召开的论证（{'、'.join(sorted(result.illustrative))}）"
+            )
         )
 
 
