@@ -104,7 +104,7 @@ def test_city_summary_has_local_parameters_with_the_layer_that_set_them(shipped:
     basis = {b["id"]: b for b in rule["basis"]}
     assert basis["CN-K-0003"]["title"] == "医疗保障基金使用监督管理条例"
     assert basis["CN-K-0003"]["doc_number"] == "国务院令第735号"
-    assert basis["CN-K-0003"]["article"] == "第十五条、第三十八条"
+    assert basis["CN-K-0003"]["article"] == "第十五条第一款、第三十八条第（一）项"
     ids = set(rules_by_id(data))
     assert {"510000-R-0001", "510100-R-0001"} <= ids
     assert "CN-R-0033" not in ids  # 征求意见, not 生效

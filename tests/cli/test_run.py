@@ -132,7 +132,7 @@ def test_run_refuses_bad_input_with_a_message(shipped: Path, tmp_path: Path) -> 
     assert result.exit_code == 1 and "item_code" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["run", "--claims", str(tmp_path / "none.csv")])
     assert result.exit_code == 2
-    result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--rules", "CN-R-0015"])
+    result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--rules", "CN-R-0021"])
     assert result.exit_code == 2 and "condition" in result.output
     result = runner.invoke(app, ["run", "--claims", str(_interval_claims(tmp_path)), "--out", str(tmp_path / "x.xlsx")])
     assert result.exit_code == 2
@@ -174,7 +174,7 @@ def test_examples_are_not_normative_but_the_condition_is(shipped: Path) -> None:
         text.replace("name: 女性参保人门诊结算阿帕他胺片", "name: 女性参保人结算阿帕他胺片"), encoding="utf-8"
     )
     assert run_twoku("validate", "--strict", cwd=shipped).returncode == 0
-    rule.write_text(text.replace("value: 女}", "value: 未知}"), encoding="utf-8")
+    rule.write_text(text.replace("op: ne, value: {row: sex}", "op: eq, value: {row: sex}"), encoding="utf-8")
     result = run_twoku("validate", cwd=shipped)
     assert result.returncode == 1 and "TK603" in result.stdout
     git(shipped, "checkout", "--", ".")
@@ -195,7 +195,10 @@ def test_generated_claims_hit_exactly_the_true_hits_of_every_rule(shipped: Path,
         app, ["run", "--claims", str(claims), "--region", "CN", "--out", str(out), "--format", "json"]
     )
     data = json.loads(result.stdout)
-    assert all(r["hits"] > 0 for r in data["rules"]), data["rules"]
+    # a rule whose knowledge-point table has no rows yet (until twoku import) has no true hit to find
+    true_rules = {r for (r,) in duckdb.sql(f"SELECT DISTINCT rule_id FROM read_csv('{truth}')").fetchall()}
+    assert len(true_rules) >= 20
+    assert all(r["hits"] > 0 for r in data["rules"] if r["id"] in true_rules), data["rules"]
     expected = set(duckdb.sql(f"SELECT rule_id, line_id FROM read_csv('{truth}')").fetchall())
     got = set(duckdb.sql(f"SELECT rule_id, line_id FROM read_csv('{out}')").fetchall())
     assert got == expected and len(expected) > 20
@@ -311,21 +314,21 @@ def test_generated_feedback_is_chinese_and_can_show_mostly_misfiring_rules(shipp
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     claims, truth, feedback = tmp_path / "claims.parquet", tmp_path / "truth.csv", tmp_path / "feedback.csv"
-    gen.generate(claims, 3000, truth=truth, feedback=feedback, misfiring=("CN-R-0013",))
+    gen.generate(claims, 3000, truth=truth, feedback=feedback, misfiring=("CN-R-0200",))
     rows = duckdb.sql(f"SELECT rule_id, outcome, stage FROM read_csv('{feedback}', all_varchar = true)").fetchall()
     assert {r[1] for r in rows} <= {"确认违规", "不予认定", "处理中"} and {r[2] for r in rows} <= {
         "初审",
         "复审",
         "处理",
     }
-    rejected = [r for r in rows if r[0] == "CN-R-0013" and r[1] == "不予认定"]
-    assert len(rejected) * 2 > len([r for r in rows if r[0] == "CN-R-0013"])
+    rejected = [r for r in rows if r[0] == "CN-R-0200" and r[1] == "不予认定"]
+    assert len(rejected) * 2 > len([r for r in rows if r[0] == "CN-R-0200"])
     hits = tmp_path / "hits.parquet"
     assert runner.invoke(app, ["run", "--claims", str(claims), "--region", "CN", "--out", str(hits)]).exit_code == 0
     args = ["evaluate", "--hits", str(hits), "--feedback", str(feedback), "--claims", str(claims), "--region", "CN"]
     result = runner.invoke(app, [*args, "--min-decided", "3", "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["misfiring"] == ["CN-R-0013"]
+    assert json.loads(result.stdout)["misfiring"] == ["CN-R-0200"]
 
 
 def test_rules_are_listed_as_the_readme_shows_or_repeated(shipped: Path, tmp_path: Path) -> None:

@@ -48,9 +48,11 @@ def _store_texts(root: Path) -> dict[str, str]:
 def test_every_shipped_file_reads_as_the_full_loader_reads_it() -> None:
     texts = _store_texts(REPO)
     declined = [path for path, text in texts.items() if _agrees(text)]
-    # The fast path must really be taken: every knowledge item and override is plain block YAML.
+    # The fast path must really be taken: every knowledge item and override is plain block YAML; what declines
+    # are the flow mappings of rules' conditions and examples and of records' votes.
     assert not [p for p in declined if "/knowledge/" in p or "/overrides/" in p]
-    assert len(declined) < len(texts) / 3, declined
+    assert all("/rules/" in p or p.startswith("argumentation/") for p in declined), declined
+    assert len(texts) - len(declined) > len(texts) / 2, declined
 
 
 def test_every_generated_file_reads_as_the_full_loader_reads_it(generated: Path) -> None:  # noqa: F811
