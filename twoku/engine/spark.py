@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -33,6 +34,7 @@ from twoku.engine import claimfile
 from twoku.engine.sql import HIT_COLUMNS, RuleSpec, compile_rule, literal, sql_type, transpile
 from twoku.errors import TwokuError, UsageError
 from twoku.model import claim
+from twoku.model.condition import comparisons, matches
 
 INSTALL = "pip install 'twoku[spark]'"
 JAVA_INSTALL = "apt-get install openjdk-17-jre-headless（Debian/Ubuntu），或安装 JDK 17 并设置 JAVA_HOME"
@@ -84,6 +86,10 @@ def session(master: str | None = None, conf: Mapping[str, str] | None = None, sc
         logging.getLogger(name).setLevel(logging.CRITICAL)
     builder = SparkSession.builder.appName("twoku").master(master or "local[*]")
     settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false", "spark.log.level": "ERROR"}
+    if (master or "local").startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # the tables go to Spark through Python workers: in local mode, this interpreter (not whatever python3
+        # is first on PATH, which may be another version); a cluster's executors need Python 3 of this version
+        settings["spark.pyspark.python"] = sys.executable
     if scratch is not None:
         props = scratch / "log4j2.properties"
         props.write_text(_LOG4J, encoding="utf-8")
@@ -202,7 +208,10 @@ def send_tables(spark: Any, con: Any, relations: Iterable[str]) -> None:
         described = con.execute(f"DESCRIBE {relation}").fetchall()
         schema = ", ".join(f"`{name}` {_DUCK_TYPES.get(str(kind), 'STRING')}" for name, kind, *_ in described)
         rows = con.execute(f"SELECT * FROM {relation}").fetchall()
-        broadcast(spark.createDataFrame(rows, schema)).createOrReplaceTempView(relation)
+        with warnings.catch_warnings():  # PySpark warns of pandas versions it does not use here
+            warnings.simplefilter("ignore", FutureWarning)
+            frame = spark.createDataFrame(rows, schema)
+        broadcast(frame).createOrReplaceTempView(relation)
 
 
 # --- rules ----------------------------------------------------------------------------------------
@@ -213,11 +222,34 @@ def rule_sql(spec: RuleSpec) -> str:
     return transpile(compile_rule(spec), "spark")
 
 
+def unsupported(spec: RuleSpec) -> str | None:
+    """Why Spark cannot run the rule as compiled, or None.
+
+    Spark resolves a subquery's outer references one level up only: ``other_lines`` in a match's ``where``
+    counts the lines of the judged line's group for each matched row, a subquery two levels below the line
+    (DuckDB runs it; Spark says the line's column "cannot be resolved")."""
+    for m in matches(spec.condition):
+        if m.where is not None and any(c.measure.kind == "other_lines" for c in comparisons(m.where)):
+            return f"{spec.rule_id}：知识点明细表匹配（match {m.table}）的 where 中用了 other_lines"
+    return None
+
+
+def refuse_unsupported(specs: Sequence[RuleSpec]) -> None:
+    """A TwokuError naming every rule Spark cannot run (:func:`unsupported`), before anything runs."""
+    reasons = [r for r in map(unsupported, specs) if r is not None]
+    if reasons:
+        raise TwokuError(
+            "这些规则暂不能在 Spark 上运行（Spark 不支持跨两层的关联子查询）：" + "；".join(reasons),
+            hint="用缺省的 DuckDB 引擎运行这些规则，或在 --engine spark 时用 --rules 只选其他规则",
+        )
+
+
 def run_rules(
     spark: Any, con: Any, specs: Sequence[RuleSpec], region: str = "", each: Callable[[int], None] | None = None
 ) -> dict[str, int]:
     """Run each rule on Spark; its hits land in DuckDB's table ``hits`` (as engine/duck.py's run_rules
     leaves it), so the hits are written, counted and shown as the embedded engine's are."""
+    refuse_unsupported(specs)
     con.execute(
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
         "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
