@@ -49,6 +49,11 @@ def run(
     encoding: str = typer.Option(
         "auto", "--encoding", help="CSV 的编码：auto（自动识别 UTF-8 和 GBK/GB18030）、utf-8、gb18030、gbk"
     ),
+    memory: str = typer.Option(
+        None,
+        "--memory",
+        help="DuckDB 可用的内存上限，如 800MB、4GB（缺省为本机内存的 80%）；超出时暂存到临时目录，结果不变",
+    ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="汇总的输出格式"),
     engine: Engine = typer.Option(
         Engine.duckdb,
@@ -74,6 +79,8 @@ def run(
 
       twoku run --claims claims.csv --rules CN-R-0017 CN-R-0030 --format json
 
+      twoku run --claims 全年明细.parquet --threads 2 --memory 800MB --out 命中.parquet
+
       twoku run --engine spark --master yarn --claims hdfs://nn/claims/2025/ --region 510000 --out 命中.parquet
     """
     from twoku.cli.progress import shown
@@ -83,7 +90,8 @@ def run(
 
     with shown():  # millions of claim lines take seconds per rule: a bar on a terminal's stderr
         chosen = listed(ctx, rules, "--rules")
-        result = run_on(engine.value, find_root(), claims, region, chosen, out, threads, encoding, master, conf or ())
+        spark = (master, conf or ())
+        result = run_on(engine.value, find_root(), claims, region, chosen, out, threads, encoding, memory, *spark)
     if fmt is Format.json:
         emit(run_json(result))
     else:
