@@ -218,6 +218,8 @@ def test_spark_reads_parquet_and_says_so_of_anything_else(spark: Any, shipped: P
     assert result.exit_code == 2 and "键=值" in result.output
     result = _run("--claims", str(csv_file), "--master", "local[2]")
     assert result.exit_code == 2 and "只用于 --engine spark" in result.output
+    result = _run("--engine", "spark", "--claims", str(csv_file), "--threads", "2")
+    assert result.exit_code == 2 and "只用于 DuckDB" in result.output
 
 
 def _twoku(args: list[str], env: dict[str, str], cwd: Path, preamble: str = "") -> subprocess.CompletedProcess[str]:

@@ -146,19 +146,25 @@ def parse_conf(pairs: Iterable[str]) -> dict[str, str]:
 # --- claims ---------------------------------------------------------------------------------------
 
 
+def check_claims(source: str) -> None:
+    """A local ``source`` exists and is Parquet (a file or a folder); a URI is the cluster's to resolve."""
+    if is_uri(source):
+        return
+    path = Path(source)
+    if not path.exists():
+        raise UsageError(f"找不到结算明细 {source}", hint="给出 Parquet 文件、Parquet 文件所在的目录或集群 URI")
+    if path.is_file() and path.suffix.lower() != ".parquet":
+        raise UsageError(
+            f"--engine spark 读取 Parquet，不能读取 {path.name}",
+            hint="先导出为 Parquet（或用缺省的 DuckDB 引擎运行 CSV）",
+        )
+
+
 def read_claims(spark: Any, source: str) -> tuple[int, tuple[str, ...]]:
     """Make the view ``claims`` the Parquet at ``source``, typed as the claim model; its lines, its
     ignored columns."""
     name = Path(source.rstrip("/"))
-    if not is_uri(source):
-        path = Path(source)
-        if not path.exists():
-            raise UsageError(f"找不到结算明细 {source}", hint="给出 Parquet 文件、Parquet 文件所在的目录或集群 URI")
-        if path.is_file() and path.suffix.lower() != ".parquet":
-            raise UsageError(
-                f"--engine spark 读取 Parquet，不能读取 {path.name}",
-                hint="先导出为 Parquet（或用缺省的 DuckDB 引擎运行 CSV）",
-            )
+    check_claims(source)
     try:
         frame = spark.read.parquet(source)
     except Exception as exc:

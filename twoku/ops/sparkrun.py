@@ -38,6 +38,7 @@ def run(
 
         writable_file(out)
     spark.require()  # before the store is read: a missing install is said first
+    spark.check_claims(claims)
     lib = load_store(root).library
     layer = region_layer(region, lib)
     rules = select_rules(lib, layer, rule_ids)
