@@ -36,7 +36,7 @@ def run(
         ...,
         "--claims",
         help="结算明细文件：.csv（含表头）或 .parquet；列名用英文名或中文名称（如 line_id 或 明细流水号），"
-        "见 schema/claim.schema.json。--engine spark 时也可为 Parquet 文件所在目录或 hdfs://、s3a:// 地址",
+        "见 schema/claim.schema.json。--engine spark 时也可为存放 Parquet 的目录，或 hdfs://、s3a:// 地址",
     ),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数运行，如 510100"),
     rules: list[str] = typer.Option(
@@ -58,7 +58,7 @@ def run(
     engine: Engine = typer.Option(
         Engine.duckdb,
         "--engine",
-        help="运行引擎：duckdb（内嵌，缺省）或 spark（需 pip install 'twoku[spark]' 和 Java 17）",
+        help="运行引擎：duckdb（内嵌，缺省）或 spark（需安装可选组件 spark 和 Java 17，见 README「在 Spark 上运行」）",
     ),
     master: str = typer.Option(
         None, "--master", help="Spark 的 master：local[N]（缺省 local[*]）、spark://主机:端口、yarn、k8s://…"
