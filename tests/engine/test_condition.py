@@ -129,24 +129,6 @@ def test_compiled_sql_parses_in_each_dialect(dialect: str) -> None:
         assert "DATEDIFF(" in sql and "LAG(" in sql
 
 
-def test_spark_sql_runs_in_local_pyspark_when_it_is_installed(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pyspark = pytest.importorskip("pyspark.sql")
-    spark = pyspark.SparkSession.builder.master("local[1]").getOrCreate()
-    try:
-        rows = [("L1", "P", "003104010220000", "2025-01-01", 1.0), ("L2", "P", "003104010220000", "2025-01-05", 1.0)]
-        frame = spark.createDataFrame(
-            rows, "line_id string, patient_id string, item_code string, service_date string, quantity double"
-        )
-        frame = frame.selectExpr("*", "CAST(NULL AS STRING) AS visit_id").withColumn(
-            "service_date", frame.service_date.cast("date")
-        )
-        frame.createOrReplaceTempView("claims")
-        sql = compile_rules([_spec(INTERVAL)], "spark")
-        assert [r.line_id for r in spark.sql(sql).collect()] == ["L2"]
-    finally:
-        spark.stop()
-
-
 def _patterned(condition: dict, params: dict | None = None) -> RuleSpec:
     declared = {"exclude_boundary_days": {"value": True}}
     return RuleSpec(

@@ -17,6 +17,11 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 class Dialect(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
@@ -27,11 +32,11 @@ class Dialect(StrEnum):
 @guarded
 def run(
     ctx: typer.Context,
-    claims: Path = typer.Option(
+    claims: str = typer.Option(
         ...,
         "--claims",
         help="结算明细文件：.csv（含表头）或 .parquet；列名用英文名或中文名称（如 line_id 或 明细流水号），"
-        "见 schema/claim.schema.json",
+        "见 schema/claim.schema.json。--engine spark 时也可为存放 Parquet 的目录，或 hdfs://、s3a:// 地址",
     ),
     region: str = typer.Option(None, "--region", "-r", help="地区代码：按该地生效库及本地化参数运行，如 510100"),
     rules: list[str] = typer.Option(
@@ -50,8 +55,17 @@ def run(
         help="DuckDB 可用的内存上限，如 800MB、4GB（缺省为本机内存的 80%）；超出时暂存到临时目录，结果不变",
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="汇总的输出格式"),
+    engine: Engine = typer.Option(
+        Engine.duckdb,
+        "--engine",
+        help="运行引擎：duckdb（内嵌，缺省）或 spark（需安装可选组件 spark 和 Java 17，见 README「在 Spark 上运行」）",
+    ),
+    master: str = typer.Option(
+        None, "--master", help="Spark 的 master：local[N]（缺省 local[*]）、spark://主机:端口、yarn、k8s://…"
+    ),
+    conf: list[str] = typer.Option(None, "--conf", help="Spark 配置 键=值，可重复：--conf spark.executor.memory=8g"),
 ) -> None:
-    """在结算明细上运行某地区的生效规则（内嵌 DuckDB），每条命中一行：规则、明细、判断等级、触发取值。
+    """在结算明细上运行某地区的生效规则（内嵌 DuckDB，或 Spark），每条命中一行：规则、明细、判断等级、触发取值。
 
     规则按该地区生效的参数运行：国家建议值，经本省、本市本地化（第五条）。
     只运行写有可执行条件（condition）的规则；规则生效日期之前的明细不判断。
@@ -66,14 +80,18 @@ def run(
       twoku run --claims claims.csv --rules CN-R-0017 CN-R-0030 --format json
 
       twoku run --claims 全年明细.parquet --threads 2 --memory 800MB --out 命中.parquet
+
+      twoku run --engine spark --master yarn --claims hdfs://nn/claims/2025/ --region 510000 --out 命中.parquet
     """
     from twoku.cli.progress import shown
-    from twoku.ops.run import run as run_rules
+    from twoku.ops.run import run_on
     from twoku.render.run import run_json, run_text
     from twoku.store.files import find_root
 
     with shown():  # millions of claim lines take seconds per rule: a bar on a terminal's stderr
-        result = run_rules(find_root(), claims, region, listed(ctx, rules, "--rules"), out, threads, encoding, memory)
+        chosen = listed(ctx, rules, "--rules")
+        spark = (master, conf or ())
+        result = run_on(engine.value, find_root(), claims, region, chosen, out, threads, encoding, memory, *spark)
     if fmt is Format.json:
         emit(run_json(result))
     else:

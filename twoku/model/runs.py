@@ -21,7 +21,7 @@ class RuleHits:
 @dataclass(frozen=True)
 class RunResult:
     region: Layer
-    claims: Path
+    claims: Path | str  # a local file, or (Spark) a folder or a URI the cluster reads
     lines: int
     rules: list[RuleHits]
     out: Path | None
@@ -29,6 +29,7 @@ class RunResult:
     sample: list[dict[str, Any]]  # the first hits, for the terminal
     encoding: str = "utf-8"  # the claim file's, as read (a GBK file is transcoded)
     ignored_columns: tuple[str, ...] = ()  # the file's columns that name no claim field
+    engine: str = "duckdb"  # or spark (twoku run --engine)
 
     @property
     def hits(self) -> int:

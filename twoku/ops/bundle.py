@@ -7,7 +7,9 @@ The folder holds what the rules need and nothing else:
 * ``register.sql`` — the statements that make those files the relations the SQL names (``kt_<ID>``);
 * ``bundle.sql`` — register, then the query: ``duckdb < bundle.sql`` or ``spark-sql -f bundle.sql`` run in
   the folder, once ``claims`` is a table or view of the claim lines;
-* ``manifest.json`` — region, rules, and each table's rows and content digest (what was argued).
+* ``manifest.json`` — region, rules, and each table's rows and content digest (what was argued);
+* ``submit.py`` (Spark) — the driver ``spark-submit`` runs: claims and tables registered, hits to Parquet
+  (engine/submit.py; it needs only Spark).
 
 Trino reads Parquet through a catalog (Hive or Iceberg): its register statements name the catalog and
 the folder's URI as ``${BUNDLE_URI}``, to be replaced where the folder is copied.
@@ -88,6 +90,10 @@ def write_bundle(root: Path, lib: Library, compiled: Compiled, specs: Sequence[R
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         (scratch / "manifest.json").write_text(text, encoding="utf-8")
+        if compiled.dialect == "spark":
+            from twoku.engine import submit
+
+            shutil.copyfile(submit.__file__, scratch / "submit.py")
         if out.exists():
             out.rmdir()  # empty: checked before anything was written
         scratch.rename(out)

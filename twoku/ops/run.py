@@ -217,6 +217,37 @@ def run(
     return RunResult(layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored)
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def run_on(
+    engine: str,
+    root: Path,
+    claims: str,
+    region: str | None = None,
+    rule_ids: Sequence[str] = (),
+    out: Path | None = None,
+    threads: int | None = None,
+    encoding: str = "auto",
+    memory: str | None = None,
+    master: str | None = None,
+    conf: Sequence[str] = (),
+) -> RunResult:
+    """``twoku run --engine``: the embedded DuckDB (:func:`run`), or Spark (ops/sparkrun.py)."""
+    if engine == "spark":
+        from twoku.engine.spark import parse_conf
+        from twoku.ops import sparkrun
+
+        if threads is not None or memory is not None:
+            raise UsageError("--threads 和 --memory 只用于 DuckDB", hint="Spark 的资源用 --master 和 --conf 设定")
+        return sparkrun.run(root, claims, region, rule_ids, out, master, parse_conf(conf))
+    if engine != "duckdb":
+        raise UsageError(f"--engine {engine} 不受支持", hint="可选：" + "、".join(ENGINES))
+    if master is not None or conf:
+        raise UsageError("--master 和 --conf 只用于 --engine spark", hint="加 --engine spark，或去掉这两个选项")
+    return run(root, Path(claims), region, rule_ids, out, threads, encoding, memory)
+
+
 def _write_whole(con: Any, out: Path) -> None:
     """Write beside the target and rename: never a half-written hits file."""
     from twoku.engine import duck

@@ -24,6 +24,7 @@ def run_dict(result: RunResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "out": str(result.out) if result.out else None,
         "encoding": result.encoding,
+        "engine": result.engine,
         "ignored_columns": list(result.ignored_columns),
         "rules": [
             {
@@ -49,7 +50,7 @@ def run_text(result: RunResult, console: Any) -> None:
     rate = f"，每秒 {result.lines / result.seconds:,.0f} 条" if result.seconds > 0 else ""
     title = (
         f"{result.region}：{len(result.rules)} 条规则运行于 {result.lines:,} 条结算明细 · 命中 {result.hits:,} 条"
-        f"（{result.seconds:.2f} 秒{rate}）"
+        f"（{result.seconds:.2f} 秒{rate}{'，Spark' if result.engine == 'spark' else ''}）"
     )
     table = Table(title=plain(title), title_justify="left", box=None, show_edge=False)
     for column, justify in (("编号", "left"), ("名称", "left"), ("判断等级", "left"), ("命中", "right")):
