@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ class RunResult:
     sample: list[dict[str, Any]]  # the first hits, for the terminal
     encoding: str = "utf-8"  # the claim file's, as read (a GBK file is transcoded)
     ignored_columns: tuple[str, ...] = ()  # the file's columns that name no claim field
+    indicators: list[IndicatorResult] = field(default_factory=list)  # 统计指标: their own output
+    indicators_out: Path | None = None  # where every institution-period was written (beside ``out``)
 
     @property
     def hits(self) -> int:
@@ -131,3 +133,27 @@ class Evaluation:
     unmatched_feedback: int  # feedback rows naming no hit
     misfire_below: float
     min_decided: int
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """An indicator (统计指标监测类) computed by ``twoku run``: institution-periods computed and flagged."""
+
+    rule_id: str
+    name: str
+    groups: int
+    flagged: int
+    parameters: dict[str, Any]
+    sample: list[dict[str, Any]]  # the first flagged institution-periods, for the terminal
+
+
+@dataclass(frozen=True)
+class Flag:
+    """An institution-period an indicator flags (an example's expectation, or what it got)."""
+
+    institution: str
+    period: str
+    group: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.institution} {self.period}" + (f" {self.group}" if self.group else "")
