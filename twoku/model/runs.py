@@ -133,6 +133,29 @@ class Evaluation:
     unmatched_feedback: int  # feedback rows naming no hit
     misfire_below: float
     min_decided: int
+    indicators: list[IndicatorMetrics] = field(default_factory=list)  # from --indicators
+    indicator_rules: list[str] = field(default_factory=list)  # the region's indicators: no line hits to evaluate
+
+
+@dataclass(frozen=True)
+class IndicatorMetrics:
+    """An indicator over one run: institution-periods computed and flagged, and how the flags were decided."""
+
+    rule_id: str
+    name: str
+    groups: int
+    flagged: int
+    confirmed: int
+    rejected: int
+
+    @property
+    def flag_rate(self) -> float | None:
+        return round(self.flagged / self.groups, 4) if self.groups else None
+
+    @property
+    def precision(self) -> float | None:
+        decided = self.confirmed + self.rejected
+        return round(self.confirmed / decided, 4) if decided else None
 
 
 @dataclass(frozen=True)
