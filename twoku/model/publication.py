@@ -65,6 +65,8 @@ class Rule:
     effective: str | None
     expires: str | None
     localised_by: tuple[str, ...]  # the overrides applied in this region
+    # 统计指标监测类: a 监测指标 computed per institution and period, not judged per line; its formula in words
+    indicator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,21 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         effective=_text(get.get("effective")),
         expires=_text(get.get("expires")),
         localised_by=tuple(o.id for o in eff.overrides),
+        indicator=_indicator_words(get.get("indicator"), str(get.get("name") or rule.id), eff.parameters),
     )
+
+
+def _indicator_words(section: Any, name: str, parameters: Mapping[str, Any]) -> str | None:
+    """A 监测指标's formula in words, with the region's values (None when the rule has no indicator)."""
+    if not isinstance(section, Mapping):
+        return None
+    from twoku.model.condition import ConditionProblem
+    from twoku.model.indicator import formula_words, parse_indicator
+
+    try:
+        return formula_words(parse_indicator(section, parameters), name, parameter_words(parameters))
+    except ConditionProblem:
+        return None  # validate refused it (TK407); publish never runs on an invalid store
 
 
 def public_rules(lib: Library, region: Layer, names: dict[str, str]) -> tuple[Rule, ...]:
