@@ -250,12 +250,13 @@ def formula_words(ind: Indicator, name: str, words: Mapping[str, str]) -> str:
     """The indicator in words, as published (监测指标): formula, grouping, period, baseline and threshold, the
     parameters as ``words`` give them (the region's values)."""
     unit = PERIODS[ind.period]
-    groups = "、".join(claim.FIELDS[f].title for f in ind.per)
+    groups = "、".join(claim.FIELDS[f].title.removesuffix("编码") for f in ind.per)
     text = f"{name} = {_measure_words(ind.numerator)} ÷ {_measure_words(ind.denominator)}{_scale_words(ind.scale)}"
     text += f"；按{groups}、按{unit}统计（以{claim.FIELDS[ind.date].title}归期）"
     if ind.baseline is not None:
         text += f"；基准为{_baseline_words(ind.baseline, unit, words)}"
     text += f"；{COMPARES[ind.compare]}{FLAG_OPS[ind.op]}{_quantity(ind.threshold, words)}的，列为监测疑点"
     if ind.minimum is not None:
-        text += f"（{_measure_words(ind.minimum)}少于{_quantity(ind.minimum_value, words)}的不判断）"
+        sample = _measure_words(ind.minimum) if ind.minimum.title else "样本"
+        text += f"（{sample}少于{_quantity(ind.minimum_value, words)}的不判断）"
     return text + "。"
