@@ -331,9 +331,19 @@ def indicator_schema() -> dict[str, Any]:
                 minProperties=1,
                 maxProperties=1,
                 properties={
-                    "previous": {"anyOf": [{"type": "string", "enum": [*PREVIOUS, *PREVIOUS_YEAR]}, param]},
-                    "peers": {"type": "array", "items": fields, "uniqueItems": True},
-                    "param": {"type": "string"},
+                    "previous": _doc(
+                        "前期",
+                        "同一机构的 上期（上一统计期）或 上年同期，或 {param: 参数名} 由参数选择",
+                        anyOf=[{"type": "string", "enum": [*PREVIOUS, *PREVIOUS_YEAR]}, param],
+                    ),
+                    "peers": _doc(
+                        "同类机构",
+                        "这些字段相同的机构为同类（如 [institution_level]）；空列表为全部机构",
+                        type="array",
+                        items=fields,
+                        uniqueItems=True,
+                    ),
+                    "param": _doc("固定基准", "作为基准值的参数名", type="string"),
                 },
             ),
             "flag": _doc(
@@ -344,9 +354,16 @@ def indicator_schema() -> dict[str, Any]:
                 additionalProperties=False,
                 required=["op", "value"],
                 properties={
-                    "compare": {"type": "string", "enum": list(COMPARES)},
-                    "op": {"type": "string", "enum": list(FLAG_OPS)},
-                    "value": number,
+                    "compare": _doc(
+                        "比较对象",
+                        "、".join(f"{k} {v}" for k, v in COMPARES.items()),
+                        type="string",
+                        enum=list(COMPARES),
+                    ),
+                    "op": _doc(
+                        "运算", "、".join(f"{k} {v}" for k, v in FLAG_OPS.items()), type="string", enum=list(FLAG_OPS)
+                    ),
+                    "value": _doc("阈值", "数值或 {param: 参数名}", **number),
                 },
             ),
             "minimum": measure(
@@ -370,9 +387,14 @@ def flags_schema() -> dict[str, Any]:
             "additionalProperties": False,
             "required": ["institution", "period"],
             "properties": {
-                "institution": {"type": "string", "minLength": 1},
-                "period": {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}|-Q[1-4])?$"},
-                "group": {"type": "string"},
+                "institution": _doc("机构", "定点医药机构编码，如 H00000000001", type="string", minLength=1),
+                "period": _doc(
+                    "统计期",
+                    "2025-03（月）、2025-Q1（季度）或 2025（年）",
+                    type="string",
+                    pattern=r"^[0-9]{4}(-[0-9]{2}|-Q[1-4])?$",
+                ),
+                "group": _doc("细分", "per 含机构以外的字段时的分组，如 drg_group=DG01", type="string"),
             },
         },
     )
