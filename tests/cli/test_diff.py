@@ -24,7 +24,7 @@ parameters:
     value: 3
     unit: 天
     description: 无诊疗记录天数
-scenarios: [稽核]
+uses: [稽核]
 stages: [事后]
 level: 可疑
 basis:
@@ -34,7 +34,7 @@ status: 草稿
 """
 REFORMATTED_RULE = (
     RULE.replace("name: 分解住院", 'name: "分解住院"')
-    .replace("scenarios: [支付审核, 稽核]", "scenarios:\n    - 稽核\n    - '支付审核'")
+    .replace("uses: [支付审核, 稽核]", "uses:\n    - 稽核\n    - '支付审核'")
     .replace("  readmission_days:\n    value: 15", "  readmission_days:\n    value:   15")
 )
 ANNUAL = "id: CN-annual-2025\nkind: 年度调整\nregion: CN\nyear: 2025\ntitle: 2025年度调整\nstatus: {status}\n"
@@ -65,7 +65,7 @@ def test_modified_threshold_and_new_scenario(store: Path) -> None:
     item = by_id(diff_json("--since", "HEAD~1"))["CN-R-0001"]
     assert item["change"] == "modified" and item["reargue"] is True
     assert {"path": "parameters.readmission_days.value", "kind": "changed", "old": 15, "new": 12} in item["changes"]
-    assert {"path": "scenarios", "kind": "added", "old": None, "new": "协议考核"} in item["changes"]
+    assert {"path": "uses", "kind": "added", "old": None, "new": "协议考核"} in item["changes"]
     assert len(item["changes"]) == 2
 
 

@@ -412,7 +412,7 @@ def test_what_only_institutions_see(shipped: Path) -> None:
     only_institutions = internal_paths(rule, level="institutions")
     assert {"logic", "condition", "examples", "focus", "parameters.*.localisable"} <= only_institutions
     # The monitoring points and standards themselves stay public, thresholds with their units.
-    for path in ("name", "definition", "monitoring_point", "scenarios", "level", "violations", "framework_code",
+    for path in ("name", "definition", "monitoring_point", "uses", "level", "violations", "framework_code",
                  "basis[CN-K-0003].article", "parameters.days.value", "parameters.days.unit"):  # fmt: skip
         assert at_path("rule", path, "society")[0] is not None, path
     for path in ("logic", "condition", "examples", "focus", "parameters.days.localisable.max"):
@@ -437,7 +437,7 @@ def test_institutions_read_the_judgement_logic_society_reads_the_standard(shippe
     # Society still reads a summary that makes sense: the point, the standard with its threshold, the cases.
     society = seen["society"]
     assert society["monitoring_point"] and society["definition"] and society["violations"]
-    assert society["level"] == "可疑" and "稽核" in society["scenarios"]
+    assert society["level"] == "可疑" and "稽核" in society["uses"]
     params = {p["name"]: p for p in society["parameters"]}
     assert (params["readmission_days"]["value"], params["readmission_days"]["unit"]) == (10, "天")
     assert "10天" in both["society"]["md"].decode("utf-8")

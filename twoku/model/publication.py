@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from twoku.model import enums, tables
+from twoku.model import claim, enums, tables
 from twoku.model.changes import LABELS, ItemChange
 from twoku.model.disclosure import AUDIENCES, HIDDEN, at_path, visible, visible_item
 from twoku.model.library import Item, Library, effective_rule, make_item
 from twoku.model.personal import mask, personal_data
-from twoku.model.prose import PROSE_FIELDS, own_render, parameter_words, render, render_fields
+from twoku.model.prose import PROSE_FIELDS, own_render, parameter_words, period_words, render, render_fields
 from twoku.model.regions import Layer, layer_name
 from twoku.model.tables import Table
 
@@ -57,7 +57,7 @@ class Rule:
     monitoring_point: str | None  # plain words for institutions; the definition when none is written
     logic: str | None  # the judgement in detail: institutions only (None for society)
     parameters: tuple[Parameter, ...]
-    scenarios: tuple[str, ...]
+    uses: tuple[str, ...]  # 应用场景 (第十九条)
     stages: tuple[str, ...]
     level: str | None
     violations: tuple[str, ...]
@@ -65,8 +65,30 @@ class Rule:
     effective: str | None
     expires: str | None
     localised_by: tuple[str, ...]  # the overrides applied in this region
+    # Where the rule applies, as the rule books state it (schema 2): empty where the rule does not say.
+    scenarios: tuple[str, ...] = ()  # 就医场景
+    period: str | None = None  # 时间区间, in words
+    institution_levels: tuple[str, ...] = ()
+    institution_types: tuple[str, ...] = ()
+    insurance_types: tuple[str, ...] = ()
+    supervised: tuple[str, ...] = ()  # 监管对象
+    suggested_threshold: str | None = None  # 建议阈值: institutions only, as the parameters' values
     # 统计指标监测类: a 监测指标 computed per institution and period, not judged per line; its formula in words
     indicator: str | None = None
+
+    def scope(self) -> list[tuple[str, str]]:
+        """The rule's uses and where it applies, as (label, words), for the lines people read."""
+        pairs = [
+            ("应用场景", "、".join(self.uses)),
+            ("就医场景", "、".join(self.scenarios)),
+            ("时间区间", self.period or ""),
+            ("医疗机构级别", "、".join(self.institution_levels)),
+            ("医疗机构类型", "、".join(self.institution_types)),
+            ("参保险种", "、".join(self.insurance_types)),
+            ("监管对象", "、".join(self.supervised)),
+            ("建议阈值", self.suggested_threshold or ""),
+        ]
+        return [(label, words) for label, words in pairs if words]
 
 
 @dataclass(frozen=True)
@@ -213,6 +235,8 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         )
     category = str(get.get("category") or "")
     rc = enums.rule_class(category)
+    institutions = get.get("institutions")
+    institutions = institutions if isinstance(institutions, Mapping) else {}
     return Rule(
         id=rule.id,
         name=str(get.get("name") or rule.id),
@@ -225,7 +249,7 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         monitoring_point=_text(get.get("monitoring_point")) or _text(get.get("definition")),
         logic=_text(get.get("logic")),
         parameters=params,
-        scenarios=_in_order(_strings(get.get("scenarios")), enums.SCENARIOS),
+        uses=_in_order(_strings(get.get("uses")), enums.USES),
         stages=_in_order(_strings(get.get("stages")), enums.STAGES),
         level=_text(get.get("level")),
         violations=_strings(get.get("violations")),
@@ -233,6 +257,13 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         effective=_text(get.get("effective")),
         expires=_text(get.get("expires")),
         localised_by=tuple(o.id for o in eff.overrides),
+        scenarios=_in_order(_strings(get.get("scenarios")), enums.CARE_SETTINGS),
+        period=period_words(get.get("period")),
+        institution_levels=_in_order(_strings(institutions.get("levels")), claim.INSTITUTION_LEVELS),
+        institution_types=_in_order(_strings(institutions.get("types")), enums.INSTITUTION_TYPES),
+        insurance_types=_in_order(_strings(get.get("insurance_types")), claim.INSURANCE_TYPES),
+        supervised=_in_order(_strings(get.get("supervised")), enums.SUPERVISED),
+        suggested_threshold=_text(get.get("suggested_threshold")),
         indicator=_indicator_words(get.get("indicator"), str(get.get("name") or rule.id), eff.parameters),
     )
 

@@ -314,12 +314,71 @@ _PROSE = (
 )
 
 
+def _period() -> Schema:
+    counted = list(enums.PERIOD_COUNTED)
+    schema = _p(
+        "时间区间",
+        f"规则据以判断的时间窗口：unit 为 {'、'.join(enums.PERIOD_UNITS)}；{'、'.join(counted)} 须写 length，"
+        "如 同一住院期间 {unit: 住院}，30 天内 {unit: 天数, length: 30}；note 补充说明",
+        type="object",
+        additionalProperties=False,
+        required=["unit"],
+        properties={
+            "unit": _enum(
+                "区间单位", "明细、日、就诊、住院为一个自然区间；天数、月、年须写 length", list(enums.PERIOD_UNITS)
+            ),
+            "length": _p("区间长度", "天数、月或年的个数，如 30", type="integer", minimum=1),
+            "note": _text("说明", "时间区间的补充说明，如 自出院之日起算"),
+        },
+    )
+    schema["if"] = {"required": ["unit"], "properties": {"unit": {"enum": counted}}}
+    schema["then"] = {"required": ["length"]}
+    schema["else"] = {
+        "not": {"required": ["length"]},
+        "description": f"length 只用于 {'、'.join(counted)}：明细、日、就诊、住院本身就是一个区间",
+    }
+    return schema
+
+
+def _rule_scope() -> dict[str, Schema]:
+    """Where a rule applies, as the published rule books state it for every rule (issue 18)."""
+    return {
+        "scenarios": _enum_set(
+            "就医场景",
+            f"规则适用的就医场景：{'、'.join(enums.CARE_SETTINGS)}；不填表示未写明",
+            list(enums.CARE_SETTINGS),
+        ),
+        "period": _period(),
+        "institutions": _p(
+            "医疗机构级别/类型",
+            "规则适用的定点医药机构：levels 级别、types 类型；不填表示不限",
+            type="object",
+            additionalProperties=False,
+            minProperties=1,
+            properties={
+                "levels": _enum_set("机构级别", "适用的机构级别", list(claim.INSTITUTION_LEVELS), minItems=1),
+                "types": _enum_set("机构类型", "适用的机构类型", list(enums.INSTITUTION_TYPES), minItems=1),
+            },
+        ),
+        "insurance_types": _enum_set(
+            "参保险种", "规则适用的险种；不填表示不限", list(claim.INSURANCE_TYPES), minItems=1
+        ),
+        "supervised": _enum_set(
+            "监管对象", f"规则判断谁的行为：{'、'.join(enums.SUPERVISED)}", list(enums.SUPERVISED), minItems=1
+        ),
+        "suggested_threshold": _text(
+            "建议阈值", "规则书给出的建议阈值，如 同一住院期间不超过{{param:max_times}}次" + _PROSE, "institutions"
+        ),
+    }
+
+
 def rule_schema() -> Schema:
     return _obj(
         FILES["rule"],
         "规则",
-        "规则库中的一条规则（第三条、第八条）：名称、定义、逻辑、参数、应用场景、判断等级及具体违规情形。",
-        ["id", "name", "category", "definition", "logic", "scenarios", "level", "violations", "basis", "status"],
+        "规则库中的一条规则（第三条、第八条）：名称、定义、逻辑、参数、应用场景、判断等级及具体违规情形，"
+        "以及规则书给每条规则写明的就医场景、时间区间、医疗机构级别与类型、参保险种、监管对象和建议阈值。",
+        ["id", "name", "category", "definition", "logic", "uses", "level", "violations", "basis", "status"],
         {
             "id": _id("R", "规则"),
             "name": _text("规则名称", "规则的名称，如 分解住院" + _PROSE),
@@ -353,7 +412,13 @@ def rule_schema() -> Schema:
                 propertyNames={"pattern": PARAM_NAME_PATTERN},
                 additionalProperties=_parameter(),
             ),
-            "scenarios": _enum_set("应用场景", "第十九条所列场景", list(enums.SCENARIOS), minItems=1),
+            "uses": _enum_set(
+                "应用场景",
+                "第十九条所列的应用场景（结构版本 1 中写作 scenarios）：" + "、".join(enums.USES),
+                list(enums.USES),
+                minItems=1,
+            ),
+            **_rule_scope(),
             "stages": _enum_set("监管环节", "事前、事中、事后", list(enums.STAGES)),
             "level": _enum("判断等级", "明确违规 或 可疑", list(enums.LEVELS)),
             "violations": _p(
@@ -381,7 +446,7 @@ def override_schema() -> Schema:
     return _obj(
         FILES["override"],
         "本地化参数",
-        "下级对上级规则的本地化：在上级给出的范围内调整参数、增加场景或本地依据，从不修改上级文件。",
+        "下级对上级规则的本地化：在上级给出的范围内调整参数、增加应用场景、就医场景或本地依据，从不修改上级文件。",
         ["id", "target", "base_digest", "reason", "status"],
         {
             "id": _id("O", "本地化"),
@@ -416,7 +481,10 @@ def override_schema() -> Schema:
                 type="object",
                 propertyNames={"pattern": PARAM_NAME_PATTERN},
             ),
-            "scenarios": _enum_set("增加的应用场景", "本地增加的应用场景", list(enums.SCENARIOS)),
+            "uses": _enum_set(
+                "增加的应用场景", "本地增加的第十九条应用场景（结构版本 1 中写作 scenarios）", list(enums.USES)
+            ),
+            "scenarios": _enum_set("增加的就医场景", "本地增加的就医场景", list(enums.CARE_SETTINGS)),
             "basis": _basis(),
             "reason": _text("本地化理由", "为何需要本地化，如 本省协议管理要求"),
             "status": _status(),
