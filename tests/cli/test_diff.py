@@ -208,13 +208,17 @@ def test_override_is_shown_against_its_rule(store: Path) -> None:
     item = by_id(diff_json("--since", "HEAD~1"))["510000-O-0001"]
     assert (item["target"], item["target_name"]) == ("CN-R-0001", "分解住院")
     assert item["reargue"] is True
-    md = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"]).stdout
+    society = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"]).stdout
+    assert "10 → 8" not in society  # thresholds are the institutions' unless the store publishes them (第十二条)
+    md = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md", "--audience", "institutions"]).stdout
     assert "### 510000-O-0001 本地化 CN-R-0001 分解住院" in md
     assert "- **本地参数 › readmission_days**：10 → 8" in md
     assert "notes" not in md and "内部备注" not in md
 
 
 def test_markdown_change_notice(store: Path) -> None:
+    config = store / "twoku.yaml"  # this store publishes its thresholds to society too
+    config.write_text(config.read_text(encoding="utf-8") + "disclosure:\n  parameters: society\n", encoding="utf-8")
     active = RULE.replace("status: 已论证", "status: 生效")
     change_rule(store, active, "生效")
     write_files(

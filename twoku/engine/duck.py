@@ -201,6 +201,21 @@ def load_table(con: Any, relation: str, path: Path, columns: Sequence[tuple[str,
         raise TwokuError(f"读取表格 {path.name} 失败：{exc}", hint="先运行 twoku validate 并改正表格") from None
 
 
+def load_rows(con: Any, relation: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]]) -> None:
+    """The typed table ``relation`` holding exactly ``rows`` (cells as text, cast to the column's type, empty as
+    NULL): a rule example's own rows of a knowledge table."""
+    import duckdb
+
+    types = ", ".join(f'"{n}" {_TABLE_TYPES.get(t, "VARCHAR")}' for n, t in columns)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {relation} ({types})")
+        if rows:
+            cells = ", ".join(f"CAST(NULLIF(?, '') AS {_TABLE_TYPES.get(t, 'VARCHAR')})" for _, t in columns)
+            con.executemany(f"INSERT INTO {relation} VALUES ({cells})", [list(row) for row in rows])
+    except duckdb.Error as exc:
+        raise TwokuError(f"示例行读入失败：{exc}", hint="运行 twoku validate 查看 TK411") from None
+
+
 def change_rows(
     con: Any,
     relation: str,

@@ -14,7 +14,7 @@ from typing import Any
 
 from twoku.model import claim, enums, tables
 from twoku.model.changes import LABELS, ItemChange
-from twoku.model.disclosure import AUDIENCES, HIDDEN, at_path, visible, visible_item
+from twoku.model.disclosure import AUDIENCES, HIDDEN, WITHHELD, at_path, visible, visible_item, withheld_words
 from twoku.model.library import Item, Library, effective_rule, make_item
 from twoku.model.personal import mask, personal_data
 from twoku.model.prose import PROSE_FIELDS, own_render, parameter_words, period_words, render, render_fields
@@ -34,6 +34,7 @@ class Parameter:
     layer_name: str
     source: str  # the rule or override that set it
     suggested: Any = None  # the rule's own value, when a lower layer set another (shown beside the local one)
+    withheld: bool = False  # the value is not disclosed to this audience (value: the words saying so)
 
 
 @dataclass(frozen=True)
@@ -204,23 +205,27 @@ def _suggested(spec: Any, value: Any) -> Any:
     return suggested if suggested is not None and suggested != value else None
 
 
-def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) -> Rule:
+def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str], values: bool = True) -> Rule:
+    """The rule as the region publishes it; without ``values`` its thresholds are withheld (the parameters
+    are named, with who set them; the prose says the value is disclosed to the institutions)."""
     eff = effective_rule(lib, rule, region)
     assert rule.layer is not None
     # The prose states the region's values: its placeholders rendered with the effective parameters.
-    get = render_fields({k: s.value for k, s in eff.fields.items()}, parameter_words(eff.parameters))
+    words = parameter_words(eff.parameters) if values else withheld_words(eff.parameters)
+    get = render_fields({k: s.value for k, s in eff.fields.items()}, words)
     raw = rule.data.get("parameters")
     own: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     params = tuple(
         Parameter(
             name,
-            spec["value"].value,
-            _text(spec.get("unit")),
+            spec["value"].value if values else WITHHELD,
+            _text(spec.get("unit")) if values else None,
             _text(spec.get("description")),
             spec["value"].layer.code,
             layer_name(spec["value"].layer, names),
             spec["value"].source,
-            _suggested(own.get(name), spec["value"].value),
+            _suggested(own.get(name), spec["value"].value) if values else None,
+            withheld=not values,
         )
         for name, spec in sorted(eff.parameters.items())
     )
@@ -264,40 +269,69 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         insurance_types=_in_order(_strings(get.get("insurance_types")), claim.INSURANCE_TYPES),
         supervised=_in_order(_strings(get.get("supervised")), enums.SUPERVISED),
         suggested_threshold=_text(get.get("suggested_threshold")),
-        indicator=_indicator_words(get.get("indicator"), str(get.get("name") or rule.id), eff.parameters),
+        indicator=_indicator_words(get.get("indicator"), str(get.get("name") or rule.id), eff.parameters, words),
     )
 
 
-def _indicator_words(section: Any, name: str, parameters: Mapping[str, Any]) -> str | None:
-    """A 监测指标's formula in words, with the region's values (None when the rule has no indicator)."""
+def _indicator_words(section: Any, name: str, parameters: Mapping[str, Any], words: Mapping[str, str]) -> str | None:
+    """A 监测指标's formula in words, its thresholds as ``words`` give them: the region's values, or withheld where
+    they are disclosed to the institutions only (None when the rule has no indicator)."""
     if not isinstance(section, Mapping):
         return None
     from twoku.model.condition import ConditionProblem
     from twoku.model.indicator import formula_words, parse_indicator
 
     try:
-        return formula_words(parse_indicator(section, parameters), name, parameter_words(parameters))
+        return formula_words(parse_indicator(section, parameters), name, words)
     except ConditionProblem:
         return None  # validate refused it (TK407); publish never runs on an invalid store
 
 
-def public_rules(lib: Library, region: Layer, names: dict[str, str]) -> tuple[Rule, ...]:
+def public_rules(lib: Library, region: Layer, names: dict[str, str], values: bool = True) -> tuple[Rule, ...]:
     """The rules of the region's effective library, by framework category then ID."""
     order = {c: n for n, c in enumerate(enums.labels(enums.RULE_CATEGORIES))}
-    rules = [public_rule(lib, r, region, names) for r in lib.of_kind("rule") if lib.in_region(r, region)]
+    rules = [public_rule(lib, r, region, names, values) for r in lib.of_kind("rule") if lib.in_region(r, region)]
     return tuple(sorted(rules, key=lambda r: (order.get(r.category, len(order)), r.id)))
 
 
-def _readable(c: ItemChange, f: Any, words: Mapping[str, str] | None) -> tuple[Any, Any] | None:
+def _readable(c: ItemChange, f: Any, words: Mapping[str, str] | None, values: bool = True) -> tuple[Any, Any] | None:
     """A rule's prose as readers read it: the new words with the region's values (``words``), the
-    old with the old rule's own; None when both read the same (reworded to name a parameter)."""
-    if c.kind != "rule" or f.path.split(".", 1)[0].split("[", 1)[0] not in PROSE_FIELDS:
+    old with the old rule's own; None when both read the same (reworded to name a parameter).
+    Without ``values`` a parameter's value is withheld: its changes are not shown, the prose says so."""
+    head = f.path.split(".", 1)[0].split("[", 1)[0]
+    if not values and head == "parameters":
+        return _without_values(c, f)
+    if c.kind != "rule" or head not in PROSE_FIELDS:
         return f.old, f.new
+    if not values:
+        old_words = withheld_words((c.old or {}).get("parameters"))
+        words = withheld_words((c.new or c.current or {}).get("parameters"))
+        old = render(f.old, old_words) if isinstance(f.old, str) else f.old
+        new = render(f.new, words) if isinstance(f.new, str) else f.new
+        return None if f.kind == "changed" and old == new else (old, new)
     old = own_render(f.old, c.old or {}) if isinstance(f.old, str) else f.old
     new = f.new
     if isinstance(new, str):
         new = render(new, words) if words is not None else own_render(new, c.new or {})
     return None if f.kind == "changed" and old == new else (old, new)
+
+
+def _without_values(c: ItemChange, f: Any) -> tuple[Any, Any] | None:
+    """A change under ``parameters`` without the values: none for a value itself (a rule's
+    ``parameters.<name>.value``, an override's ``parameters.<name>``); a parameter added or removed whole
+    (or all of them) without its value."""
+    steps = f.path.split(".")
+    if c.kind == "override" or (len(steps) >= 3 and steps[2] == "value"):
+        return None
+
+    def drop(spec: Any) -> Any:
+        return {k: v for k, v in spec.items() if k != "value"} if isinstance(spec, Mapping) else spec
+
+    def each(specs: Any) -> Any:
+        return {k: drop(v) for k, v in specs.items()} if isinstance(specs, Mapping) else specs
+
+    strip = each if len(steps) == 1 else drop if len(steps) == 2 else (lambda v: v)
+    return strip(f.old), strip(f.new)
 
 
 def public_table(
@@ -315,10 +349,13 @@ def public_table(
     return PublicTable(item.id, title, columns, rows, tuple(layered.layers), tuple(sorted(rules)))
 
 
-def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str, str] | None = None) -> Change | None:
+def public_change(
+    c: ItemChange, audience: str, on: dt.date, words: Mapping[str, str] | None = None, values: bool = True
+) -> Change | None:
     """What the audience may see of one item's change; None when it concerns them not:
     drafts never published, or only internal fields changed.  A rule's prose reads with
-    ``words`` (its parameters' values in the region), else with its own values."""
+    ``words`` (its parameters' values in the region), else with its own values; without ``values``
+    the parameters' values are withheld (model/disclosure.py)."""
     was = c.old is not None and c.old.get("status") == enums.ACTIVE
     now = c.new is not None and in_force(c.new, on)
     if not (was or now) or c.kind not in PUBLISHED_KINDS:
@@ -326,7 +363,7 @@ def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str,
     fields = []
     for f in c.changes:
         node, labels = at_path(c.kind, f.path, audience)
-        readable = _readable(c, f, words)
+        readable = _readable(c, f, words, values)
         if node is None or readable is None:
             continue
         old, new = (visible(node, v, audience) if v is not None else None for v in readable)
@@ -340,6 +377,8 @@ def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str,
     title = visible_item(c.kind, c.current, audience)
     name = title.get("name") or title.get("title") or c.id
     if c.kind == "rule" and isinstance(name, str):
+        if not values:
+            words = withheld_words(c.current.get("parameters"))
         name = render(name, words) if words is not None else own_render(name, c.current)
     if c.kind == "override" and c.target:
         name = f"本地化 {c.target} {c.target_name or ''}".rstrip()

@@ -582,6 +582,80 @@ def argumentation_schema() -> Schema:
                 "主要意见", "论证中提出的主要意见", "internal", type="array", items={"type": "string", "minLength": 1}
             ),
             "minutes": _text("会议纪要", "纪要文件的路径（相对库根目录）", "internal"),
+            "illustrative": _p(
+                "示例记录",
+                "true：本记录是演示记录结构的示例，不是真实召开的论证（组织单位、日期、人员和意见均为演示用）；"
+                "列出论证记录之处标为“示例”",
+                type="boolean",
+            ),
+            "meeting": _p(
+                "会议",
+                "论证会议的纪要编号（文号）和地点",
+                "internal",
+                type="object",
+                additionalProperties=False,
+                minProperties=1,
+                properties={
+                    "reference": _text("纪要编号", "会议纪要的编号或文号，照纪要所载填写"),
+                    "place": _text("地点", "会议地点", "internal"),
+                },
+            ),
+            "attendance": _p(
+                "出席情况",
+                "应到、实到和缺席：人数，或按专业领域列出",
+                "internal",
+                type="object",
+                additionalProperties=False,
+                minProperties=1,
+                properties={
+                    "invited": _p("应到人数", "受邀参加论证的人数", "internal", type="integer", minimum=0),
+                    "present": _p("实到人数", "实际参加论证的人数", "internal", type="integer", minimum=0),
+                    "absent": _p("缺席人数", "受邀而未参加的人数", "internal", type="integer", minimum=0),
+                    "by_field": _p(
+                        "按领域",
+                        "各专业领域的实到和缺席人数（可另列缺席人员姓名）",
+                        "internal",
+                        type="array",
+                        items={
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["field"],
+                            "properties": {
+                                "field": _enum("专业领域", "参加人员的专业领域", list(enums.FIELDS), "internal"),
+                                "present": _p("实到", "该领域实到人数", "internal", type="integer", minimum=0),
+                                "absent": _p("缺席", "该领域缺席人数", "internal", type="integer", minimum=0),
+                                "absent_names": _p(
+                                    "缺席人员",
+                                    "该领域缺席人员姓名（个人信息，仅存于内部记录）",
+                                    "internal",
+                                    type="array",
+                                    items={"type": "string", "minLength": 1},
+                                ),
+                            },
+                        },
+                    ),
+                },
+            ),
+            "votes": _p(
+                "表决",
+                "表决结果：赞成、反对、弃权票数",
+                "internal",
+                type="object",
+                additionalProperties=False,
+                required=["for", "against", "abstain"],
+                properties={
+                    "for": _p("赞成", "赞成票数", "internal", type="integer", minimum=0),
+                    "against": _p("反对", "反对票数", "internal", type="integer", minimum=0),
+                    "abstain": _p("弃权", "弃权票数", "internal", type="integer", minimum=0),
+                },
+            ),
+            "dissent": _p(
+                "不同意见",
+                "持不同意见者的意见原文（第十一条：存在争议的规则尤须记录）",
+                "internal",
+                type="array",
+                items={"type": "string", "minLength": 1},
+            ),
             "notes": _notes(),
         },
     )
@@ -620,6 +694,13 @@ def adjustment_schema() -> Schema:
                 "调整范围",
                 "涉及的知识与规则编号",
                 type="array",
+                items={"type": "string", "pattern": r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"},
+            ),
+            "added": _p(
+                "新增条目",
+                "本次调整新增的知识与规则编号（也列在 scope 中）；新增的规则不得早于调整完成生效（TK612）",
+                type="array",
+                uniqueItems=True,
                 items={"type": "string", "pattern": r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"},
             ),
             "changes": _p("调整内容", "逐条说明的调整内容", type="array", items={"type": "string", "minLength": 1}),
@@ -670,6 +751,20 @@ def config_schema() -> Schema:
                 additionalProperties={"type": "string", "minLength": 1},
             ),
             "argumentation": policy,
+            "disclosure": _p(
+                "公开范围",
+                "第十二条：监控要点和标准向定点医药机构公开，鼓励向社会公开监控要点",
+                type="object",
+                additionalProperties=False,
+                properties={
+                    "parameters": _enum(
+                        "参数取值",
+                        "规则参数（阈值）的取值向谁公开：institutions 只向定点医药机构（缺省），society 也向社会公众；"
+                        "不向社会公开时，公开摘要的文字写“阈值向定点医药机构公开”",
+                        ["institutions", "society"],
+                    ),
+                },
+            ),
             "waivers": _p("豁免", "暂时接受的问题：检查代码、条目、理由、到期日期", type="array", items=waiver),
         },
     )

@@ -755,6 +755,12 @@ def row_of(spec: TableSpec, entry: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple("" if entry.get(c.name) is None else str(entry.get(c.name)) for c in spec.columns)
 
 
+def entries_table(spec: TableSpec, entries: Sequence[Mapping[str, Any]], path: str) -> Table:
+    """Rows written in a YAML file (column → value: an override's added rows, an example's rows) as a table
+    whose ``lines`` are the 1-based positions of the entries, for :func:`problems` to name."""
+    return Table(spec, path, [row_of(spec, e) for e in entries], list(range(1, len(entries) + 1)))
+
+
 def key_of_entry(spec: TableSpec, entry: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple("" if entry.get(k) is None else str(entry.get(k)) for k in spec.key)
 

@@ -19,13 +19,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from twoku.engine.sql import RuleSpec
 from twoku.errors import TwokuError, UsageError
+from twoku.model import tables
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.prose import value_words
 from twoku.model.regions import Layer, layer_name
 from twoku.model.runs import ExampleOutcome, Flag, LocalValue, RuleTestReport
 from twoku.ops.library import region_layer
-from twoku.ops.run import effective_params, load_tables, rule_spec
+from twoku.ops.run import effective_params, load_tables, rule_spec, table_of
 from twoku.ops.validate import load_store
 
 
@@ -111,13 +113,12 @@ def run_examples(root: Path, rule_ids: Sequence[str] = (), region: str | None = 
             if isinstance(pinned, Mapping) and pinned:  # the example runs with these values (keeps it small)
                 try:
                     values = {**effective_params(lib, rule, layer or rule.layer), **pinned}
-                    outcomes.append(
-                        _run_one(con, _spec(root, lib, rule, layer or rule.layer, values), rule.id, n, example)
-                    )
+                    pinned_spec = _spec(root, lib, rule, layer or rule.layer, values)
+                    outcomes.append(_run_one(con, root, lib, pinned_spec, rule.id, n, example))
                 except TwokuError as exc:
                     outcomes.append(ExampleOutcome(rule.id, _name(example, n), (), (), exc.message))
                 continue
-            outcome = _run_one(con, spec, rule.id, n, example)
+            outcome = _run_one(con, root, lib, spec, rule.id, n, example)
             if not outcome.passed and outcome.error is None and local:
                 assert layer is not None
                 outcome = _explained(con, root, lib, rule, layer, n, example, outcome, local)
@@ -148,13 +149,13 @@ def _explained(
 
     assert rule.layer is not None
     own = {k: (v.get("value") if isinstance(v, Mapping) else v) for k, v in rule.data["parameters"].items()}
-    if not _run_one(con, _spec(root, lib, rule, rule.layer, own), rule.id, n, example).passed:
+    if not _run_one(con, root, lib, _spec(root, lib, rule, rule.layer, own), rule.id, n, example).passed:
         return outcome  # wrong with the rule's own values too: a plain failure
     in_region = effective_params(lib, rule, region)
     culprits = []
     for value in local:
         alone = _spec(root, lib, rule, rule.layer, {**own, value.name: in_region[value.name]})
-        if not _run_one(con, alone, rule.id, n, example).passed:
+        if not _run_one(con, root, lib, alone, rule.id, n, example).passed:
             culprits.append(value)
     return replace(outcome, depends_on=tuple(culprits or local))
 
@@ -187,7 +188,7 @@ def _expected(example: Any, indicator: bool) -> tuple[str, ...]:
     )
 
 
-def _run_one(con: Any, spec: Any, rule_id: str, n: int, example: Any) -> ExampleOutcome:
+def _run_one(con: Any, root: Path, lib: Library, spec: Any, rule_id: str, n: int, example: Any) -> ExampleOutcome:
     from twoku.engine import duck
     from twoku.engine.indicator import IndicatorSpec, example_flags
 
@@ -200,7 +201,36 @@ def _run_one(con: Any, spec: Any, rule_id: str, n: int, example: Any) -> Example
         if indicator:
             got = tuple(str(Flag(*f)) for f in example_flags(con, spec, lines))
         else:
+            spec = _with_example_rows(con, root, lib, spec, example)
             got = tuple(duck.example_hits(con, spec, lines))
     except TwokuError as exc:
         return ExampleOutcome(rule_id, _name(example, n), expected, (), exc.message)
     return ExampleOutcome(rule_id, _name(example, n), expected, got)
+
+
+def _with_example_rows(con: Any, root: Path, lib: Library, spec: RuleSpec, example: Mapping[str, Any]) -> RuleSpec:
+    """``spec`` reading, for each table the example gives rows of (``tables``), exactly those rows: loaded beside
+    the real table under their own name, so the real rows stay loaded for the next example."""
+    from dataclasses import replace
+
+    from twoku.engine import duck
+
+    named = example.get("tables")
+    if not isinstance(named, Mapping) or not named:
+        return spec
+    refs = dict(spec.tables)
+    for knowledge_id, entries in named.items():
+        ref = spec.tables.get(knowledge_id)
+        if ref is None:
+            hint = "运行 twoku validate 查看 TK411"
+            raise TwokuError(f"用例给出表格 {knowledge_id} 的行，但规则的条件不读取它", hint=hint)
+        table_spec = table_of(root, lib, knowledge_id).spec  # as read: a shorthand table's columns are its header's
+        rows = tables.entries_table(table_spec, [e for e in entries or () if isinstance(e, Mapping)], "")
+        bad = next((p for p in tables.problems(rows, {}, keys=bool(table_spec.key)) if p.kind != "order"), None)
+        if bad is not None:
+            where = f"第 {bad.line} 行" if bad.line else ""
+            raise TwokuError(f"{knowledge_id} 的示例行{where}：{bad.message}", hint="运行 twoku validate 查看 TK411")
+        relation = f"{ref.relation}_example"
+        duck.load_rows(con, relation, [(c.name, c.type) for c in table_spec.columns], rows.rows)
+        refs[knowledge_id] = replace(ref, relation=relation)
+    return replace(spec, tables=refs)

@@ -22,11 +22,10 @@ from twoku.model.condition import (
     PATTERN_OPS,
     Condition,
     ConditionProblem,
-    code_sets,
     comparisons,
-    matches,
     parse,
     patterns,
+    tables_read,
 )
 from twoku.model.library import Item, Library, effective_rule, table_overrides
 from twoku.model.regions import Layer
@@ -61,9 +60,8 @@ def table_of(root: Path, lib: Library, knowledge_id: str) -> Table:
 
 def table_refs(root: Path, lib: Library, condition: Condition) -> dict[str, TableRef]:
     """The tables the condition reads (code sets and matches), each checked to be readable whole."""
-    wanted = [c.knowledge for c, _ in code_sets(condition)] + [m.table for m in matches(condition)]
     out: dict[str, TableRef] = {}
-    for knowledge_id in dict.fromkeys(wanted):
+    for knowledge_id in tables_read(condition):
         table = table_of(root, lib, knowledge_id)
         spec = table.spec
         code = next((c.name for c in spec.columns if c.type == "code"), spec.columns[0].name)
