@@ -208,7 +208,11 @@ def test_publish_shows_the_formula_in_words_with_the_regions_values(shipped: Pat
         rules = {r["id"]: r for r in data["rules"]}
         growth = rules["CN-R-0023"]["indicator"]
         assert growth.startswith("次均住院费用异常增长 = 住院医疗总费用 ÷ 出院结算人次")
-        assert "上年同期" in growth and "大于15%" in growth  # 四川's value, not the national 20%
+        if audience == "institutions":
+            assert "上年同期" in growth and "大于15%" in growth  # 四川's value, not the national 20%
+        else:  # the thresholds (and the choice of the period compared) go to the institutions only
+            assert "15%" not in growth and "20%" not in growth and "上一月" not in growth
+            assert "对比期" in growth and "定点医药机构公开" in growth
         assert "按定点医药机构、病组、按季度统计" in rules["CN-R-0024"]["indicator"]
         assert rules["CN-R-0300"]["framework_code"] == "ZB10000205001000"
         assert rules["CN-R-0017"]["indicator"] is None

@@ -243,6 +243,8 @@ def _baseline_words(b: Baseline, unit: str, words: Mapping[str, str]) -> str:
     previous = b.previous
     if isinstance(previous, Param):
         previous = words.get(previous.name, previous.name)
+        if not previous_known(previous):  # the choice is withheld from this audience
+            return f"同一机构对比期的指标值（对比期：{previous}）"
     return "同一机构上年同期的指标值" if years_back(str(previous)) else f"同一机构上一{unit}的指标值"
 
 
