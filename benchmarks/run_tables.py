@@ -268,6 +268,7 @@ def run_figures(root: Path, lines: int, reference_lines: int, tmp: Path) -> dict
     join_hits = con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY ALL ORDER BY ALL").fetchall()
     out["join_hits"] = sum(h for _, h in join_hits)
     con.close()
+    con = duck.connect(1)
     # the command itself, as a bureau runs it: its whole time and the peak memory of its process
     hits = tmp / "hits.parquet"
     ids = sorted(s.rule_id for s in specs)
