@@ -14,7 +14,7 @@ from tests.storefactory import commit_all
 from twoku.cli import app
 
 runner = CliRunner()
-H1, H2, H3 = "H00000000001", "H00000000002", "H00000000003"
+H1, H2, H3 = "H99999900001", "H99999900002", "H99999900003"
 FIELDS = [
     "line_id",
     "patient_id",

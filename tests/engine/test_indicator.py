@@ -12,7 +12,7 @@ from twoku.engine.indicator import IndicatorSpec, compile_indicators, indicator_
 from twoku.model.condition import ConditionProblem
 from twoku.model.indicator import formula_words, parse_indicator
 
-H1, H2 = "H00000000001", "H00000000002"
+H1, H2 = "H99999900001", "H99999900002"
 
 
 def _line(n: int, inst: str, day: str, amount: float, **extra: Any) -> dict[str, Any]:

@@ -405,7 +405,7 @@ def flags_schema() -> dict[str, Any]:
             "additionalProperties": False,
             "required": ["institution", "period"],
             "properties": {
-                "institution": _doc("机构", "定点医药机构编码，如 H00000000001", type="string", minLength=1),
+                "institution": _doc("机构", "定点医药机构编码，如 H99999900001", type="string", minLength=1),
                 "period": _doc(
                     "统计期",
                     "2025-03（月）、2025-Q1（季度）或 2025（年）",
