@@ -27,9 +27,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.cli.test_migrate import V1_RULE
 from tests.cli.test_report import PROVINCE_RULE, PROVINCE_RULE_PATH, clone
 from tests.conftest import run_twoku
-from tests.storefactory import commit_all, git, make_store, write_files
+from tests.storefactory import RULE_PATH, commit_all, git, make_store, write_files
 from twoku.cli import app
 from twoku.store.writes import faults
 from twoku.store.writes.lock import store_lock
@@ -48,6 +49,7 @@ COMMANDS: dict[str, tuple[str, list[str]]] = {
     "publish": ("shipped", ["publish", "--public-summary", "--region", "510100", "--as-of", "2026-06-30"]),
     "report-upstream": ("province", ["report-upstream", "--out", "{out}/report.tar.gz"]),
     "intake": ("national", ["intake", "{archive}"]),
+    "migrate": ("v1", ["migrate"]),
 }
 # the named steps each command passes, in order (faults.py lists them)
 STEPS = {
@@ -57,6 +59,7 @@ STEPS = {
     "publish": ["tagged", "tmp-written", "done"],
     "report-upstream": ["tmp-written", "tagged", "done"],
     "intake": ["applied", "branched", "done"],
+    "migrate": ["tmp-written", "written", "committed", "done"],
 }
 FAIL_CASES = [(c, s) for c, steps in STEPS.items() for s in steps]
 SIGNAL_CASES = [
@@ -72,6 +75,7 @@ SIGNAL_CASES = [
     ("new", "written", signal.SIGTERM),
     ("publish", "tagged", signal.SIGTERM),
     ("intake", "applied", signal.SIGTERM),
+    ("migrate", "written", signal.SIGKILL),
 ]  # one more SIGKILL (new, after the commit) in test_the_next_command_after_a_kill_puts_the_store_back_first
 HOOK_CASES = [
     ("new", "pre-commit"),
@@ -95,6 +99,7 @@ LOCK_CASES: dict[str, list[str]] = {
     "report-upstream": ["report-upstream"],
     "release": ["release", "--out", "release.tar.gz", "--since", "HEAD"],
     "intake": ["intake", "some.tar.gz"],
+    "migrate": ["migrate"],
 }
 
 
@@ -119,7 +124,15 @@ def templates(tmp_path_factory: pytest.TempPathFactory, _shipped_template: Path)
         env={**os.environ, "TWOKU_CACHE_DIR": str(base / "_cache")},
     )
     assert done.returncode == 0, done.stderr
-    return {"store": national, "national": national, "province": province, "shipped": _shipped_template, "_": archive}
+    old = make_store(base / "v1", {"twoku.yaml": "schema_version: 1\nregion: CN\n", RULE_PATH: V1_RULE})  # migrate's
+    return {
+        "store": national,
+        "national": national,
+        "province": province,
+        "shipped": _shipped_template,
+        "v1": old,
+        "_": archive,
+    }
 
 
 @pytest.fixture

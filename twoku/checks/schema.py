@@ -22,8 +22,9 @@ declare("TK202", "unknown-place", """YAML 文件不在任何条目类型对应�
 declare(
     "TK203",
     "old-schema",
-    """库或文件按旧的结构版本书写：twoku.yaml 的 schema_version 低于本 twoku 的结构版本，
-    或结构版本 2 的库中有按结构版本 1 书写的规则、本地化（scenarios 写的是第十九条的应用场景）。
+    """库或文件的结构版本与本 twoku 不同：twoku.yaml 的 schema_version 低于本 twoku 的结构版本（运行
+    twoku migrate）或高于它（升级 twoku），或结构版本 2 的库中有按结构版本 1 书写的规则、本地化
+    （scenarios 写的是第十九条的应用场景）。
 
     twoku 不按新含义误读旧文件：twoku migrate 把它们改写为新结构（一次提交，摘要不变）。
     坏：``scenarios: [支付审核, 稽核]``（结构版本 1）      好：``uses: [支付审核, 稽核]``

@@ -13,6 +13,7 @@ from twoku.cli import override as _override  # noqa: F401
 from twoku.cli import publish as _publish  # noqa: F401
 from twoku.cli import report as _report  # noqa: F401
 from twoku.cli import run as _run  # noqa: F401
+from twoku.cli import serve as _serve  # noqa: F401
 from twoku.cli import signoff as _signoff  # noqa: F401
 from twoku.cli import table as _table  # noqa: F401
 from twoku.cli import validate as _validate  # noqa: F401

@@ -28,3 +28,10 @@ def keep(thing: object) -> None:
 def kept() -> bool:
     """Whether anything is left for the process's end (then it should end without freeing it)."""
     return bool(_kept)
+
+
+def long_lived() -> None:
+    """Declare that this process outlives its command (twoku serve): nothing is kept for an end that does not
+    come, and what was kept so far is let go."""
+    global _kept
+    _kept = None

@@ -29,9 +29,11 @@ from twoku.model.layout import CONFIG_FILE, classify
 from twoku.model.versions import MIXED, V1, scenarios_shape, upgraded
 from twoku.ops.storeversion import stated
 from twoku.store import files
+from twoku.store.writes import faults
 from twoku.store.writes.faults import writes
 
 KINDS = ("rule", "override")
+LISTED = 200  # files named in the commit message, each with its line; the rest counted
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def message(m: Migration) -> str:
     if m.config is None:
         head = f"schema v{m.to_version}: twoku migrate 把按结构版本 1 书写的文件改写为结构版本 {m.to_version}"
     head += f"（规则 {rules} 条、本地化 {overrides} 条：scenarios → uses）"
+    listed = [*((m.config,) if m.config else ()), *m.files]
     body = [
         "结构版本 2（issue 18）：规则的第十九条应用场景写作 uses，scenarios 改为就医场景（门诊、住院、购药…）。",
         f"改写 {rules} 条规则、{overrides} 条本地化：scenarios 这个键改名为 uses，取值和在文件中的位置不变。",
@@ -205,8 +208,10 @@ def message(m: Migration) -> str:
         "所以论证记录不会因这次改写而过时，下级的本地化也不必重新绑定。",
         "",
         "Files:",
-        *(f"  {r.path}:{r.line}  {r.change}" for r in (*((m.config,) if m.config else ()), *m.files)),
+        *(f"  {r.path}:{r.line}  {r.change}" for r in listed[:LISTED]),
     ]
+    if len(listed) > LISTED:
+        body.append(f"  … 另有 {len(listed) - LISTED} 个文件，同样改写（git show --stat 列出全部）")
     return head + "\n\n" + "\n".join(body) + "\n"
 
 
@@ -235,6 +240,7 @@ def _migrate(root: Path) -> Migration:
                 f"要改写的文件有未提交的修改：{'、'.join(dirty)}",
                 hint="迁移单独成一次提交：先提交（或撤销）这些修改，再运行 twoku migrate",
             )
+    faults.note_many((root / path, texts[path]) for path in paths)  # journalled at once: thousands of files
     for path in paths:
         atomic_write(root / path, texts[path])
     text = message(migration)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the library is imported where files are read, not when the 
 
 
 ITEM_KINDS = ("knowledge", "rule", "override", "argumentation", "adjustment")
+SCENARIO_KINDS = ("rule", "override")  # the kinds whose ``scenarios`` schema 2 changed (model/versions.py)
 PARALLEL_FROM = 2000  # files to parse before worker processes pay for their start-up
 
 Packed = tuple[Any, ...]  # a Finding as a plain tuple (marshal-able, for the cache and the workers)
@@ -109,7 +110,7 @@ def read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
     except yamlio.YamlProblem:
         data = None
     kind = dir_place(raw.path, memo).kind
-    if isinstance(data, dict) and "scenarios" in data and "uses" not in data:
+    if kind in SCENARIO_KINDS and isinstance(data, dict) and "scenarios" in data and is_v1(data):
         data = dict(upgraded(data))  # a v1-shaped file read as what it means (model/versions.py)
     item = make_item(kind, raw.path, data) if isinstance(data, dict) and kind in ITEM_KINDS else None
     layer, digest = _layer_and_digest(item)
@@ -178,7 +179,7 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
         )
     out.extend(checks.syntax.control_characters(raw.path, raw.raw, data))
-    old = isinstance(data, dict) and "scenarios" in data and "uses" not in data and is_v1(data)
+    old = place.kind in SCENARIO_KINDS and isinstance(data, dict) and "scenarios" in data and is_v1(data)
     if old:  # written for schema 1: read as what it means, checked as such, and said (TK203)
         from twoku.checks.schema import old_shape
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from twoku.render.terminal import styled
 
+SHOWN = 100  # files listed on a terminal, each with its line
 WORDS = {"rule": "规则", "override": "本地化", "config": "库配置"}
 
 
@@ -30,8 +31,11 @@ def migration_text(m: Any, console: Any) -> None:
     steps = f"结构版本 {m.from_version} → {m.to_version}" if m.config else f"结构版本 {m.to_version} 的库中的旧文件"
     counts = "、".join(f"{WORDS[k]} {n} 条" for k, n in m.counts.items() if n) or "无规则或本地化需改写"
     console.print(styled(f"{steps}：{counts}"))
-    for r in (*((m.config,) if m.config else ()), *m.files):
+    listed = [*((m.config,) if m.config else ()), *m.files]
+    for r in listed[:SHOWN]:
         console.print(styled(f"  {r.path}:{r.line}  {r.change}"))
+    if len(listed) > SHOWN:
+        console.print(styled(f"  … 另有 {len(listed) - SHOWN} 个文件（--format json 列出全部）"))
     if m.dry_run:
         console.print("（--dry-run：未修改文件）")
     elif m.commit:

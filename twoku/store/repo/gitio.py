@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -79,23 +80,41 @@ def commit_files(root: Path, paths: Sequence[str], message: str) -> str:
             "HEAD 处于分离状态（detached HEAD），提交不会落在任何分支上，未提交",
             hint="先切换到分支（git switch main，或 git switch -c 新分支名）再运行",
         )
-    for attempt in range(LOCK_RETRIES):
-        try:
-            repo.git.add("--", *paths)
-            repo.git.commit("-q", "-m", message, "--only", "--", *paths)
-            sha = str(repo.head.commit.hexsha)
-            faults.checkpoint("committed")
-            return sha
-        except git.GitCommandError as exc:
-            text = str(exc.stderr or exc)
-            if "index.lock" in text and attempt + 1 < LOCK_RETRIES:
-                time.sleep(0.2 * (attempt + 1))
-                continue
-            with contextlib.suppress(git.GitCommandError):  # leave the index as it was; the caller removes the file
-                repo.git.reset("-q", "--", *paths)
-            hint = "检查 git 的用户名、邮箱设置、提交钩子和仓库状态"
-            raise TwokuError(f"提交 {'、'.join(paths)} 失败：{text.strip()}", hint=hint) from None
+    with tempfile.TemporaryDirectory(prefix="twoku-commit-") as scratch:
+        spec, said = _spec(Path(scratch), paths, message)
+        for attempt in range(LOCK_RETRIES):
+            try:
+                repo.git.add(*spec)
+                repo.git.commit("-q", *said, "--only", *spec)
+                sha = str(repo.head.commit.hexsha)
+                faults.checkpoint("committed")
+                return sha
+            except git.GitCommandError as exc:
+                text = str(exc.stderr or exc)
+                if "index.lock" in text and attempt + 1 < LOCK_RETRIES:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                with contextlib.suppress(git.GitCommandError):  # leave the index as it was; the caller removes files
+                    repo.git.reset("-q", *spec)
+                hint = "检查 git 的用户名、邮箱设置、提交钩子和仓库状态"
+                shown = "、".join(paths[:10]) + (f" 等 {len(paths)} 个文件" if len(paths) > 10 else "")
+                raise TwokuError(f"提交 {shown} 失败：{text.strip()}", hint=hint) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _spec(scratch: Path, paths: Sequence[str], message: str) -> tuple[list[str], list[str]]:
+    """The pathspec and message arguments of a commit: on the command line, or past a few hundred paths (a
+    migration commits thousands) read by git from files, where the command line would overflow."""
+    spec = ["--", *paths]
+    if len(paths) > PATHS_ON_COMMAND_LINE:
+        listed = scratch / "paths"
+        listed.write_bytes(b"\0".join(p.encode("utf-8", "surrogateescape") for p in paths))
+        spec = [f"--pathspec-from-file={listed}", "--pathspec-file-nul"]
+    said = ["-m", message]
+    if len(message.encode("utf-8")) > 64 * 1024:
+        (scratch / "message").write_text(message, encoding="utf-8")
+        said = ["-F", str(scratch / "message")]
+    return spec, said
 
 
 def tag_exists(root: Path, name: str) -> bool:

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -120,13 +120,31 @@ class Journal:
     def note(self, path: Path, content: bytes | None = None) -> None:
         """Keep ``path`` as it is now (content, index entry), once, before twoku changes it; and the digest
         of the ``content`` twoku is about to put there (play-back takes back only what twoku wrote)."""
+        if self._kept(path, content, None):
+            _save(self.path, self.data)
+
+    def note_many(self, writes: Iterable[tuple[Path, bytes]]) -> None:
+        """note() of many files at once, before any is written: the index read once and the journal saved once
+        (a migration rewrites thousands of files; a note each would save a growing journal thousands of times)."""
+        index: dict[str, str] = {}
+        if _is_repo(self.root):
+            for line in _git(self.root, "ls-files", "-s", "-z")[1].split("\0"):
+                if "\t" in line:
+                    index[line.split("\t", 1)[1]] = line + "\0"
+        changed = [self._kept(path, content, index) for path, content in writes]
+        if any(changed):
+            _save(self.path, self.data)
+
+    def _kept(self, path: Path, content: bytes | None, index: dict[str, str] | None) -> bool:
+        """Keep ``path`` in the journal (its index entry from ``index`` when given, else asked of git); whether
+        the journal changed."""
         key = str(path.absolute())
         entry = self.data["files"].get(key)
         if entry is not None:
             if content is not None and _digest(content) not in entry["written"]:
                 entry["written"].append(_digest(content))
-                _save(self.path, self.data)
-            return
+                return True
+            return False
         entry = {"content": None, "index": None, "made_dir": None, "written": []}
         if content is not None:
             entry["written"].append(_digest(content))
@@ -139,9 +157,11 @@ class Journal:
             entry["made_dir"] = None if missing.exists() else str(missing)
         rel = self._rel(path)
         if rel is not None:
-            entry["index"] = _git(self.root, "ls-files", "-s", "-z", "--", rel)[1]
+            entry["index"] = (
+                index.get(rel, "") if index is not None else _git(self.root, "ls-files", "-s", "-z", "--", rel)[1]
+            )
         self.data["files"][key] = entry
-        _save(self.path, self.data)
+        return True
 
     def note_ref(self, ref: str) -> None:
         """A ref (outside the usual namespaces) this command will create."""
@@ -174,6 +194,12 @@ def note(path: Path, content: bytes | None = None) -> None:
     """Called before every file write (with what will be written): journal it when a writing command is under way."""
     if _active is not None:
         _active.note(path, content)
+
+
+def note_many(writes: Iterable[tuple[Path, bytes]]) -> None:
+    """note() of many files at once (Journal.note_many), when a writing command is under way."""
+    if _active is not None:
+        _active.note_many(writes)
 
 
 def note_ref(ref: str) -> None:
