@@ -462,6 +462,14 @@ def _plant_institutions_only(root: Path, mark: Markers) -> None:
                     spec[path.rsplit(".", 1)[1]] = {"choices": [mark("rule", path, rel)]}
             elif "." not in path:
                 data[path] = mark("rule", path, rel)
+            elif "*" not in path and "[]" not in path:  # a nested field (an indicator's where): its own mapping
+                *parents, leaf = path.split(".")
+                node = data
+                for step in parents:
+                    if not isinstance(node.get(step), dict):
+                        node[step] = {}
+                    node = node[step]
+                node[leaf] = mark("rule", path, rel)
         dump(root, rel, data)
 
 

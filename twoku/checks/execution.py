@@ -31,7 +31,8 @@ def _conditioned(lib: Library) -> Iterator[Item]:
 
 @store_check("TK407", "condition-references")
 def condition_references(lib: Library) -> Iterator[Finding]:
-    """可执行条件（condition）引用了规则没有的参数、不带代码表的知识或未列入依据的知识；用例的 hits 引用了不存在的明细。
+    """可执行条件（condition）或监测指标（indicator）引用了规则没有的参数、不带代码表的知识或未列入依据的知识；
+    用例的 hits 引用了不存在的明细；指标写在非统计指标监测类规则上、与 condition 并存，或其用例写 hits 而非 flags。
 
     条件与文字逻辑（logic）一样以知识为依据（第八条）：所用代码集的知识条目须带代码表，并列在 basis 中。
     坏：``value: {param: readmision_days}``（参数名拼错）；``value: {codes: CN-K-0030}`` 而 basis 中没有 CN-K-0030
@@ -71,6 +72,8 @@ def condition_references(lib: Library) -> Iterator[Finding]:
                 yield from _unknown_names(lib, rule, item, spec, code_set.names, pointer)
         yield from _matches(lib, rule, condition, basis)
     yield from _example_hits(lib)
+    yield from _example_parameters(lib)
+    yield from _indicators(lib)
 
 
 def _matches(lib: Library, rule: Item, condition: Condition, basis: set[Any]) -> Iterator[Finding]:
@@ -125,6 +128,11 @@ def _example_hits(lib: Library) -> Iterator[Finding]:
         for n, example in enumerate(examples if isinstance(examples, list) else []):
             if not isinstance(example, Mapping):
                 continue
+            if "hits" not in example:
+                message = f"用例“{example.get('name')}”没有 hits：逐条判断明细的规则列出应命中的明细"
+                yield finding(
+                    "TK407", message, rule.path, ("examples", n), rule.id, "写 hits: [明细流水号…]（可为空列表）"
+                )
             lines, hits = example.get("lines"), example.get("hits")
             lines = lines if isinstance(lines, list) else []
             hits = hits if isinstance(hits, list) else []
@@ -139,6 +147,59 @@ def _example_hits(lib: Library) -> Iterator[Finding]:
                         rule.id,
                         "核对明细流水号",
                     )
+
+
+def _example_parameters(lib: Library) -> Iterator[Finding]:
+    """An example's ``parameters`` name parameters of its rule."""
+    for rule in lib.of_kind("rule"):
+        examples, params = rule.data.get("examples"), rule.data.get("parameters")
+        known = set(params) if isinstance(params, Mapping) else set()
+        for n, example in enumerate(examples if isinstance(examples, list) else []):
+            pinned = example.get("parameters") if isinstance(example, Mapping) else None
+            for name in pinned if isinstance(pinned, Mapping) else ():
+                if name not in known:
+                    at = ("examples", n, "parameters", name)
+                    yield finding("TK407", f"用例的参数 {name} 不是规则的参数", rule.path, at, rule.id, "核对参数名")
+
+
+def _indicators(lib: Library) -> Iterator[Finding]:
+    """An indicator (统计指标监测类, model/indicator.py) means something, reads tables of its basis, belongs to a
+    rule of that class without a condition, and its examples expect institution-periods (flags), not lines."""
+    from twoku.model.indicator import parse_indicator
+
+    for rule in lib.of_kind("rule"):
+        section = rule.data.get("indicator")
+        if not isinstance(section, Mapping):
+            continue
+        if rule.data.get("category") != "统计指标监测类":
+            hint = "指标只用于统计指标监测类规则；逐条明细判断的规则写 condition"
+            yield finding("TK407", "非统计指标监测类规则写了 indicator", rule.path, ("indicator",), rule.id, hint)
+        if "condition" in rule.data:
+            hint = "一条规则或逐条判断明细（condition），或按机构和统计期计算指标（indicator），二者只写其一"
+            yield finding("TK407", "规则同时写了 condition 和 indicator", rule.path, ("indicator",), rule.id, hint)
+        params = rule.data.get("parameters")
+        try:
+            ind = parse_indicator(section, params if isinstance(params, Mapping) else {})
+        except ConditionProblem as problem:
+            yield finding("TK407", problem.message, rule.path, problem.pointer, rule.id, "按 indicator 的写法修改")
+            continue
+        basis = {b.get("id") for b in rule.data.get("basis") or [] if isinstance(b, Mapping)}
+        for m in ind.measures:
+            if m.where is None:
+                continue
+            for code_set, pointer in code_sets(m.where):
+                if code_set.knowledge not in basis:
+                    message = f"代码集 {code_set.knowledge} 未列入依据（basis）"
+                    yield finding(
+                        "TK407", message, rule.path, pointer, rule.id, f"在 basis 中加入 {code_set.knowledge}"
+                    )
+            yield from _matches(lib, rule, m.where, basis)
+        examples = rule.data.get("examples")
+        for n, example in enumerate(examples if isinstance(examples, list) else []):
+            if isinstance(example, Mapping) and "hits" in example:
+                hint = "写 flags: [{institution: 机构编码, period: 2025-03}]，列出应被标记的机构和统计期"
+                message = f"指标规则的用例“{example.get('name')}”写了 hits：指标不命中明细"
+                yield finding("TK407", message, rule.path, ("examples", n, "hits"), rule.id, hint)
 
 
 @store_check("TK411", "example-tables")
@@ -215,13 +276,14 @@ def examples_missing(lib: Library) -> Iterator[Finding]:
     坏：``status: 生效``，有 ``condition``，没有 ``examples``
     好：``examples: [{name: 女性结算阿帕他胺片, lines: [{line_id: L1, sex: 女, …}], hits: [L1]}, …]``
     """
-    for rule in _conditioned(lib):
+    for rule in [*_conditioned(lib), *(r for r in lib.of_kind("rule") if isinstance(r.data.get("indicator"), Mapping))]:
         if rule.active and not rule.data.get("examples"):
+            key = "condition" if isinstance(rule.data.get("condition"), Mapping) else "indicator"
             yield finding(
                 "TK610",
-                "生效规则有可执行条件但没有用例",
+                "生效规则有可执行条件但没有用例" if key == "condition" else "生效规则有监测指标（indicator）但没有用例",
                 rule.path,
-                ("condition",),
+                (key,),
                 rule.id,
                 "在 examples 中写应命中和不应命中的结算明细，用 twoku test 运行",
             )

@@ -42,9 +42,14 @@ def run(
     rules: list[str] = typer.Option(
         None,
         "--rules",
-        help="只运行这些规则：--rules A B C（或重复 --rules）；缺省为该地全部带可执行条件的生效规则",
+        help="只运行这些规则：--rules A B C（或重复 --rules）；缺省为该地全部带可执行条件或监测指标的生效规则",
     ),
-    out: Path = typer.Option(None, "--out", "-o", help="命中明细写入文件：.parquet、.csv 或 .json"),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="命中明细写入文件：.parquet、.csv 或 .json；有监测指标时，指标值另写入同目录的 <文件名>.indicators.<后缀>",
+    ),
     threads: int = typer.Option(None, "--threads", help="DuckDB 使用的线程数（缺省为全部 CPU）"),
     encoding: str = typer.Option(
         "auto", "--encoding", help="CSV 的编码：auto（自动识别 UTF-8 和 GBK/GB18030）、utf-8、gb18030、gbk"
@@ -69,6 +74,9 @@ def run(
 
     规则按该地区生效的参数运行：国家建议值，经本省、本市本地化（第五条）。
     只运行写有可执行条件（condition）的规则；规则生效日期之前的明细不判断。
+
+    统计指标监测类规则（写有 indicator）不命中明细：按机构、按统计期计算指标值，与基准比较后标记疑点，
+    写入命中文件旁的 <文件名>.indicators.<后缀>（如 命中.indicators.csv），汇总中另列一表。
 
     Excel 另存的 CSV（GBK 或带 BOM 的 UTF-8）可直接读取；表头可用中文名称；
     日期写作 2025-03-01 或 2025/3/1，长期处方写 是/否。
@@ -188,12 +196,20 @@ def evaluate(
         ReportFormat.text, "--format", "-f", help="输出格式；html 为带柱状图的独立网页（不联网、无脚本）"
     ),
     out: Path = typer.Option(None, "--out", "-o", help="报告写入此文件（html 格式时建议给出）"),
+    indicators: Path = typer.Option(
+        None,
+        "--indicators",
+        help="twoku run --out 写出的指标值文件（<文件名>.indicators.<后缀>）：评估各监测指标的标记数、标记率和精准率",
+    ),
 ) -> None:
     """按第二十一条评估规则运行情况：活跃度（每万条明细命中数）、精准率（确认 ÷ 已判定）、申诉成立数，
     并列出从未命中和多数误判的规则，作为年度调整的依据。
 
     处理结果来自第二十条的初审、复审、申诉、调查核实、处理：outcome 为 confirmed（确认违规）、
     rejected（不予认定）或 pending（处理中）；可选列 stage、appealed、appeal_upheld。
+
+    监测指标（统计指标监测类）不命中明细：用 --indicators 给出指标值文件，按机构-统计期评估标记数和标记率；
+    处理结果中写明 institution_code、period 的行，用于计算指标标记的精准率。
 
     示例：
 
@@ -207,7 +223,7 @@ def evaluate(
     from twoku.render.run import evaluation_dict, evaluation_text
     from twoku.store.files import find_root
 
-    result = run_evaluation(find_root(), hits, feedback, region, lines, claims, misfire_below, min_decided)
+    result = run_evaluation(find_root(), hits, feedback, region, lines, claims, misfire_below, min_decided, indicators)
     if fmt is ReportFormat.text and out is None:
         evaluation_text(result, stdout())
         return

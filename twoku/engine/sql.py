@@ -253,7 +253,7 @@ class _Compiler:
         prev = ", ".join(f"LAG({f}) {window} AS prev_{f}" for f in claim.ADMISSION_FIELDS)
         admissions = (
             f"SELECT {cols}, MIN(admission_date) AS admission_date, MAX(discharge_date) AS discharge_date, "
-            f"MIN(main_diagnosis) AS main_diagnosis, MIN(discharge_mode) AS discharge_mode "
+            f"{', '.join(f'MIN({f}) AS {f}' for f in claim.ADMISSION_FIELDS[2:])} "
             f"FROM {self.table} AS c WHERE c.admission_date IS NOT NULL AND c.visit_id IS NOT NULL"
             f"{' AND ' + self.condition_sql(scope, 'c') if scope is not None else ''} GROUP BY {cols}"
         )

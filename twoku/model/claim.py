@@ -19,6 +19,24 @@ VISIT_TYPES: tuple[str, ...] = ("普通门诊", "急诊", "门诊慢特病", "�
 INSTITUTION_LEVELS: tuple[str, ...] = ("一级", "二级", "三级", "未定级")
 DISCHARGE_MODES: tuple[str, ...] = ("医嘱离院", "转院", "转社区卫生服务机构", "非医嘱离院", "死亡", "其他")
 ITEM_CATEGORIES: tuple[str, ...] = ("西药", "中成药", "中药饮片", "医疗服务项目", "医用耗材")
+# 医疗保障基金结算清单“住院医疗收费”一节的收费项目类别（费用明细的医疗收费项目类别）
+FEE_CATEGORIES: tuple[str, ...] = (
+    "床位费",
+    "诊察费",
+    "检查费",
+    "化验费",
+    "治疗费",
+    "手术费",
+    "护理费",
+    "卫生材料费",
+    "西药费",
+    "中药饮片费",
+    "中成药费",
+    "一般诊疗费",
+    "挂号费",
+    "其他费",
+)
+IMAGING_TYPES: tuple[str, ...] = ("CT", "MR")  # DICOM Modality (0008,0060): 计算机体层、磁共振
 
 # 西药 | 中成药 | 中药饮片 | 医疗服务项目 | 医用耗材 (CN-K-0030 … CN-K-0034)
 ITEM_CODE_PATTERN = (
@@ -123,12 +141,54 @@ CLAIM_FIELDS: tuple[ClaimField, ...] = (
         "明细上传日期",
         "医保信息平台收到该费用明细的日期（明细上传时间的日期部分）；就诊数据实时上传类规则据此判断",
     ),
+    # Appended for the indicators of 统计指标监测类 (ZB10000205001000 … ZB10000205008000):
+    ClaimField(
+        "fee_category",
+        "string",
+        "收费项目类别",
+        "费用明细的医疗收费项目类别，即医疗保障基金结算清单“住院医疗收费”所列的类别（床位费、检查费、化验费、"
+        "治疗费、卫生材料费、西药费……）；药费、检验检查、耗材、治疗占比按它归类",
+        enum=FEE_CATEGORIES,
+    ),
+    ClaimField(
+        "imaging_type",
+        "string",
+        "影像检查类别",
+        "医学影像检查明细的设备类型，取 DICOM 设备类型（Modality，标签 0008,0060）的 CT 或 MR；"
+        "由医保部门按医疗服务项目分类与代码把 CT、磁共振检查项目归类后写入，其他明细为空",
+        enum=IMAGING_TYPES,
+    ),
+    ClaimField(
+        "readmission_plan",
+        "boolean",
+        "出院31天内再住院计划",
+        "本次住院出院时是否有出院31天内再住院计划（住院病案首页、医疗保障基金结算清单同名项）；"
+        "下次住院是否为非计划再入院据此判断",
+    ),
+    ClaimField(
+        "hospital_infection",
+        "boolean",
+        "发生医院感染",
+        "本次住院是否发生医院感染（入院时不存在、住院期间发生的感染，来自医疗机构的医院感染病例报告）",
+    ),
+    ClaimField(
+        "drg_group",
+        "string",
+        "病组",
+        "本次住院的 DRG/DIP 病组编码（分组器按医疗保障基金结算清单分组的结果）；同一次住院的明细相同",
+    ),
 )
 FIELDS: dict[str, ClaimField] = {f.name: f for f in CLAIM_FIELDS}
 REQUIRED: tuple[str, ...] = ("line_id", "patient_id", "item_code", "service_date")
 DATE_FIELDS: frozenset[str] = frozenset(f.name for f in CLAIM_FIELDS if f.type == "date")
 # The fields of one admission, the same on each of its lines: what “the previous admission” offers.
-ADMISSION_FIELDS: tuple[str, ...] = ("admission_date", "discharge_date", "main_diagnosis", "discharge_mode")
+ADMISSION_FIELDS: tuple[str, ...] = (
+    "admission_date",
+    "discharge_date",
+    "main_diagnosis",
+    "discharge_mode",
+    "readmission_plan",
+)
 
 
 def claim_properties(disclosure: str = "internal") -> dict[str, dict[str, Any]]:

@@ -219,7 +219,8 @@ def examples_schema() -> dict[str, Any]:
     example = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["name", "lines", "hits"],
+        "required": ["name", "lines"],
+        "anyOf": [{"required": ["hits"]}, {"required": ["flags"]}],
         "properties": {
             "name": _doc("用例名称", "这组明细说明的情形，如 女性参保人结算阿帕他胺片", type="string", minLength=1),
             "lines": _doc("结算明细", "合成的结算明细（不得使用真实患者数据）", type="array", minItems=1, items=line),
@@ -246,6 +247,14 @@ def examples_schema() -> dict[str, Any]:
                 uniqueItems=True,
                 items={"type": "string", "minLength": 1},
             ),
+            "flags": flags_schema(),
+            "parameters": _doc(
+                "用例参数",
+                "本用例按这些参数取值运行（缺省为规则本层或 --region 地区的取值），"
+                "如 {min_discharges: 1} 使用例不必写满样本量",
+                type="object",
+                propertyNames={"pattern": "^[a-z][a-z0-9_]*$"},
+            ),
         },
     }
     return _doc(
@@ -254,4 +263,156 @@ def examples_schema() -> dict[str, Any]:
         type="array",
         minItems=1,
         items=example,
+    )
+
+
+def indicator_schema() -> dict[str, Any]:
+    """A rule's ``indicator`` (统计指标监测类): a ratio per institution and period, its baseline and threshold
+    (model/indicator.py)."""
+    from twoku.model.indicator import COMPARES, DATE_FIELDS, FLAG_OPS, PERIODS, PREVIOUS, PREVIOUS_YEAR
+
+    fields = {"type": "string", "enum": [f.name for f in claim.CLAIM_FIELDS]}
+    param = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["param"],
+        "properties": {"param": {"type": "string"}},
+    }
+    number = {"anyOf": [{"type": "number"}, param]}
+    empty = {"type": "object", "maxProperties": 0}
+    where = {
+        **_doc(
+            "计入条件",
+            "只计满足此条件的明细（条件语言同 condition，可用组内度量和表格匹配）",
+            **{"$ref": "#/$defs/condition"},
+        ),
+        "x-twoku-disclosure": "institutions",  # as a rule's condition: the detail of the judgement
+    }
+    kinds = {
+        "sum": _doc("合计字段", "满足 where 的明细该字段之和，如 amount（金额）", **fields),
+        "visits": _doc("人次", "有满足 where 的明细的就诊（visit_id）个数；写作 {}", **empty),
+        "bed_days": _doc("床日", "这些住院的住院天数之和（出院日期 − 入院日期，当日入出院计 1 天）；写作 {}", **empty),
+    }
+
+    def measure(title: str, description: str, titled: bool = True, **extra: Any) -> dict[str, Any]:
+        props = {
+            "title": _doc(
+                "名称", "度量的中文名称，如 药品费用、出院人次；公开时用它说明公式", type="string", minLength=1
+            ),
+            **kinds,
+            "where": where,
+            **extra,
+        }
+        return _doc(
+            title,
+            description,
+            type="object",
+            additionalProperties=False,
+            required=["title"] if titled else [],
+            properties=props,
+            oneOf=[{"required": [k]} for k in kinds],
+        )
+
+    return _doc(
+        "监测指标",
+        "统计指标监测类规则的指标：按机构、按统计期计算 分子 ÷ 分母，与基准值比较，超过阈值的机构-统计期列为疑点"
+        "（语言见 twoku/model/indicator.py）",
+        type="object",
+        additionalProperties=False,
+        required=["numerator", "denominator", "period", "flag"],
+        properties={
+            "numerator": measure("分子", "如 药品费用：{title: 药品费用, sum: amount, where: …}"),
+            "denominator": measure("分母", "如 医疗总费用：{title: 医疗总费用, sum: amount}"),
+            "scale": _doc(
+                "倍数", "比值乘以此数：100 为百分比，1000 为千分比；缺省 1", type="number", exclusiveMinimum=0
+            ),
+            "per": _doc(
+                "统计单位",
+                "按这些字段分组统计，须含 institution_code；缺省 [institution_code]，可加 drg_group 等",
+                type="array",
+                minItems=1,
+                uniqueItems=True,
+                items=fields,
+                contains={"const": "institution_code"},
+            ),
+            "period": _doc("统计期", "month 月、quarter 季度、year 年", type="string", enum=list(PERIODS)),
+            "date": _doc(
+                "归期日期", "按明细的哪个日期归入统计期；缺省 service_date", type="string", enum=list(DATE_FIELDS)
+            ),
+            "baseline": _doc(
+                "基准",
+                "{previous: 上期|上年同期|{param: …}} 同一机构的前期，"
+                "{peers: [字段…]} 同一统计期这些字段相同的机构的合计比值，"
+                "或 {param: 参数名} 固定值；缺省无基准（直接比较指标值）",
+                type="object",
+                additionalProperties=False,
+                minProperties=1,
+                maxProperties=1,
+                properties={
+                    "previous": _doc(
+                        "前期",
+                        "同一机构的 上期（上一统计期）或 上年同期，或 {param: 参数名} 由参数选择",
+                        anyOf=[{"type": "string", "enum": [*PREVIOUS, *PREVIOUS_YEAR]}, param],
+                    ),
+                    "peers": _doc(
+                        "同类机构",
+                        "这些字段相同的机构为同类（如 [institution_level]）；空列表为全部机构",
+                        type="array",
+                        items=fields,
+                        uniqueItems=True,
+                    ),
+                    "param": _doc("固定基准", "作为基准值的参数名", type="string"),
+                },
+            ),
+            "flag": _doc(
+                "标记阈值",
+                "compare（" + "、".join(f"{k} {v}" for k, v in COMPARES.items()) + "）与 value 的比较，"
+                "op 为 " + "、".join(f"{k} {v}" for k, v in FLAG_OPS.items()),
+                type="object",
+                additionalProperties=False,
+                required=["op", "value"],
+                properties={
+                    "compare": _doc(
+                        "比较对象",
+                        "、".join(f"{k} {v}" for k, v in COMPARES.items()),
+                        type="string",
+                        enum=list(COMPARES),
+                    ),
+                    "op": _doc(
+                        "运算", "、".join(f"{k} {v}" for k, v in FLAG_OPS.items()), type="string", enum=list(FLAG_OPS)
+                    ),
+                    "value": _doc("阈值", "数值或 {param: 参数名}", **number),
+                },
+            ),
+            "minimum": measure(
+                "最少样本",
+                "该度量少于 value 的机构-统计期不判断，如 {visits: {}, value: {param: min_discharges}}",
+                titled=False,
+                value=_doc("下限", "数值或 {param: 参数名}", **number),
+            ),
+        },
+    )
+
+
+def flags_schema() -> dict[str, Any]:
+    """An indicator rule's example expectation: the institution-periods that must be flagged."""
+    return _doc(
+        "应标记的机构-统计期",
+        "指标规则的用例：必须被标记的机构和统计期（月 2025-03、季度 2025-Q1、年 2025）；未列出的必须不标记",
+        type="array",
+        items={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["institution", "period"],
+            "properties": {
+                "institution": _doc("机构", "定点医药机构编码，如 H99999900001", type="string", minLength=1),
+                "period": _doc(
+                    "统计期",
+                    "2025-03（月）、2025-Q1（季度）或 2025（年）",
+                    type="string",
+                    pattern=r"^[0-9]{4}(-[0-9]{2}|-Q[1-4])?$",
+                ),
+                "group": _doc("细分", "per 含机构以外的字段时的分组，如 drg_group=DG01", type="string"),
+            },
+        },
     )

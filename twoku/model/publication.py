@@ -74,6 +74,8 @@ class Rule:
     insurance_types: tuple[str, ...] = ()
     supervised: tuple[str, ...] = ()  # 监管对象
     suggested_threshold: str | None = None  # 建议阈值: institutions only, as the parameters' values
+    # 统计指标监测类: a 监测指标 computed per institution and period, not judged per line; its formula in words
+    indicator: str | None = None
 
     def scope(self) -> list[tuple[str, str]]:
         """The rule's uses and where it applies, as (label, words), for the lines people read."""
@@ -267,7 +269,22 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str], 
         insurance_types=_in_order(_strings(get.get("insurance_types")), claim.INSURANCE_TYPES),
         supervised=_in_order(_strings(get.get("supervised")), enums.SUPERVISED),
         suggested_threshold=_text(get.get("suggested_threshold")),
+        indicator=_indicator_words(get.get("indicator"), str(get.get("name") or rule.id), eff.parameters, words),
     )
+
+
+def _indicator_words(section: Any, name: str, parameters: Mapping[str, Any], words: Mapping[str, str]) -> str | None:
+    """A 监测指标's formula in words, its thresholds as ``words`` give them: the region's values, or withheld where
+    they are disclosed to the institutions only (None when the rule has no indicator)."""
+    if not isinstance(section, Mapping):
+        return None
+    from twoku.model.condition import ConditionProblem
+    from twoku.model.indicator import formula_words, parse_indicator
+
+    try:
+        return formula_words(parse_indicator(section, parameters), name, words)
+    except ConditionProblem:
+        return None  # validate refused it (TK407); publish never runs on an invalid store
 
 
 def public_rules(lib: Library, region: Layer, names: dict[str, str], values: bool = True) -> tuple[Rule, ...]:

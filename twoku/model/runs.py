@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ class RunResult:
     sample: list[dict[str, Any]]  # the first hits, for the terminal
     encoding: str = "utf-8"  # the claim file's, as read (a GBK file is transcoded)
     ignored_columns: tuple[str, ...] = ()  # the file's columns that name no claim field
+    indicators: list[IndicatorResult] = field(default_factory=list)  # 统计指标: their own output
+    indicators_out: Path | None = None  # where every institution-period was written (beside ``out``)
     engine: str = "duckdb"  # or spark (twoku run --engine)
 
     @property
@@ -132,3 +134,50 @@ class Evaluation:
     unmatched_feedback: int  # feedback rows naming no hit
     misfire_below: float
     min_decided: int
+    indicators: list[IndicatorMetrics] = field(default_factory=list)  # from --indicators
+    indicator_rules: list[str] = field(default_factory=list)  # the region's indicators: no line hits to evaluate
+
+
+@dataclass(frozen=True)
+class IndicatorMetrics:
+    """An indicator over one run: institution-periods computed and flagged, and how the flags were decided."""
+
+    rule_id: str
+    name: str
+    groups: int
+    flagged: int
+    confirmed: int
+    rejected: int
+
+    @property
+    def flag_rate(self) -> float | None:
+        return round(self.flagged / self.groups, 4) if self.groups else None
+
+    @property
+    def precision(self) -> float | None:
+        decided = self.confirmed + self.rejected
+        return round(self.confirmed / decided, 4) if decided else None
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """An indicator (统计指标监测类) computed by ``twoku run``: institution-periods computed and flagged."""
+
+    rule_id: str
+    name: str
+    groups: int
+    flagged: int
+    parameters: dict[str, Any]
+    sample: list[dict[str, Any]]  # the first flagged institution-periods, for the terminal
+
+
+@dataclass(frozen=True)
+class Flag:
+    """An institution-period an indicator flags (an example's expectation, or what it got)."""
+
+    institution: str
+    period: str
+    group: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.institution} {self.period}" + (f" {self.group}" if self.group else "")

@@ -402,6 +402,9 @@ def rule_schema() -> Schema:
                 **{"$ref": "#/$defs/condition"},
             ),
             "examples": {**condition_schema.examples_schema(), "x-twoku-disclosure": "institutions"},
+            # 统计指标监测类: the formula is the standard, published (in words, model/indicator.py); the conditions
+            # of its measures go to the institutions only, as the condition does.
+            "indicator": condition_schema.indicator_schema(),
             "parameters": _p(
                 "参数",
                 "阈值等参数：名称（英文小写加下划线）到 取值、单位、说明、可本地化范围",

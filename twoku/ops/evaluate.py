@@ -20,7 +20,7 @@ from typing import Any
 
 from twoku.errors import TwokuError, UsageError
 from twoku.model.library import Library
-from twoku.model.runs import Evaluation, RuleMetrics
+from twoku.model.runs import Evaluation, IndicatorMetrics, RuleMetrics
 from twoku.ops.library import region_layer
 from twoku.ops.run import select_rules
 from twoku.ops.validate import load_store
@@ -71,10 +71,13 @@ def evaluate(
     claims: Path | None = None,
     misfire_below: float = 0.5,
     min_decided: int = 10,
+    indicators: Path | None = None,
 ) -> Evaluation:
     lib: Library = load_store(root).library
     with tempfile.TemporaryDirectory(prefix="twoku-evaluate-") as scratch:
-        return _evaluate(lib, hits, feedback, region, lines, claims, misfire_below, min_decided, Path(scratch))
+        return _evaluate(
+            lib, hits, feedback, region, lines, claims, misfire_below, min_decided, Path(scratch), indicators
+        )
 
 
 def _evaluate(
@@ -87,6 +90,7 @@ def _evaluate(
     misfire_below: float,
     min_decided: int,
     scratch: Path,
+    indicators: Path | None = None,
 ) -> Evaluation:
     from twoku.engine import duck
 
@@ -127,7 +131,12 @@ def _evaluate(
              COUNT(*) FILTER (WHERE f.appealed), COUNT(*) FILTER (WHERE f.upheld)
            FROM h LEFT JOIN f USING (rule_id, line_id) GROUP BY 1, 2 ORDER BY 1, 2"""
     ).fetchall()
-    unmatched = con.execute("SELECT COUNT(*) FROM f ANTI JOIN h USING (rule_id, line_id)").fetchone()[0]
+    measured = sorted(r.id for r in lib.of_kind("rule") if isinstance(r.data.get("indicator"), dict))
+    listed = ", ".join(f"'{rule}'" for rule in measured) or "''"
+    # feedback on an indicator names an institution-period, not a line: never an unmatched line hit
+    unmatched = con.execute(
+        f"SELECT COUNT(*) FROM f ANTI JOIN h USING (rule_id, line_id) WHERE rule_id NOT IN ({listed})"
+    ).fetchone()[0]
     metrics = [
         RuleMetrics(
             rule_id=r[0],
@@ -152,7 +161,46 @@ def _evaluate(
         if m.decided >= min_decided and m.precision is not None and m.precision < misfire_below
     ]
     never = [r for r in in_scope if r not in fired]
-    return Evaluation(lines, metrics, never, misfiring, int(unmatched), misfire_below, min_decided)
+    layer = region_layer(region, lib)
+    scope = [r.id for r in lib.of_kind("rule") if r.id in measured and lib.in_region(r, layer) and r.active]
+    computed = []
+    if indicators is not None:
+        computed = _indicator_metrics(con, lib, indicators, fb_src, fb_cols, outcome_map, scratch)
+    return Evaluation(lines, metrics, never, misfiring, int(unmatched), misfire_below, min_decided, computed, scope)
+
+
+def _indicator_metrics(
+    con: Any, lib: Library, path: Path, fb_src: str, fb_cols: set[str], outcome_map: str, scratch: Path
+) -> list[IndicatorMetrics]:
+    """Each indicator's institution-periods (from ``twoku run``'s ``.indicators`` file): how many were computed and
+    flagged, and — where the feedback names ``institution_code`` and ``period`` — how the flags were decided."""
+    from twoku.engine import duck
+
+    source, cols = _read(con, path, "指标值", scratch)
+    need = {"rule_id", "institution_code", "period", "flagged"}
+    if not need <= cols:
+        raise TwokuError(
+            f"指标值文件缺少列：{'、'.join(sorted(need - cols))}",
+            hint="给出 twoku run --out 写出的 <文件名>.indicators 文件",
+        )
+    ids = ", ".join(
+        f"{duck.csv_value(f'CAST({c} AS VARCHAR)')} AS {c}" for c in ("rule_id", "institution_code", "period")
+    )
+    con.execute(f"CREATE TABLE i AS SELECT {ids}, CAST(flagged AS BOOLEAN) AS flagged FROM {source}")
+    judged = "SELECT " + ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in ("rule_id", "institution_code", "period"))
+    judged += ", CAST(NULL AS VARCHAR) AS outcome WHERE FALSE"
+    if {"institution_code", "period"} <= fb_cols:
+        keys = ", ".join(
+            f"{duck.csv_value(f'CAST({c} AS VARCHAR)')} AS {c}" for c in ("rule_id", "institution_code", "period")
+        )
+        judged = f"SELECT {keys}, {outcome_map} AS outcome FROM {fb_src}"
+    rows = con.execute(
+        f"""SELECT i.rule_id, COUNT(*), COUNT(*) FILTER (WHERE i.flagged),
+              COUNT(*) FILTER (WHERE i.flagged AND j.outcome = 'confirmed'),
+              COUNT(*) FILTER (WHERE i.flagged AND j.outcome = 'rejected')
+            FROM i LEFT JOIN ({judged}) AS j USING (rule_id, institution_code, period) GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    return [IndicatorMetrics(r[0], _name(lib, r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def _name(lib: Library, rule_id: str) -> str:

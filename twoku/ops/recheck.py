@@ -430,8 +430,15 @@ def _needed(
         if rest is None or not named.isdisjoint(references(text_of(rest)).split()):
             del reach.partial[path]
             reach.recheck.add(path)
-            for item_id in index.refs[position[path]].split():
+            named_all = index.refs[position[path]].split()
+            for item_id in named_all:
                 reach.needed.update(paths[m] for m in holders.get(item_id, ()))
+            # TK604: each subject beside every record naming it (a newer record of a kind supersedes this one)
+            reach.needed.update(
+                paths[m]
+                for m, kind in enumerate(index.kinds)
+                if kind == "argumentation" and not set(named_all).isdisjoint(index.refs[m].split())
+            )
     for path in sorted(reach.needed | own_again):
         if path in needed and path not in own_again:
             continue

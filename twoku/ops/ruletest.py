@@ -25,21 +25,26 @@ from twoku.model import tables
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.prose import value_words
 from twoku.model.regions import Layer, layer_name
-from twoku.model.runs import ExampleOutcome, LocalValue, RuleTestReport
+from twoku.model.runs import ExampleOutcome, Flag, LocalValue, RuleTestReport
 from twoku.ops.library import region_layer
 from twoku.ops.run import effective_params, load_tables, rule_spec, table_of
 from twoku.ops.validate import load_store
 
 
+def _executable(rule: Item) -> bool:
+    """A rule with a condition (line hits) or an indicator (institution-periods flagged)."""
+    return isinstance(rule.data.get("condition"), Mapping) or isinstance(rule.data.get("indicator"), Mapping)
+
+
 def _candidates(rules: list[Item], rule_ids: Sequence[str]) -> list[Item]:
     if not rule_ids:
-        return [r for r in rules if isinstance(r.data.get("condition"), Mapping) and not r.deprecated]
+        return [r for r in rules if _executable(r) and not r.deprecated]
     by_id = {r.id: r for r in rules}
     chosen = []
     for rule_id in rule_ids:
         if rule_id not in by_id:
             raise UsageError(f"库中没有规则 {rule_id}", hint="用 twoku ls rules 查找编号")
-        if not isinstance(by_id[rule_id].data.get("condition"), Mapping):
+        if not _executable(by_id[rule_id]):
             raise UsageError(f"{rule_id} 没有可执行条件（condition），无可测试")
         chosen.append(by_id[rule_id])
     return chosen
@@ -97,13 +102,22 @@ def run_examples(root: Path, rule_ids: Sequence[str] = (), region: str | None = 
             continue
         assert rule.layer is not None
         try:
-            spec = rule_spec(root, lib, rule, layer or rule.layer)
+            spec = _spec(root, lib, rule, layer or rule.layer)
             load_tables(con, root, lib, [spec], layer or rule.layer)
         except TwokuError as exc:
             outcomes += [ExampleOutcome(rule.id, _name(e, n), (), (), exc.message) for n, e in enumerate(examples)]
             continue
         local = _local_values(lib, rule, layer, names) if layer else []
         for n, example in enumerate(examples):
+            pinned = example.get("parameters") if isinstance(example, Mapping) else None
+            if isinstance(pinned, Mapping) and pinned:  # the example runs with these values (keeps it small)
+                try:
+                    values = {**effective_params(lib, rule, layer or rule.layer), **pinned}
+                    pinned_spec = _spec(root, lib, rule, layer or rule.layer, values)
+                    outcomes.append(_run_one(con, root, lib, pinned_spec, rule.id, n, example))
+                except TwokuError as exc:
+                    outcomes.append(ExampleOutcome(rule.id, _name(example, n), (), (), exc.message))
+                continue
             outcome = _run_one(con, root, lib, spec, rule.id, n, example)
             if not outcome.passed and outcome.error is None and local:
                 assert layer is not None
@@ -135,12 +149,12 @@ def _explained(
 
     assert rule.layer is not None
     own = {k: (v.get("value") if isinstance(v, Mapping) else v) for k, v in rule.data["parameters"].items()}
-    if not _run_one(con, root, lib, rule_spec(root, lib, rule, rule.layer, own), rule.id, n, example).passed:
+    if not _run_one(con, root, lib, _spec(root, lib, rule, rule.layer, own), rule.id, n, example).passed:
         return outcome  # wrong with the rule's own values too: a plain failure
     in_region = effective_params(lib, rule, region)
     culprits = []
     for value in local:
-        alone = rule_spec(root, lib, rule, rule.layer, {**own, value.name: in_region[value.name]})
+        alone = _spec(root, lib, rule, rule.layer, {**own, value.name: in_region[value.name]})
         if not _run_one(con, root, lib, alone, rule.id, n, example).passed:
             culprits.append(value)
     return replace(outcome, depends_on=tuple(culprits or local))
@@ -151,16 +165,44 @@ def _name(example: Any, n: int) -> str:
     return str(name) if name else f"用例 {n + 1}"
 
 
-def _run_one(con: Any, root: Path, lib: Library, spec: RuleSpec, rule_id: str, n: int, example: Any) -> ExampleOutcome:
-    from twoku.engine import duck
+def _spec(root: Path, lib: Library, rule: Item, layer: Layer, params: dict[str, Any] | None = None) -> Any:
+    """The rule ready to run: a line rule's RuleSpec, or an indicator's IndicatorSpec."""
+    if isinstance(rule.data.get("indicator"), Mapping):
+        from twoku.ops.indicators import indicator_spec
 
+        return indicator_spec(root, lib, rule, layer, params)
+    return rule_spec(root, lib, rule, layer, params)
+
+
+def _expected(example: Any, indicator: bool) -> tuple[str, ...]:
+    """What must hit: line IDs, or for an indicator the institution-periods (model/runs.py Flag) flagged."""
+    if not isinstance(example, Mapping):
+        return ()
+    if not indicator:
+        return tuple(str(h) for h in (example.get("hits") or []))
+    flags = example.get("flags") or []
+    return tuple(
+        str(Flag(str(f.get("institution")), str(f.get("period")), str(f.get("group") or "")))
+        for f in flags
+        if isinstance(f, Mapping)
+    )
+
+
+def _run_one(con: Any, root: Path, lib: Library, spec: Any, rule_id: str, n: int, example: Any) -> ExampleOutcome:
+    from twoku.engine import duck
+    from twoku.engine.indicator import IndicatorSpec, example_flags
+
+    indicator = isinstance(spec, IndicatorSpec)
     lines = example.get("lines") if isinstance(example, Mapping) else None
-    expected = tuple(str(h) for h in (example.get("hits") or [])) if isinstance(example, Mapping) else ()
+    expected = _expected(example, indicator)
     if not isinstance(lines, list) or not all(isinstance(line, Mapping) for line in lines):
         return ExampleOutcome(rule_id, _name(example, n), expected, (), "用例没有结算明细（lines）")
     try:
-        spec = _with_example_rows(con, root, lib, spec, example)
-        got = tuple(duck.example_hits(con, spec, lines))
+        if indicator:
+            got = tuple(str(Flag(*f)) for f in example_flags(con, spec, lines))
+        else:
+            spec = _with_example_rows(con, root, lib, spec, example)
+            got = tuple(duck.example_hits(con, spec, lines))
     except TwokuError as exc:
         return ExampleOutcome(rule_id, _name(example, n), expected, (), exc.message)
     return ExampleOutcome(rule_id, _name(example, n), expected, got)

@@ -196,16 +196,23 @@ def run(
         from twoku.store.documents.edit import writable_file
 
         writable_file(out)
+    from twoku.ops import indicators
+
     lib = load_store(root, tables=False).library  # the tables it reads, it reads one at a time
     layer = region_layer(region, lib)
-    rules = select_rules(lib, layer, rule_ids)
+    line_ids, indicator_ids = indicators.split_ids(lib, rule_ids)
+    rules = select_rules(lib, layer, line_ids) if line_ids or not rule_ids else []
+    measured = indicators.select_indicators(lib, layer, indicator_ids) if indicator_ids or not rule_ids else []
     specs = [rule_spec(root, lib, r, layer) for r in rules]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="twoku-run-") as spill:
         con = duck.connect(threads, memory, Path(spill))
-        read = duck.read_claims(con, claims, columns_used(specs), encoding)
+        used = columns_used(specs) | indicators.columns(root, lib, layer, measured)
+        read = duck.read_claims(con, claims, used, encoding)
         load_tables(con, root, lib, specs, layer)
         counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
+        beside = indicators.indicators_path(out) if out is not None and measured else None
+        computed = indicators.compute(con, root, lib, layer, measured, beside)
         seconds = time.perf_counter() - started
         if out is not None:
             _write_whole(con, out)
@@ -214,7 +221,9 @@ def run(
     per_rule = [
         RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
     ]
-    return RunResult(layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored)
+    return RunResult(
+        layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored, computed, beside
+    )
 
 
 ENGINES = ("duckdb", "spark")

@@ -37,6 +37,18 @@ def run_dict(result: RunResult) -> dict[str, Any]:
             }
             for r in result.rules
         ],
+        "indicators_out": str(result.indicators_out) if result.indicators_out else None,
+        "indicators": [
+            {
+                "id": i.rule_id,
+                "name": i.name,
+                "groups": i.groups,
+                "flagged": i.flagged,
+                "parameters": i.parameters,
+                "flagged_sample": i.sample,
+            }
+            for i in result.indicators
+        ],
     }
 
 
@@ -65,6 +77,8 @@ def run_text(result: RunResult, console: Any) -> None:
             plain(r.rule_id), plain(r.name), level, hits, f"{per_ten_thousand(r.hits, result.lines):g}", params
         )
     console.print(table)
+    if result.indicators:
+        indicators_text(result, console)
     if result.encoding != "utf-8":
         console.print(f"[dim]结算明细按 {result.encoding} 编码读取。[/]")
     if result.ignored_columns:
@@ -78,6 +92,31 @@ def run_text(result: RunResult, console: Any) -> None:
         console.print(styled("前几条命中（用 --out 写出全部）：", "dim"))
         for hit in result.sample[:5]:
             console.print(styled(f"  {hit['rule_id']}  {hit['line_id']}  {hit['evidence']}"))
+
+
+def indicators_text(result: RunResult, console: Any) -> None:
+    """The indicators (统计指标监测类) beside the hits: institution-periods computed and flagged, the first flagged."""
+    from rich.table import Table
+
+    table = Table(title=plain("监测指标（按机构、按统计期计算）"), title_justify="left", box=None, show_edge=False)
+    for column, justify in (("编号", "left"), ("名称", "left"), ("机构-统计期", "right"), ("标记", "right")):
+        table.add_column(column, justify=justify, no_wrap=column == "编号")  # type: ignore[arg-type]
+    table.add_column("参数", overflow="fold")
+    for i in result.indicators:
+        params = plain("，".join(f"{k}={v}" for k, v in i.parameters.items()))
+        flagged = styled(f"{i.flagged:,}", "yellow") if i.flagged else styled("0", "dim")
+        table.add_row(plain(i.rule_id), plain(i.name), f"{i.groups:,}", flagged, params)
+    console.print(table)
+    if result.indicators_out:
+        console.print(styled(f"各机构、各统计期的指标值已写入 {result.indicators_out}"))
+        return
+    shown = [row for i in result.indicators for row in i.sample][:5]
+    if shown:
+        console.print(styled("前几个被标记的机构-统计期（用 --out 写出全部指标值）：", "dim"))
+    for row in shown:
+        group = f" {row['group']}" if row["group"] else ""
+        words = f"  {row['rule_id']}  {row['institution_code']}  {row['period']}{group}  指标值 {row['value']}"
+        console.print(styled(f"{words}  基准 {row['baseline'] if row['baseline'] is not None else '—'}"))
 
 
 def ruletest_dict(report: RuleTestReport) -> dict[str, Any]:
@@ -183,6 +222,20 @@ def evaluation_dict(result: Evaluation) -> dict[str, Any]:
             }
             for m in result.rules
         ],
+        "indicator_rules": result.indicator_rules,
+        "indicators": [
+            {
+                "id": m.rule_id,
+                "name": m.name,
+                "groups": m.groups,
+                "flagged": m.flagged,
+                "flag_rate": m.flag_rate,
+                "confirmed": m.confirmed,
+                "rejected": m.rejected,
+                "precision": m.precision,
+            }
+            for m in result.indicators
+        ],
     }
 
 
@@ -205,6 +258,22 @@ def evaluation_text(result: Evaluation, console: Any) -> None:
             str(m.pending + m.unreviewed), precision, f"{m.appealed}/{m.appeals_upheld}",
         )  # fmt: skip
     console.print(table)
+    if result.indicators:
+        measured = Table(
+            title=plain("监测指标（按机构-统计期，不按明细评估）"), title_justify="left", box=None, show_edge=False
+        )
+        for column in ("编号", "名称", "机构-统计期", "标记", "标记率", "确认", "排除", "精准率"):
+            measured.add_column(
+                column, justify="left" if column in ("编号", "名称") else "right", no_wrap=column == "编号"
+            )
+        for i in result.indicators:
+            rate = f"{i.flag_rate:.0%}" if i.flag_rate is not None else "—"
+            precision = f"{i.precision:.0%}" if i.precision is not None else "—"
+            measured.add_row(
+                plain(i.rule_id), plain(i.name), f"{i.groups:,}", f"{i.flagged:,}", rate, str(i.confirmed),
+                str(i.rejected), precision,
+            )  # fmt: skip
+        console.print(measured)
     for kind, text in evaluation_notes(result):
         console.print(styled(text, "red" if kind == "misfire" else "yellow"))
 
@@ -220,6 +289,14 @@ def evaluation_notes(result: Evaluation) -> list[tuple[str, str]]:
                 "misfire",
                 f"多数误判的规则（已判定 ≥ {result.min_decided} 条且精准率 < {result.misfire_below:.0%}）："
                 f"{'、'.join(result.misfiring)}",
+            )
+        )
+    if result.indicator_rules and not result.indicators:
+        notes.append(
+            (
+                "indicators",
+                f"监测指标不命中明细，不计入以上评估：{'、'.join(result.indicator_rules)}"
+                "（用 --indicators 给出 twoku run 写出的指标值文件）",
             )
         )
     if result.unmatched_feedback:

@@ -88,6 +88,8 @@ def _rule(rule: Rule) -> str:
     ]
     if rule.monitoring_point:
         parts.append(f'<h4>监控要点</h4><div class="point">{_lines(rule.monitoring_point)}</div>')
+    if rule.indicator:
+        parts.append(f'<h4>监测指标（按机构、按统计期计算）</h4><div class="point">{_lines(rule.indicator)}</div>')
     if rule.definition and rule.definition != rule.monitoring_point:
         parts.append(f"<h4>定义</h4>{_lines(rule.definition)}")
     if rule.parameters:

@@ -36,6 +36,8 @@ def _rule(rule: Rule) -> list[str]:
     out.append("")
     if rule.monitoring_point:
         out += ["**监控要点**", "", *_paragraphs(rule.monitoring_point)]
+    if rule.indicator:
+        out += ["**监测指标**（按机构、按统计期计算，不逐条判断明细）", "", *_paragraphs(rule.indicator)]
     if rule.definition and rule.definition != rule.monitoring_point:
         out += ["**定义**", "", *_paragraphs(rule.definition)]
     if rule.parameters:

@@ -69,7 +69,7 @@ def _row(rule: Rule, pub: Publication) -> list[str]:
         rule.name,
         rule.level or "",
         "、".join(rule.uses),
-        rule.monitoring_point or "",
+        (rule.monitoring_point or "") + (f"\n监测指标：{rule.indicator}" if rule.indicator else ""),
         rule.definition or "",
         "\n".join(common.param_line(p, rule.layer_name) for p in rule.parameters),
         "\n".join(f"{n}. {v.strip()}" for n, v in enumerate(rule.violations, 1)),
