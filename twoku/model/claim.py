@@ -15,7 +15,7 @@ from typing import Any
 
 SEXES: tuple[str, ...] = ("男", "女", "未知", "未说明")  # GB/T 2261.1 性别
 INSURANCE_TYPES: tuple[str, ...] = ("职工基本医疗保险", "城乡居民基本医疗保险", "工伤保险", "生育保险")
-VISIT_TYPES: tuple[str, ...] = ("普通门诊", "急诊", "门诊慢特病", "住院", "定点药店购药")
+VISIT_TYPES: tuple[str, ...] = ("普通门诊", "急诊", "门诊慢特病", "住院", "定点药店购药", "生育门诊", "生育住院")
 INSTITUTION_LEVELS: tuple[str, ...] = ("一级", "二级", "三级", "未定级")
 DISCHARGE_MODES: tuple[str, ...] = ("医嘱离院", "转院", "转社区卫生服务机构", "非医嘱离院", "死亡", "其他")
 ITEM_CATEGORIES: tuple[str, ...] = ("西药", "中成药", "中药饮片", "医疗服务项目", "医用耗材")
@@ -52,7 +52,13 @@ CLAIM_FIELDS: tuple[ClaimField, ...] = (
         "医保系统登记的参保人死亡日期（来自死亡出院记录、民政殡葬、公安户籍等共享数据，核实后）；未登记死亡的为空",
     ),
     ClaimField("insurance_type", "string", "险种", "结算所用险种", enum=INSURANCE_TYPES),
-    ClaimField("visit_type", "string", "医疗类别", "普通门诊、急诊、门诊慢特病、住院或定点药店购药", enum=VISIT_TYPES),
+    ClaimField(
+        "visit_type",
+        "string",
+        "医疗类别",
+        "普通门诊、急诊、门诊慢特病、住院、定点药店购药，或生育医疗费用的生育门诊、生育住院",
+        enum=VISIT_TYPES,
+    ),
     ClaimField(
         "institution_code", "string", "定点医药机构编码", "国家医保定点医疗机构代码，如 H51010400001", r"^H[0-9]{11}$"
     ),
@@ -95,6 +101,18 @@ CLAIM_FIELDS: tuple[ClaimField, ...] = (
     ClaimField("supply_days", "integer", "用药天数", "按用法用量折算的该明细用药天数"),
     ClaimField("long_term_prescription", "boolean", "长期处方", "该明细是否按长期处方开具"),
     ClaimField("settlement_date", "date", "结算日期", "结算完成的日期"),
+    ClaimField(
+        "age_days",
+        "integer",
+        "年龄（天）",
+        "年龄不足 1 周岁的参保人的日龄（医保结算清单“年龄不足1周岁的年龄（天）”）；满 1 周岁的为空",
+    ),
+    ClaimField(
+        "prescription_id",
+        "string",
+        "处方号",
+        "费用明细所属处方（住院为医嘱）的编号；同一张处方的明细相同，中药饮片单方、复方据此归集",
+    ),
 )
 FIELDS: dict[str, ClaimField] = {f.name: f for f in CLAIM_FIELDS}
 REQUIRED: tuple[str, ...] = ("line_id", "patient_id", "item_code", "service_date")
