@@ -131,7 +131,7 @@ def rule_text(item_id: str, n: int, layer: Layer, basis: list[str], status: str,
     verb = rng.choice(VERBS)
     low, high = 3 + n % 5, 30 + n % 60
     days = rng.randint(low, high)
-    scenarios = _pick(rng, list(enums.SCENARIOS), 3)
+    uses = _pick(rng, list(enums.USES), 3)
     lines = [
         _schema(path, "rule").rstrip("\n"),
         f"id: {item_id}",
@@ -165,8 +165,8 @@ def rule_text(item_id: str, n: int, layer: Layer, basis: list[str], status: str,
         "  settlement_types:",
         "    value: [门诊, 住院]",
         "    description: 纳入监控的结算类型",
-        "scenarios:",
-        *[f"  - {s}" for s in scenarios],
+        "uses:",
+        *[f"  - {s}" for s in uses],
         "stages: [事中, 事后]",
         f"level: {enums.LEVELS[n % 2]}",
         "violations:",
@@ -186,7 +186,7 @@ def override_text(item_id: str, layer: Layer, target: str, digest: str, rng: ran
     text = (
         _schema(path, "override")
         + f"id: {item_id}\ntarget: {target}\nbase_digest: {digest}\nparameters:\n"
-        + f"  max_units: {rng.choice([2, 4, 6, 8])}\nscenarios:\n  - 协议考核\n"
+        + f"  max_units: {rng.choice([2, 4, 6, 8])}\nuses:\n  - 协议考核\n"
         + "reason: |\n  本地定点医药机构用药结构与全国不同，按本地实施细则调整单日最大用量，在上级允许的可选值之内。\n"
         + "status: 生效\neffective: 2026-07-01\n"
     )
@@ -238,7 +238,7 @@ def generate(
     p = plan(rules, knowledge)
     root.mkdir(parents=True, exist_ok=True)
     regions = "".join(f'  "{code}": {name}\n' for code, name in p.names.items())
-    _write(root, "twoku.yaml", f"schema_version: 1\nname: 基准测试库（模拟）\nregion: CN\nregions:\n{regions}")
+    _write(root, "twoku.yaml", f"schema_version: 2\nname: 基准测试库（模拟）\nregion: CN\nregions:\n{regions}")
     shutil.copytree(Path(__file__).resolve().parents[1] / "schema", root / "schema")
     k_ids: dict[str, list[str]] = {}
     for layer in p.layers:

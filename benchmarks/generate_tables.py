@@ -153,7 +153,7 @@ def rule_item(rule_id: str, plan: TablePlan, t: int) -> tuple[str, str]:
         f"  参保人的性别、年龄不符合 {plan.item} 所列知识点限定条件的明细。",
         "logic: |",
         f"  按项目代码匹配 {plan.item} 的明细行，比较性别、年龄与该行的限定。",
-        "scenarios: [支付审核]",
+        "uses: [支付审核]",
         "stages: [事后]",
         "level: 可疑",
         "violations:",

@@ -45,6 +45,7 @@ TARGET_DIFF = 1.0  # seconds, a 1,000,000-row table with 1% changed
 TARGET_RUN = 1_000_000  # lines per second per core
 TARGET_RATIO = 50  # × the literal IN form
 TARGET_MIB = 1024
+MEMORY = "700MB"  # twoku run --memory in the benchmark: the engine's part of the process's 1 GiB
 
 
 def _peak_mib() -> float:
@@ -266,6 +267,17 @@ def run_figures(root: Path, lines: int, reference_lines: int, tmp: Path) -> dict
     out["join"] = (n, time.perf_counter() - started, time.process_time() - cpu)
     join_hits = con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY ALL ORDER BY ALL").fetchall()
     out["join_hits"] = sum(h for _, h in join_hits)
+    con.close()
+    con = duck.connect(1)
+    # the command itself, as a bureau runs it: its whole time and the peak memory of its process
+    hits = tmp / "hits.parquet"
+    ids = sorted(s.rule_id for s in specs)
+    args = [*twoku_exe(), "run", "--claims", str(claims), "--rules", *ids, "--threads", "1", "--out", str(hits)]
+    args += ["--memory", MEMORY]  # DuckDB's share of the 1 GiB; beyond it DuckDB spills to a scratch folder
+    env = {**os.environ, "TWOKU_CACHE_DIR": str(tmp / "cache"), "NO_COLOR": "1"}
+    timed([*twoku_exe(), "validate"], root, env, expect=None)  # the cache warm, as after a validate
+    whole, peak, _ = timed(args, root, env, memory=True)
+    out["command"] = (whole, peak)
     pasted = literal_specs(root, lib, specs)
     small = tmp / "reference.parquet"
     make_claims(con, small, reference_lines, codes)
@@ -371,7 +383,9 @@ def main() -> None:
         )
         line(f"  the literal IN form ({m:,} lines)", f"{reference / 1e6:.3f} M lines/s", "", None)
         line("  joins ÷ literal IN, per line", f"{rate / reference:.0f}×", "≥ 50×", rate / reference >= TARGET_RATIO)
-        line("  peak memory (this process)", f"{_peak_mib():.0f} MiB", "≤ 1024 MiB", _peak_mib() <= TARGET_MIB)
+        whole, peak = figures["command"]
+        line(f"  the whole twoku run command, {n:,} lines, 1 thread, --memory {MEMORY}", f"{whole:.1f} s", "", None)
+        line("  its peak memory (process tree)", f"{peak / 2**20:.0f} MiB", "≤ 1024 MiB", peak / 2**20 <= TARGET_MIB)
     print(f"| {'figure':<58} | {'measured':>22} | {'target':>12} | {'met':^4} |")
     print(f"|{'-' * 60}|{'-' * 24}|{'-' * 14}|{'-' * 6}|")
     print("\n".join(report))

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from twoku.model.digest import content_digest
 
 CONFIG = """\
-schema_version: 1
+schema_version: 2
 name: 测试库
 region: CN
 regions:
@@ -63,7 +63,7 @@ parameters:
   same_diagnosis_only:
     value: true
     description: 是否只看同一诊断
-scenarios: [支付审核, 稽核]
+uses: [支付审核, 稽核]
 stages: [事后]
 level: 可疑
 violations:

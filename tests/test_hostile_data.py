@@ -258,7 +258,7 @@ def test_missing_fields_are_named_in_one_finding(store: Path) -> None:
     result = runner.invoke(app, ["validate", "--format", "json"])
     missing = [f for f in json.loads(result.stdout)["findings"] if "必填字段" in f["message"]]
     assert len(missing) == 1, missing
-    for name in ("category", "definition", "logic", "scenarios", "level", "violations", "basis"):
+    for name in ("category", "definition", "logic", "uses", "level", "violations", "basis"):
         assert f"“{name}”" in missing[0]["message"]
     assert missing[0]["message"].startswith("缺少 7 个必填字段：")
 

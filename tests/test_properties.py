@@ -42,7 +42,7 @@ rules = st.fixed_dictionaries(
             ),
             max_size=3,
         ),
-        "scenarios": st.lists(st.sampled_from(enums.SCENARIOS), min_size=1, max_size=4, unique=True),
+        "uses": st.lists(st.sampled_from(enums.USES), min_size=1, max_size=4, unique=True),
         "level": st.sampled_from(enums.LEVELS),
         "violations": st.lists(text.filter(bool), min_size=1, max_size=3),
         "basis": st.just([{"id": "CN-K-0001"}]),
@@ -55,7 +55,7 @@ rules = st.fixed_dictionaries(
 @given(
     data=rules,
     noise=st.dictionaries(text, value, max_size=3),
-    drop=st.sets(st.sampled_from(["name", "logic", "scenarios", "level", "basis"])),
+    drop=st.sets(st.sampled_from(["name", "logic", "uses", "level", "basis"])),
 )
 def test_validate_never_crashes_on_generated_or_mutated_rules(
     tmp_path_factory: Any, data: dict[str, Any], noise: dict[str, Any], drop: set[str]

@@ -46,7 +46,7 @@ def test_national_rules_cover_every_class_of_the_framework() -> None:
 
 def test_every_rule_has_the_elements_of_article_8() -> None:
     for rule in _lib().of_kind("rule"):
-        for key in ("name", "definition", "logic", "scenarios", "stages", "level", "violations", "basis"):
+        for key in ("name", "definition", "logic", "uses", "stages", "level", "violations", "basis"):
             assert rule.data.get(key), f"{rule.id} lacks {key}"
 
 

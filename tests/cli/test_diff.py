@@ -24,7 +24,7 @@ parameters:
     value: 3
     unit: 天
     description: 无诊疗记录天数
-scenarios: [稽核]
+uses: [稽核]
 stages: [事后]
 level: 可疑
 basis:
@@ -34,7 +34,7 @@ status: 草稿
 """
 REFORMATTED_RULE = (
     RULE.replace("name: 分解住院", 'name: "分解住院"')
-    .replace("scenarios: [支付审核, 稽核]", "scenarios:\n    - 稽核\n    - '支付审核'")
+    .replace("uses: [支付审核, 稽核]", "uses:\n    - 稽核\n    - '支付审核'")
     .replace("  readmission_days:\n    value: 15", "  readmission_days:\n    value:   15")
 )
 ANNUAL = "id: CN-annual-2025\nkind: 年度调整\nregion: CN\nyear: 2025\ntitle: 2025年度调整\nstatus: {status}\n"
@@ -65,7 +65,7 @@ def test_modified_threshold_and_new_scenario(store: Path) -> None:
     item = by_id(diff_json("--since", "HEAD~1"))["CN-R-0001"]
     assert item["change"] == "modified" and item["reargue"] is True
     assert {"path": "parameters.readmission_days.value", "kind": "changed", "old": 15, "new": 12} in item["changes"]
-    assert {"path": "scenarios", "kind": "added", "old": None, "new": "协议考核"} in item["changes"]
+    assert {"path": "uses", "kind": "added", "old": None, "new": "协议考核"} in item["changes"]
     assert len(item["changes"]) == 2
 
 
@@ -208,13 +208,17 @@ def test_override_is_shown_against_its_rule(store: Path) -> None:
     item = by_id(diff_json("--since", "HEAD~1"))["510000-O-0001"]
     assert (item["target"], item["target_name"]) == ("CN-R-0001", "分解住院")
     assert item["reargue"] is True
-    md = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"]).stdout
+    society = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md"]).stdout
+    assert "10 → 8" not in society  # thresholds are the institutions' unless the store publishes them (第十二条)
+    md = runner.invoke(app, ["diff", "--since", "HEAD~1", "--format", "md", "--audience", "institutions"]).stdout
     assert "### 510000-O-0001 本地化 CN-R-0001 分解住院" in md
     assert "- **本地参数 › readmission_days**：10 → 8" in md
     assert "notes" not in md and "内部备注" not in md
 
 
 def test_markdown_change_notice(store: Path) -> None:
+    config = store / "twoku.yaml"  # this store publishes its thresholds to society too
+    config.write_text(config.read_text(encoding="utf-8") + "disclosure:\n  parameters: society\n", encoding="utf-8")
     active = RULE.replace("status: 已论证", "status: 生效")
     change_rule(store, active, "生效")
     write_files(

@@ -24,6 +24,12 @@ def notice(*args: str) -> str:
     return result.stdout
 
 
+def values_to_society(root: Path) -> None:
+    """The store publishes its thresholds to society too (twoku.yaml ``disclosure``; by default they are withheld)."""
+    config = root / "twoku.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "disclosure:\n  parameters: society\n", encoding="utf-8")
+
+
 def edit(root: Path, rel: str, change: Any) -> None:
     data = yaml.safe_load((root / rel).read_text(encoding="utf-8"))
     change(data)
@@ -101,7 +107,17 @@ def test_reargue_agrees_with_signoff_status(shipped: Path) -> None:
     assert item["reargue"] is False
 
 
+def test_the_notice_withholds_the_values_from_society_by_default(shipped: Path) -> None:
+    edit(shipped, RULE_30, lambda d: d.update(monitoring_point=d["monitoring_point"] + "急诊除外。\n"))
+    commit_all(shipped)
+    city = notice("--region", "510100")
+    assert "### CN-R-0030 检查项目重复间隔不足（平衡试验间隔少于（阈值向定点医药机构公开））" in city
+    assert "21天" not in city and "14天" not in city and "{{param" not in city
+    assert "21天" in notice("--region", "510100", "--audience", "institutions")
+
+
 def test_the_notice_states_the_regions_values(shipped: Path) -> None:
+    values_to_society(shipped)
     edit(shipped, RULE_30, lambda d: d.update(monitoring_point=d["monitoring_point"] + "急诊除外。\n"))
     commit_all(shipped)
     city = notice("--region", "510100")
@@ -113,6 +129,7 @@ def test_the_notice_states_the_regions_values(shipped: Path) -> None:
 
 def test_a_yes_no_value_reads_as_shi_fou_in_every_format(shipped: Path) -> None:
     override = "provincial/510000/municipal/510100/overrides/510100-O-0002.yaml"
+    values_to_society(shipped)
     edit(shipped, override, lambda d: d["parameters"].update(same_diagnosis_only=True))
     commit_all(shipped)
     text = runner.invoke(app, ["diff", "--since", "HEAD~1"]).stdout

@@ -14,7 +14,7 @@ runner = CliRunner()
 
 CITY_OVERRIDE = (
     "id: 510100-O-0001\ntarget: CN-R-0001\nbase_digest: '{d}'\nparameters:\n"
-    "  readmission_days: 7\nscenarios: [协议考核]\nreason: 本市要求\nstatus: 生效\n"
+    "  readmission_days: 7\nuses: [协议考核]\nreason: 本市要求\nstatus: 生效\n"
 )
 
 
@@ -77,8 +77,8 @@ def test_show_labels_each_value_with_its_layer(store: Path) -> None:
     assert params["readmission_days"]["value"] == 7
     assert params["readmission_days"]["layer"] == "510100"
     assert params["same_diagnosis_only"]["layer"] == "CN"
-    assert data["fields"]["scenarios"]["value"] == ["支付审核", "稽核", "协议考核"]
-    assert data["fields"]["scenarios"]["layer"] == "510100"
+    assert data["fields"]["uses"]["value"] == ["支付审核", "稽核", "协议考核"]
+    assert data["fields"]["uses"]["layer"] == "510100"
     assert data["overrides"] == ["510000-O-0001", "510100-O-0001"]
     province = json.loads(runner.invoke(app, ["show", "CN-R-0001", "--region", "510000", "--format", "json"]).stdout)
     assert province["parameters"]["readmission_days"] == {

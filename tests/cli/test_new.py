@@ -75,7 +75,7 @@ def test_new_rule_from_flags_is_valid_staged_and_round_trips(store: Path) -> Non
     assert round_trips(text)
     data = data_of(store, path)
     assert data["status"] == "草稿" and data["level"] == "明确违规" and data["name"] == "限性别用药"
-    assert data["scenarios"] == ["支付审核", "事前提醒"]
+    assert data["uses"] == ["支付审核", "事前提醒"]
     assert data["basis"] == [{"id": "CN-K-0002", "article": "说明书【适应症】"}]
     assert PLACEHOLDER in str(data["definition"]) and "name" not in out["to_fill"]  # type: ignore[operator]
     assert staged(store) == [path]
@@ -91,7 +91,7 @@ def test_new_rule_interactive_prompts(store: Path) -> None:
     assert out["path"] == "provincial/510000/rules/actor-supervision/510000-R-0001.yaml"
     data = data_of(store, str(out["path"]))
     assert data["name"] == "挂床住院" and data["category"] == "行为主体监管类" and data["level"] == "可疑"
-    assert data["scenarios"] == ["协议考核", "稽核"]
+    assert data["uses"] == ["协议考核", "稽核"]
     assert data["basis"] == [{"id": "CN-K-0001", "article": "第十五条"}]
     only_placeholder_warnings(store)
 
@@ -103,7 +103,7 @@ def test_interactive_prompts_offer_knowledge_and_retry_bad_answers(store: Path) 
     assert "CN-K-0001  医疗保障基金使用监督管理条例（法律法规）" in result.output
     assert "“99”不在列表中" in result.output and "无法识别：CN-K-0009" in result.output
     data = data_of(store, "national/rules/actor-supervision/CN-R-0002.yaml")
-    assert data["level"] == "明确违规" and data["scenarios"] == ["支付审核"]  # the default scenario
+    assert data["level"] == "明确违规" and data["uses"] == ["支付审核"]  # the default scenario
     assert str(data["name"]).startswith(PLACEHOLDER)
     only_placeholder_warnings(store)
 
@@ -262,7 +262,7 @@ def test_never_overwrites(store: Path) -> None:
 def test_templates_round_trip_byte_for_byte(category: str) -> None:
     from twoku.store.documents.scaffold import to_yaml
 
-    template = rule_template("510100-R-0001", Layer("510100"), category, [("CN-K-0001", None)], scenarios=["稽核"])
+    template = rule_template("510100-R-0001", Layer("510100"), category, [("CN-K-0001", None)], uses=["稽核"])
     assert round_trips(to_yaml(template))
 
 

@@ -413,7 +413,7 @@ def test_what_only_institutions_see(shipped: Path) -> None:
     only_institutions = internal_paths(rule, level="institutions")
     assert {"logic", "condition", "examples", "focus", "parameters.*.localisable"} <= only_institutions
     # The monitoring points and standards themselves stay public, thresholds with their units.
-    for path in ("name", "definition", "monitoring_point", "scenarios", "level", "violations", "framework_code",
+    for path in ("name", "definition", "monitoring_point", "uses", "level", "violations", "framework_code",
                  "basis[CN-K-0003].article", "parameters.days.value", "parameters.days.unit"):  # fmt: skip
         assert at_path("rule", path, "society")[0] is not None, path
     for path in ("logic", "condition", "examples", "focus", "parameters.days.localisable.max"):
@@ -435,13 +435,18 @@ def test_institutions_read_the_judgement_logic_society_reads_the_standard(shippe
     for fmt, text in all_text(both["society"]).items():
         assert logic not in text, fmt
         assert fmt == "json" or "判断逻辑只向辖区定点医药机构公开" in text, fmt  # said to the reader
-    # Society still reads a summary that makes sense: the point, the standard with its threshold, the cases.
+    # Society still reads a summary that makes sense: the point, the standard, the cases; the exact threshold is
+    # disclosed to the institutions unless the store publishes it (tests/cli/test_publish_values.py).
     society = seen["society"]
     assert society["monitoring_point"] and society["definition"] and society["violations"]
-    assert society["level"] == "可疑" and "稽核" in society["scenarios"]
+    assert society["level"] == "可疑" and "稽核" in society["uses"]
     params = {p["name"]: p for p in society["parameters"]}
-    assert (params["readmission_days"]["value"], params["readmission_days"]["unit"]) == (10, "天")
-    assert "10天" in both["society"]["md"].decode("utf-8")
+    assert (params["readmission_days"]["value"], params["readmission_days"]["withheld"]) == (
+        "阈值向定点医药机构公开",
+        True,
+    )
+    assert "出院后10天" not in both["society"]["md"].decode("utf-8")
+    assert "出院后10天" in both["institutions"]["md"].decode("utf-8")
     # Same rules for both audiences: what differs is how much of each rule.
     assert set(rules_by_id(data_of(both["society"]))) == set(rules_by_id(data_of(both["institutions"])))
     assert len(both["institutions"]["json"]) > len(both["society"]["json"])

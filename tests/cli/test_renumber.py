@@ -53,7 +53,7 @@ def test_renumber_moves_the_file_and_updates_every_reference(store: Path) -> Non
     assert moved.startswith("id: CN-K-0005\n")
     rule = (store / "national/rules/actor-supervision/CN-R-0001.yaml").read_text(encoding="utf-8")
     assert "  - id: CN-K-0005\n    article: 第十五条\n" in rule
-    assert "scenarios: [支付审核, 稽核]" in rule  # the flow style is kept
+    assert "uses: [支付审核, 稽核]" in rule  # the flow style is kept
     fact = (store / "national/knowledge/medical/CN-K-0002.yaml").read_text(encoding="utf-8")
     assert "  - id: CN-K-0005\n" in fact
     record = (store / "argumentation/CN-A-0001.yaml").read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ parameters:
     value: 3
     unit: 天
     description: 无诊疗记录天数
-scenarios: [稽核]
+uses: [稽核]
 stages: [事后]
 level: 可疑
 violations:

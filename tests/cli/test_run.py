@@ -341,3 +341,19 @@ def test_rules_are_listed_as_the_readme_shows_or_repeated(shipped: Path, tmp_pat
     assert compiled.returncode == 0 and "-- CN-R-0017" in compiled.stdout and "-- CN-R-0030" in compiled.stdout
     stray = runner.invoke(app, ["run", "--claims", claims, "CN-R-0030"])
     assert stray.exit_code == 2 and "多出了参数（CN-R-0030）" in stray.output
+
+
+def test_run_keeps_to_a_memory_limit_and_refuses_one_it_cannot_read(shipped: Path, tmp_path: Path) -> None:
+    claims = _interval_claims(tmp_path)
+    free = runner.invoke(app, ["run", "--claims", str(claims), "--region", "510000", "--format", "json"])
+    kept = runner.invoke(
+        app, ["run", "--claims", str(claims), "--region", "510000", "--memory", "300MB", "--format", "json"]
+    )
+    assert free.exit_code == 0 and kept.exit_code == 0, kept.output
+    hits = [(r["id"], r["hits"]) for r in json.loads(kept.output)["rules"]]
+    assert hits == [(r["id"], r["hits"]) for r in json.loads(free.output)["rules"]] and any(n for _, n in hits)
+    assert (
+        git(shipped, "status", "--porcelain", "--ignored") == ""
+    )  # DuckDB spills to a scratch folder, never the store
+    bad = runner.invoke(app, ["run", "--claims", str(claims), "--memory", "lots"])
+    assert bad.exit_code == 2 and "--memory lots" in bad.output and "Traceback" not in bad.output

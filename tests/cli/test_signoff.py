@@ -56,7 +56,8 @@ def test_record_writes_commits_and_binds_the_digest(store: Path) -> None:
 
 
 def test_record_clears_the_gate_for_an_active_rule(store: Path) -> None:
-    set_rule(store, "status: 已论证", "status: 生效")
+    # in force from a day after the argumentation recorded below (2025-11-20): never before it (TK611)
+    set_rule(store, "status: 已论证\neffective: 2024-01-01", "status: 生效\neffective: 2026-01-01")
     before = json.loads(runner.invoke(app, ["validate", "--format", "json"]).stdout)
     assert "TK603" in json.dumps(before)
     assert record("CN-R-0001").exit_code == 0

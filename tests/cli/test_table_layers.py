@@ -110,6 +110,10 @@ def test_a_national_table_edit_goes_through_change_control_to_the_province_and_t
     assert status["kinds"]["业务论证"]["state"] == "stale"
     findings = json_of("validate")["findings"]
     assert any(f["code"] == "TK506" and f["path"] == OVERRIDE for f in findings)
+    # the province reviews and re-binds its override to the national table as it now is
+    rebased = json_of("override", "rebase", "510000-O-0009")
+    assert rebased["written"] and any("twoku diff" in c for c in rebased["changes"])
+    assert not [f for f in json_of("validate")["findings"] if f["code"] == "TK506"]
 
     # run gives the new hits in the province: the national row and the province's row.
     claims = tmp_path / "明细.csv"
@@ -182,3 +186,31 @@ def test_publish_gives_the_regions_tables_of_the_rules_it_lists(
     assert [name for name, _ in society["columns"]] == ["code", "sex"]  # a column disclosed to institutions only
     assert '<details class="table" id="CN-K-0070">' in outputs["institutions"][".html"]
     assert 'class="table-filter"' in outputs["institutions"][".html"]
+
+
+def test_rebasing_a_table_override_names_the_rows_it_touches_that_the_upper_table_changed(shipped: Path) -> None:
+    national_table_and_rule(shipped)
+    item = yaml.safe_load((shipped / ITEM).read_text(encoding="utf-8"))
+    item["table"]["lower"] = {"add": True, "remove": True}
+    write(shipped, ITEM, item)
+    with (shipped / CSV).open("a", encoding="utf-8") as fh:
+        fh.write(f"{DRUG_C},丁苯酞氯化钠注射液,男\n")
+    seal("CN-K-0070")
+    commit_all(shipped, "国家知识点明细")
+    digest = json_of("show", "CN-K-0070")["digest"]
+    rows = {
+        "remove": [{"code": DRUG_C, "reason": "本省不适用（示例）"}],
+        "add": [{"code": DRUG_B, "name": "地诺前列酮栓", "sex": "女", "reason": "本省增补（示例）"}],
+    }
+    write(shipped, OVERRIDE, {"id": "510000-O-0009", "target": "CN-K-0070", "base_digest": digest,
+                              "reason": "本省增删", "status": "生效", "rows": rows})  # fmt: skip
+    commit_all(shipped, "本省增删")
+    # the nation drops the row the province removes, and adds the row the province adds
+    (shipped / CSV).write_text(f"code,name,sex\n{DRUG_A},阿帕他胺片,男\n{DRUG_B},地诺前列酮栓,女\n", encoding="utf-8")
+    seal("CN-K-0070")
+    commit_all(shipped, "国家修改")
+    assert any(f["code"] == "TK506" for f in json_of("validate")["findings"])
+    changes = json_of("override", "rebase", "510000-O-0009", "--dry-run")["changes"]
+    assert any(DRUG_C in c and "已不存在" in c for c in changes)
+    assert any(DRUG_B in c and "已在上级表格中" in c for c in changes)
+    assert git(shipped, "status", "--porcelain") == ""  # a dry run writes nothing

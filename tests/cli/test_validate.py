@@ -149,7 +149,7 @@ def test_waived_findings_still_show_in_json(store: Path) -> None:
         store,
         {
             "national/knowledge/laws/CN-K-0003.yaml": BROKEN_LAW,
-            "twoku.yaml": "schema_version: 1\nregion: CN\nwaivers:\n"
+            "twoku.yaml": "schema_version: 2\nregion: CN\nwaivers:\n"
             "  - {code: TK601, id: CN-K-0003, reason: 待核实原文, expires: 2099-01-01}\n",
         },
     )

@@ -46,7 +46,7 @@ def test_every_property_has_a_chinese_title_description_and_disclosure(kind: str
 def test_enums_reach_the_schemas() -> None:
     rule = all_schemas()["rule"]["properties"]
     assert rule["category"]["enum"] == enums.labels(enums.RULE_CATEGORIES)
-    assert rule["scenarios"]["items"]["enum"] == list(enums.SCENARIOS)
+    assert rule["uses"]["items"]["enum"] == list(enums.USES)
     assert rule["level"]["enum"] == list(enums.LEVELS)
     assert rule["status"]["enum"] == list(enums.STATUSES)
     knowledge = all_schemas()["knowledge"]["properties"]

@@ -1,5 +1,6 @@
 """TK608–TK609: adjustment deadlines (第十六条) — an open instant adjustment must be finished
-no later than the day the new law, policy or norm takes effect."""
+no later than the day the new law, policy or norm takes effect; TK612: a rule an adjustment added is not
+in force before that adjustment."""
 
 from __future__ import annotations
 
@@ -62,4 +63,35 @@ def deadline_passed(lib: Library) -> Iterator[Finding]:
                 ("deadline",),
                 item.id,
                 _close_hint(item),
+            )
+
+
+@store_check("TK612", "in-force-before-adjustment")
+def in_force_before_adjustment(lib: Library) -> Iterator[Finding]:
+    """调整记录列为新增（added）的规则，施行日期早于该调整完成的日期（进行中的调整：早于启动日期）：
+    规则在产生它的调整之前就已生效（第十三条至第十五条：调整应在征求意见、论证后实施）。
+
+    坏：年度调整 ``opened: 2025-09-01``、``closed: 2025-12-20``、``added: [CN-R-0024]``，而 CN-R-0024
+    ``effective: 2025-01-01``
+    好：CN-R-0024 ``effective: 2026-01-01``（调整完成之后）
+    """
+    for adjustment in lib.of_kind("adjustment"):
+        added = adjustment.data.get("added")
+        closed = date_of(adjustment.data.get("closed"))
+        opened = date_of(adjustment.data.get("opened"))
+        until, what = (closed, "完成") if closed is not None else (opened, "启动")
+        if until is None or not isinstance(added, list):
+            continue
+        for k, item_id in enumerate(added):
+            rule = lib.get(str(item_id), "rule")
+            start = date_of(rule.data.get("effective")) if rule is not None else None
+            if rule is None or start is None or not (rule.active or rule.deprecated) or start >= until:
+                continue
+            yield finding(
+                "TK612",
+                f"新增的规则 {rule.id} 施行日期 {start}，早于本调整{what}的日期 {until}",
+                adjustment.path,
+                ("added", k),
+                adjustment.id,
+                f"规则不能在产生它的调整之前生效：核对本调整的日期，或把 {rule.path} 的施行日期改为不早于 {until}",
             )

@@ -6,8 +6,18 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from twoku.checks.registry import finding, item_check, store_check, walk
+from twoku.checks.tables import column_patterns
 from twoku.model import tables
-from twoku.model.condition import PATTERN_OPS, Condition, ConditionProblem, code_sets, matches, parse, row_refs
+from twoku.model.condition import (
+    PATTERN_OPS,
+    Condition,
+    ConditionProblem,
+    code_sets,
+    matches,
+    parse,
+    row_refs,
+    tables_read,
+)
 from twoku.model.findings import WARNING, Finding, Pointer
 from twoku.model.library import Item, Library
 from twoku.model.regex import UnsafePattern, compile_linear
@@ -129,6 +139,72 @@ def _example_hits(lib: Library) -> Iterator[Finding]:
                         rule.id,
                         "核对明细流水号",
                     )
+
+
+@store_check("TK411", "example-tables")
+def example_tables(lib: Library) -> Iterator[Finding]:
+    """用例的示例知识点（examples[].tables）不成立：表格不是本规则条件读取的表格，或其中的行不符合表格的列
+    （列名、类型、编码规则、必填、键重复）。
+
+    国家种子表只收录核实过的公开行（或尚无行，待 twoku import 补全），规则的用例仍须证明其关联逻辑：
+    用例可带它所依据的知识点行，运行该用例时这张表只有这些行。这些行与表格自身的行一样检查，
+    以免用例证明的是一张实际不可能存在的表。
+    坏：``tables: {CN-K-0031: [...]}`` 而条件只读取 CN-K-0030；``{code: X123, min_age: 十八}``（整数列写了文字）
+    好：``tables: {CN-K-0030: [{code: XL02BBA326A001010102180, sex: 男}]}``，各列取值符合表格声明
+    """
+    for rule in _conditioned(lib):
+        examples = rule.data.get("examples")
+        for n, example in enumerate(examples if isinstance(examples, list) else []):
+            named = example.get("tables") if isinstance(example, Mapping) else None
+            if not isinstance(named, Mapping) or not named:
+                continue
+            read = _tables_read(rule)
+            for knowledge_id, rows in named.items():
+                at = ("examples", n, "tables", knowledge_id)
+                if read is not None and knowledge_id not in read:
+                    reads = "、".join(read) or "没有表格"
+                    yield finding(
+                        "TK411",
+                        f"用例“{example.get('name')}”给出表格 {knowledge_id} 的行，但规则的条件不读取它",
+                        rule.path,
+                        at,
+                        rule.id,
+                        f"条件读取的表格：{reads}",
+                    )
+                    continue
+                item = lib.get(str(knowledge_id), "knowledge")
+                spec = tables.spec_of(item.data) if item is not None else None
+                if item is None or spec is None or not isinstance(rows, list):
+                    continue  # TK407 says the condition's table is missing; the schema says rows must be a list
+                yield from _example_rows(lib, rule, item, spec, [r for r in rows if isinstance(r, Mapping)], at)
+
+
+def _tables_read(rule: Item) -> list[str] | None:
+    """The tables the rule's condition reads, or None where it cannot be parsed (TK407 says why)."""
+    params = rule.data.get("parameters")
+    try:
+        return tables_read(parse(rule.data["condition"], params if isinstance(params, Mapping) else {}))
+    except ConditionProblem:
+        return None
+
+
+def _example_rows(
+    lib: Library, rule: Item, item: Item, spec: tables.TableSpec, rows: list[Mapping[str, Any]], at: Pointer
+) -> Iterator[Finding]:
+    """The example's rows checked as the table's own: their columns, cells and keys (not their order)."""
+
+    def bad(message: str, *pointer: str | int, hint: str | None = None) -> Finding:
+        return finding("TK411", f"{item.id} 的示例行：{message}", rule.path, (*at, *pointer), rule.id, hint)
+
+    for k, entry in enumerate(rows):
+        unknown = [str(c) for c in entry if c not in spec.names]
+        if unknown:
+            yield bad(f"表格没有列 {'、'.join(unknown)}", k, hint="列：" + "、".join(spec.names))
+    table = tables.entries_table(spec, rows, rule.path)
+    patterns = column_patterns(lib, item, spec)
+    for problem in tables.problems(table, patterns, keys=bool(spec.key)):
+        if problem.kind != "order":  # an example lists its rows as it reads best; the engine does not care
+            yield bad(problem.message, *((problem.line - 1,) if problem.line else ()), hint=problem.hint)
 
 
 @store_check("TK610", "examples-missing", WARNING)

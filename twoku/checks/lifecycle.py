@@ -256,3 +256,37 @@ def placeholder(item: Item) -> Iterator[Finding]:
     for pointer, text in walk(item.data):
         if isinstance(text, str) and PLACEHOLDER in text:
             yield finding("TK607", f"尚未填写：{text}", item.path, pointer, item.id, "把占位内容替换为实际内容")
+
+
+@store_check("TK611", "in-force-before-argued")
+def in_force_before_argued(lib: Library) -> Iterator[Finding]:
+    """规则的施行日期（effective）早于论证它的最早一份论证记录：规则在论证之前就已生效（第九条：两库应用前
+    应组织论证）。
+
+    最早一份通过的论证记录（不论形式、不论所绑定的内容摘要）就是使规则生效的那次论证。规则修改后重新论证，
+    施行日期不变：它仍是规则首次生效的日期，修改后的内容自重新论证起适用，由 TK603、TK604 检查记录是否现行。
+    坏：``effective: 2024-01-01``，而论证它的最早记录 ``date: 2025-11-20``
+    好：施行日期不早于最早论证记录的日期
+    """
+    earliest: dict[str, tuple[str, Item]] = {}
+    for subject_id, entries in _records_by_subject(lib).items():
+        for record, _, _, _ in entries:
+            date = _date(record.data.get("date"))
+            if date is None or record.data.get("conclusion") not in PASSING:
+                continue
+            if subject_id not in earliest or date[:10] < earliest[subject_id][0]:
+                earliest[subject_id] = (date[:10], record)
+    for rule in lib.of_kind("rule"):
+        start = _date(rule.data.get("effective"))
+        if not rule.active or start is None or rule.id not in earliest:
+            continue  # no record at all is TK603's
+        argued, record = earliest[rule.id]
+        if start[:10] < argued:
+            yield finding(
+                "TK611",
+                f"施行日期 {start[:10]} 早于论证它的最早记录 {record.id}（{record.data.get('kind')}，{argued}）",
+                rule.path,
+                ("effective",),
+                rule.id,
+                f"规则不能在论证前生效：核对 {record.id} 的论证日期，或把施行日期改为不早于 {argued}",
+            )

@@ -19,6 +19,32 @@ declare(
 """,
 )
 declare("TK202", "unknown-place", """YAML 文件不在任何条目类型对应的位置，无法确定按哪种 schema 检查。""")
+declare(
+    "TK203",
+    "old-schema",
+    """库或文件按旧的结构版本书写：twoku.yaml 的 schema_version 低于本 twoku 的结构版本，
+    或结构版本 2 的库中有按结构版本 1 书写的规则、本地化（scenarios 写的是第十九条的应用场景）。
+
+    twoku 不按新含义误读旧文件：twoku migrate 把它们改写为新结构（一次提交，摘要不变）。
+    坏：``scenarios: [支付审核, 稽核]``（结构版本 1）      好：``uses: [支付审核, 稽核]``
+""",
+)
+
+OLD_SCHEMA_HINT = "运行 twoku migrate（先用 --dry-run 查看将改写哪些文件）"
+
+
+def old_shape(path: str, data: Any) -> Finding:
+    """TK203 for a rule or override written for schema 1, at its ``scenarios``."""
+    item = data.get("id") if isinstance(data.get("id"), str) else None
+    return finding(
+        "TK203",
+        "按结构版本 1 书写：scenarios 写的是第十九条的应用场景，结构版本 2 写作 uses（scenarios 现为就医场景）",
+        path,
+        ("scenarios",),
+        item,
+        OLD_SCHEMA_HINT,
+    )
+
 
 _TYPES = {
     "string": "文字",
@@ -121,6 +147,8 @@ def describe(error: Any) -> Problem:
         return pointer, f"{where}不能为空", schema.get("description")
     if kind == "uniqueItems":
         return pointer, f"{where}中有重复项", "删除重复的一项"
+    if kind == "not" and isinstance(schema, dict) and schema.get("description"):
+        return pointer, f"{where}：{schema['description']}", None
     if kind == "const":
         return pointer, f"{where}应为 {error.validator_value}", None
     if kind == "propertyNames":

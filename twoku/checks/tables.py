@@ -225,6 +225,11 @@ def _personal(item: Item, table: tables.Table, path: str) -> Iterator[Finding]:
             yield finding("TK801", f"疑似{kind}", path, (), item.id, hint).located(n + 1, 1)
 
 
+def column_patterns(lib: Library, item: Item, spec: tables.TableSpec) -> dict[str, str | None]:
+    """The ``pattern`` of each code system the table's columns name (as its own rows are checked with)."""
+    return _declaration(lib, item, spec)[0]
+
+
 def _declaration(lib: Library, item: Item, spec: tables.TableSpec) -> tuple[dict[str, str | None], list[Finding]]:
     """The patterns of the code systems the columns name, and what is wrong with the declaration."""
     out: list[Finding] = []

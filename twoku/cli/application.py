@@ -29,7 +29,7 @@ zh.install()  # click's and typer's own messages (help headings, usage errors) i
 COMMAND_ORDER = (
     "init", "new", "validate", "checks", "ls", "show", "diff", "signoff", "adjust", "publish",
     "report-upstream", "release", "intake", "override", "renumber", "table", "import", "run", "compile", "test",
-    "evaluate",
+    "evaluate", "migrate",
 )  # fmt: skip
 
 

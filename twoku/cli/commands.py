@@ -7,6 +7,7 @@ from twoku.cli import diff as _diff  # noqa: F401
 from twoku.cli import importer as _importer  # noqa: F401
 from twoku.cli import init as _init  # noqa: F401
 from twoku.cli import library as _library  # noqa: F401
+from twoku.cli import migrate as _migrate  # noqa: F401
 from twoku.cli import new as _new  # noqa: F401
 from twoku.cli import override as _override  # noqa: F401
 from twoku.cli import publish as _publish  # noqa: F401

@@ -121,7 +121,12 @@ def rule(
     category: str = typer.Option(None, "--category", "-c", help="规则分类（二级分类名称或英文简称，如 drug-policy）"),
     name: str = typer.Option(None, "--name", "-n", help="规则名称"),
     level: str = typer.Option(None, "--level", help="判断等级：明确违规 或 可疑（默认 可疑）"),
-    scenarios: list[str] = typer.Option(None, "--scenario", "-s", help="应用场景（第十九条），可重复；默认 支付审核"),
+    scenarios: list[str] = typer.Option(
+        None,
+        "--scenario",
+        "-s",
+        help="应用场景（第十九条），可重复；默认 支付审核；写就医场景（门诊、住院…）则记入 scenarios",
+    ),
     basis: list[str] = typer.Option(None, "--basis", "-b", help="依据的知识编号，可写 编号:条款，可重复；至少一条"),
     no_input: bool = NO_INPUT,
     commit: bool = COMMIT,
@@ -154,7 +159,7 @@ def rule(
         if level is None:
             level = pick_one("判断等级：", list(enums.LEVELS), default="2")
         if not scenarios:
-            scenarios = pick_many("应用场景（第十九条）：", list(enums.SCENARIOS), default="3")
+            scenarios = pick_many("应用场景（第十九条）：", list(enums.USES), default="3")
         if not basis:
             offers = [o.id for o in ctx.knowledge]
             if not offers:

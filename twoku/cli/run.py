@@ -44,6 +44,11 @@ def run(
     encoding: str = typer.Option(
         "auto", "--encoding", help="CSV 的编码：auto（自动识别 UTF-8 和 GBK/GB18030）、utf-8、gb18030、gbk"
     ),
+    memory: str = typer.Option(
+        None,
+        "--memory",
+        help="DuckDB 可用的内存上限，如 800MB、4GB（缺省为本机内存的 80%）；超出时暂存到临时目录，结果不变",
+    ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="汇总的输出格式"),
 ) -> None:
     """在结算明细上运行某地区的生效规则（内嵌 DuckDB），每条命中一行：规则、明细、判断等级、触发取值。
@@ -59,6 +64,8 @@ def run(
       twoku run --claims 结算明细.parquet --region 510100 --out 命中.parquet
 
       twoku run --claims claims.csv --rules CN-R-0017 CN-R-0030 --format json
+
+      twoku run --claims 全年明细.parquet --threads 2 --memory 800MB --out 命中.parquet
     """
     from twoku.cli.progress import shown
     from twoku.ops.run import run as run_rules
@@ -66,7 +73,7 @@ def run(
     from twoku.store.files import find_root
 
     with shown():  # millions of claim lines take seconds per rule: a bar on a terminal's stderr
-        result = run_rules(find_root(), claims, region, listed(ctx, rules, "--rules"), out, threads, encoding)
+        result = run_rules(find_root(), claims, region, listed(ctx, rules, "--rules"), out, threads, encoding, memory)
     if fmt is Format.json:
         emit(run_json(result))
     else:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from twoku.engine import claimfile
-from twoku.engine.sql import HIT_COLUMNS, RuleSpec, compile_rule, literal, sql_type
+from twoku.engine.sql import HIT_COLUMNS, Anchor, RuleSpec, anchor, columns_used, compile_rule, literal, sql_type
 from twoku.errors import TwokuError, UsageError
 from twoku.model import claim
 
@@ -25,12 +25,21 @@ CLAIM_SUFFIXES = (".csv", ".parquet")
 HIT_SUFFIXES = (".parquet", ".csv", ".json")
 
 
-def connect(threads: int | None = None) -> Any:
+def connect(threads: int | None = None, memory: str | None = None, spill: Path | None = None) -> Any:
+    """An in-memory DuckDB: ``threads`` (default all cores); at most ``memory`` (e.g. ``2GB``; default DuckDB's,
+    80% of RAM), beyond which it writes what it holds to ``spill`` (a scratch folder, never the store)."""
     import duckdb
 
     con = duckdb.connect(":memory:")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+    if spill is not None:
+        con.execute(f"SET temp_directory = {literal(str(spill))}")
+    if memory:
+        try:
+            con.execute(f"SET memory_limit = {literal(memory)}")
+        except duckdb.Error:
+            raise UsageError(f"--memory {memory}：应为内存大小，如 800MB、4GB", hint="单位用 KB、MB、GB") from None
     return con
 
 
@@ -192,6 +201,21 @@ def load_table(con: Any, relation: str, path: Path, columns: Sequence[tuple[str,
         raise TwokuError(f"读取表格 {path.name} 失败：{exc}", hint="先运行 twoku validate 并改正表格") from None
 
 
+def load_rows(con: Any, relation: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[str]]) -> None:
+    """The typed table ``relation`` holding exactly ``rows`` (cells as text, cast to the column's type, empty as
+    NULL): a rule example's own rows of a knowledge table."""
+    import duckdb
+
+    types = ", ".join(f'"{n}" {_TABLE_TYPES.get(t, "VARCHAR")}' for n, t in columns)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {relation} ({types})")
+        if rows:
+            cells = ", ".join(f"CAST(NULLIF(?, '') AS {_TABLE_TYPES.get(t, 'VARCHAR')})" for _, t in columns)
+            con.executemany(f"INSERT INTO {relation} VALUES ({cells})", [list(row) for row in rows])
+    except duckdb.Error as exc:
+        raise TwokuError(f"示例行读入失败：{exc}", hint="运行 twoku validate 查看 TK411") from None
+
+
 def change_rows(
     con: Any,
     relation: str,
@@ -243,10 +267,13 @@ def run_rules(
     )
     import duckdb
 
+    specs = list(specs)
+    sources = slices(con, specs)
     counts: dict[str, int] = {}
     for spec in specs:
         try:
-            con.execute(f"INSERT INTO hits SELECT *, {literal(region)} FROM ({compile_rule(spec)})")
+            sql = compile_rule(spec, sources.get(spec.rule_id, "claims"))
+            con.execute(f"INSERT INTO hits SELECT *, {literal(region)} FROM ({sql})")
         except duckdb.Error as exc:
             raise TwokuError(
                 f"运行 {spec.rule_id} 失败：{exc}",
@@ -258,6 +285,51 @@ def run_rules(
     for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
         counts[rule_id] = int(n)
     return counts
+
+
+MIN_ANCHORED = 2  # one anchored rule reads the claims once anyway
+
+
+def slices(con: Any, specs: Sequence[RuleSpec]) -> dict[str, str]:
+    """Where each anchored rule reads its lines: the claims are read once, joined to the codes of every anchor
+    (:func:`twoku.engine.sql.anchor`) and kept sorted by anchor, so that a rule scans only the lines whose
+    code its table holds, not every line once per rule. Rule ID → the relation to read (the others read
+    ``claims``). The hits are the same: an anchor is a part of the condition every hit satisfies, and the
+    rule's whole condition is still applied to its slice."""
+    found: dict[str, Anchor] = {}
+    for spec in specs:
+        a = anchor(spec)
+        if a is not None and _text_column(con, a.relation, a.column):
+            found[spec.rule_id] = a
+    by_field: dict[str, dict[Anchor, int]] = {}
+    for a in found.values():
+        numbers = by_field.setdefault(a.field, {})
+        numbers.setdefault(a, len(numbers) + 1)
+    out: dict[str, str] = {}
+    present = {row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE claims)").fetchall()}
+    wanted = [c for c in claim.FIELDS if c in present and c in columns_used(specs)]
+    for n, (name, numbers) in enumerate(sorted(by_field.items()), 1):
+        if sum(1 for a in found.values() if a.field == name) < MIN_ANCHORED:
+            continue
+        codes = " UNION ALL ".join(f"SELECT code, {k} AS anchor FROM ({a.codes_sql()})" for a, k in numbers.items())
+        lines, keep = f"twoku_lines_{n}", ", ".join(f"c.{c}" for c in wanted)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE twoku_anchors_{n} AS SELECT DISTINCT * FROM ({codes}) WHERE code IS NOT NULL"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {lines} AS SELECT a.anchor AS twoku_anchor, {keep} FROM claims AS c "
+            f"JOIN twoku_anchors_{n} AS a ON a.code = c.{name}"
+        )
+        con.execute(f"DROP TABLE twoku_anchors_{n}")
+        for rule_id, a in found.items():
+            if a.field == name:
+                out[rule_id] = f"(SELECT * EXCLUDE (twoku_anchor) FROM {lines} WHERE twoku_anchor = {numbers[a]})"
+    return out
+
+
+def _text_column(con: Any, relation: str, column: str) -> bool:
+    rows = con.execute(f"SELECT column_type FROM (DESCRIBE {relation}) WHERE column_name = ?", [column]).fetchall()
+    return bool(rows) and rows[0][0] == "VARCHAR"
 
 
 def hit_lines(con: Any, rule_id: str) -> list[str]:

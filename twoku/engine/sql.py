@@ -407,6 +407,54 @@ def compile_rule(spec: RuleSpec, table: str = "claims") -> str:
     return f"{head}({inner}) AS t WHERE {where}"
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """What every line a rule can hit has in common: its ``field`` is one of the codes in ``column`` of the
+    loaded table ``relation`` (the rows named ``names`` only, when given). The engine reads the claims once,
+    sorted by the anchors the lines meet, and runs each anchored rule over its own slice (engine/duck.py)."""
+
+    field: str
+    relation: str
+    column: str
+    names: tuple[str, ...] = ()
+    name_column: str | None = None
+
+    def codes_sql(self) -> str:
+        """The codes, as text, of the rows the anchor admits."""
+        where = f" WHERE {self.name_column} IN ({', '.join(literal(n) for n in self.names)})" if self.names else ""
+        return f"SELECT CAST({self.column} AS VARCHAR) AS code FROM {self.relation}{where}"
+
+
+def anchor(spec: RuleSpec) -> Anchor | None:
+    """The rule's anchor, when it has one: a part of its condition that every hit satisfies and that is the
+    equality of a text field of the line itself with a table's code column — a ``match`` on one field, or
+    ``{field: …, op: in, value: {codes: …}}`` — and a condition that reads no other line (no counts, sums,
+    windows, other lines or admissions: those read the group's lines, which a slice would not hold).
+    The column's type is the engine's to check (text against text, or the equality would change)."""
+    if any(c.measure.kind not in ("field", "param") for c in comparisons(spec.condition)):
+        return None
+    parts = spec.condition.parts if isinstance(spec.condition, AllOf) else (spec.condition,)
+    for part in parts:
+        if isinstance(part, Match) and len(part.on) == 1 and not part.on[0].prefix:
+            on = part.on[0]
+            ref = spec.tables.get(part.table)
+            if ref is not None and sql_type(on.field) == "VARCHAR":
+                return Anchor(on.field, ref.relation, on.column)
+        if (
+            isinstance(part, Comparison)
+            and part.op == "in"
+            and part.chars is None
+            and part.measure.kind == "field"
+            and isinstance(part.value, CodeSet)
+            and sql_type(str(part.measure.field)) == "VARCHAR"
+        ):
+            ref = spec.tables.get(part.value.knowledge)
+            if ref is not None and ref.code is not None:  # names select rows where the table has a name column
+                names = part.value.names if ref.name else ()
+                return Anchor(str(part.measure.field), ref.relation, ref.code, names, ref.name if names else None)
+    return None
+
+
 _GROUPED = ("count", "sum")  # measures over a whole group: an aggregate joined back, not a window
 
 

@@ -183,6 +183,13 @@ class Diff:
     names: dict[str, str] = field(default_factory=dict)  # region code → name from twoku.yaml
     # rule ID → its parameters' values in words at ``until``, in ``region`` when one is given (prose placeholders)
     words: dict[str, dict[str, str]] = field(default_factory=dict)
+    disclosure: dict[str, Any] = field(default_factory=dict)  # twoku.yaml's disclosure: who reads parameter values
+
+    def withheld(self, audience: str) -> bool:
+        """Whether parameter values are withheld from ``audience`` (twoku.yaml's ``disclosure``, 第十二条)."""
+        from twoku.model.disclosure import values_public
+
+        return not values_public({"disclosure": self.disclosure}, audience)
 
     def counts(self) -> Counter[str]:
         return Counter(c.change for c in self.items)

@@ -415,6 +415,12 @@ def row_refs(condition: Condition) -> Iterator[tuple[RowRef, Pointer]]:
             yield from row_refs(comp.measure.where)
 
 
+def tables_read(condition: Condition) -> list[str]:
+    """The knowledge items whose tables the condition reads (its code sets and matches), each once, in order."""
+    wanted = [c.knowledge for c, _ in code_sets(condition)] + [m.table for m in matches(condition)]
+    return list(dict.fromkeys(wanted))
+
+
 def code_sets(condition: Condition) -> Iterator[tuple[CodeSet, Pointer]]:
     """The code sets the condition uses, each with where it is written."""
     for comp in comparisons(condition):

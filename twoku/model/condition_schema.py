@@ -7,6 +7,8 @@ from typing import Any
 from twoku.model import claim
 from twoku.model.condition import MEASURES, OPS
 
+KNOWLEDGE_ID = r"^(CN|[0-9]{6})-K-[0-9]{4}$"
+
 
 def _doc(title: str, description: str, **schema: Any) -> dict[str, Any]:
     return {"title": title, "description": description, "x-twoku-disclosure": "society", **schema}
@@ -103,7 +105,7 @@ def schema_defs() -> dict[str, Any]:
                 "additionalProperties": False,
                 "required": ["codes"],
                 "properties": {
-                    "codes": {"type": "string", "pattern": r"^(CN|[0-9]{6})-K-[0-9]{4}$"},
+                    "codes": {"type": "string", "pattern": KNOWLEDGE_ID},
                     "names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
                 },
             },
@@ -123,7 +125,7 @@ def schema_defs() -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["pattern_of"],
-                "properties": {"pattern_of": {"type": "string", "pattern": r"^(CN|[0-9]{6})-K-[0-9]{4}$"}},
+                "properties": {"pattern_of": {"type": "string", "pattern": KNOWLEDGE_ID}},
             },
         ],
     )
@@ -156,7 +158,7 @@ def schema_defs() -> dict[str, Any]:
         additionalProperties=False,
         required=["table", "on"],
         properties={
-            "table": {"type": "string", "pattern": r"^(CN|[0-9]{6})-K-[0-9]{4}$"},
+            "table": {"type": "string", "pattern": KNOWLEDGE_ID},
             "on": {
                 "type": "object",
                 "minProperties": 1,
@@ -221,6 +223,22 @@ def examples_schema() -> dict[str, Any]:
         "properties": {
             "name": _doc("用例名称", "这组明细说明的情形，如 女性参保人结算阿帕他胺片", type="string", minLength=1),
             "lines": _doc("结算明细", "合成的结算明细（不得使用真实患者数据）", type="array", minItems=1, items=line),
+            "tables": _doc(
+                "示例知识点",
+                "本用例中这些知识点明细表只有这里列出的行（库中和各地区的行都不用）；未列出的表格用其生效的行。"
+                "每行写出各列的取值（列名: 取值），按表格的列检查；表格须是本规则条件读取的表格。"
+                "只用于 twoku test，run、compile、publish 不使用",
+                type="object",
+                propertyNames={"pattern": KNOWLEDGE_ID},
+                additionalProperties={
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+                    },
+                },
+            ),
             "hits": _doc(
                 "应命中明细",
                 "必须命中的明细流水号；未列出的明细必须不命中（空列表表示全部不得命中）",

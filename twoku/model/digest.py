@@ -7,7 +7,10 @@
 * keys sorted, no whitespace (``separators=(",", ":")``), UTF-8, non-ASCII kept as is;
 * strings in Unicode NFC; dates as ISO 8601 strings (``2024-01-01``);
 * lists kept in order, except the set-valued fields of :data:`SET_FIELDS`, sorted;
-* integers stay integers: ``14`` and ``14.0`` are different thresholds.
+* integers stay integers: ``14`` and ``14.0`` are different thresholds;
+* a rule's or override's uses of 第十九条 (``uses``) are digested under the key ``scenarios`` and its
+  就医场景 (``scenarios``) under ``care_settings`` (:data:`DIGEST_NAMES`); a file written for schema 1,
+  whose ``scenarios`` held the uses (model/versions.py), is read as what it means first.
 
 Comments, quoting, indentation and key order never change the digest; changing a
 threshold, a scenario or a cited article always does.  Diff, argumentation
@@ -24,13 +27,20 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from twoku.model.versions import upgraded
+
 # ``examples`` are a rule's tests (synthetic claim lines run by ``twoku test``), not what it
 # decides: adding one needs no new argumentation.  Its ``condition`` is normative.
 NON_NORMATIVE: frozenset[str] = frozenset(
     {"id", "status", "effective", "expires", "deprecated", "superseded_by", "notes", "base_digest", "examples"}
 )
-# Lists whose order means nothing: compared, digested and diffed as sets.
-SET_FIELDS: frozenset[str] = frozenset({"scenarios", "stages", "focus"})
+# Lists whose order means nothing: compared, digested and diffed as sets (by their keys in the file).
+SET_FIELDS: frozenset[str] = frozenset({"uses", "scenarios", "stages", "focus", "insurance_types", "supervised"})
+# Schema 2 renamed a rule's uses of 第十九条 from ``scenarios`` to ``uses`` and gave ``scenarios`` a new
+# meaning, 就医场景 (issue 18).  Digested under the names they had in schema 1, the uses keep the digest
+# they had: ``twoku migrate`` renames a key and changes no digest, so no sign-off goes stale and no
+# override drifts for a change of shape alone, in this store or in the stores below it that bound to it.
+DIGEST_NAMES: dict[str, str] = {"uses": "scenarios", "scenarios": "care_settings"}
 
 
 _nfc = unicodedata.normalize
@@ -61,7 +71,10 @@ def canonical(value: Any) -> Any:
 
 
 def normative(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The normative part of an item, canonicalised."""
+    """The normative part of an item, canonicalised, its keys as the digest names them."""
+    renamed = "uses" in item or "scenarios" in item
+    if renamed:
+        item = upgraded(item)
     out: dict[str, Any] = {}
     for key, value in item.items():
         if key in NON_NORMATIVE:
@@ -69,7 +82,7 @@ def normative(item: Mapping[str, Any]) -> dict[str, Any]:
         value = canonical(value)
         if key in SET_FIELDS and isinstance(value, list):
             value = sorted(value, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
-        out[key] = value
+        out[DIGEST_NAMES.get(key, key) if renamed else key] = value
     return out
 
 

@@ -23,6 +23,10 @@ AUDIENCES: dict[str, frozenset[str]] = {
 }
 AUDIENCE_LABELS: dict[str, str] = {"institutions": "定点医药机构", "society": "社会公众"}
 HIDDEN: Any = object()  # what ``visible`` returns for a value the audience may not see
+# 第十二条 discloses the standards to the designated institutions and encourages monitoring points for society:
+# an exact threshold published to society teaches how to stay just under it.  Parameter values are therefore
+# for institutions unless the store's ``disclosure: {parameters: society}`` publishes them to society too.
+WITHHELD = "阈值向定点医药机构公开"
 
 _STEP = re.compile(r"\[([^\]]*)\]|([^.\[]+)")
 _SCHEMAS: dict[str, Schema] = {}
@@ -94,3 +98,18 @@ def at_path(kind: str, path: str, audience: str) -> tuple[Mapping[str, Any] | No
         if node is not None and not _may_see(node, audience):
             node = None
     return node, labels
+
+
+def values_public(config: Mapping[str, Any] | None, audience: str) -> bool:
+    """Whether ``audience`` may read rules' parameter values (thresholds): the institutions always, society
+    where the store's ``disclosure.parameters`` is ``society``."""
+    if audience != "society":
+        return True
+    setting = config.get("disclosure") if isinstance(config, Mapping) else None
+    return isinstance(setting, Mapping) and setting.get("parameters") == "society"
+
+
+def withheld_words(parameters: Any) -> dict[str, str]:
+    """Each parameter's words in prose where its value is withheld: （阈值向定点医药机构公开）."""
+    names = parameters if isinstance(parameters, Mapping) else {}
+    return {str(name): f"（{WITHHELD}）" for name in names}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1  # the structure version of store files (twoku.yaml schema_version); model/schemas.py
+SCHEMA_VERSION = 2  # the structure version of store files (twoku.yaml schema_version); model/schemas.py
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,9 @@ RULE_CATEGORIES: tuple[RuleClass, ...] = (
     RuleClass("医用耗材合理使用类", "consumable-rational-use", "医疗类", "303"),
 )
 
-# 第十九条: the uses of the libraries by 经办机构, 行政部门 and 定点医药机构.
-SCENARIOS: tuple[str, ...] = (
+# 第十九条: the uses of the libraries by 经办机构, 行政部门 and 定点医药机构 (a rule's ``uses``; in schema 1
+# they were its ``scenarios``, a key that now holds the 就医场景 below).
+USES: tuple[str, ...] = (
     "事前提醒",
     "事中审核",
     "支付审核",
@@ -70,6 +71,28 @@ SCENARIOS: tuple[str, ...] = (
     "行政执法",
     "机构内部管理",
 )
+
+# 就医场景 (a rule's ``scenarios`` since schema 2): where the claim arises, as the published rule books say.
+CARE_SETTINGS: tuple[str, ...] = ("门诊", "急诊", "住院", "购药", "互联网诊疗", "异地就医")
+
+# 时间区间 (a rule's ``period.unit``): the window a rule judges over.  A count of days, months or years
+# takes a ``length``; the others are windows of their own (one line, one day, one visit, one stay).
+PERIOD_UNITS: tuple[str, ...] = ("明细", "日", "就诊", "住院", "天数", "月", "年")
+PERIOD_COUNTED: tuple[str, ...] = ("天数", "月", "年")
+
+# 医疗机构类型 (a rule's ``institutions.types``); the levels are the claim model's INSTITUTION_LEVELS.
+INSTITUTION_TYPES: tuple[str, ...] = (
+    "医院",
+    "基层医疗卫生机构",
+    "专科疾病防治机构",
+    "妇幼保健机构",
+    "互联网医院",
+    "定点零售药店",
+    "其他",
+)
+
+# 监管对象 (a rule's ``supervised``): whose conduct the rule judges.
+SUPERVISED: tuple[str, ...] = ("定点医疗机构", "定点零售药店", "医保医师", "参保人")
 
 STAGES: tuple[str, ...] = ("事前", "事中", "事后")
 

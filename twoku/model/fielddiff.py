@@ -3,6 +3,8 @@
 Re-indentation or quoting is no change.  Lists of scalars whose order means nothing
 (:data:`~twoku.model.digest.SET_FIELDS`) compare as sets; lists of mappings with an
 ``id`` (``basis``) or ``ref`` (``articles``) compare by that key; maps compare by key.
+A file written for schema 1 is compared as schema 2 reads it (model/versions.py): the
+migration of a file, a key renamed, is no change of its content.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from twoku.model.digest import NON_NORMATIVE, SET_FIELDS, canonical
 from twoku.model.personal import masked
+from twoku.model.versions import upgraded
 
 _MISSING = object()
 
@@ -93,7 +96,7 @@ def _diff(old: Any, new: Any, path: str, as_set: bool, out: list[Change]) -> Non
 
 def field_changes(old: Mapping[str, Any], new: Mapping[str, Any], normative_only: bool = False) -> list[Change]:
     """Every changed field between two versions of one item."""
-    a, b = canonical(old), canonical(new)
+    a, b = canonical(upgraded(old)), canonical(upgraded(new))
     if normative_only:
         a = {k: v for k, v in a.items() if k not in NON_NORMATIVE}
         b = {k: v for k, v in b.items() if k not in NON_NORMATIVE}

@@ -19,6 +19,7 @@ from twoku.model.ids import parse_id
 from twoku.model.prose import own_render
 from twoku.model.regions import Layer
 from twoku.model.tables import Table
+from twoku.model.versions import care_settings_of, upgraded, uses_of
 
 
 @dataclass(frozen=True, init=False)
@@ -224,7 +225,7 @@ def effective_rule(lib: Library, rule: Item, region: Layer) -> EffectiveRule:
     """A rule as it takes effect in ``region``: upper values with lower overrides applied."""
     assert rule.layer is not None
     base = rule.layer
-    fields = {k: Sourced(v, base, rule.id) for k, v in rule.data.items() if k != "parameters"}
+    fields = {k: Sourced(v, base, rule.id) for k, v in upgraded(rule.data).items() if k != "parameters"}
     params: dict[str, dict[str, Any]] = {}
     raw_params = rule.data.get("parameters")
     if isinstance(raw_params, Mapping):
@@ -238,12 +239,13 @@ def effective_rule(lib: Library, rule: Item, region: Layer) -> EffectiveRule:
         for name, value in (override.data.get("parameters") or {}).items():
             if name in params:
                 params[name]["value"] = Sourced(value, override.layer, override.id)
-        extra = override.data.get("scenarios") or []
-        if extra:
-            current = fields.get("scenarios")
-            merged = list(current.value) if current else []
-            merged += [s for s in extra if s not in merged]
-            fields["scenarios"] = Sourced(merged, override.layer, override.id)
+        # An override adds uses of 第十九条 and 就医场景 (as schema 1 wrote its uses, read as what they mean).
+        for key, extra in (("uses", uses_of(override.data)), ("scenarios", care_settings_of(override.data))):
+            if extra:
+                current = fields.get(key)
+                merged = list(current.value) if current else []
+                merged += [s for s in extra if s not in merged]
+                fields[key] = Sourced(merged, override.layer, override.id)
         local_basis = override.data.get("basis") or []
         if local_basis:
             current = fields.get("basis")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # The rule fields written for people to read, in which placeholders are rendered and checked.
-PROSE_FIELDS: tuple[str, ...] = ("name", "definition", "monitoring_point", "logic", "violations")
+PROSE_FIELDS: tuple[str, ...] = ("name", "definition", "monitoring_point", "logic", "violations", "suggested_threshold")
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _PARAM = re.compile(r"\s*param\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*")
 SYNTAX = "{{param:参数名}}"
@@ -51,6 +51,22 @@ def value_words(value: Any, unit: str | None = None) -> str:
         return "；".join(f"{k}：{value_words(v)}" for k, v in value.items())
     text = str(value).strip()
     return f"{text}{unit}" if unit and isinstance(value, (int, float)) else text
+
+
+# 时间区间 in words (a rule's ``period``, schema 2): a window of its own, or a count of days, months, years.
+_PERIOD_WORDS = {"明细": "同一明细", "日": "同一日", "就诊": "同一次就诊", "住院": "同一住院期间"}
+_PERIOD_COUNTS = {"天数": "{}天内", "月": "{}个月内", "年": "{}年内"}
+
+
+def period_words(period: Any) -> str | None:
+    """A rule's time window as people say it: ``同一住院期间``, ``30天内``, with its note; None if not stated."""
+    if not isinstance(period, Mapping) or not isinstance(period.get("unit"), str):
+        return None
+    unit, length, note = period["unit"], period.get("length"), period.get("note")
+    words = _PERIOD_WORDS.get(unit) or unit
+    if unit in _PERIOD_COUNTS and isinstance(length, int) and not isinstance(length, bool):
+        words = _PERIOD_COUNTS[unit].format(length)
+    return f"{words}（{note.strip()}）" if isinstance(note, str) and note.strip() else words
 
 
 def parameter_words(parameters: Mapping[str, Any]) -> dict[str, str]:

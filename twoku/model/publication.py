@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from twoku.model import enums, tables
+from twoku.model import claim, enums, tables
 from twoku.model.changes import LABELS, ItemChange
-from twoku.model.disclosure import AUDIENCES, HIDDEN, at_path, visible, visible_item
+from twoku.model.disclosure import AUDIENCES, HIDDEN, WITHHELD, at_path, visible, visible_item, withheld_words
 from twoku.model.library import Item, Library, effective_rule, make_item
 from twoku.model.personal import mask, personal_data
-from twoku.model.prose import PROSE_FIELDS, own_render, parameter_words, render, render_fields
+from twoku.model.prose import PROSE_FIELDS, own_render, parameter_words, period_words, render, render_fields
 from twoku.model.regions import Layer, layer_name
 from twoku.model.tables import Table
 
@@ -34,6 +34,7 @@ class Parameter:
     layer_name: str
     source: str  # the rule or override that set it
     suggested: Any = None  # the rule's own value, when a lower layer set another (shown beside the local one)
+    withheld: bool = False  # the value is not disclosed to this audience (value: the words saying so)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Rule:
     monitoring_point: str | None  # plain words for institutions; the definition when none is written
     logic: str | None  # the judgement in detail: institutions only (None for society)
     parameters: tuple[Parameter, ...]
-    scenarios: tuple[str, ...]
+    uses: tuple[str, ...]  # 应用场景 (第十九条)
     stages: tuple[str, ...]
     level: str | None
     violations: tuple[str, ...]
@@ -65,6 +66,28 @@ class Rule:
     effective: str | None
     expires: str | None
     localised_by: tuple[str, ...]  # the overrides applied in this region
+    # Where the rule applies, as the rule books state it (schema 2): empty where the rule does not say.
+    scenarios: tuple[str, ...] = ()  # 就医场景
+    period: str | None = None  # 时间区间, in words
+    institution_levels: tuple[str, ...] = ()
+    institution_types: tuple[str, ...] = ()
+    insurance_types: tuple[str, ...] = ()
+    supervised: tuple[str, ...] = ()  # 监管对象
+    suggested_threshold: str | None = None  # 建议阈值: institutions only, as the parameters' values
+
+    def scope(self) -> list[tuple[str, str]]:
+        """The rule's uses and where it applies, as (label, words), for the lines people read."""
+        pairs = [
+            ("应用场景", "、".join(self.uses)),
+            ("就医场景", "、".join(self.scenarios)),
+            ("时间区间", self.period or ""),
+            ("医疗机构级别", "、".join(self.institution_levels)),
+            ("医疗机构类型", "、".join(self.institution_types)),
+            ("参保险种", "、".join(self.insurance_types)),
+            ("监管对象", "、".join(self.supervised)),
+            ("建议阈值", self.suggested_threshold or ""),
+        ]
+        return [(label, words) for label, words in pairs if words]
 
 
 @dataclass(frozen=True)
@@ -180,23 +203,27 @@ def _suggested(spec: Any, value: Any) -> Any:
     return suggested if suggested is not None and suggested != value else None
 
 
-def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) -> Rule:
+def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str], values: bool = True) -> Rule:
+    """The rule as the region publishes it; without ``values`` its thresholds are withheld (the parameters
+    are named, with who set them; the prose says the value is disclosed to the institutions)."""
     eff = effective_rule(lib, rule, region)
     assert rule.layer is not None
     # The prose states the region's values: its placeholders rendered with the effective parameters.
-    get = render_fields({k: s.value for k, s in eff.fields.items()}, parameter_words(eff.parameters))
+    words = parameter_words(eff.parameters) if values else withheld_words(eff.parameters)
+    get = render_fields({k: s.value for k, s in eff.fields.items()}, words)
     raw = rule.data.get("parameters")
     own: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     params = tuple(
         Parameter(
             name,
-            spec["value"].value,
-            _text(spec.get("unit")),
+            spec["value"].value if values else WITHHELD,
+            _text(spec.get("unit")) if values else None,
             _text(spec.get("description")),
             spec["value"].layer.code,
             layer_name(spec["value"].layer, names),
             spec["value"].source,
-            _suggested(own.get(name), spec["value"].value),
+            _suggested(own.get(name), spec["value"].value) if values else None,
+            withheld=not values,
         )
         for name, spec in sorted(eff.parameters.items())
     )
@@ -211,6 +238,8 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         )
     category = str(get.get("category") or "")
     rc = enums.rule_class(category)
+    institutions = get.get("institutions")
+    institutions = institutions if isinstance(institutions, Mapping) else {}
     return Rule(
         id=rule.id,
         name=str(get.get("name") or rule.id),
@@ -223,7 +252,7 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         monitoring_point=_text(get.get("monitoring_point")) or _text(get.get("definition")),
         logic=_text(get.get("logic")),
         parameters=params,
-        scenarios=_in_order(_strings(get.get("scenarios")), enums.SCENARIOS),
+        uses=_in_order(_strings(get.get("uses")), enums.USES),
         stages=_in_order(_strings(get.get("stages")), enums.STAGES),
         level=_text(get.get("level")),
         violations=_strings(get.get("violations")),
@@ -231,26 +260,61 @@ def public_rule(lib: Library, rule: Item, region: Layer, names: dict[str, str]) 
         effective=_text(get.get("effective")),
         expires=_text(get.get("expires")),
         localised_by=tuple(o.id for o in eff.overrides),
+        scenarios=_in_order(_strings(get.get("scenarios")), enums.CARE_SETTINGS),
+        period=period_words(get.get("period")),
+        institution_levels=_in_order(_strings(institutions.get("levels")), claim.INSTITUTION_LEVELS),
+        institution_types=_in_order(_strings(institutions.get("types")), enums.INSTITUTION_TYPES),
+        insurance_types=_in_order(_strings(get.get("insurance_types")), claim.INSURANCE_TYPES),
+        supervised=_in_order(_strings(get.get("supervised")), enums.SUPERVISED),
+        suggested_threshold=_text(get.get("suggested_threshold")),
     )
 
 
-def public_rules(lib: Library, region: Layer, names: dict[str, str]) -> tuple[Rule, ...]:
+def public_rules(lib: Library, region: Layer, names: dict[str, str], values: bool = True) -> tuple[Rule, ...]:
     """The rules of the region's effective library, by framework category then ID."""
     order = {c: n for n, c in enumerate(enums.labels(enums.RULE_CATEGORIES))}
-    rules = [public_rule(lib, r, region, names) for r in lib.of_kind("rule") if lib.in_region(r, region)]
+    rules = [public_rule(lib, r, region, names, values) for r in lib.of_kind("rule") if lib.in_region(r, region)]
     return tuple(sorted(rules, key=lambda r: (order.get(r.category, len(order)), r.id)))
 
 
-def _readable(c: ItemChange, f: Any, words: Mapping[str, str] | None) -> tuple[Any, Any] | None:
+def _readable(c: ItemChange, f: Any, words: Mapping[str, str] | None, values: bool = True) -> tuple[Any, Any] | None:
     """A rule's prose as readers read it: the new words with the region's values (``words``), the
-    old with the old rule's own; None when both read the same (reworded to name a parameter)."""
-    if c.kind != "rule" or f.path.split(".", 1)[0].split("[", 1)[0] not in PROSE_FIELDS:
+    old with the old rule's own; None when both read the same (reworded to name a parameter).
+    Without ``values`` a parameter's value is withheld: its changes are not shown, the prose says so."""
+    head = f.path.split(".", 1)[0].split("[", 1)[0]
+    if not values and head == "parameters":
+        return _without_values(c, f)
+    if c.kind != "rule" or head not in PROSE_FIELDS:
         return f.old, f.new
+    if not values:
+        old_words = withheld_words((c.old or {}).get("parameters"))
+        words = withheld_words((c.new or c.current or {}).get("parameters"))
+        old = render(f.old, old_words) if isinstance(f.old, str) else f.old
+        new = render(f.new, words) if isinstance(f.new, str) else f.new
+        return None if f.kind == "changed" and old == new else (old, new)
     old = own_render(f.old, c.old or {}) if isinstance(f.old, str) else f.old
     new = f.new
     if isinstance(new, str):
         new = render(new, words) if words is not None else own_render(new, c.new or {})
     return None if f.kind == "changed" and old == new else (old, new)
+
+
+def _without_values(c: ItemChange, f: Any) -> tuple[Any, Any] | None:
+    """A change under ``parameters`` without the values: none for a value itself (a rule's
+    ``parameters.<name>.value``, an override's ``parameters.<name>``); a parameter added or removed whole
+    (or all of them) without its value."""
+    steps = f.path.split(".")
+    if c.kind == "override" or (len(steps) >= 3 and steps[2] == "value"):
+        return None
+
+    def drop(spec: Any) -> Any:
+        return {k: v for k, v in spec.items() if k != "value"} if isinstance(spec, Mapping) else spec
+
+    def each(specs: Any) -> Any:
+        return {k: drop(v) for k, v in specs.items()} if isinstance(specs, Mapping) else specs
+
+    strip = each if len(steps) == 1 else drop if len(steps) == 2 else (lambda v: v)
+    return strip(f.old), strip(f.new)
 
 
 def public_table(
@@ -268,10 +332,13 @@ def public_table(
     return PublicTable(item.id, title, columns, rows, tuple(layered.layers), tuple(sorted(rules)))
 
 
-def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str, str] | None = None) -> Change | None:
+def public_change(
+    c: ItemChange, audience: str, on: dt.date, words: Mapping[str, str] | None = None, values: bool = True
+) -> Change | None:
     """What the audience may see of one item's change; None when it concerns them not:
     drafts never published, or only internal fields changed.  A rule's prose reads with
-    ``words`` (its parameters' values in the region), else with its own values."""
+    ``words`` (its parameters' values in the region), else with its own values; without ``values``
+    the parameters' values are withheld (model/disclosure.py)."""
     was = c.old is not None and c.old.get("status") == enums.ACTIVE
     now = c.new is not None and in_force(c.new, on)
     if not (was or now) or c.kind not in PUBLISHED_KINDS:
@@ -279,7 +346,7 @@ def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str,
     fields = []
     for f in c.changes:
         node, labels = at_path(c.kind, f.path, audience)
-        readable = _readable(c, f, words)
+        readable = _readable(c, f, words, values)
         if node is None or readable is None:
             continue
         old, new = (visible(node, v, audience) if v is not None else None for v in readable)
@@ -293,6 +360,8 @@ def public_change(c: ItemChange, audience: str, on: dt.date, words: Mapping[str,
     title = visible_item(c.kind, c.current, audience)
     name = title.get("name") or title.get("title") or c.id
     if c.kind == "rule" and isinstance(name, str):
+        if not values:
+            words = withheld_words(c.current.get("parameters"))
         name = render(name, words) if words is not None else own_render(name, c.current)
     if c.kind == "override" and c.target:
         name = f"本地化 {c.target} {c.target_name or ''}".rstrip()

@@ -314,12 +314,71 @@ _PROSE = (
 )
 
 
+def _period() -> Schema:
+    counted = list(enums.PERIOD_COUNTED)
+    schema = _p(
+        "时间区间",
+        f"规则据以判断的时间窗口：unit 为 {'、'.join(enums.PERIOD_UNITS)}；{'、'.join(counted)} 须写 length，"
+        "如 同一住院期间 {unit: 住院}，30 天内 {unit: 天数, length: 30}；note 补充说明",
+        type="object",
+        additionalProperties=False,
+        required=["unit"],
+        properties={
+            "unit": _enum(
+                "区间单位", "明细、日、就诊、住院为一个自然区间；天数、月、年须写 length", list(enums.PERIOD_UNITS)
+            ),
+            "length": _p("区间长度", "天数、月或年的个数，如 30", type="integer", minimum=1),
+            "note": _text("说明", "时间区间的补充说明，如 自出院之日起算"),
+        },
+    )
+    schema["if"] = {"required": ["unit"], "properties": {"unit": {"enum": counted}}}
+    schema["then"] = {"required": ["length"]}
+    schema["else"] = {
+        "not": {"required": ["length"]},
+        "description": f"length 只用于 {'、'.join(counted)}：明细、日、就诊、住院本身就是一个区间",
+    }
+    return schema
+
+
+def _rule_scope() -> dict[str, Schema]:
+    """Where a rule applies, as the published rule books state it for every rule (issue 18)."""
+    return {
+        "scenarios": _enum_set(
+            "就医场景",
+            f"规则适用的就医场景：{'、'.join(enums.CARE_SETTINGS)}；不填表示未写明",
+            list(enums.CARE_SETTINGS),
+        ),
+        "period": _period(),
+        "institutions": _p(
+            "医疗机构级别/类型",
+            "规则适用的定点医药机构：levels 级别、types 类型；不填表示不限",
+            type="object",
+            additionalProperties=False,
+            minProperties=1,
+            properties={
+                "levels": _enum_set("机构级别", "适用的机构级别", list(claim.INSTITUTION_LEVELS), minItems=1),
+                "types": _enum_set("机构类型", "适用的机构类型", list(enums.INSTITUTION_TYPES), minItems=1),
+            },
+        ),
+        "insurance_types": _enum_set(
+            "参保险种", "规则适用的险种；不填表示不限", list(claim.INSURANCE_TYPES), minItems=1
+        ),
+        "supervised": _enum_set(
+            "监管对象", f"规则判断谁的行为：{'、'.join(enums.SUPERVISED)}", list(enums.SUPERVISED), minItems=1
+        ),
+        "suggested_threshold": _text(
+            "建议阈值", "规则书给出的建议阈值，如 同一住院期间不超过{{param:max_times}}次" + _PROSE, "institutions"
+        ),
+    }
+
+
 def rule_schema() -> Schema:
     return _obj(
         FILES["rule"],
         "规则",
-        "规则库中的一条规则（第三条、第八条）：名称、定义、逻辑、参数、应用场景、判断等级及具体违规情形。",
-        ["id", "name", "category", "definition", "logic", "scenarios", "level", "violations", "basis", "status"],
+        "规则库中的一条规则（第三条、第八条）：名称、定义、逻辑、参数、应用场景、判断等级及具体违规情形，"
+        "以及规则书给每条规则写明的就医场景、时间区间、医疗机构级别与类型、参保险种、监管对象和建议阈值。",
+        ["id", "name", "category", "definition", "logic", "uses", "level", "violations", "basis", "status"],
         {
             "id": _id("R", "规则"),
             "name": _text("规则名称", "规则的名称，如 分解住院" + _PROSE),
@@ -350,7 +409,13 @@ def rule_schema() -> Schema:
                 propertyNames={"pattern": PARAM_NAME_PATTERN},
                 additionalProperties=_parameter(),
             ),
-            "scenarios": _enum_set("应用场景", "第十九条所列场景", list(enums.SCENARIOS), minItems=1),
+            "uses": _enum_set(
+                "应用场景",
+                "第十九条所列的应用场景（结构版本 1 中写作 scenarios）：" + "、".join(enums.USES),
+                list(enums.USES),
+                minItems=1,
+            ),
+            **_rule_scope(),
             "stages": _enum_set("监管环节", "事前、事中、事后", list(enums.STAGES)),
             "level": _enum("判断等级", "明确违规 或 可疑", list(enums.LEVELS)),
             "violations": _p(
@@ -378,7 +443,7 @@ def override_schema() -> Schema:
     return _obj(
         FILES["override"],
         "本地化参数",
-        "下级对上级规则的本地化：在上级给出的范围内调整参数、增加场景或本地依据，从不修改上级文件。",
+        "下级对上级规则的本地化：在上级给出的范围内调整参数、增加应用场景、就医场景或本地依据，从不修改上级文件。",
         ["id", "target", "base_digest", "reason", "status"],
         {
             "id": _id("O", "本地化"),
@@ -413,7 +478,10 @@ def override_schema() -> Schema:
                 type="object",
                 propertyNames={"pattern": PARAM_NAME_PATTERN},
             ),
-            "scenarios": _enum_set("增加的应用场景", "本地增加的应用场景", list(enums.SCENARIOS)),
+            "uses": _enum_set(
+                "增加的应用场景", "本地增加的第十九条应用场景（结构版本 1 中写作 scenarios）", list(enums.USES)
+            ),
+            "scenarios": _enum_set("增加的就医场景", "本地增加的就医场景", list(enums.CARE_SETTINGS)),
             "basis": _basis(),
             "reason": _text("本地化理由", "为何需要本地化，如 本省协议管理要求"),
             "status": _status(),
@@ -511,6 +579,80 @@ def argumentation_schema() -> Schema:
                 "主要意见", "论证中提出的主要意见", "internal", type="array", items={"type": "string", "minLength": 1}
             ),
             "minutes": _text("会议纪要", "纪要文件的路径（相对库根目录）", "internal"),
+            "illustrative": _p(
+                "示例记录",
+                "true：本记录是演示记录结构的示例，不是真实召开的论证（组织单位、日期、人员和意见均为演示用）；"
+                "列出论证记录之处标为“示例”",
+                type="boolean",
+            ),
+            "meeting": _p(
+                "会议",
+                "论证会议的纪要编号（文号）和地点",
+                "internal",
+                type="object",
+                additionalProperties=False,
+                minProperties=1,
+                properties={
+                    "reference": _text("纪要编号", "会议纪要的编号或文号，照纪要所载填写"),
+                    "place": _text("地点", "会议地点", "internal"),
+                },
+            ),
+            "attendance": _p(
+                "出席情况",
+                "应到、实到和缺席：人数，或按专业领域列出",
+                "internal",
+                type="object",
+                additionalProperties=False,
+                minProperties=1,
+                properties={
+                    "invited": _p("应到人数", "受邀参加论证的人数", "internal", type="integer", minimum=0),
+                    "present": _p("实到人数", "实际参加论证的人数", "internal", type="integer", minimum=0),
+                    "absent": _p("缺席人数", "受邀而未参加的人数", "internal", type="integer", minimum=0),
+                    "by_field": _p(
+                        "按领域",
+                        "各专业领域的实到和缺席人数（可另列缺席人员姓名）",
+                        "internal",
+                        type="array",
+                        items={
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["field"],
+                            "properties": {
+                                "field": _enum("专业领域", "参加人员的专业领域", list(enums.FIELDS), "internal"),
+                                "present": _p("实到", "该领域实到人数", "internal", type="integer", minimum=0),
+                                "absent": _p("缺席", "该领域缺席人数", "internal", type="integer", minimum=0),
+                                "absent_names": _p(
+                                    "缺席人员",
+                                    "该领域缺席人员姓名（个人信息，仅存于内部记录）",
+                                    "internal",
+                                    type="array",
+                                    items={"type": "string", "minLength": 1},
+                                ),
+                            },
+                        },
+                    ),
+                },
+            ),
+            "votes": _p(
+                "表决",
+                "表决结果：赞成、反对、弃权票数",
+                "internal",
+                type="object",
+                additionalProperties=False,
+                required=["for", "against", "abstain"],
+                properties={
+                    "for": _p("赞成", "赞成票数", "internal", type="integer", minimum=0),
+                    "against": _p("反对", "反对票数", "internal", type="integer", minimum=0),
+                    "abstain": _p("弃权", "弃权票数", "internal", type="integer", minimum=0),
+                },
+            ),
+            "dissent": _p(
+                "不同意见",
+                "持不同意见者的意见原文（第十一条：存在争议的规则尤须记录）",
+                "internal",
+                type="array",
+                items={"type": "string", "minLength": 1},
+            ),
             "notes": _notes(),
         },
     )
@@ -549,6 +691,13 @@ def adjustment_schema() -> Schema:
                 "调整范围",
                 "涉及的知识与规则编号",
                 type="array",
+                items={"type": "string", "pattern": r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"},
+            ),
+            "added": _p(
+                "新增条目",
+                "本次调整新增的知识与规则编号（也列在 scope 中）；新增的规则不得早于调整完成生效（TK612）",
+                type="array",
+                uniqueItems=True,
                 items={"type": "string", "pattern": r"^(CN|[0-9]{6})-(K|R|O)-[0-9]{4}$"},
             ),
             "changes": _p("调整内容", "逐条说明的调整内容", type="array", items={"type": "string", "minLength": 1}),
@@ -599,6 +748,20 @@ def config_schema() -> Schema:
                 additionalProperties={"type": "string", "minLength": 1},
             ),
             "argumentation": policy,
+            "disclosure": _p(
+                "公开范围",
+                "第十二条：监控要点和标准向定点医药机构公开，鼓励向社会公开监控要点",
+                type="object",
+                additionalProperties=False,
+                properties={
+                    "parameters": _enum(
+                        "参数取值",
+                        "规则参数（阈值）的取值向谁公开：institutions 只向定点医药机构（缺省），society 也向社会公众；"
+                        "不向社会公开时，公开摘要的文字写“阈值向定点医药机构公开”",
+                        ["institutions", "society"],
+                    ),
+                },
+            ),
             "waivers": _p("豁免", "暂时接受的问题：检查代码、条目、理由、到期日期", type="array", items=waiver),
         },
     )

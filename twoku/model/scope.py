@@ -130,6 +130,7 @@ def facade(
         data.get("table"),
         data.get("pattern"),  # the tables whose columns are codes of this system are checked against it
         data.get("parameters"),
+        data.get("effective"),  # an adjustment that added a rule is checked against the day it took effect (TK612)
         digest,
     )
 

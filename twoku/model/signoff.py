@@ -155,6 +155,7 @@ class SignoffStatus:
     region: str
     region_name: str
     rules: list[RuleSignoff]
+    illustrative: frozenset[str] = frozenset()  # the records marked ``illustrative``: listed as 示例
 
 
 @dataclass(frozen=True)
@@ -180,3 +181,8 @@ class RecordView:
     data: dict[str, Any]
     subjects: list[SubjectView]
     problems: list[str]  # 第十条 problems of its participants
+
+    @property
+    def illustrative(self) -> bool:
+        """A record showing what a record holds, not of a meeting held: shown as 示例 wherever it is listed."""
+        return self.data.get("illustrative") is True

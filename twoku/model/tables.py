@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from twoku.model.regex import compile_linear
+from twoku.model.regex import UnsafePattern, compile_bytes, compile_linear
 
 COLUMN_TYPES: dict[str, str] = {
     "text": "文本",
@@ -451,8 +451,8 @@ def _bad_codes(values: Sequence[str], body: str, pattern: str) -> list[int]:
     store data) does not match whole.  One match over the joined column says whether all do; only then one by
     one."""
     if not _CROSSES.search(body):
-        whole = compile_linear(f"(?:{body})?(?:\n(?:{body})?)*")
-        if whole.fullmatch("\n".join(values)):
+        whole = compile_bytes(f"(?:{body})?(?:\n(?:{body})?)*")
+        if whole.fullmatch("\n".join(values).encode("utf-8")):
             return []
     regex = compile_linear(f"(?:{body})")
     return [n for n, v in enumerate(values) if v and not regex.fullmatch(v)]
@@ -465,8 +465,21 @@ def _lines_not_matching(values: Sequence[str], body: str) -> list[int]:
         regex = re.compile(body, re.ASCII)
         return [n for n, v in enumerate(values) if v and not regex.fullmatch(v)]
     text = "\n".join(values)
+    if _all_match(text, body):
+        return []
     found = re.finditer(rf"(?m)^(?!(?:{body})$|$)", text, re.ASCII)
     return _indexes(text, (m.start() for m in found))
+
+
+def _all_match(text: str, body: str) -> bool:
+    """Whether every line of ``text`` is empty or matches ``body`` whole: one RE2 match over the whole text (a
+    scan of every position by ``re`` costs a Python-level step per bad line only, but its search is slow where
+    nothing is bad, which is nearly always). False where RE2 cannot run ``body``: the caller then searches."""
+    try:
+        whole = compile_bytes(f"(?:{body})?(?:\n(?:{body})?)*")
+    except UnsafePattern:
+        return False
+    return whole.fullmatch(text.encode("utf-8")) is not None
 
 
 def _lines_matching(values: Sequence[str], body: str) -> list[int]:
@@ -484,6 +497,8 @@ def _indexes(text: str, starts: Iterator[int]) -> list[int]:
 
 
 def _key_problems(table: Table) -> Iterator[Problem]:
+    if _in_order(table) and _memo(table).get("strict"):
+        return  # keys strictly increasing: none repeats, and the order is right
     keys = _keys(table)
     if len(set(keys)) != len(keys):
         counts = Counter(keys)
@@ -556,7 +571,8 @@ def _in_order(table: Table) -> bool:
     memo = _memo(table)
     if "ordered" not in memo:
         order = _order_keys(table)
-        memo["ordered"] = all(map(operator.lt, order, itertools.islice(order, 1, None))) or (
+        memo["strict"] = all(map(operator.lt, order, itertools.islice(order, 1, None)))  # no key twice
+        memo["ordered"] = memo["strict"] or (
             all(map(operator.le, order, itertools.islice(order, 1, None)))
             and all(map(operator.le, table.rows, itertools.islice(table.rows, 1, None)))
         )
@@ -753,6 +769,12 @@ class Layered:
 def row_of(spec: TableSpec, entry: Mapping[str, Any]) -> tuple[str, ...]:
     """A row written in an override (column → value) as the table's cells: text, missing as empty."""
     return tuple("" if entry.get(c.name) is None else str(entry.get(c.name)) for c in spec.columns)
+
+
+def entries_table(spec: TableSpec, entries: Sequence[Mapping[str, Any]], path: str) -> Table:
+    """Rows written in a YAML file (column → value: an override's added rows, an example's rows) as a table
+    whose ``lines`` are the 1-based positions of the entries, for :func:`problems` to name."""
+    return Table(spec, path, [row_of(spec, e) for e in entries], list(range(1, len(entries) + 1)))
 
 
 def key_of_entry(spec: TableSpec, entry: Mapping[str, Any]) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ A template is ordered data plus the comments that guide its author; ``store/scaf
 turns it into YAML.  Where the author must write something, the value is a
 placeholder marked with :data:`PLACEHOLDER` — the marker TK607 warns about — so a new
 file passes ``twoku validate`` at once and still says what is left to fill in.  Values
-a schema constrains (category, level, scenarios, basis IDs, status) are never
+a schema constrains (category, level, uses, basis IDs, status) are never
 placeholders: they are chosen when the file is made.
 """
 
@@ -25,7 +25,7 @@ from twoku.model.schemas import FILES, SCHEMA_VERSION
 PLACEHOLDER = "【待填写"
 DRAFT = enums.STATUSES[0]  # 草稿: a new item is never in force until argued (第九条)
 DEFAULT_LEVEL = "可疑"  # the weaker judgement until the author decides (第三条)
-DEFAULT_SCENARIOS: tuple[str, ...] = ("支付审核",)
+DEFAULT_USES: tuple[str, ...] = ("支付审核",)
 
 
 def placeholder(what: str) -> str:
@@ -60,12 +60,13 @@ def rule_template(
     basis: Sequence[tuple[str, str | None]],
     name: str | None = None,
     level: str | None = None,
-    scenarios: Sequence[str] = (),
+    uses: Sequence[str] = (),
+    settings: Sequence[str] = (),
 ) -> Template:
     """A draft rule (第三条, 第八条): every required field, placeholders where prose is due."""
     path = expected_path("rule", rule_id, layer, category)
     assert path is not None, category
-    chosen = list(dict.fromkeys(scenarios)) or list(DEFAULT_SCENARIOS)
+    chosen = list(dict.fromkeys(uses)) or list(DEFAULT_USES)
     data: dict[str, Any] = {
         "id": rule_id,
         "name": name or placeholder("规则名称，如 分解住院"),
@@ -73,7 +74,8 @@ def rule_template(
         "definition": placeholder("规则监控的是什么行为"),
         "monitoring_point": placeholder("用平实语言写给定点医药机构的监控要点"),
         "logic": placeholder("判断逻辑：数据范围、判断步骤、排除情形，审核人员能据以核对"),
-        "scenarios": chosen,
+        "uses": chosen,
+        **({"scenarios": list(dict.fromkeys(settings))} if settings else {}),
         "level": level or DEFAULT_LEVEL,
         "violations": [placeholder("能据以判断的具体违规情形，一条一项")],
         "basis": [{"id": k, "article": article or placeholder("所依据的条款，如 第十五条")} for k, article in basis],
@@ -81,7 +83,11 @@ def rule_template(
     }
     comments: dict[Pointer, str] = {
         ("category",): f"{_group(category)}；分类决定文件所在目录",
-        ("scenarios",): "第十九条：" + "、".join(enums.SCENARIOS),
+        ("uses",): "应用场景，第十九条："
+        + "、".join(enums.USES)
+        + "；就医场景写在 scenarios（"
+        + "、".join(enums.CARE_SETTINGS)
+        + "），另可写 period、institutions、insurance_types、supervised、suggested_threshold",
         ("level",): "判断等级：" + " 或 ".join(enums.LEVELS),
         ("basis",): "第八条：规则基于知识库产生，列出所依据的知识编号及条款",
         ("status",): " → ".join(enums.STATUSES) + "；生效前须具备现行的论证记录",

@@ -246,9 +246,12 @@ def diff(
         found = [c for c in found if c.layer == only.code]
     found = _argued(repo, root, end, found)
     result = Diff(start, end, found, sorted(set(unreadable)), region, layer)
-    names = files.load_config(root).get("regions") or {}
+    config = files.load_config(root)
+    names = config.get("regions") or {}
+    disclosure = config.get("disclosure")
     return replace(
         result,
+        disclosure=dict(disclosure) if isinstance(disclosure, dict) else {},
         items=_with_targets(repo, root, found, news, olds, result),
         names={str(k): str(v) for k, v in names.items()},
         words=_words(repo, root, end, found, chain_of),

@@ -11,6 +11,7 @@ from twoku.model import enums
 from twoku.model.library import Item, Library, Shown, effective_rule
 from twoku.model.prose import PROSE_FIELDS, parameter_words, render_value, value_words
 from twoku.model.regions import NATIONAL, Layer, parse_layer
+from twoku.model.versions import care_settings_of, uses_of
 from twoku.ops.validate import load_store
 
 LISTABLE = {"rules": "rule", "knowledge": "knowledge", "overrides": "override"}
@@ -45,9 +46,10 @@ def _localised(lib: Library, override: Item) -> tuple[str, str]:
     for name, value in (values if isinstance(values, dict) else {}).items():
         unit = specs.get(name, {}).get("unit") if isinstance(specs.get(name), dict) else None
         words.append(f"{name}：{value_words(value, unit if isinstance(unit, str) else None)}")
-    extra = override.data.get("scenarios")
-    if isinstance(extra, list) and extra:
-        words.append("增加场景：" + "、".join(str(s) for s in extra))
+    if uses := uses_of(override.data):
+        words.append("增加应用场景：" + "、".join(uses))
+    if settings := care_settings_of(override.data):
+        words.append("增加就医场景：" + "、".join(settings))
     return (target.title if target else ""), "\n".join(words)
 
 

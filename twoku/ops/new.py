@@ -151,12 +151,18 @@ def new_rule(
 ) -> Created:
     if level is not None and level not in enums.LEVELS:
         raise UsageError(f"--level {level} 不是判断等级", hint="可选：" + "、".join(enums.LEVELS))
+    # --scenario keeps its spelling (bureaus script against it): a use of 第十九条, or a 就医场景 since schema 2.
     for scenario in scenarios:
-        if scenario not in enums.SCENARIOS:
-            raise UsageError(f"--scenario {scenario} 不是应用场景", hint="第十九条：" + "、".join(enums.SCENARIOS))
+        if scenario not in enums.USES and scenario not in enums.CARE_SETTINGS:
+            raise UsageError(
+                f"--scenario {scenario} 不是应用场景，也不是就医场景",
+                hint="应用场景（第十九条）：" + "、".join(enums.USES) + "；就医场景：" + "、".join(enums.CARE_SETTINGS),
+            )
     refs = _basis(ctx, basis)
     rule_id = next_id(ctx.root, ctx.library, ctx.layer, "rule")
-    template = rule_template(rule_id, ctx.layer, rule_category(category), refs, _text(name), level, scenarios)
+    uses = [s for s in scenarios if s in enums.USES]
+    settings = [s for s in scenarios if s in enums.CARE_SETTINGS]
+    template = rule_template(rule_id, ctx.layer, rule_category(category), refs, _text(name), level, uses, settings)
     return _create(ctx.root, template, commit)
 
 

@@ -16,6 +16,7 @@ from twoku.errors import TwokuError, UsageError
 from twoku.model.bounds import bounds_problem, describe_bounds
 from twoku.model.digest import content_digest
 from twoku.model.fielddiff import field_changes
+from twoku.model.library import Item
 from twoku.ops.validate import load_store
 from twoku.store.writes.faults import writes
 
@@ -42,17 +43,20 @@ def rebase(root: Path, override_id: str, dry_run: bool = False) -> Rebased:
     if override is None or override.kind != "override":
         raise UsageError(f"库中没有编号为 {override_id} 的本地化", hint="用 twoku ls overrides 查找编号")
     target_id = str(override.data.get("target"))
-    target = lib.get(target_id, "rule")
+    target = lib.get(target_id, "rule") or lib.get(target_id, "knowledge")  # a rule, or a table (知识点明细)
     if target is None:
-        raise TwokuError(f"目标规则 {target_id} 不存在，无从重新绑定", hint="该本地化已孤立：废弃它或改指向替代规则")
+        raise TwokuError(f"目标条目 {target_id} 不存在，无从重新绑定", hint="该本地化已孤立：废弃它或改指向替代条目")
     if target.deprecated:
-        raise TwokuError(f"目标规则 {target_id} 已废弃", hint="废弃该本地化，或为替代规则另写本地化")
+        raise TwokuError(f"目标条目 {target_id} 已废弃", hint="废弃该本地化，或为替代条目另写本地化")
     old = str(override.data.get("base_digest"))
     new = target.digest
     if old == new:
         return Rebased(override.id, override.path, target.id, old, new, [], True, False)
     before = version_with_digest(root, target.path, old, content_digest)
     changes = None if before is None else [c.describe() for c in field_changes(before, target.data, True)]
+    if target.kind == "knowledge":
+        changes = [*(changes or []), *_rows_touched(root, target, override.data.get("rows"))]
+        changes.append(f"上级表格逐行的增删改：twoku diff 查看 {target.id}（如 twoku diff --since 上次调整的标签）")
     problems = _outside(override.data.get("parameters"), target.data.get("parameters"))
     if problems:
         raise TwokuError(
@@ -63,6 +67,31 @@ def rebase(root: Path, override_id: str, dry_run: bool = False) -> Rebased:
     if not dry_run:
         update_values(root / override.path, {("base_digest",): new})
     return Rebased(override.id, override.path, target.id, old, new, changes, False, not dry_run)
+
+
+def _rows_touched(root: Path, target: Item, rows: object) -> list[str]:
+    """What the upper table now holds of the rows the override removes or adds: the rows to review first."""
+    from twoku.model import tables
+    from twoku.ops.run import table_of
+
+    spec = tables.spec_of(target.data)
+    if spec is None or not isinstance(rows, Mapping):
+        return []
+    try:
+        table = table_of(root, load_store(root).library, target.id)
+    except TwokuError as exc:
+        return [f"上级表格读不出：{exc.message}"]
+    upper = {table.key_of(row) for row in table.rows}
+    out = []
+    for entry in rows.get("remove") or ():
+        key = tables.key_of_entry(spec, entry) if isinstance(entry, Mapping) else ()
+        if key and key not in upper:
+            out.append(f"本地删除的行 {'/'.join(key)} 在上级表格中已不存在：删除已无必要")
+    for entry in rows.get("add") or ():
+        key = tables.key_of_entry(spec, entry) if isinstance(entry, Mapping) else ()
+        if key and key in upper:
+            out.append(f"本地增补的行 {'/'.join(key)} 现已在上级表格中：本地的这一行会取代上级的同键行，确认仍需要")
+    return out
 
 
 def _outside(local: object, upper: object) -> list[str]:

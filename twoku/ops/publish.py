@@ -17,7 +17,7 @@ from pathlib import Path
 from twoku.errors import TwokuError, UsageError
 from twoku.model import tables
 from twoku.model.changes import ORDER
-from twoku.model.disclosure import AUDIENCE_LABELS, AUDIENCES
+from twoku.model.disclosure import AUDIENCE_LABELS, AUDIENCES, values_public
 from twoku.model.findings import ERROR
 from twoku.model.library import Library, table_overrides, tables_used
 from twoku.model.publication import (
@@ -109,14 +109,15 @@ def build(root: Path, region: str | None, audience: str, as_of: dt.date) -> Publ
     layer = region_layer(region, lib)
     names = lib.region_names()
     head = publishtags.head(root)
-    rules = public_rules(public_library(lib, audience, as_of, layer), layer, names)
+    values = values_public(lib.config, audience)
+    rules = public_rules(public_library(lib, audience, as_of, layer), layer, names, values)
     last = publishtags.previous(root, layer.code, head)
     changes = []
     if last is not None:
         found = diff(root, since=last[0], until=head, region=layer.code)
         changes = [
             c
-            for c in (public_change(item, audience, as_of, found.words.get(item.id)) for item in found.items)
+            for c in (public_change(item, audience, as_of, found.words.get(item.id), values) for item in found.items)
             if c is not None
         ]
     published_tables = _tables(root, lib, rules, layer, audience)

@@ -18,6 +18,7 @@ from twoku.model.findings import Finding
 from twoku.model.layout import Place, classify
 from twoku.model.regions import Layer
 from twoku.model.scope import facade, references
+from twoku.model.versions import is_v1, upgraded
 from twoku.store import files
 from twoku.store.caching.cache import Cache
 
@@ -108,6 +109,8 @@ def read_data(raw: files.RawFile, memo: dict[str, Place]) -> Entry:
     except yamlio.YamlProblem:
         data = None
     kind = dir_place(raw.path, memo).kind
+    if isinstance(data, dict) and "scenarios" in data and "uses" not in data:
+        data = dict(upgraded(data))  # a v1-shaped file read as what it means (model/versions.py)
     item = make_item(kind, raw.path, data) if isinstance(data, dict) and kind in ITEM_KINDS else None
     layer, digest = _layer_and_digest(item)
     return data, [], [], [], digest, layer, "", "", ""
@@ -175,14 +178,30 @@ def _read_file(raw: files.RawFile) -> tuple[Any, list[Finding], list[Finding], l
             finding("TK105", "文件以 UTF-8 BOM 开头", raw.path, (), None, "用不带 BOM 的 UTF-8 保存").located(1, 1)
         )
     out.extend(checks.syntax.control_characters(raw.path, raw.raw, data))
+    old = isinstance(data, dict) and "scenarios" in data and "uses" not in data and is_v1(data)
+    if old:  # written for schema 1: read as what it means, checked as such, and said (TK203)
+        from twoku.checks.schema import old_shape
+
+        out.append(old_shape(raw.path, data))
+        data = dict(upgraded(data))
     if not (isinstance(data, dict) and fastschema.valid(place.kind, data)):
         from twoku.checks.schema import schema_findings
 
-        out.extend(schema_findings(place.kind, raw.path, data, validator(place.kind)))
+        found = schema_findings(place.kind, raw.path, data, validator(place.kind))
+        out.extend(_as_written(f) if old else f for f in found)
     if not (isinstance(data, dict) and place.kind in ITEM_KINDS):
         return data, out, [], [], None
     item = make_item(place.kind, raw.path, data)
     return data, out, checks.run_item_checks(item), checks.run_item_checks(item, every=True), item
+
+
+def _as_written(found: Finding) -> Finding:
+    """A finding on a v1-shaped file's ``uses`` pointed at its ``scenarios``, where the file says it."""
+    if found.pointer[:1] != ("uses",):
+        return found
+    from dataclasses import replace
+
+    return replace(found, pointer=("scenarios", *found.pointer[1:]))
 
 
 def dir_place(path: str, memo: dict[str, Place]) -> Place:

@@ -106,6 +106,7 @@ def _records(root: Path, head: str) -> dict[str, list[dict[str, Any]]]:
         for subject in data["subjects"]:
             if isinstance(subject, dict) and isinstance(subject.get("id"), str):
                 entry = {k: data.get(k) for k in ("id", "kind", "date", "organizer", "conclusion")}
+                entry["illustrative"] = data.get("illustrative") is True
                 out.setdefault(subject["id"], []).append({**entry, "digest": subject.get("digest"), "path": path})
     return out
 

@@ -19,13 +19,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from twoku.engine.sql import RuleSpec
 from twoku.errors import TwokuError, UsageError
+from twoku.model import tables
 from twoku.model.library import Item, Library, effective_rule
 from twoku.model.prose import value_words
 from twoku.model.regions import Layer, layer_name
 from twoku.model.runs import ExampleOutcome, LocalValue, RuleTestReport
 from twoku.ops.library import region_layer
-from twoku.ops.run import effective_params, load_tables, rule_spec
+from twoku.ops.run import effective_params, load_tables, rule_spec, table_of
 from twoku.ops.validate import load_store
 
 
@@ -102,7 +104,7 @@ def run_examples(root: Path, rule_ids: Sequence[str] = (), region: str | None = 
             continue
         local = _local_values(lib, rule, layer, names) if layer else []
         for n, example in enumerate(examples):
-            outcome = _run_one(con, spec, rule.id, n, example)
+            outcome = _run_one(con, root, lib, spec, rule.id, n, example)
             if not outcome.passed and outcome.error is None and local:
                 assert layer is not None
                 outcome = _explained(con, root, lib, rule, layer, n, example, outcome, local)
@@ -133,13 +135,13 @@ def _explained(
 
     assert rule.layer is not None
     own = {k: (v.get("value") if isinstance(v, Mapping) else v) for k, v in rule.data["parameters"].items()}
-    if not _run_one(con, rule_spec(root, lib, rule, rule.layer, own), rule.id, n, example).passed:
+    if not _run_one(con, root, lib, rule_spec(root, lib, rule, rule.layer, own), rule.id, n, example).passed:
         return outcome  # wrong with the rule's own values too: a plain failure
     in_region = effective_params(lib, rule, region)
     culprits = []
     for value in local:
         alone = rule_spec(root, lib, rule, rule.layer, {**own, value.name: in_region[value.name]})
-        if not _run_one(con, alone, rule.id, n, example).passed:
+        if not _run_one(con, root, lib, alone, rule.id, n, example).passed:
             culprits.append(value)
     return replace(outcome, depends_on=tuple(culprits or local))
 
@@ -149,7 +151,7 @@ def _name(example: Any, n: int) -> str:
     return str(name) if name else f"用例 {n + 1}"
 
 
-def _run_one(con: Any, spec: Any, rule_id: str, n: int, example: Any) -> ExampleOutcome:
+def _run_one(con: Any, root: Path, lib: Library, spec: RuleSpec, rule_id: str, n: int, example: Any) -> ExampleOutcome:
     from twoku.engine import duck
 
     lines = example.get("lines") if isinstance(example, Mapping) else None
@@ -157,7 +159,36 @@ def _run_one(con: Any, spec: Any, rule_id: str, n: int, example: Any) -> Example
     if not isinstance(lines, list) or not all(isinstance(line, Mapping) for line in lines):
         return ExampleOutcome(rule_id, _name(example, n), expected, (), "用例没有结算明细（lines）")
     try:
+        spec = _with_example_rows(con, root, lib, spec, example)
         got = tuple(duck.example_hits(con, spec, lines))
     except TwokuError as exc:
         return ExampleOutcome(rule_id, _name(example, n), expected, (), exc.message)
     return ExampleOutcome(rule_id, _name(example, n), expected, got)
+
+
+def _with_example_rows(con: Any, root: Path, lib: Library, spec: RuleSpec, example: Mapping[str, Any]) -> RuleSpec:
+    """``spec`` reading, for each table the example gives rows of (``tables``), exactly those rows: loaded beside
+    the real table under their own name, so the real rows stay loaded for the next example."""
+    from dataclasses import replace
+
+    from twoku.engine import duck
+
+    named = example.get("tables")
+    if not isinstance(named, Mapping) or not named:
+        return spec
+    refs = dict(spec.tables)
+    for knowledge_id, entries in named.items():
+        ref = spec.tables.get(knowledge_id)
+        if ref is None:
+            hint = "运行 twoku validate 查看 TK411"
+            raise TwokuError(f"用例给出表格 {knowledge_id} 的行，但规则的条件不读取它", hint=hint)
+        table_spec = table_of(root, lib, knowledge_id).spec  # as read: a shorthand table's columns are its header's
+        rows = tables.entries_table(table_spec, [e for e in entries or () if isinstance(e, Mapping)], "")
+        bad = next((p for p in tables.problems(rows, {}, keys=bool(table_spec.key)) if p.kind != "order"), None)
+        if bad is not None:
+            where = f"第 {bad.line} 行" if bad.line else ""
+            raise TwokuError(f"{knowledge_id} 的示例行{where}：{bad.message}", hint="运行 twoku validate 查看 TK411")
+        relation = f"{ref.relation}_example"
+        duck.load_rows(con, relation, [(c.name, c.type) for c in table_spec.columns], rows.rows)
+        refs[knowledge_id] = replace(ref, relation=relation)
+    return replace(spec, tables=refs)

@@ -22,11 +22,10 @@ from twoku.model.condition import (
     PATTERN_OPS,
     Condition,
     ConditionProblem,
-    code_sets,
     comparisons,
-    matches,
     parse,
     patterns,
+    tables_read,
 )
 from twoku.model.library import Item, Library, effective_rule, table_overrides
 from twoku.model.regions import Layer
@@ -37,8 +36,8 @@ from twoku.ops.validate import load_store
 from twoku.store import files
 
 
-def table_of(root: Path, lib: Library, knowledge_id: str) -> Table:
-    """A knowledge item's table as read from its file, refused where it cannot be read whole."""
+def table_file(lib: Library, knowledge_id: str) -> tuple[str, tables.TableSpec]:
+    """Where a knowledge item's table is and how it is declared (its rows are not read)."""
     item = lib.get(knowledge_id, "knowledge")
     spec = tables.spec_of(item.data) if item else None
     if item is None or spec is None:
@@ -46,7 +45,12 @@ def table_of(root: Path, lib: Library, knowledge_id: str) -> Table:
             f"代码集 {knowledge_id} 不是带表格（table）的知识条目",
             hint="在条件中引用医保信息业务编码类知识或知识点明细",
         )
-    path = tables.table_path(item.path, spec)
+    return tables.table_path(item.path, spec), spec
+
+
+def table_of(root: Path, lib: Library, knowledge_id: str) -> Table:
+    """A knowledge item's table as read from its file, refused where it cannot be read whole."""
+    path, spec = table_file(lib, knowledge_id)
     table = lib.tables.get(path) if path in lib.tables else files.read_table(root, path, spec)
     if table is None or not table.readable or table.problems:
         problem = table.problems[0].message if table is not None and table.problems else "文件不存在"
@@ -56,9 +60,8 @@ def table_of(root: Path, lib: Library, knowledge_id: str) -> Table:
 
 def table_refs(root: Path, lib: Library, condition: Condition) -> dict[str, TableRef]:
     """The tables the condition reads (code sets and matches), each checked to be readable whole."""
-    wanted = [c.knowledge for c, _ in code_sets(condition)] + [m.table for m in matches(condition)]
     out: dict[str, TableRef] = {}
-    for knowledge_id in dict.fromkeys(wanted):
+    for knowledge_id in tables_read(condition):
         table = table_of(root, lib, knowledge_id)
         spec = table.spec
         code = next((c.name for c in spec.columns if c.type == "code"), spec.columns[0].name)
@@ -77,13 +80,13 @@ def load_tables(con: Any, root: Path, lib: Library, specs: Sequence[RuleSpec], r
         for knowledge_id, ref in spec.tables.items():
             if knowledge_id in done:
                 continue
-            table = table_of(root, lib, knowledge_id)
-            columns = [(c.name, c.type) for c in table.spec.columns]
-            duck.load_table(con, ref.relation, root / table.path, columns)
+            path, declared = table_file(lib, knowledge_id)  # read whole and checked when the spec was made
+            columns = [(c.name, c.type) for c in declared.columns]
+            duck.load_table(con, ref.relation, root / path, columns)
             for _, _, rows in table_overrides(lib, knowledge_id, region) if region is not None else []:
-                removed = [tables.key_of_entry(table.spec, e) for e in rows.get("remove") or ()]
-                added = [tables.row_of(table.spec, e) for e in rows.get("add") or ()]
-                duck.change_rows(con, ref.relation, columns, table.spec.key, removed, added)  # top layer first
+                removed = [tables.key_of_entry(declared, e) for e in rows.get("remove") or ()]
+                added = [tables.row_of(declared, e) for e in rows.get("add") or ()]
+                duck.change_rows(con, ref.relation, columns, declared.key, removed, added)  # top layer first
             done.add(knowledge_id)
 
 
@@ -182,6 +185,7 @@ def run(
     out: Path | None = None,
     threads: int | None = None,
     encoding: str = "auto",
+    memory: str | None = None,
 ) -> RunResult:
     from twoku.engine import duck
     from twoku.ops import progress
@@ -192,22 +196,24 @@ def run(
         from twoku.store.documents.edit import writable_file
 
         writable_file(out)
-    lib = load_store(root).library
+    lib = load_store(root, tables=False).library  # the tables it reads, it reads one at a time
     layer = region_layer(region, lib)
     rules = select_rules(lib, layer, rule_ids)
     specs = [rule_spec(root, lib, r, layer) for r in rules]
     started = time.perf_counter()
-    con = duck.connect(threads)
-    read = duck.read_claims(con, claims, columns_used(specs), encoding)
-    load_tables(con, root, lib, specs, layer)
-    counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
-    seconds = time.perf_counter() - started
-    if out is not None:
-        _write_whole(con, out)
+    with tempfile.TemporaryDirectory(prefix="twoku-run-") as spill:
+        con = duck.connect(threads, memory, Path(spill))
+        read = duck.read_claims(con, claims, columns_used(specs), encoding)
+        load_tables(con, root, lib, specs, layer)
+        counts = duck.run_rules(con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs)))
+        seconds = time.perf_counter() - started
+        if out is not None:
+            _write_whole(con, out)
+        sample = duck.hit_rows(con, 20)
+        con.close()
     per_rule = [
         RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
     ]
-    sample = duck.hit_rows(con, 20)
     return RunResult(layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored)
 
 
@@ -249,7 +255,7 @@ def compile_sql(
         raise UsageError(f"--out {out}：已存在且不是空目录", hint="换一个新目录名，或先删除它")
     if dialect not in DIALECTS:
         raise UsageError(f"--dialect {dialect} 不受支持", hint="可选：" + "、".join(DIALECTS))
-    lib = load_store(root).library
+    lib = load_store(root, tables=False).library  # the tables it reads, it reads one at a time
     layer = region_layer(region, lib)
     rules = select_rules(lib, layer, rule_ids)
     if not rules:

@@ -325,7 +325,8 @@ def status(root: Path, region: str | None = None, explain: bool = True) -> Signo
             )
         )
     rules.sort(key=lambda r: (Layer(r.layer).depth if r.layer else 0, r.id))
-    return SignoffStatus(layer.code, layer_name(layer, lib.region_names()), rules)
+    illustrative = frozenset(r.id for r in lib.of_kind("argumentation") if r.data.get("illustrative") is True)
+    return SignoffStatus(layer.code, layer_name(layer, lib.region_names()), rules, illustrative)
 
 
 def _title(item: Item) -> str:

@@ -34,6 +34,7 @@ from twoku.ops.recheck import (
     summary_key,
     table_blobs,
 )
+from twoku.ops.storeversion import require_current, version_finding
 from twoku.store import files
 from twoku.store.caching.cache import Cache
 
@@ -59,12 +60,17 @@ class Loaded:
         return len(self.paths)
 
 
-def load_store(root: Path, use_cache: bool = True) -> Loaded:
-    """Read and parse every file of the store, from the cache where the blob is unchanged."""
+def load_store(root: Path, use_cache: bool = True, tables: bool = True) -> Loaded:
+    """Read and parse every file of the store, from the cache where the blob is unchanged; refused for a store
+    of another schema version (ops/storeversion.py).
+
+    With ``tables`` false the knowledge tables are not read into the library (``lib.tables`` is empty): a
+    command that reads a few of them reads those itself, one at a time, and does not hold a million rows."""
+    require_current(root)
     cache = Cache(root, use_cache)
     scanned = scan(root, cache)
     with no_gc(freeze=_big(scanned.paths)):
-        loaded = _load(root, cache, scanned.paths, scanned.known, scanned.track)
+        loaded = _load(root, cache, scanned.paths, scanned.known, scanned.track, tables)
     cache.save()
     return loaded
 
@@ -93,7 +99,11 @@ class _Assembled:
 
 
 def _assemble(
-    root: Path, entries: Iterable[tuple[str, Entry]], memo: dict[str, Place], layers: dict[str, Layer]
+    root: Path,
+    entries: Iterable[tuple[str, Entry]],
+    memo: dict[str, Place],
+    layers: dict[str, Layer],
+    read_tables: bool = True,
 ) -> _Assembled:
     from twoku.model.library import Item
 
@@ -119,12 +129,14 @@ def _assemble(
             if layer is None and code is not None:
                 layer = layers[code] = Layer(code)
             items.append(Item(kind, path, data, layer, digest))
-            if kind == "knowledge" and "table" in data:
+            if read_tables and kind == "knowledge" and "table" in data:
                 tables.update(files.tables_in(root, [(path, data)]))
     return out
 
 
-def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True) -> Loaded:
+def _load(
+    root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True, tables: bool = True
+) -> Loaded:
     from twoku.model.library import Library
 
     memo: dict[str, Place] = {}
@@ -132,7 +144,7 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
     chunks: dict[int, _Assembled] = {}
 
     def each(n: int, part: list[tuple[str, str, Entry]]) -> None:
-        chunks[n] = _assemble(root, ((path, entry) for path, _, entry in part), memo, layers)
+        chunks[n] = _assemble(root, ((path, entry) for path, _, entry in part), memo, layers, tables)
 
     entries, hits = read_entries(root, cache, paths, known, track, each)
     whole = _Assembled()
@@ -140,11 +152,10 @@ def _load(root: Path, cache: Cache, paths: list[str], known: dict[str, str], tra
         for n in sorted(chunks):
             whole.add(chunks[n])
     else:
-        whole = _assemble(root, ((path, entries[path]) for path in paths), memo, layers)
-    items, found, own, every, tables = whole.items, whole.found, whole.own, whole.every, whole.tables
+        whole = _assemble(root, ((path, entries[path]) for path in paths), memo, layers, tables)
     config = whole.config if whole.config is not None else {}
-    library = Library.build(items, config, tables)
-    loaded = Loaded(root, library, found, paths, hits, own, every)
+    library = Library.build(whole.items, config, whole.tables)
+    loaded = Loaded(root, library, whole.found, paths, hits, whole.own, whole.every)
     if _big(paths):
         lifetime.keep((loaded, entries))  # freed with the process, where it ends with the command (0.2 s)
     return loaded
@@ -320,6 +331,9 @@ def validate(
             chain = parse_layer(region).chain
         except ValueError as exc:
             raise UsageError(f"--region {region}：{exc}") from None
+    stale = version_finding(root)
+    if stale is not None:  # not read as what it is not: one finding, and nothing else checked
+        return Report(root, [stale], 1, {}, region, 0, _checks_of([stale]))
     day = (today or dt.date.today()).isoformat()
     summary, current_of, paths, counted = _summary(root, use_cache, day)
     targets = list(targets)

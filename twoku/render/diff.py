@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from twoku.model.changes import ADDED, DEPRECATED, LABELS, MODIFIED, MOVED, ORDER, REMOVED, Diff, ItemChange, Rev
-from twoku.model.disclosure import AUDIENCE_LABELS, visible_item
+from twoku.model.disclosure import AUDIENCE_LABELS, visible_item, withheld_words
 from twoku.model.fielddiff import Change
 from twoku.model.ids import KIND_LABELS
 from twoku.model.personal import masked
@@ -282,7 +283,7 @@ def _md_item(diff: Diff, c: ItemChange, shown: Any, audience: str) -> list[str] 
         point = visible.get("monitoring_point") or visible.get("definition") or visible.get("summary")
         if isinstance(point, str):
             out += [*(line.removeprefix("  ") for line in _quote(render(point, _words_for(diff, c)))), ""]
-        params = visible.get("parameters") if c.kind == "override" else None
+        params = visible.get("parameters") if c.kind == "override" and not diff.withheld(audience) else None
         if isinstance(params, dict) and params:
             out += [f"- 参数 {md.line(k)}：{md.line(value_words(v))}" for k, v in params.items()] + [""]
     elif c.change == DEPRECATED:
@@ -310,7 +311,14 @@ def to_md(diff: Diff, audience: str | None = "society", on: dt.date | None = Non
     if audience is None:
         public = [(c, _whole(c)) for c in diff.items]
     else:
-        public = [(c, p) for c in diff.items if (p := public_change(c, audience, on, diff.words.get(c.id))) is not None]
+        values = not diff.withheld(audience)
+        if not values:  # the prose says the threshold is disclosed to the institutions, never what it is
+            diff = replace(diff, words={rule: withheld_words(words) for rule, words in diff.words.items()})
+        public = [
+            (c, p)
+            for c in diff.items
+            if (p := public_change(c, audience, on, diff.words.get(c.id), values)) is not None
+        ]
     seen = audience or "internal"
     sections = [(c, section) for c, p in public if (section := _md_item(diff, c, p, seen)) is not None]
     who = f"公开对象：{AUDIENCE_LABELS[audience]}。" if audience else ""

@@ -25,7 +25,10 @@ def _argued(records: list[dict[str, Any]]) -> str:
     if not records:
         return "尚无论证记录"
     return "；".join(
-        md.line(f"{r['id']} {r.get('kind') or ''} {r.get('date') or ''} {r.get('conclusion') or ''}")
+        md.line(
+            f"{r['id']}{'（示例）' if r.get('illustrative') else ''} {r.get('kind') or ''} {r.get('date') or ''} "
+            f"{r.get('conclusion') or ''}"
+        )
         + f"（{'现行' if r.get('current') else '已过时'}）"
         for r in records
     )

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from twoku.model.library import Shown
-from twoku.model.prose import PROSE_FIELDS, parameter_words, render, render_value, value_words
+from twoku.model.prose import PROSE_FIELDS, parameter_words, period_words, render, render_value, value_words
 from twoku.model.regions import Layer, layer_name
 from twoku.render.terminal import plain, styled
 
@@ -18,7 +18,13 @@ LABELS = {
     "definition": "定义",
     "monitoring_point": "监控要点",
     "logic": "逻辑",
-    "scenarios": "应用场景",
+    "uses": "应用场景",
+    "scenarios": "就医场景",
+    "period": "时间区间",
+    "institutions": "医疗机构级别/类型",
+    "insurance_types": "参保险种",
+    "supervised": "监管对象",
+    "suggested_threshold": "建议阈值",
     "stages": "监管环节",
     "level": "判断等级",
     "violations": "具体违规情形",
@@ -88,7 +94,15 @@ def _value(key: str, value: Any) -> Any:
 
     if key == "table":
         return Prose(_table_summary(value))
+    if key == "period" and (words := period_words(value)) is not None:
+        return Prose(words)
+    if key == "institutions" and isinstance(value, dict):
+        said = [f"{label}：{_fmt(value[k]).replace(chr(10), '、')}" for k, label in _INSTITUTIONS if k in value]
+        return Prose("；".join(said))
     return Prose(_compact_yaml(value) if key in DETAILS else _fmt(value))
+
+
+_INSTITUTIONS = (("levels", "级别"), ("types", "类型"))
 
 
 def _table_summary(value: Any) -> str:

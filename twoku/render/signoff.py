@@ -11,6 +11,7 @@ from twoku.model.signoff import CURRENT, MISSING, REJECTED, STALE, STATE_LABELS,
 from twoku.render.terminal import assembled, plain, styled
 
 STYLES = {CURRENT: "green", STALE: "yellow", REJECTED: "red", MISSING: "red"}
+EXAMPLE = "（示例）"  # after a record's ID wherever it is listed: the record is illustrative
 FIELD_LABELS = {
     "kind": "论证形式",
     "date": "论证日期",
@@ -48,6 +49,7 @@ def status_dict(result: SignoffStatus) -> dict[str, Any]:
             }
             for r in result.rules
         ],
+        "illustrative_records": sorted(result.illustrative),
     }
 
 
@@ -55,10 +57,11 @@ def status_json(result: SignoffStatus) -> str:
     return json.dumps(status_dict(result), ensure_ascii=False, indent=2)
 
 
-def _cell(state: str, records: list[str], required: bool) -> Any:
+def _cell(state: str, records: list[str], required: bool, illustrative: frozenset[str] = frozenset()) -> Any:
     parts: list[Any] = [(STATE_LABELS[state], STYLES[state])]
     if records:
-        parts.append(" " + "、".join(records[-2:]))
+        # a space before the mark and after the comma: the cell wraps there, never inside an ID
+        parts.append(" " + "、 ".join(r + (f" {EXAMPLE}" if r in illustrative else "") for r in records[-2:]))
     if not required:
         parts += [" ", ("(非必需)", "dim")]
     return assembled(*parts)
@@ -84,7 +87,9 @@ def status_text(result: SignoffStatus, console: Any) -> None:
         cells = []
         for kind in enums.ARGUMENTATION_KINDS:
             state = by_kind.get(kind)
-            cells.append(_cell(state.state, state.records, state.required) if state else styled("—", "dim"))
+            cells.append(
+                _cell(state.state, state.records, state.required, result.illustrative) if state else styled("—", "dim")
+            )
             if state and state.state == STALE:
                 what = "；".join(state.changes) if state.changes else "历史中找不到论证时的版本，请用 twoku diff 查看"
                 stale_notes.append(f"{r.id} {kind}后已修改：{what}")
@@ -95,12 +100,21 @@ def status_text(result: SignoffStatus, console: Any) -> None:
         console.print(assembled(("·", "yellow"), " ", note))
     if blocking:
         console.print(assembled((f"{blocking} 条生效规则缺少现行的所需论证", "red"), "（twoku validate 报 TK603）"))
+    if result.illustrative:
+        console.print(
+            f"（示例）：示例记录，演示论证记录的结构，不是真实召开的论证（{'、'.join(sorted(result.illustrative))}）"
+        )
 
 
 def record_dict(view: RecordView) -> dict[str, Any]:
     return {
         "id": view.id,
         "path": view.path,
+        "illustrative": view.illustrative,
+        "meeting": view.data.get("meeting"),
+        "attendance": view.data.get("attendance"),
+        "votes": view.data.get("votes"),
+        "dissent": view.data.get("dissent") or [],
         "data": view.data,
         "subjects": [{**asdict(s), "state": s.state} for s in view.subjects],
         "problems": view.problems,
@@ -119,12 +133,17 @@ def record_text(view: RecordView, console: Any) -> None:
     head = Table(box=None, show_header=False, show_edge=False)
     head.add_column("字段", style="bold", no_wrap=True)
     head.add_column("取值")
+    if view.illustrative:
+        head.add_row("示例记录", "是：演示论证记录的结构，不是真实召开的论证")
     for key, label in FIELD_LABELS.items():
         value = data.get(key)
         if value:
             shown = "\n".join(map(str, value)) if isinstance(value, list) else str(value).strip()
             head.add_row(label, plain(shown, lines=True))
-    title, sub = styled(f"{view.id}  {data.get('kind', '')}"), styled(view.path)
+    for label, shown in _meeting_rows(data):
+        head.add_row(label, plain(shown, lines=True))
+    example = "  示例" if view.illustrative else ""
+    title, sub = styled(f"{view.id}  {data.get('kind', '')}{example}"), styled(view.path)
     console.print(Panel(head, title=title, subtitle=sub, title_align="left"))
 
     from twoku.render.tables import Prose, add_id_column, add_text_column
@@ -151,3 +170,41 @@ def record_text(view: RecordView, console: Any) -> None:
     console.print(people)
     for problem in view.problems:
         console.print(styled(f"第十条：{problem}", "red"))
+
+
+def _meeting_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a real record holds beyond its conclusion: the meeting, who attended, the votes, the dissent."""
+    rows = []
+    meeting = data.get("meeting")
+    if isinstance(meeting, dict):
+        rows += [
+            (label, str(meeting[k]))
+            for k, label in (("reference", "纪要编号"), ("place", "会议地点"))
+            if meeting.get(k)
+        ]
+    attendance = data.get("attendance")
+    if isinstance(attendance, dict):
+        counts = [
+            f"{label} {attendance[k]} 人"
+            for k, label in (("invited", "应到"), ("present", "实到"), ("absent", "缺席"))
+            if isinstance(attendance.get(k), int)
+        ]
+        for entry in attendance.get("by_field") or []:
+            if not isinstance(entry, dict):
+                continue
+            parts = [f"{label} {entry[k]}" for k, label in (("present", "实到"), ("absent", "缺席")) if k in entry]
+            names = entry.get("absent_names")
+            if isinstance(names, list) and names:
+                parts.append("缺席：" + "、".join(map(str, names)))
+            counts.append(f"{entry.get('field')}：{'，'.join(parts)}")
+        rows.append(("出席情况", "\n".join(counts)))
+    votes = data.get("votes")
+    if isinstance(votes, dict):
+        shown = "，".join(
+            f"{label} {votes.get(k)}" for k, label in (("for", "赞成"), ("against", "反对"), ("abstain", "弃权"))
+        )
+        rows.append(("表决", shown))
+    dissent = data.get("dissent")
+    if isinstance(dissent, list) and dissent:
+        rows.append(("不同意见", "\n".join(map(str, dissent))))
+    return rows

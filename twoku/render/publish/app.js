@@ -6,6 +6,7 @@
   var filters = {
     category: document.getElementById("f-category"),
     scenario: document.getElementById("f-scenario"),
+    setting: document.getElementById("f-setting"),
     level: document.getElementById("f-level")
   };
   var count = document.getElementById("count");
@@ -19,7 +20,10 @@
 
   function matches(el, text, words) {
     if (filters.category.value && el.getAttribute("data-category") !== filters.category.value) { return false; }
-    if (filters.scenario.value && el.getAttribute("data-scenarios").split("|").indexOf(filters.scenario.value) < 0) {
+    if (filters.scenario.value && el.getAttribute("data-uses").split("|").indexOf(filters.scenario.value) < 0) {
+      return false;
+    }
+    if (filters.setting.value && el.getAttribute("data-settings").split("|").indexOf(filters.setting.value) < 0) {
       return false;
     }
     if (filters.level.value && el.getAttribute("data-level") !== filters.level.value) { return false; }

@@ -38,7 +38,8 @@ def _meta(rule: Rule) -> str:
     level = f'<span class="level level-{_e(rule.level)}">{_e(rule.level)}</span>' if rule.level else "—"
     local = _in_order_unique(p.layer_name for p in rule.parameters if p.layer != rule.layer)
     made = f"{rule.layer_name}制定" + (f"，{'、'.join(local)}本地化参数" if local else "")
-    rows = [("判断等级", level), ("应用场景", _e("、".join(rule.scenarios) or "—"))]
+    rows = [("判断等级", level)]
+    rows += [(label, _e(words)) for label, words in rule.scope()] if rule.uses else [("应用场景", "—")]
     if rule.stages:
         rows.append(("监管环节", _e("、".join(rule.stages))))
     rows.append(("制定", _e(made)))
@@ -80,7 +81,8 @@ def _basis(rule: Rule) -> str:
 def _rule(rule: Rule) -> str:
     parts = [
         f'<article class="rule" id="{_e(rule.id)}" data-rule data-category="{_e(rule.category)}" '
-        f'data-level="{_e(rule.level)}" data-scenarios="{_e("|".join(rule.scenarios))}">',
+        f'data-level="{_e(rule.level)}" data-uses="{_e("|".join(rule.uses))}" '
+        f'data-settings="{_e("|".join(rule.scenarios))}">',
         f'<h3><span class="rid">{_e(rule.id)}</span>{_e(rule.name)}</h3>',
         _meta(rule),
     ]
@@ -180,7 +182,8 @@ def _changes(pub: Publication) -> str:
 
 
 def render(pub: Publication) -> bytes:
-    present_scenarios = {s for r in pub.rules for s in r.scenarios}
+    present_uses = {s for r in pub.rules for s in r.uses}
+    present_settings = {s for r in pub.rules for s in r.scenarios}
     present_levels = {r.level for r in pub.rules if r.level}
     page = Template(_asset("template.html")).substitute(
         title=_e(common.title(pub)),
@@ -190,7 +193,8 @@ def render(pub: Publication) -> bytes:
         built=_e("；".join(f"{k}：{v}" for k, v in common.facts(pub) if k in FOOTER_FACTS)),
         legend=_legend(pub),
         category_options=_options(pub.categories()),
-        scenario_options=_options([s for s in enums.SCENARIOS if s in present_scenarios]),
+        scenario_options=_options([s for s in enums.USES if s in present_uses]),
+        setting_options=_options([s for s in enums.CARE_SETTINGS if s in present_settings]),
         level_options=_options([lv for lv in enums.LEVELS if lv in present_levels]),
         rule_count=len(pub.rules),
         rules=_rules(pub),

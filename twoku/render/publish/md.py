@@ -27,8 +27,7 @@ def _rule(rule: Rule) -> list[str]:
     out += [f"- 判断等级：{md.line(rule.level or '—')}", f"- 制定层级：{md.line(rule.layer_name)}"]
     if rule.framework_code:
         out.append(f"- 框架编码：{md.line(rule.framework_code)}")
-    if rule.scenarios:
-        out.append(f"- 应用场景：{md.line('、'.join(rule.scenarios))}")
+    out += [f"- {label}：{md.line(words)}" for label, words in rule.scope()]
     if rule.stages:
         out.append(f"- 监管环节：{md.line('、'.join(rule.stages))}")
     if rule.effective:

@@ -27,6 +27,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("规则名称", 22),
     ("判断等级", 10),
     ("应用场景", 24),
+    ("适用范围", 40),  # 就医场景, 时间区间, 机构, 险种, 监管对象, 建议阈值 (schema 2), a line each
     ("监控要点", 60),
     ("定义", 50),
     ("标准（参数与阈值，本地取值及设定层级）", 44),
@@ -37,7 +38,7 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("生效日期", 12),
 )
 LOGIC_COLUMN = ("判断逻辑", 60)  # institutions only (第十二条): after the standard it applies
-LOGIC_AT = 7
+LOGIC_AT = 8
 CHANGE_COLUMNS: tuple[tuple[str, int], ...] = (("编号", 14), ("名称", 30), ("类型", 10), ("变更", 8), ("内容", 90))
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CORE_TIME = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
@@ -67,7 +68,8 @@ def _row(rule: Rule, pub: Publication) -> list[str]:
         rule.id,
         rule.name,
         rule.level or "",
-        "、".join(rule.scenarios),
+        "、".join(rule.uses),
+        "\n".join(f"{label}：{words}" for label, words in rule.scope() if label != "应用场景"),
         rule.monitoring_point or "",
         rule.definition or "",
         "\n".join(common.param_line(p, rule.layer_name) for p in rule.parameters),
