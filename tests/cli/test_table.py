@@ -206,7 +206,9 @@ def test_a_rules_signoff_goes_stale_when_a_table_it_uses_changes(shipped: Path) 
 
     assert state() == "current"
     table = shipped / "national/knowledge/policies/CN-K-0110.csv"
-    table.write_text(table.read_text(encoding="utf-8") + "ZA99XXX9999123456789,新增中成药,二级,示例\n", encoding="utf-8")
+    table.write_text(
+        table.read_text(encoding="utf-8") + "ZA99XXX9999123456789,新增中成药,二级,示例\n", encoding="utf-8"
+    )
     assert runner.invoke(app, ["table", "seal", "CN-K-0110"]).exit_code == 0
     commit_all(shipped, "CN-K-0110 增补一行")
     assert state() == "stale"
