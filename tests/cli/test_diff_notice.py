@@ -111,7 +111,7 @@ def test_the_notice_withholds_the_values_from_society_by_default(shipped: Path) 
     edit(shipped, RULE_30, lambda d: d.update(monitoring_point=d["monitoring_point"] + "急诊除外。\n"))
     commit_all(shipped)
     city = notice("--region", "510100")
-    assert "### CN-R-0030 检查项目重复间隔不足（平衡试验间隔少于（阈值向定点医药机构公开））" in city
+    assert "### CN-R-0030 医疗服务项目周期超频次（间隔少于（阈值向定点医药机构公开））" in city
     assert "21天" not in city and "14天" not in city and "{{param" not in city
     assert "21天" in notice("--region", "510100", "--audience", "institutions")
 

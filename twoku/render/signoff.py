@@ -101,8 +101,10 @@ def status_text(result: SignoffStatus, console: Any) -> None:
     if blocking:
         console.print(assembled((f"{blocking} 条生效规则缺少现行的所需论证", "red"), "（twoku validate 报 TK603）"))
     if result.illustrative:
-        console.print(
-            f"（示例）：示例记录，演示论证记录的结构，不是真实召开的论证（{'、'.join(sorted(result.illustrative))}）"
+        console.print(  # wrapped as Chinese is: a long list of records must not run past the terminal's width
+            Prose(
+                f"（示例）：示例记录，演示论证记录的结构，不是真实召开的论证（{'、'.join(sorted(result.illustrative))}）"
+            )
         )
 
 
