@@ -101,7 +101,7 @@ def _background_sql(n: int, seed: int) -> str:
           {pick(["男", "女"], 1)} AS sex,
           CAST(hash(i // 3, {seed + 2}) % 90 AS INTEGER) AS age,
           '普通门诊' AS visit_type,
-          {pick(["H51010400001", "H51010700002"], 3)} AS institution_code,
+          {pick(["H99999900001", "H99999900002"], 3)} AS institution_code,
           {pick(["二级", "三级"], 4)} AS institution_level,
           {pick(["内科", "外科", "儿科", "妇科"], 5)} AS department,
           list_extract([{codes}], 1 + {item}) AS item_code,

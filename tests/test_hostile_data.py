@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests import fakes
 from tests.cli.test_publish import RULE_17, argued_again, dump, load, publish
 from tests.storefactory import commit_all, git
 from twoku.cli import app
@@ -213,7 +214,12 @@ def test_control_characters_are_a_finding_and_never_crash_publish(shipped: Path,
 
 
 def test_publish_refuses_numbers_in_other_shapes(shipped: Path, tmp_path: Path) -> None:
-    for shape in ("１３９１２３４５６７８", "+8613912345678", "139-1234-5678", "110101 19900307 4514"):
+    for shape in (
+        fakes.wide(fakes.MOBILE),
+        "+86" + fakes.MOBILE,
+        fakes.FAKES["mobile_dashed"],
+        fakes.FAKES["id_grouped"],
+    ):
         rule = load(shipped, RULE_17)
         rule["monitoring_point"] += f"咨询 {shape}。"
         dump(shipped, RULE_17, rule)
@@ -227,7 +233,7 @@ def test_publish_refuses_numbers_in_other_shapes(shipped: Path, tmp_path: Path) 
 def test_a_stale_record_never_quotes_an_id_number(shipped: Path) -> None:
     """A rule once held an ID number; removing it makes its records stale (TK604), whose message says
     what changed: the number is masked there."""
-    number = "110101199003074514"
+    number = fakes.ID
     hostile_rule(shipped, violations=[f"参保人 {number} 出院次日再次入院"])
     rule = load(shipped, RULE_17)
     rule["violations"] = ["出院次日再次入院"]
@@ -236,14 +242,14 @@ def test_a_stale_record_never_quotes_an_id_number(shipped: Path) -> None:
     assert git(shipped, "status", "--porcelain") == ""
     result = runner.invoke(app, ["validate", "--format", "json"])
     stale = [f["message"] for f in json.loads(result.stdout)["findings"] if f["code"] == "TK604"]
-    assert stale and any("110****14" in m for m in stale), stale
+    assert stale and any(f"{number[:3]}****{number[-2:]}" in m for m in stale), stale
     assert number not in result.stdout
     text = runner.invoke(app, ["validate"]).output
     assert "TK604" in text and number not in text
     # Every sentence that says what changed masks it: signoff's stale notes, the diff and its public notice.
     for args in (["signoff", "status"], ["diff", "--since", "HEAD~1"], ["diff", "--since", "HEAD~1", "--format", "md"]):
         shown = runner.invoke(app, args, env=WIDE).output
-        assert "110****14" in shown and number not in shown, (args, shown)
+        assert f"{number[:3]}****{number[-2:]}" in shown and number not in shown, (args, shown)
 
 
 # --- 15: smaller validate gaps -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from tests.fakes import fill
 from tests.storefactory import Symlink, make_store
 from twoku.checks import CHECKS
 from twoku.model import tables
@@ -42,7 +43,7 @@ def _content(value: Any) -> str | bytes | None:
         return base64.b64decode(value["base64"])
     if isinstance(value, dict) and "symlink" in value:
         return Symlink(value["symlink"])
-    return str(value)
+    return fill(str(value))  # personal-data look-alikes are made here, never stored (tests/fakes.py)
 
 
 @pytest.mark.parametrize("case", CASES)

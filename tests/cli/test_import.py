@@ -318,7 +318,7 @@ def test_a_code_system_without_a_table_gets_one_from_an_xlsx_export(shipped: Pat
         tmp_path / "定点医疗机构.xlsx",
         {
             "说明": [["本文件为测试数据"]],
-            "机构": [["导出时间 测试"], ["机构代码", "机构名称"], ["H51010400001", "测试医院"]],
+            "机构": [["导出时间 测试"], ["机构代码", "机构名称"], ["H99999900001", "测试医院"]],
         },
     )
     data = imported(
@@ -329,7 +329,7 @@ def test_a_code_system_without_a_table_gets_one_from_an_xlsx_export(shipped: Pat
     assert data["rows"] == 1
     assert (shipped / "national/knowledge/codes/CN-K-0037.csv").read_text(
         encoding="utf-8"
-    ) == "code,name,note\nH51010400001,测试医院,\n"
+    ) == "code,name,note\nH99999900001,测试医院,\n"
     assert "digest: sha256:" in item.read_text(encoding="utf-8") and status(shipped) == ""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
+from tests import fakes
 from tests.storefactory import commit_all, digest_of, git, load_text, write_files
 from twoku.cli import app
 from twoku.model.disclosure import at_path
@@ -202,17 +203,17 @@ def _no_trace(root: Path, out: Path) -> None:
 
 def test_refuses_a_resident_id_number(shipped: Path, tmp_path: Path) -> None:
     rule = load(shipped, RULE_17)
-    rule["violations"].append("参保人 110101199003074514 出院次日再次入院")
+    rule["violations"].append(f"参保人 {fakes.ID} 出院次日再次入院")
     dump(shipped, RULE_17, rule)
     commit_all(shipped, "误录个人信息")
     result = publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)
-    assert "居民身份证号码" in result["output"] and "110101199003074514" not in result["output"]
+    assert "居民身份证号码" in result["output"] and fakes.ID not in result["output"]
     _no_trace(shipped, tmp_path / "out")
 
 
 def test_refuses_a_mobile_number(shipped: Path, tmp_path: Path) -> None:
     rule = load(shipped, RULE_17)
-    rule["monitoring_point"] += "咨询电话 13912345678。"
+    rule["monitoring_point"] += f"咨询电话 {fakes.MOBILE}。"
     dump(shipped, RULE_17, rule)
     commit_all(shipped, "误录手机号")
     result = publish("--region", "CN", "--as-of", "2026-06-30", out=tmp_path / "out", code=1)

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from tests import fakes
 from tests.storefactory import commit_all, git
 from twoku.cli import app
 
@@ -226,11 +227,13 @@ def test_a_tables_personal_data_is_found_where_it_stands(shipped: Path) -> None:
     medical_item(shipped, f"{DRUG_A},阿帕他胺片,男\n", sealed=False)
     path = shipped / MEDICAL
     path.write_text(path.read_text(encoding="utf-8").replace("title: 药品通用名", "title: 患者姓名"), encoding="utf-8")
-    (shipped / MEDICAL_CSV).write_text(f"code,患者姓名,sex\n{DRUG_A},+86 138 1234 5678,男\n", encoding="utf-8")
+    (shipped / MEDICAL_CSV).write_text(
+        f"code,患者姓名,sex\n{DRUG_A},{fakes.FAKES['mobile_86_spaced']},男\n", encoding="utf-8"
+    )
     _, findings = report(shipped)
     located = {(f["code"], f["path"], f["line"]) for f in findings}
     assert ("TK802", MEDICAL_CSV, 1) in located and ("TK801", MEDICAL_CSV, 2) in located
-    assert not any("5678" in str(f["message"]) for f in findings)
+    assert not any(fakes.MOBILE[3:] in str(f["message"]) for f in findings)
 
 
 def test_show_summarises_a_table(shipped: Path) -> None:

@@ -160,10 +160,10 @@ def _patterned(condition: dict, params: dict | None = None) -> RuleSpec:
 
 def test_a_code_is_tested_against_a_knowledge_items_pattern_or_a_literal_regex() -> None:
     lines = [
-        {"line_id": "L1", "institution_code": "H51010400001"},
-        {"line_id": "L2", "institution_code": "H5101040001"},  # one digit short
+        {"line_id": "L1", "institution_code": "H99999900001"},
+        {"line_id": "L2", "institution_code": "H9999990001"},  # one digit short
         {"line_id": "L3", "institution_code": None},  # missing: matches neither
-        {"line_id": "L4", "institution_code": "XH51010400001"},  # the pattern is anchored
+        {"line_id": "L4", "institution_code": "XH99999900001"},  # the pattern is anchored
     ]
     wrong = {"field": "institution_code", "op": "not_matches", "value": {"pattern_of": "CN-K-0037"}}
     assert _hits(_patterned(wrong), lines) == ["L2", "L4"]
@@ -209,7 +209,7 @@ SPAN = {
 }
 
 
-def _stay(line_id: str, visit: str, kind: str, day: str, institution: str = "H51010400001") -> dict:
+def _stay(line_id: str, visit: str, kind: str, day: str, institution: str = "H99999900001") -> dict:
     line = {"line_id": line_id, "patient_id": "P", "visit_id": visit, "visit_type": kind, "service_date": day}
     line["institution_code"] = institution
     if kind == "住院":
@@ -224,7 +224,7 @@ def test_an_outpatient_line_inside_another_admission_of_the_same_patient_and_ins
         _stay("O1", "V2", "普通门诊", "2025-04-01"),  # admission day
         _stay("O2", "V3", "普通门诊", "2025-04-05"),
         _stay("O3", "V4", "急诊", "2025-04-10"),  # discharge day
-        _stay("O4", "V5", "普通门诊", "2025-04-05", "H51010700002"),  # another hospital
+        _stay("O4", "V5", "普通门诊", "2025-04-05", "H99999900002"),  # another hospital
         _stay("O5", "V6", "普通门诊", "2025-04-11"),
     ]
     assert _hits(_patterned(SPAN), lines) == ["O2"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from tests import fakes
 from tests.storefactory import DRUG_FACT, LAW
 from twoku.checks import run_store_checks
 from twoku.ops.validate import load_store, validate
@@ -23,7 +24,7 @@ def test_item_checks_from_the_cache_say_what_the_whole_library_checks_say(store:
         LAW.replace("CN-K-0001", "CN-K-0009").replace(
             "effective: 2021-05-01", "effective: 2021-05-01\nexpires: 2020-01-01"
         )
-        + "note: 参保人 110101199003074514\n患者姓名: 张三\n",
+        + f"note: 参保人 {fakes.ID}\n患者姓名: 张三\n",
         encoding="utf-8",
     )
     (store / "provincial/510000/knowledge/medical/CN-K-0002.yaml").parent.mkdir(parents=True)

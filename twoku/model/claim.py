@@ -60,11 +60,21 @@ CLAIM_FIELDS: tuple[ClaimField, ...] = (
         enum=VISIT_TYPES,
     ),
     ClaimField(
-        "institution_code", "string", "定点医药机构编码", "国家医保定点医疗机构代码，如 H51010400001", r"^H[0-9]{11}$"
+        "institution_code",
+        "string",
+        "定点医药机构编码",
+        "国家医保定点医疗机构代码；合成数据用 H999999 开头的代码（GB/T 2260 无 999999），如 H99999900001",
+        r"^H[0-9]{11}$",
     ),
     ClaimField("institution_level", "string", "机构级别", "定点医疗机构的级别", enum=INSTITUTION_LEVELS),
     ClaimField("department", "string", "科室", "开单或执行科室名称"),
-    ClaimField("doctor_code", "string", "医保医师代码", "国家医保医师代码，如 D510104000001", r"^D[0-9]{12}$"),
+    ClaimField(
+        "doctor_code",
+        "string",
+        "医保医师代码",
+        "国家医保医师代码；合成数据用 D999999 开头的代码，如 D999999000001",
+        r"^D[0-9]{12}$",
+    ),
     ClaimField("admission_date", "date", "入院日期", "住院的入院日期；同一次住院的明细相同"),
     ClaimField("discharge_date", "date", "出院日期", "住院的出院日期；同一次住院的明细相同"),
     ClaimField("discharge_mode", "string", "离院方式", "结算清单的离院方式", enum=DISCHARGE_MODES),

@@ -20,7 +20,8 @@ NAME_KEYS = frozenset({"患者姓名", "参保人姓名", "姓名", "patient_nam
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 # The same numbers in other shapes: full-width digits (１３８…), and digits in groups of three or more
-# (138-1234-5678, 138 1234 5678, (+86)138…, 110101 19900307 4514).  Both are undone before the patterns look.
+# (1XX-XXXX-XXXX, 1XX XXXX XXXX, (+86)1XX…, an ID number as XXXXXX YYYYMMDD XXXX).  Both are undone before the
+# patterns look.
 _WIDE = str.maketrans("０１２３４５６７８９Ｘｘ＋", "0123456789XX+")
 _WIDE_CHARS = re.compile("[０-９Ｘｘ＋]")
 _SEPARATORS = " \t\u00a0\u3000\\-－‐‑–—()（）"

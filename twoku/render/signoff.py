@@ -100,12 +100,8 @@ def status_text(result: SignoffStatus, console: Any) -> None:
         console.print(assembled(("·", "yellow"), " ", note))
     if blocking:
         console.print(assembled((f"{blocking} 条生效规则缺少现行的所需论证", "red"), "（twoku validate 报 TK603）"))
-    if result.illustrative:
-        console.print(  # wrapped as Chinese is: a long list of records must not run past the terminal's width
-            Prose(
-                f"（示例）：示例记录，演示论证记录的结构，不是真实召开的论证（{'、'.join(sorted(result.illustrative))}）"
-            )
-        )
+    if result.illustrative:  # a short line: the cells name the records (a long one would not wrap)
+        console.print(assembled((EXAMPLE, "dim"), "：示例记录，演示论证记录的结构，不是真实召开的论证"))
 
 
 def record_dict(view: RecordView) -> dict[str, Any]:
