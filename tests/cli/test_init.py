@@ -34,7 +34,7 @@ def test_init_makes_a_committed_store_that_validates(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(root), "--region", "510000"])
     assert result.exit_code == 0, result.output
     assert config(root) == {
-        "schema_version": 1,
+        "schema_version": 2,
         "name": "四川省两库",
         "region": "510000",
         "regions": {"510000": "四川省"},
