@@ -13,21 +13,14 @@ from tests.conftest import run_twoku
 from twoku.cli import app
 from twoku.model import enums, tables
 from twoku.model.bounds import bounds_problem
+from twoku.model.framework import RULE_KINDS
 from twoku.ops.validate import load_store
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
-# Public framework codes (shared/domain/framework-codes.md); a shipped rule may use no other.
-KNOWN_CODES = {
-    "GZ10000101001000", "GZ10000101002000", "GZ10000101003000", "GZ10000101004000",
-    "GZ10000101005000", "GZ10000101007000", "GZ10000101008000", "GZ10000101010000",
-    "GZ10000101012000", "GZ10000102002000", "GZ10000102010000", "GZ10000102012000",
-    "GZ10000102014000", "GZ10000204001000", "GZ10000301002000", "GZ10000301004000",
-    "GZ10000301005000", "GZ10000302003000", "GZ10000302004000",
-    # the 8 indicators of 统计指标监测类 (shared/domain/framework-2025.md, classes 56–63)
-    "ZB10000205001000", "ZB10000205002000", "ZB10000205003000", "ZB10000205004000",
-    "ZB10000205005000", "ZB10000205006000", "ZB10000205007000", "ZB10000205008000",
-}  # fmt: skip
+# Public framework codes: those of the framework 1.0 classes as the 2025 edition lists them (twoku.model.framework,
+# from shared/domain/framework-2025.md); a shipped rule may use no other, and none for the 10 classes new in 2025.
+KNOWN_CODES = {kind.code for kind in RULE_KINDS if kind.code}
 # The 1.0 codes framework-2025.md gives the 管理类 (except 统计指标监测类) and 医疗类 classes.
 MANAGEMENT_MEDICAL_CODES = {
     "GZ10000201001000", "GZ10000201002000", "GZ10000201003000", "GZ10000201004000",

@@ -12,10 +12,10 @@ from twoku.cli import app
 from twoku.model import claim
 
 runner = CliRunner()
-BALANCE = "003104010220000"
+BALANCE = "002503020030200"  # 糖化血红蛋白测定 (CN-K-0129; the province sets 21 days for items without an interval)
 ROWS = [
-    ("L1", "P1", BALANCE, "2025-03-01", "1", "35"),
-    ("L2", "P1", BALANCE, "2025-03-18", "1", "35"),
+    ("L1", "P1", BALANCE, "2027-03-01", "1", "35"),
+    ("L2", "P1", BALANCE, "2027-03-18", "1", "35"),
 ]
 ENGLISH = ["line_id", "patient_id", "item_code", "service_date", "quantity", "fund_amount"]
 CHINESE = [claim.FIELDS[name].title for name in ENGLISH]
@@ -51,13 +51,13 @@ def test_excel_gbk_csv_with_chinese_headers_runs_like_utf8(shipped: Path, tmp_pa
 
 
 def test_excel_dates_and_yes_no_are_read(shipped: Path, tmp_path: Path) -> None:
-    rows = [("L1", "P1", BALANCE, "2025/3/1", "1", "35", "是"), ("L2", "P1", BALANCE, "2025/3/18", "1", "35", "否")]
+    rows = [("L1", "P1", BALANCE, "2027/3/1", "1", "35", "是"), ("L2", "P1", BALANCE, "2027/3/18", "1", "35", "否")]
     path = _csv(tmp_path / "c.csv", [*CHINESE, "长期处方"], rows, "gbk")
     assert _hits(_run(path)) == {"CN-R-0030": 1}
 
 
 def test_a_path_with_glob_characters_is_read_literally(shipped: Path, tmp_path: Path) -> None:
-    _csv(tmp_path / "m1.csv", ENGLISH, [("X1", "P9", BALANCE, "2025-03-01", "1", "35")])
+    _csv(tmp_path / "m1.csv", ENGLISH, [("X1", "P9", BALANCE, "2027-03-01", "1", "35")])
     literal = _csv(tmp_path / "m[1].csv", ENGLISH, ROWS)
     data = _run(literal)
     assert data["lines"] == 2 and _hits(data) == {"CN-R-0030": 1}
@@ -82,7 +82,7 @@ def test_what_is_wrong_is_said_in_chinese_with_file_and_line(shipped: Path, tmp_
     missing = _csv(
         tmp_path / "m.csv",
         ["流水号", "人员编号", "医保目录编码", "费用发生日期"],
-        [("L1", "P1", BALANCE, "2025-03-01")],
+        [("L1", "P1", BALANCE, "2027-03-01")],
     )
     result = runner.invoke(app, ["run", "--claims", str(missing)])
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -92,7 +92,7 @@ def test_what_is_wrong_is_said_in_chinese_with_file_and_line(shipped: Path, tmp_
     result = runner.invoke(app, ["run", "--claims", str(bad_date)])
     assert result.exit_code == 1
     assert "d.csv:3" in result.output and "第 3 行的「service_date」列取值 '2025-13-40' 不是日期" in result.output
-    bad_number = _csv(tmp_path / "n.csv", CHINESE, [("L1", "P1", BALANCE, "2025-03-01", "一", "35")], "gbk")
+    bad_number = _csv(tmp_path / "n.csv", CHINESE, [("L1", "P1", BALANCE, "2027-03-01", "一", "35")], "gbk")
     result = runner.invoke(app, ["run", "--claims", str(bad_number)])
     assert result.exit_code == 1 and "「数量」列取值 '一' 不是数字" in result.output
     for english in ("Conversion Error", "Invalid Input", "Could not convert"):
@@ -106,9 +106,9 @@ def test_what_is_wrong_is_said_in_chinese_with_file_and_line(shipped: Path, tmp_
 
 def test_a_file_not_utf8_beyond_the_sample_is_refused_with_advice(shipped: Path, tmp_path: Path) -> None:
     path = tmp_path / "late.csv"
-    rows = [(f"L{n}", "P1", BALANCE, "2025-03-01", "1", "35") for n in range(40000)]
+    rows = [(f"L{n}", "P1", BALANCE, "2027-03-01", "1", "35") for n in range(40000)]
     text = "\n".join(",".join(r) for r in [tuple(ENGLISH), *rows]).encode("utf-8")
-    path.write_bytes(text + "\nL9,患者,".encode("gbk") + BALANCE.encode() + b",2025-03-01,1,35\n")
+    path.write_bytes(text + "\nL9,患者,".encode("gbk") + BALANCE.encode() + b",2027-03-01,1,35\n")
     assert path.stat().st_size > (1 << 20)
     result = runner.invoke(app, ["run", "--claims", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output

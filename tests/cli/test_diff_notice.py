@@ -15,7 +15,7 @@ from twoku.cli import app
 
 runner = CliRunner()
 RULE_17 = "national/rules/actor-supervision/CN-R-0017.yaml"
-RULE_30 = "national/rules/service-rational-use/CN-R-0030.yaml"
+RULE_30 = "national/rules/service-policy/CN-R-0030.yaml"
 
 
 def notice(*args: str) -> str:
@@ -111,7 +111,7 @@ def test_the_notice_withholds_the_values_from_society_by_default(shipped: Path) 
     edit(shipped, RULE_30, lambda d: d.update(monitoring_point=d["monitoring_point"] + "急诊除外。\n"))
     commit_all(shipped)
     city = notice("--region", "510100")
-    assert "### CN-R-0030 检查项目重复间隔不足（平衡试验间隔少于（阈值向定点医药机构公开））" in city
+    assert "### CN-R-0030 医疗服务项目周期超频次（间隔少于（阈值向定点医药机构公开））" in city
     assert "21天" not in city and "14天" not in city and "{{param" not in city
     assert "21天" in notice("--region", "510100", "--audience", "institutions")
 
@@ -121,10 +121,10 @@ def test_the_notice_states_the_regions_values(shipped: Path) -> None:
     edit(shipped, RULE_30, lambda d: d.update(monitoring_point=d["monitoring_point"] + "急诊除外。\n"))
     commit_all(shipped)
     city = notice("--region", "510100")
-    assert "### CN-R-0030 检查项目重复间隔不足（平衡试验间隔少于21天）" in city
-    assert "> 同一患者在21天内重复做平衡试验的" in city and "{{param" not in city
+    assert "### CN-R-0030 医疗服务项目周期超频次（间隔少于21天）" in city
+    assert "> 同一患者在21天内重复做同一项目的" in city and "{{param" not in city
     national = notice()
-    assert "> 同一患者在14天内重复做平衡试验的" in national
+    assert "> 同一患者在14天内重复做同一项目的" in national
 
 
 def test_a_yes_no_value_reads_as_shi_fou_in_every_format(shipped: Path) -> None:

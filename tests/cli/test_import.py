@@ -186,7 +186,10 @@ def test_pairs_keyed_by_both_codes(shipped: Path, tmp_path: Path) -> None:
     data = imported(invoke("nhsa", str(book), "--class", "医疗服务项目重复收费", "--format", "json"))
     assert data["layout"] == "项目对"
     lines = (shipped / data["table_path"]).read_text(encoding="utf-8").splitlines()
-    assert lines == ["a_code,b_code,a_name,b_name", f"{SERVICE_B},{SERVICE_C},急诊监护费,急诊诊查费"]
+    assert lines == [
+        "a_code,b_code,a_name,b_name,limit",
+        f"{SERVICE_B},{SERVICE_C},急诊监护费,急诊诊查费,",
+    ]  # the class's seed table keeps its columns
     assert "key: [a_code, b_code]" in (shipped / data["item_path"]).read_text(encoding="utf-8")
 
 

@@ -30,8 +30,8 @@ def test_show_states_the_citys_values_not_the_national_numbers(shipped: Path) ->
 
 
 def test_show_renders_the_title_with_the_regions_value(shipped: Path) -> None:
-    assert "平衡试验间隔少于21天" in show("CN-R-0030", "--region", "510100")
-    assert "平衡试验间隔少于14天" in show("CN-R-0030")
+    assert "间隔少于21天" in show("CN-R-0030", "--region", "510100")
+    assert "间隔少于14天" in show("CN-R-0030")
 
 
 def test_show_json_keeps_the_prose_as_written_beside_the_rendered_text(shipped: Path) -> None:
@@ -50,8 +50,8 @@ def test_published_summary_states_the_regions_values(shipped: Path, tmp_path: Pa
     md = next(out.glob("*.md")).read_text(encoding="utf-8")
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     rules = {r["id"]: r for r in json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))["rules"]}
-    assert "### CN-R-0030 检查项目重复间隔不足（平衡试验间隔少于21天）" in md
-    assert "同一患者在21天内重复做平衡试验的" in md
+    assert "### CN-R-0030 医疗服务项目周期超频次（间隔少于21天）" in md
+    assert "同一患者在21天内重复做同一项目的" in md
     assert "增长超过15%的" in md and "超过20%" not in md
     assert "出院后10天内" in rules["CN-R-0017"]["monitoring_point"]
     assert rules["CN-R-0030"]["name"].endswith("少于21天）")
@@ -79,18 +79,18 @@ def test_a_store_with_placeholder_prose_renders_each_layers_value(store: Path) -
 def test_the_change_section_of_a_publication_states_the_regions_values(shipped: Path, tmp_path: Path) -> None:
     from tests.cli.test_publish import argued_again, data_of, dump, load, publish
 
-    rule_30 = "national/rules/service-rational-use/CN-R-0030.yaml"
-    publish("--region", "510100", "--as-of", "2026-06-30", out=tmp_path / "first")
+    rule_30 = "national/rules/service-policy/CN-R-0030.yaml"
+    publish("--region", "510100", "--as-of", "2027-06-30", out=tmp_path / "first")
     rule = load(shipped, rule_30)
     rule["monitoring_point"] = rule["monitoring_point"].replace("后一次检查费用", "后一次检查的费用")
     rule["condition"]["all"].append({"field": "amount", "op": "gt", "value": 0})
     dump(shipped, rule_30, rule)
     argued_again(shipped, rule_30)
     commit_all(shipped, "监控要点措辞")
-    again = publish("--region", "510100", "--as-of", "2026-07-01", out=tmp_path / "second")
+    again = publish("--region", "510100", "--as-of", "2027-07-01", out=tmp_path / "second")
     changes = {c["id"]: c for c in data_of(again)["changes"]}
     fields = {f["label"]: f for f in changes["CN-R-0030"]["fields"]}
-    assert "同一患者在21天内重复做平衡试验的，后一次检查的费用" in fields["监控要点"]["new"]
+    assert "同一患者在21天内重复做同一项目的，后一次检查的费用" in fields["监控要点"]["new"]
     assert changes["CN-R-0030"]["title"].endswith("少于21天）")
     section = again["md"].decode("utf-8").split("## 变更情况")[1]
     assert "{{param" not in section and "21天内" in section

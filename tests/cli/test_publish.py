@@ -235,6 +235,7 @@ def test_refuses_a_store_with_errors_and_says_how_many(shipped: Path, tmp_path: 
 def test_warnings_never_block(shipped: Path, tmp_path: Path) -> None:
     draft = "national/rules/drug-policy/CN-R-0033.yaml"
     rule = load(shipped, draft)
+    rule["status"] = "草稿"
     rule["basis"].append({"id": "CN-K-0014"})  # a draft citing deprecated knowledge: TK403 as a warning
     dump(shipped, draft, rule)
     commit_all(shipped, "草稿引用了已废弃的知识")

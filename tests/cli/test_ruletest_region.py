@@ -11,7 +11,7 @@ import yaml
 from tests.conftest import run_twoku
 from tests.storefactory import commit_all, write_files
 
-RULE_30 = "national/rules/service-rational-use/CN-R-0030.yaml"
+RULE_30 = "national/rules/service-policy/CN-R-0030.yaml"
 
 
 def examples_of(out: str) -> dict[tuple[str, str], dict[str, Any]]:

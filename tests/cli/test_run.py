@@ -28,7 +28,7 @@ FIELDS = [
     "quantity",
     "fund_amount",
 ]
-BALANCE = "003104010220000"
+BALANCE = "002503020030200"  # 糖化血红蛋白测定 (CN-K-0129)
 
 
 def _claims(path: Path, rows: list[dict]) -> Path:
@@ -48,7 +48,7 @@ def _interval_claims(tmp_path: Path) -> Path:
                 "line_id": "L1",
                 "patient_id": "P1",
                 "item_code": BALANCE,
-                "service_date": "2025-03-01",
+                "service_date": "2027-03-01",
                 "quantity": 1,
                 "fund_amount": 35,
             },
@@ -56,7 +56,7 @@ def _interval_claims(tmp_path: Path) -> Path:
                 "line_id": "L2",
                 "patient_id": "P1",
                 "item_code": BALANCE,
-                "service_date": "2025-03-18",
+                "service_date": "2027-03-18",
                 "quantity": 1,
                 "fund_amount": 35,
             },
@@ -65,7 +65,7 @@ def _interval_claims(tmp_path: Path) -> Path:
                 "patient_id": "P2",
                 "sex": "女",
                 "item_code": "XL02BBA326A001010102180",
-                "service_date": "2025-03-02",
+                "service_date": "2027-03-02",
                 "quantity": 1,
                 "fund_amount": 860.5,
             },
@@ -74,7 +74,7 @@ def _interval_claims(tmp_path: Path) -> Path:
                 "patient_id": "P3",
                 "sex": "男",
                 "item_code": "XL02BBA326A001010102180",
-                "service_date": "2025-03-02",
+                "service_date": "2027-03-02",
                 "quantity": 1,
                 "fund_amount": 860.5,
             },

@@ -152,10 +152,10 @@ def test_table_of_an_item_without_one_says_so(shipped: Path) -> None:
 
 
 def test_a_misspelt_name_in_a_code_set_is_a_validate_finding(shipped: Path) -> None:
-    path = shipped / "national/rules/drug-policy/CN-R-0003.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("names: [参附注射液]", "names: [参附注射夜]"), "utf-8")
+    path = shipped / "national/rules/drug-rational-use/CN-R-0025.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("names: [阿帕他胺片]", "names: [阿帕他胺片剂]"), "utf-8")
     _, findings = report(shipped, "--strict")
-    assert any(f["code"] == "TK407" and "参附注射夜" in str(f["message"]) for f in findings)
+    assert any(f["code"] == "TK407" and "阿帕他胺片剂" in str(f["message"]) for f in findings)
 
 
 def test_diff_shows_the_rows_added_removed_and_changed(shipped: Path) -> None:
@@ -197,7 +197,7 @@ def test_a_rules_signoff_goes_stale_when_a_table_it_uses_changes(shipped: Path) 
     assert recorded.exit_code == 0, recorded.output
     newest = max((shipped / "argumentation").glob("CN-A-*.yaml"))
     assert "tables:" in newest.read_text(encoding="utf-8")
-    assert "id: CN-K-0031" in newest.read_text(encoding="utf-8")  # the table the rule's condition joins
+    assert "id: CN-K-0110" in newest.read_text(encoding="utf-8")  # the table the rule's condition joins
 
     record_id = newest.stem
 
@@ -206,18 +206,20 @@ def test_a_rules_signoff_goes_stale_when_a_table_it_uses_changes(shipped: Path) 
         return str(shown["subjects"][0]["state"])
 
     assert state() == "current"
-    table = shipped / "national/knowledge/codes/CN-K-0031.csv"
-    table.write_text(table.read_text(encoding="utf-8") + "ZA99XXX9999123456789,新增中成药,示例\n", encoding="utf-8")
-    assert runner.invoke(app, ["table", "seal", "CN-K-0031"]).exit_code == 0
-    commit_all(shipped, "CN-K-0031 增补一行")
+    table = shipped / "national/knowledge/policies/CN-K-0110.csv"
+    table.write_text(
+        table.read_text(encoding="utf-8") + "ZA99XXX9999123456789,新增中成药,二级,示例\n", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["table", "seal", "CN-K-0110"]).exit_code == 0
+    commit_all(shipped, "CN-K-0110 增补一行")
     assert state() == "stale"
     status = json.loads(runner.invoke(app, ["signoff", "status", "--format", "json"]).stdout)
     rule = next(r for r in status["rules"] if r["id"] == "CN-R-0003")
     assert rule["kinds"]["业务论证"]["state"] == "stale"  # the shipped record is bound to the table too
     shown = runner.invoke(app, ["signoff", "show", record_id], env={"COLUMNS": "250"})
-    assert "所依据的表格 CN-K-0031 已修改" in shown.output
+    assert "所依据的表格 CN-K-0110 已修改" in shown.output
     _, findings = report(shipped)
-    assert any(f["code"] == "TK604" and "CN-K-0031" in str(f["message"]) for f in findings)
+    assert any(f["code"] == "TK604" and "CN-K-0110" in str(f["message"]) for f in findings)
 
 
 def test_a_tables_personal_data_is_found_where_it_stands(shipped: Path) -> None:

@@ -58,11 +58,11 @@ def test_ls_overrides_names_the_rule_and_the_local_values(shipped: Path, columns
 
 def test_show_wraps_definition_and_logic_and_leaves_examples_to_all(shipped: Path) -> None:
     out = run("show", "CN-R-0030", "--region", "510100", columns=120)
-    assert "过度检查。" in out and "基金支付金额。" in out  # the ends of the definition and the logic
-    assert "第1天和第8天各做一次平衡试验，后一次命中" not in out and "days_since_previous" not in out
+    assert "由基金支付的行" in out and "由审核人员按明细核对。" in out  # the ends of the definition and the logic
+    assert "第1天和第8天各做一次糖化血红蛋白测定，后一次命中" not in out and "days_since_previous" not in out
     assert "未显示：可执行条件、用例（2 个）；用 --all 显示" in out
     everything = run("show", "CN-R-0030", "--region", "510100", "--all", columns=120)
-    assert "第1天和第8天各做一次平衡试验" in everything and "days_since_previous" in everything
+    assert "第1天和第8天各做一次糖化血红蛋白测定" in everything and "days_since_previous" in everything
     narrow = run("show", "CN-R-0017", "--region", "510100", columns=80)
     assert "CN-K-0037" in narrow and "readmission_days" in narrow
 

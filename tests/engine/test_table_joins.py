@@ -297,7 +297,7 @@ def test_compile_out_writes_a_bundle_that_runs_as_it_is(shipped: Path, tmp_path:
         "tables",
     ]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert {t["id"] for t in manifest["tables"]} == {"CN-K-0062", "CN-K-0031"} and manifest["rules"] == [
+    assert {t["id"] for t in manifest["tables"]} == {"CN-K-0062", "CN-K-0110"} and manifest["rules"] == [
         "CN-R-0903",
         "CN-R-0003",
     ]

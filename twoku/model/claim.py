@@ -15,7 +15,16 @@ from typing import Any
 
 SEXES: tuple[str, ...] = ("男", "女", "未知", "未说明")  # GB/T 2261.1 性别
 INSURANCE_TYPES: tuple[str, ...] = ("职工基本医疗保险", "城乡居民基本医疗保险", "工伤保险", "生育保险")
-VISIT_TYPES: tuple[str, ...] = ("普通门诊", "急诊", "门诊慢特病", "住院", "定点药店购药", "互联网诊疗")
+VISIT_TYPES: tuple[str, ...] = (
+    "普通门诊",
+    "急诊",
+    "门诊慢特病",
+    "住院",
+    "定点药店购药",
+    "互联网诊疗",
+    "生育门诊",
+    "生育住院",
+)
 INSTITUTION_LEVELS: tuple[str, ...] = ("一级", "二级", "三级", "未定级")
 DISCHARGE_MODES: tuple[str, ...] = ("医嘱离院", "转院", "转社区卫生服务机构", "非医嘱离院", "死亡", "其他")
 ITEM_CATEGORIES: tuple[str, ...] = ("西药", "中成药", "中药饮片", "医疗服务项目", "医用耗材")
@@ -74,7 +83,7 @@ CLAIM_FIELDS: tuple[ClaimField, ...] = (
         "visit_type",
         "string",
         "医疗类别",
-        "普通门诊、急诊、门诊慢特病、住院、定点药店购药或互联网诊疗",
+        "普通门诊、急诊、门诊慢特病、住院、定点药店购药、互联网诊疗，或生育医疗费用的生育门诊、生育住院",
         enum=VISIT_TYPES,
     ),
     ClaimField(
@@ -176,6 +185,12 @@ CLAIM_FIELDS: tuple[ClaimField, ...] = (
         "string",
         "病组",
         "本次住院的 DRG/DIP 病组编码（分组器按医疗保障基金结算清单分组的结果）；同一次住院的明细相同",
+    ),
+    ClaimField(
+        "prescription_id",
+        "string",
+        "处方号",
+        "费用明细所属处方（住院为医嘱）的编号；同一张处方的明细相同，中药饮片单方、复方据此归集",
     ),
 )
 FIELDS: dict[str, ClaimField] = {f.name: f for f in CLAIM_FIELDS}
