@@ -84,12 +84,19 @@ def test_each_national_code_system_has_a_pattern_and_a_matching_table() -> None:
     lib = _lib()
     codes = [k for k in lib.of_kind("knowledge") if k.data["category"] == "医保信息业务编码" and k.layer.code == "CN"]
     assert len(codes) >= 9
+    seeded = []
     for item in codes:
         pattern = re.compile(item.data["pattern"], re.ASCII)
         spec = tables.spec_of(item.data)
         assert spec is not None and not spec.legacy and spec.digest, f"{item.id}: its table is declared and sealed"
         table = lib.tables[tables.table_path(item.path, spec)]
-        assert table and table.rows and all(pattern.fullmatch(row[0]) for row in table.rows), item.id
+        # A table may be empty (no public code to seed it, e.g. 医用耗材、定点医疗机构、医保医师): its rows come
+        # from twoku import codes. Whatever rows it has fit the pattern and none is a placeholder (issue #18).
+        assert table is not None and table.readable, item.id
+        assert all(pattern.fullmatch(row[0]) for row in table.rows), item.id
+        assert not [row for row in table.rows if "占位" in ",".join(row)], f"{item.id}: a placeholder code"
+        seeded += [item.id] if table.rows else []
+    assert len(seeded) >= 6, seeded
     drugs = next(k for k in codes if "西药" in k.data["title"])
     drug_spec = tables.spec_of(drugs.data)
     assert drug_spec is not None

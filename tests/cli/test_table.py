@@ -58,7 +58,7 @@ def test_seal_turns_a_legacy_code_table_into_a_declared_sealed_one(shipped: Path
     assert result.exit_code == 0, result.output
     assert "已封存 CN-K-0030" in result.output
     text = path.read_text(encoding="utf-8")
-    assert "  key: [code]\n" in text and "  digest: sha256:" in text and "  rows: 4\n" in text
+    assert "  key: [code]\n" in text and "  digest: sha256:" in text and "  rows: 6\n" in text
     assert "# yaml-language-server" in text.splitlines()[0]  # the file's comments and layout are kept
     assert codes(shipped) == []
     again = runner.invoke(app, ["table", "seal", "CN-K-0030", "--format", "json"])
@@ -239,7 +239,7 @@ def test_a_tables_personal_data_is_found_where_it_stands(shipped: Path) -> None:
 def test_show_summarises_a_table(shipped: Path) -> None:
     result = runner.invoke(app, ["show", "CN-K-0030"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "CN-K-0030.csv：4 行；键 code；下级不可增删行" in result.output
+    assert "CN-K-0030.csv：6 行；键 code；下级不可增删行" in result.output
     assert "代码 code：代码" in result.output and "twoku table 编号" in result.output
 
 
