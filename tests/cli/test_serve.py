@@ -21,8 +21,10 @@ from tests import fakes
 from tests.storefactory import commit_all, git
 
 LOOPBACK = "127.0.0.1"
-CHILD = {"line_id": "L1", "patient_id": "P1", "age": 30, "visit_type": "普通门诊"}
-CHILD |= {"item_code": "XR05XXX089N000000000000", "service_date": "2026-03-02", "fund_amount": 9.8}
+# 30 days of one drug on an ordinary prescription: CN-R-0020 (药品超量开药) flags it over its 7 days
+CHILD = {"line_id": "L1", "patient_id": "P1", "visit_id": "V1", "supply_days": 30, "visit_type": "普通门诊"}
+CHILD |= {"item_code": "XR05XXX089N000000000000", "service_date": "2027-03-02", "fund_amount": 9.8}
+RULE = "CN-R-0020"
 
 
 class Served:
@@ -92,15 +94,17 @@ def _head(root: Path) -> str:
 def test_a_visit_is_judged_with_the_regions_rules_and_the_monitoring_point_as_published(serving: Any) -> None:
     s = _serve(serving, "--region", "510100", "--use", "事前提醒")
     assert s.info["region"] == "510100" and s.info["revision"] == _head(serving[0])
-    status, answer = s.ask("POST", "/v1/check", {"lines": [CHILD, {**CHILD, "line_id": "L2", "age": 9}]})
+    status, answer = s.ask(
+        "POST", "/v1/check", {"lines": [CHILD, {**CHILD, "line_id": "L2", "visit_id": "V2", "supply_days": 3}]}
+    )
     assert status == 200, answer
-    hits = [h for h in answer["hits"] if h["rule_id"] == "CN-R-0005"]
+    hits = [h for h in answer["hits"] if h["rule_id"] == RULE]
     assert [h["line_id"] for h in hits] == ["L1"]
-    assert hits[0]["level"] == "明确违规" and "age=30" in hits[0]["evidence"]
-    assert "已满18" in hits[0]["monitoring_point"] and "{{" not in hits[0]["monitoring_point"]
+    assert hits[0]["level"] == "可疑" and "30" in hits[0]["evidence"]
+    assert "普通处方超过7天" in hits[0]["monitoring_point"] and "{{" not in hits[0]["monitoring_point"]
     assert (answer["region"], answer["revision"]) == ("510100", s.info["revision"])
     rules = {r["id"] for r in s.info["rules"]}
-    assert "CN-R-0005" in rules and s.info["counts"]["rules"] == len(rules)
+    assert RULE in rules and s.info["counts"]["rules"] == len(rules)
     assert all(
         "事前提醒" in yaml.safe_load(p.read_text(encoding="utf-8")).get("uses", []) for p in _paths(serving[0], rules)
     )
@@ -113,7 +117,7 @@ def _paths(root: Path, ids: set[str]) -> list[Path]:
 def test_earlier_lines_count_for_windows_but_are_not_judged(serving: Any) -> None:
     s = _serve(serving, "--region", "510100")
     earlier = {**CHILD, "line_id": "H1"}
-    status, answer = s.ask("POST", "/v1/check", {"lines": [{**CHILD, "age": 9}], "history": [earlier]})
+    status, answer = s.ask("POST", "/v1/check", {"lines": [{**CHILD, "supply_days": 3}], "history": [earlier]})
     assert status == 200
     assert all(h["line_id"] != "H1" for h in answer["hits"])
 
@@ -190,8 +194,8 @@ def test_sighup_reloads_a_valid_commit_and_refuses_an_invalid_one(serving: Any) 
     second = _head(root)
     s.proc.send_signal(signal.SIGHUP)
     assert s.revision_becomes(second)
-    path = _rule_file(root, "CN-R-0005")
-    path.write_text(path.read_text(encoding="utf-8").replace("value: 18", "value: 40", 1), encoding="utf-8")
+    path = _rule_file(root, RULE)
+    path.write_text(path.read_text(encoding="utf-8").replace("    value: 7\n", "    value: 40\n", 1), encoding="utf-8")
     commit_all(root, "改了生效规则却未重新论证（测试）")  # validate: the sign-off is stale, an error
     s.proc.send_signal(signal.SIGHUP)
     metrics = ""
@@ -204,7 +208,7 @@ def test_sighup_reloads_a_valid_commit_and_refuses_an_invalid_one(serving: Any) 
     assert 'twoku_reloads_total{result="ok"} 1' in metrics
     assert s.ask("GET", "/v1/info")[1]["revision"] == second != first
     answer = s.ask("POST", "/v1/check", {"lines": [CHILD]})[1]
-    assert "CN-R-0005" in {h["rule_id"] for h in answer["hits"]}  # still judged with 18 years
+    assert RULE in {h["rule_id"] for h in answer["hits"]}  # still judged with 7 days
     assert s.proc.poll() is None
     s.proc.send_signal(signal.SIGTERM)
     s.proc.wait(timeout=20)
@@ -214,33 +218,31 @@ def test_sighup_reloads_a_valid_commit_and_refuses_an_invalid_one(serving: Any) 
 def test_watch_reloads_when_the_branch_moves_and_the_working_tree_is_never_served(serving: Any) -> None:
     root = serving[0]
     s = _serve(serving, "--region", "510100", "--watch")
-    path = _rule_file(root, "CN-R-0005")
-    path.write_text(path.read_text(encoding="utf-8").replace("value: 18", "value: 40", 1), encoding="utf-8")
+    path = _rule_file(root, RULE)
+    path.write_text(path.read_text(encoding="utf-8").replace("    value: 7\n", "    value: 40\n", 1), encoding="utf-8")
     (root / "说明.txt").write_text("本库的说明\n", encoding="utf-8")
     git(root, "add", "说明.txt")
     git(root, "commit", "-qm", "说明（测试）")
     assert s.revision_becomes(_head(root))
     answer = s.ask("POST", "/v1/check", {"lines": [CHILD]})[1]
-    assert "CN-R-0005" in {h["rule_id"] for h in answer["hits"]}  # the uncommitted 40 is not served
+    assert RULE in {h["rule_id"] for h in answer["hits"]}  # the uncommitted 40 is not served
 
 
 def test_a_rule_memory_cannot_judge_alike_is_listed_at_start_and_in_info(serving: Any) -> None:
     root = serving[0]
-    path = _rule_file(root, "CN-R-0005")
+    path = _rule_file(root, RULE)
     text = (
-        path.read_text(encoding="utf-8")
-        .replace("id: CN-R-0005", "id: CN-R-9901")
-        .replace("status: 生效", "status: 草稿")
+        path.read_text(encoding="utf-8").replace(f"id: {RULE}", "id: CN-R-9901").replace("status: 生效", "status: 草稿")
     )
     text = text.replace("{field: fund_amount, op: gt, value: 0}", "{field: fund_amount, op: gt, value: '0'}")
     path.with_name("CN-R-9901.yaml").write_text(text, encoding="utf-8")
     commit_all(root, "类型不同的比较（测试）")
-    s = _serve(serving, "--region", "510100", "--rules", "CN-R-9901", "CN-R-0005")
+    s = _serve(serving, "--region", "510100", "--rules", "CN-R-9901", RULE)
     skipped = {x["rule_id"]: x["reason"] for x in s.info["skipped"]}
     assert "类型不同" in skipped["CN-R-9901"]
-    assert [r["id"] for r in s.info["rules"]] == ["CN-R-0005"]
+    assert [r["id"] for r in s.info["rules"]] == [RULE]
     answer = s.ask("POST", "/v1/check", {"lines": [CHILD]})[1]
-    assert {h["rule_id"] for h in answer["hits"]} == {"CN-R-0005"}
+    assert {h["rule_id"] for h in answer["hits"]} == {RULE}
     s.proc.send_signal(signal.SIGTERM)
     s.proc.wait(timeout=20)
     assert "未执行 CN-R-9901" in s.log.read_text(encoding="utf-8")

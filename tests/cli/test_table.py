@@ -153,9 +153,13 @@ def test_table_of_an_item_without_one_says_so(shipped: Path) -> None:
 
 def test_a_misspelt_name_in_a_code_set_is_a_validate_finding(shipped: Path) -> None:
     path = shipped / "national/rules/drug-rational-use/CN-R-0025.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("names: [阿帕他胺片]", "names: [阿帕他胺片剂]"), "utf-8")
+    named = "  all:\n    - {field: item_code, op: in, value: {codes: CN-K-0030, names: [地诺前列酮栓剂]}}\n"
+    text = path.read_text(encoding="utf-8")
+    assert "  all:\n" in text
+    path.write_text(text.replace("  all:\n", named, 1), "utf-8")  # 地诺前列酮栓 is a row of CN-K-0030; 栓剂 is not
     _, findings = report(shipped, "--strict")
-    assert any(f["code"] == "TK407" and "阿帕他胺片剂" in str(f["message"]) for f in findings)
+    assert any(f["code"] == "TK407" and "地诺前列酮栓剂" in str(f["message"]) for f in findings)
+    assert not any("地诺前列酮栓剂" not in str(f["message"]) and "地诺前列酮栓" in str(f["message"]) for f in findings)
 
 
 def test_diff_shows_the_rows_added_removed_and_changed(shipped: Path) -> None:
