@@ -117,23 +117,11 @@ def indicators_path(out: Path) -> Path:
 
 
 def _write_whole(con: Any, out: Path) -> None:
-    import os
-    import tempfile
-
+    """Write beside the target and rename: never a half-written indicators file."""
     from twoku.engine.indicator import write_indicators
-    from twoku.store.documents.edit import file_mode
+    from twoku.store.documents.edit import written_beside
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    mode = file_mode(out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
-    os.close(fd)
-    try:
-        write_indicators(con, Path(tmp))
-        os.chmod(tmp, mode)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    written_beside(out, lambda tmp: write_indicators(con, tmp))
 
 
 def columns(root: Path, lib: Library, region: Layer, rules: Sequence[Item]) -> set[str]:

@@ -7,7 +7,6 @@ condition names, read from the knowledge items' CSV tables.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -260,20 +259,9 @@ def run_on(
 def _write_whole(con: Any, out: Path) -> None:
     """Write beside the target and rename: never a half-written hits file."""
     from twoku.engine import duck
+    from twoku.store.documents.edit import written_beside
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from twoku.store.documents.edit import file_mode
-
-    mode = file_mode(out)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
-    os.close(fd)
-    try:
-        duck.write_hits(con, Path(tmp))
-        os.chmod(tmp, mode)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    written_beside(out, lambda tmp: duck.write_hits(con, tmp))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,23 @@ def atomic_write(path: Path, data: bytes, exclusive: bool = False) -> None:
             os.unlink(tmp)
         else:
             os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def written_beside(path: Path, write: Callable[[Path], None]) -> None:
+    """A file another writer makes (DuckDB's COPY): ``write`` writes a temporary file beside ``path`` (same
+    suffix, so the format follows), which is renamed into place with the mode of the file it replaces; never a
+    half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = file_mode(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
