@@ -16,7 +16,7 @@ from twoku.errors import TwokuError, UsageError
 from twoku.model.bounds import bounds_problem, describe_bounds
 from twoku.model.digest import content_digest
 from twoku.model.fielddiff import field_changes
-from twoku.model.library import Item
+from twoku.model.library import Item, Library
 from twoku.ops.validate import load_store
 from twoku.store.writes.faults import writes
 
@@ -55,7 +55,7 @@ def rebase(root: Path, override_id: str, dry_run: bool = False) -> Rebased:
     before = version_with_digest(root, target.path, old, content_digest)
     changes = None if before is None else [c.describe() for c in field_changes(before, target.data, True)]
     if target.kind == "knowledge":
-        changes = [*(changes or []), *_rows_touched(root, target, override.data.get("rows"))]
+        changes = [*(changes or []), *_rows_touched(root, lib, target, override.data.get("rows"))]
         changes.append(f"上级表格逐行的增删改：twoku diff 查看 {target.id}（如 twoku diff --since 上次调整的标签）")
     problems = _outside(override.data.get("parameters"), target.data.get("parameters"))
     if problems:
@@ -69,7 +69,7 @@ def rebase(root: Path, override_id: str, dry_run: bool = False) -> Rebased:
     return Rebased(override.id, override.path, target.id, old, new, changes, False, not dry_run)
 
 
-def _rows_touched(root: Path, target: Item, rows: object) -> list[str]:
+def _rows_touched(root: Path, lib: Library, target: Item, rows: object) -> list[str]:
     """What the upper table now holds of the rows the override removes or adds: the rows to review first."""
     from twoku.model import tables
     from twoku.ops.run import table_of
@@ -78,7 +78,7 @@ def _rows_touched(root: Path, target: Item, rows: object) -> list[str]:
     if spec is None or not isinstance(rows, Mapping):
         return []
     try:
-        table = table_of(root, load_store(root).library, target.id)
+        table = table_of(root, lib, target.id)
     except TwokuError as exc:
         return [f"上级表格读不出：{exc.message}"]
     upper = {table.key_of(row) for row in table.rows}
