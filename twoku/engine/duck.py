@@ -296,6 +296,8 @@ def slices(con: Any, specs: Sequence[RuleSpec]) -> dict[str, str]:
     code its table holds, not every line once per rule. Rule ID → the relation to read (the others read
     ``claims``). The hits are the same: an anchor is a part of the condition every hit satisfies, and the
     rule's whole condition is still applied to its slice."""
+    if len(specs) < MIN_ANCHORED:
+        return {}  # a rule's examples, one rule at a time: nothing to share
     found: dict[str, Anchor] = {}
     for spec in specs:
         a = anchor(spec)
