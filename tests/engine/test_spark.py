@@ -26,8 +26,7 @@ from tests.engine.test_condition import INTERVAL, _spec
 from twoku.cli import app
 from twoku.engine import duck
 from twoku.engine import spark as engine
-from twoku.engine.sql import columns_used
-from twoku.errors import TwokuError
+from twoku.engine.sql import columns_used, compile_rule
 from twoku.model.condition import matches, measures
 from twoku.ops.library import region_layer
 from twoku.ops.run import load_tables, rule_spec, select_rules
@@ -38,6 +37,10 @@ REPO = Path(__file__).resolve().parents[2]
 LINES = 100_000
 runner = CliRunner()
 ROW = "rule_id, level, line_id, patient_id, visit_id, evidence"
+# The command, the bundle and submit.py run a sample of the rules (every rule is compared above them): a match
+# counting other lines, windows since the first and the previous line, a sum, a count, an admission gap,
+# admissions spanning a line, and a rule with hundreds of hits.
+SAMPLE = ("CN-R-0004", "CN-R-0007", "CN-R-0008", "CN-R-0010", "CN-R-0017", "CN-R-0018", "CN-R-0030", "CN-R-0200")
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +60,12 @@ def claims(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _on_spark(root: Path, region: str) -> tuple[list[str], list[str]]:
-    """The region's executable rules Spark runs as compiled, and those it refuses (engine.unsupported: other_lines
-    inside a match's where, a subquery two levels below the line; issue 22 keeps these open)."""
+def _duckdb_hits(
+    root: Path, claims: Path, region: str, rule_ids: tuple[str, ...] = ()
+) -> dict[str, set[tuple[Any, ...]]]:
     lib = load_store(root, use_cache=False).library
     layer = region_layer(region, lib)
-    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer)]
-    return [s.rule_id for s in specs if engine.unsupported(s) is None], [
-        s.rule_id for s in specs if engine.unsupported(s)
-    ]
-
-
-def _duckdb_hits(root: Path, claims: Path, region: str) -> dict[str, set[tuple[Any, ...]]]:
-    lib = load_store(root, use_cache=False).library
-    layer = region_layer(region, lib)
-    runs, _ = _on_spark(root, region)
-    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer, runs)]
+    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer, rule_ids)]
     con = duck.connect(2)
     duck.read_claims(con, claims, columns_used(specs))
     load_tables(con, root, lib, specs, layer)
@@ -107,13 +100,13 @@ def test_every_shipped_rule_hits_the_same_lines_on_spark_as_on_duckdb(
     root = _shipped_template
     lib = load_store(root, use_cache=False).library
     layer = region_layer(region, lib)
-    runs, refused = _on_spark(root, region)
-    assert len(refused) < len(runs)  # the few Spark cannot run are refused by name (see below), the rest compared
-    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer, runs)]
+    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer)]
     kinds = {m.kind for s in specs for m in measures(s.condition)}
     # what must agree: windows over a patient's lines, admissions and their gaps, and joins to tables
     assert {"days_since_previous", "count"} & kinds and {"admission_gap", "admissions_spanning"} & kinds, kinds
     assert any(s.tables for s in specs)  # code sets: joins to the region's tables (row matches: below)
+    # a match whose where counts the other lines of the line's group: Spark runs its flat form (test_flat.py)
+    assert any(compile_rule(s, flat=True) != compile_rule(s) for s in specs)
     want = _duckdb_hits(root, claims, region)
     # most rules are compared on hits (a rule whose knowledge table is still an empty seed has none at scale)
     assert sum(1 for hits in want.values() if hits) >= 25, [r for r, hits in want.items() if not hits]
@@ -168,14 +161,9 @@ def test_rules_that_match_table_rows_hit_the_same_lines_on_spark(spark: Any, shi
     load_tables(driver, shipped, lib, specs, layer)
     assert engine.read_claims(spark, str(claims))[0] == len(lines)
     engine.send_tables(spark, driver, [ref.relation for s in specs for ref in s.tables.values()])
-    # other_lines inside a match's where: a subquery two levels below the line, which Spark cannot resolve
-    nested = {"CN-R-0903", "CN-R-0906"}
-    with pytest.raises(TwokuError) as refused:
-        engine.run_rules(spark, driver, specs, "CN")
-    assert all(r in refused.value.message for r in nested) and "DuckDB" in (refused.value.hint or "")
-    engine.run_rules(spark, driver, [s for s in specs if s.rule_id not in nested], "CN")
-    want = {r: hits for r, hits in want.items() if r not in nested}
-    rule_ids = [r for r in rule_ids if r not in nested]
+    # pairs in one visit and a drug used earlier count other lines inside the match: the flat form
+    assert {s.rule_id for s in specs if compile_rule(s, flat=True) != compile_rule(s)} == {"CN-R-0903", "CN-R-0906"}
+    engine.run_rules(spark, driver, specs, "CN")
     got = _by_rule(driver, rule_ids)
     assert not _differences(want, got), _differences(want, got)
 
@@ -206,11 +194,11 @@ def test_twoku_run_on_spark_writes_the_hits_and_the_summary_duckdb_writes(
     folder = tmp_path / "claims"  # a folder of part files, as a cluster stores a table
     folder.mkdir()
     shutil.copy(claims, folder / "part-00000.parquet")
-    runs, _ = _on_spark(shipped, "510100")
-    by_duck = _run("--claims", str(claims), "--region", "510100", "--rules", *runs, "--out", str(tmp_path / "duck.csv"))
+    sample = ["--region", "510100", "--rules", *SAMPLE]
+    by_duck = _run("--claims", str(claims), *sample, "--out", str(tmp_path / "duck.csv"))
     by_spark = _run(
         "--engine", "spark", "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=2",
-        "--claims", folder.as_uri(), "--region", "510100", "--rules", *runs, "--out", str(tmp_path / "spark.csv"),
+        "--claims", folder.as_uri(), *sample, "--out", str(tmp_path / "spark.csv"),
     )  # fmt: skip
     assert by_spark.exit_code == 0, by_spark.output
     duck_summary, spark_summary = json.loads(by_duck.stdout), json.loads(by_spark.stdout)
@@ -261,8 +249,7 @@ def test_the_spark_bundle_runs_unchanged_in_spark_sql(claims: Path, shipped: Pat
     import pyspark
 
     bundle = tmp_path / "bundle"
-    runs, _ = _on_spark(shipped, "510100")
-    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *runs, "--out", str(bundle)]
+    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *SAMPLE, "--out", str(bundle)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     before = {p.name: p.read_bytes() for p in bundle.iterdir() if p.is_file()}
@@ -281,7 +268,7 @@ def test_the_spark_bundle_runs_unchanged_in_spark_sql(claims: Path, shipped: Pat
     got: dict[str, set[tuple[Any, ...]]] = {r: set() for r in rule_ids}
     for row in got_rows:
         got[row[0]].add(tuple(row))
-    want = _duckdb_hits(shipped, claims, "510100")
+    want = _duckdb_hits(shipped, claims, "510100", SAMPLE)
     assert not _differences(want, got), _differences(want, got)
     assert sum(map(len, got.values())) > 100
 
@@ -291,8 +278,7 @@ def test_the_spark_bundle_runs_unchanged_as_spark_submit_runs_its_submit_py(
 ) -> None:
     """``spark-submit submit.py --bundle … --claims … --out …``: the bundle's own script, on the module's session."""
     bundle = tmp_path / "bundle"
-    runs, _ = _on_spark(shipped, "510100")
-    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *runs, "--out", str(bundle)]
+    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *SAMPLE, "--out", str(bundle)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     spec = importlib.util.spec_from_file_location("submit", bundle / "submit.py")
@@ -301,6 +287,6 @@ def test_the_spark_bundle_runs_unchanged_as_spark_submit_runs_its_submit_py(
     spec.loader.exec_module(submit)
     hits = submit.run(spark, str(claims), f"file://{tmp_path}/hits", f"file://{bundle}")
     got = _by_rule(duckdb, [], f"SELECT {ROW} FROM read_parquet('{tmp_path}/hits/*.parquet')")
-    want = _duckdb_hits(shipped, claims, "510100")
+    want = _duckdb_hits(shipped, claims, "510100", SAMPLE)
     assert not _differences(want, got), _differences(want, got)
     assert hits == sum(map(len, want.values())) > 100

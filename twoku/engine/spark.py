@@ -34,7 +34,6 @@ from twoku.engine import claimfile
 from twoku.engine.sql import HIT_COLUMNS, RuleSpec, compile_rule, literal, sql_type, transpile
 from twoku.errors import TwokuError, UsageError
 from twoku.model import claim
-from twoku.model.condition import comparisons, matches
 
 INSTALL = "pip install 'twoku[spark]'"
 JAVA_INSTALL = "apt-get install openjdk-17-jre-headless（Debian/Ubuntu），或安装 JDK 17 并设置 JAVA_HOME"
@@ -224,30 +223,9 @@ def send_tables(spark: Any, con: Any, relations: Iterable[str]) -> None:
 
 
 def rule_sql(spec: RuleSpec) -> str:
-    """A rule's hits in Spark SQL: the DuckDB SELECT of engine/sql.py, transpiled."""
-    return transpile(compile_rule(spec), "spark")
-
-
-def unsupported(spec: RuleSpec) -> str | None:
-    """Why Spark cannot run the rule as compiled, or None.
-
-    Spark resolves a subquery's outer references one level up only: ``other_lines`` in a match's ``where``
-    counts the lines of the judged line's group for each matched row, a subquery two levels below the line
-    (DuckDB runs it; Spark says the line's column "cannot be resolved")."""
-    for m in matches(spec.condition):
-        if m.where is not None and any(c.measure.kind == "other_lines" for c in comparisons(m.where)):
-            return f"{spec.rule_id}：知识点明细表匹配（match {m.table}）的 where 中用了 other_lines"
-    return None
-
-
-def refuse_unsupported(specs: Sequence[RuleSpec]) -> None:
-    """A TwokuError naming every rule Spark cannot run (:func:`unsupported`), before anything runs."""
-    reasons = [r for r in map(unsupported, specs) if r is not None]
-    if reasons:
-        raise TwokuError(
-            "这些规则暂不能在 Spark 上运行（Spark 不支持跨两层的关联子查询）：" + "；".join(reasons),
-            hint="用缺省的 DuckDB 引擎运行这些规则，或在 --engine spark 时用 --rules 只选其他规则",
-        )
+    """A rule's hits in Spark SQL: the DuckDB SELECT of engine/sql.py in its flat form (no subquery reads a
+    relation two levels up, which Spark cannot resolve), transpiled."""
+    return transpile(compile_rule(spec, flat=True), "spark")
 
 
 def run_rules(
@@ -255,7 +233,6 @@ def run_rules(
 ) -> dict[str, int]:
     """Run each rule on Spark; its hits land in DuckDB's table ``hits`` (as engine/duck.py's run_rules
     leaves it), so the hits are written, counted and shown as the embedded engine's are."""
-    refuse_unsupported(specs)
     con.execute(
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
         "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"

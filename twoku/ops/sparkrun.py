@@ -43,7 +43,6 @@ def run(
     layer = region_layer(region, lib)
     rules = select_rules(lib, layer, rule_ids)
     specs = [rule_spec(root, lib, r, layer) for r in rules]
-    spark.refuse_unsupported(specs)  # before Spark starts
     source = claims if spark.is_uri(claims) else str(Path(claims).resolve())
     started = time.perf_counter()
     con = duck.connect(1)  # the driver's: the region's tables, then the hits
