@@ -122,6 +122,38 @@ def test_every_shipped_rule_hits_the_same_lines_on_spark_as_on_duckdb(
     assert driver.execute("SELECT DISTINCT region FROM hits").fetchall() == [(region,)]
 
 
+@pytest.mark.parametrize("region", ["CN", "510100"])
+def test_every_shipped_indicator_gives_the_same_institution_periods_on_spark(
+    region: str, spark: Any, claims: Path, _shipped_template: Path
+) -> None:
+    """统计指标监测类: each indicator's numerator, denominator, value, baseline and flag per institution and
+    period, computed by both engines from the same lines."""
+    from twoku.engine import indicator
+    from twoku.ops import indicators
+
+    root = _shipped_template
+    lib = load_store(root, use_cache=False).library
+    layer = region_layer(region, lib)
+    measured = indicators.select_indicators(lib, layer)
+    assert len(measured) >= 8  # the ZB classes and the national indicators
+    con = duck.connect(2)
+    duck.read_claims(con, claims, indicators.columns(root, lib, layer, measured))
+    specs = indicators.specs_of(con, root, lib, layer, measured)
+    want_counts = indicator.run_indicators(con, specs, region)
+    want = con.execute(f"SELECT * FROM indicators ORDER BY {indicator._ORDER}").fetchall()
+    assert len(want) > 50 and any(row[8] for row in want)  # institution-periods, some flagged
+
+    driver = duck.connect(1)
+    specs = indicators.specs_of(driver, root, lib, layer, measured)
+    assert engine.read_claims(spark, str(claims))[0] == LINES
+    engine.send_tables(spark, driver, [ref.relation for s in specs for ref in s.tables.values()])
+    assert engine.run_indicators(spark, driver, specs, region) == want_counts
+    got = driver.execute(f"SELECT * FROM indicators ORDER BY {indicator._ORDER}").fetchall()
+    assert [row[:4] + row[8:] for row in got] == [row[:4] + row[8:] for row in want]
+    for mine, theirs in zip(got, want, strict=True):  # sums in another order: equal to the fourth decimal
+        assert mine[4:8] == pytest.approx(theirs[4:8], abs=1e-4, nan_ok=True), mine
+
+
 def test_rules_that_match_table_rows_hit_the_same_lines_on_spark(spark: Any, shipped: Path, tmp_path: Path) -> None:
     """The joins of tests/engine/test_table_joins.py (a row's limits, prefixes, pairs in one visit, a window
     per matched row, every line in the table, a drug used earlier): their examples, on both engines."""
@@ -194,7 +226,7 @@ def test_twoku_run_on_spark_writes_the_hits_and_the_summary_duckdb_writes(
     folder = tmp_path / "claims"  # a folder of part files, as a cluster stores a table
     folder.mkdir()
     shutil.copy(claims, folder / "part-00000.parquet")
-    sample = ["--region", "510100", "--rules", *SAMPLE]
+    sample = ["--region", "510100", "--rules", *SAMPLE, "CN-R-0023", "CN-R-0300"]  # and two indicators
     by_duck = _run("--claims", str(claims), *sample, "--out", str(tmp_path / "duck.csv"))
     by_spark = _run(
         "--engine", "spark", "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=2",
@@ -203,12 +235,16 @@ def test_twoku_run_on_spark_writes_the_hits_and_the_summary_duckdb_writes(
     assert by_spark.exit_code == 0, by_spark.output
     duck_summary, spark_summary = json.loads(by_duck.stdout), json.loads(by_spark.stdout)
     assert spark_summary["engine"] == "spark" and duck_summary["engine"] == "duckdb"
-    for key in ("region", "lines", "hits", "rules", "ignored_columns"):
+    for key in ("region", "lines", "hits", "rules", "ignored_columns", "indicators"):
         assert spark_summary[key] == duck_summary[key], key
     assert spark_summary["hits"] > 0 and spark_summary["claims"] == folder.as_uri()
-    # the same file, byte for byte: same rows in the same order, the same evidence, the same CSV escaping
-    # (the driver writes Spark's hits as DuckDB writes its own: .parquet and .json alike)
+    assert [i["id"] for i in spark_summary["indicators"]] == ["CN-R-0023", "CN-R-0300"]
+    # the same files, byte for byte: same rows in the same order, the same evidence, the same CSV escaping
+    # (the driver writes Spark's hits as DuckDB writes its own: .parquet and .json alike), and the
+    # indicators' institution-periods beside them
     assert (tmp_path / "duck.csv").read_bytes() == (tmp_path / "spark.csv").read_bytes()
+    indicators = (tmp_path / "duck.indicators.csv").read_bytes()
+    assert indicators.count(b"\n") > 10 and (tmp_path / "spark.indicators.csv").read_bytes() == indicators
 
 
 def test_spark_reads_parquet_and_says_so_of_anything_else(spark: Any, shipped: Path, tmp_path: Path) -> None:
