@@ -27,6 +27,7 @@ from twoku.cli import app
 from twoku.engine import duck
 from twoku.engine import spark as engine
 from twoku.engine.sql import columns_used, compile_rule
+from twoku.errors import TwokuError
 from twoku.model.condition import matches, measures
 from twoku.ops.library import region_layer
 from twoku.ops.run import load_tables, rule_spec, select_rules
@@ -214,6 +215,32 @@ def test_a_rule_of_a_code_set_and_a_window_runs_in_spark_as_compiled(spark: Any)
     )
     assert [r.line_id for r in spark.sql(engine.rule_sql(_spec(INTERVAL))).collect()] == ["L2"]
     assert [r.line_id for r in spark.sql(engine.rule_sql(_spec(INTERVAL, {"min_interval_days": 3}))).collect()] == []
+
+
+def test_rules_run_a_few_to_a_job_and_a_failing_one_is_named(spark: Any) -> None:
+    """Rules run on Spark eight to a job (engine.BATCH); a job that fails runs again rule by rule, so the
+    error names the rule: here the ninth, whose table was never sent."""
+    from dataclasses import replace
+
+    rows = [("L1", "P", "003104010220000", "2025-01-01", 1.0), ("L2", "P", "003104010220000", "2025-01-05", 1.0)]
+    frame = spark.createDataFrame(
+        rows, "line_id string, patient_id string, item_code string, service_date string, quantity double"
+    )
+    frame.selectExpr("*", "CAST(NULL AS STRING) AS visit_id", "CAST(service_date AS DATE) AS day").drop(
+        "service_date"
+    ).withColumnRenamed("day", "service_date").createOrReplaceTempView("claims")
+    spark.createDataFrame([("003104010220000", "平衡试验")], "code string, name string").createOrReplaceTempView(
+        "kt_CN_K_0033"
+    )
+    good = [replace(_spec(INTERVAL), rule_id=f"CN-R-99{n:02d}") for n in range(engine.BATCH)]
+    driver = duck.connect(1)
+    counts = engine.run_rules(spark, driver, good, "CN")
+    assert counts == {s.rule_id: 1 for s in good}  # L2, five days after L1, by each rule
+    unsent = replace(good[0], rule_id="CN-R-9990", tables={"CN-K-0033": replace(good[0].tables["CN-K-0033"],
+                     relation="kt_CN_K_0404")})  # fmt: skip
+    with pytest.raises(TwokuError) as failed:
+        engine.run_rules(spark, driver, [*good, unsent, good[0]], "CN")
+    assert "CN-R-9990" in failed.value.message and "CN-R-9900" not in failed.value.message
 
 
 def _run(*args: str) -> Any:

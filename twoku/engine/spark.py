@@ -236,24 +236,37 @@ def rule_sql(spec: RuleSpec) -> str:
     return transpile(compile_rule(spec, flat=True), "spark")
 
 
+BATCH = 8  # rules to a Spark job: each job costs its planning and scheduling, whatever it reads
+
+
 def run_rules(
     spark: Any, con: Any, specs: Sequence[RuleSpec], region: str = "", each: Callable[[int], None] | None = None
 ) -> dict[str, int]:
-    """Run each rule on Spark; its hits land in DuckDB's table ``hits`` (as engine/duck.py's run_rules
-    leaves it), so the hits are written, counted and shown as the embedded engine's are."""
+    """Run the rules on Spark, a few to a job (their hits one UNION ALL); the hits land in DuckDB's table
+    ``hits`` (as engine/duck.py's run_rules leaves it), so they are written, counted and shown as the embedded
+    engine's are.  A job that fails is run again rule by rule, so the error names the rule."""
     con.execute(
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
         "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
     )
-    counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="twoku-hits-") as scratch:
-        for n, spec in enumerate(specs):
+        for n in range(0, len(specs), BATCH):
+            batch = specs[n : n + BATCH]
             file = Path(scratch) / f"{n}.jsonl"
-            counts[spec.rule_id] = _collect(spark, spec, file)
-            if counts[spec.rule_id]:
-                _insert(con, file, region)
+            sql = " UNION ALL ".join(f"SELECT * FROM ({rule_sql(spec)})" for spec in batch)
+            try:
+                if _stream(spark, sql, HIT_COLUMNS, file, "运行规则"):
+                    _insert(con, file, region)
+            except TwokuError:
+                for k, spec in enumerate(batch):  # rule by rule: the one that fails says which it is
+                    alone = Path(scratch) / f"{n}-{k}.jsonl"
+                    if _collect(spark, spec, alone):
+                        _insert(con, alone, region)
             if each is not None:
-                each(len(counts))
+                each(min(n + BATCH, len(specs)))
+    counts = {spec.rule_id: 0 for spec in specs}
+    for rule_id, hits in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
+        counts[rule_id] = int(hits)
     return counts
 
 
