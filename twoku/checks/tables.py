@@ -188,7 +188,8 @@ def _item_table(lib: Library, item: Item, spec: tables.TableSpec) -> Iterator[Fi
                 "在首行加上表头，如 code,name,note",
             ).located(1, 1)
     errors = bool(declared)
-    for problem in [*table.problems, *tables.problems(table, patterns, keys=not declared)]:
+    checked = list(tables.problems(table, patterns, keys=not declared))  # (before table.problems: see Table._settle)
+    for problem in [*table.problems, *checked]:
         found = finding(CODES[problem.kind], problem.message, path, (), item.id, problem.hint)
         errors = errors or found.severity == ERROR
         yield found.located(problem.line or 1, problem.column or 1)

@@ -113,6 +113,4 @@ def surely_not_personal(raw: bytes) -> bool:
 
     if compile_bytes(_RUN.pattern).search(raw) is None:
         return True
-    if compile_bytes(_CHANGED.pattern).search(raw) is not None:
-        return False
-    return compile_bytes(_SHAPE_TAKEN).search(raw) is None
+    return compile_bytes(f"{_CHANGED.pattern}|{_SHAPE_TAKEN}").search(raw) is None  # one scan for both

@@ -190,7 +190,7 @@ class Table:
         self.path = path
         self._rows: list[tuple[str, ...]] | None = rows if rows is not None else []
         self._lines: list[int] | None = lines if lines is not None else []  # the file line of each row
-        self.problems: list[Problem] = problems if problems is not None else []  # of reading it
+        self._problems: list[Problem] = problems if problems is not None else []  # of reading it
         self.readable = readable  # False: nothing could be read (its cells are not checked)
         self._text_lines: list[str] | None = text_lines if text_lines is not None else []  # for cell positions
         # What is made once of the rows (their columns, whether they are in key order, whether the text lines are
@@ -198,11 +198,22 @@ class Table:
         self._memo: dict[str, Any] = {}
         self.source: bytes | None = None  # the file's bytes, where rows are made from them when asked for
         self.normalized = False  # source: its text is NFC (its bytes are those its digest hashes)
-        self.count = 0  # source: its rows
+        self.count = 0  # source: its rows (its lines, until it is known that each has its cells)
+        self.shaped: bool | None = True  # source: whether each line has its cells (None: not yet known)
         self.facts: dict[Any, bool] = {}  # source: what _source_clean and _source_order found, by what they read
 
     def __repr__(self) -> str:
         return f"Table({self.path!r}, {self.row_count} rows, {len(self.problems)} problems)"
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What is wrong in the file's encoding, header or shape."""
+        self._settle()
+        return self._problems
+
+    @problems.setter
+    def problems(self, problems: list[Problem]) -> None:
+        self._problems = problems
 
     @property
     def rows(self) -> list[tuple[str, ...]]:
@@ -252,15 +263,35 @@ class Table:
     @property
     def row_count(self) -> int:
         """len(rows), without making them from the source."""
+        self._settle()
         return self.count if self._rows is None else len(self._rows)
 
     @property
     def from_source(self) -> bool:
-        """Whether the rows are still only the source's bytes (nothing has asked for them)."""
+        """Whether the rows are still only the source's bytes (nothing has asked for them), each line its cells."""
+        self._settle()
         return self._rows is None
+
+    def _settle(self) -> None:
+        """Where it is not yet known whether each line of the source has its cells: one RE2 match tells, and
+        where one has not, the file is read line by line as parse reads such a file (its shape problems)."""
+        if self._rows is not None or self.shaped is not None:
+            return
+        assert self.source is not None
+        if _shaped(self.source, len(self.spec.columns)):
+            self.shaped = True
+            return
+        lines = self.source.decode("utf-8").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        self._text_lines, self._rows, self._lines, self.source = lines, [], [], None
+        _read_lines(self, lines, len(self.spec.columns))
 
     def _materialize(self) -> None:
         """The rows, their lines and the text lines, made from the source as parse makes them of a plain file."""
+        self._settle()
+        if self._rows is not None:
+            return  # (read line by line)
         assert self.source is not None
         lines = self.source.decode("utf-8").split("\n")
         if lines and lines[-1] == "":
@@ -308,12 +339,14 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
     width = len(spec.columns)
     if width > 1 and not spec.legacy and b'"' not in raw and "\r" not in text:
         header = _cells(text[: text.find("\n")])
-        if header is not None and _header_fits(header, spec) and _shaped(raw, width):
-            # Each line its cells: the rows are made from the bytes when asked for (validate asks only where it
-            # finds a problem), as _plain makes them.
+        if header is not None and _header_fits(header, spec) and "\n" in text[:-1]:
+            # The rows are made from the bytes when asked for (validate asks only where it finds a problem), as
+            # _plain makes them; whether each line has its cells is told when first asked (Table._settle), or
+            # by the match of whole rows that checks them (_source_clean).
             table.source, table.count = raw, raw.count(b"\n") - raw.endswith(b"\n")
             table.normalized = unicodedata.is_normalized("NFC", text)
             table._rows = table._lines = table._text_lines = None
+            table.shaped = None
             return table
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -349,7 +382,13 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
     width = len(spec.columns)
     if width > 1 and '"' not in text and _plain(table, lines, width):
         return table
-    rows, at = table.rows, table.lines
+    _read_lines(table, lines, width)
+    return table
+
+
+def _read_lines(table: Table, lines: list[str], width: int) -> None:
+    """The rows of the lines after the header, each line's own way, with what is wrong in their shape."""
+    rows, at, problems = table.rows, table.lines, table._problems
     for n, line in enumerate(lines):
         if n == 0:
             continue
@@ -367,7 +406,6 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
             continue
         rows.append(tuple(cells))
         at.append(n + 1)
-    return table
 
 
 def _shaped(raw: bytes, width: int) -> bool:
@@ -457,11 +495,13 @@ def problems(table: Table, patterns: Mapping[str, str | None], keys: bool = True
 
     ``patterns``: the ``pattern`` of each coding knowledge item a column names as its system.
     """
-    if not table.readable or not table.row_count:
+    if not table.readable:
         return
     keys = keys and len(table.key_columns) == len(table.spec.key)
-    if table.from_source and _source_clean(table, patterns) and (not keys or _source_order(table)):
+    if table._rows is None and table.count and _source_clean(table, patterns) and (not keys or _source_order(table)):
         return  # every cell as its column wants it and the keys strictly increasing: nothing to say
+    if not table.rows:  # (made from the source where it was not so, as parse would have made them)
+        return
     columns = _columns(table)
     for i, column in enumerate(table.spec.columns):
         yield from _column_problems(table, i, column, columns[i], patterns)
@@ -488,6 +528,8 @@ def _source_clean(table: Table, patterns: Mapping[str, str | None]) -> bool:
         source = table.source
         assert source is not None
         table.facts[fact] = whole is not None and whole.fullmatch(source, source.find(b"\n") + 1) is not None
+        if table.facts[fact]:
+            table.shaped = True  # (each line matched whole cells, none of which holds a comma or a newline)
     return table.facts[fact]
 
 
@@ -609,7 +651,8 @@ def _lines_ordered(table: Table) -> bool:
         return False
     source = table.source
     assert source is not None
-    lines = source[source.find(b"\n") + 1 :].split(b"\n")
+    lines = source.split(b"\n")
+    del lines[0]  # the header
     if lines[-1] == b"":
         lines.pop()
     ends: list[int] = []
@@ -625,11 +668,15 @@ def _lines_ordered(table: Table) -> bool:
     keys = list(map(bytes.__getitem__, lines, map(slice, itertools.repeat(None), ends)))
     if _key_cells(k, numbered).fullmatch(b"\n".join(keys)) is None:
         return False
-    after = itertools.islice(keys, 1, None)
     if not numbered:
-        return all(map(operator.lt, keys, after))
-    return all(map(operator.le, firsts, itertools.islice(firsts, 1, None))) and all(
-        map(operator.or_, map(operator.lt, firsts, itertools.islice(firsts, 1, None)), map(operator.lt, keys, after))
+        return all(map(operator.lt, keys, itertools.islice(keys, 1, None)))
+    if not all(map(operator.le, firsts, itertools.islice(firsts, 1, None))):
+        return False  # a number with fewer digits after one with more
+    # Each run of numbers of as many digits (its first line found in C), its keys compared as bytes.
+    bounds = [*sorted(map(firsts.index, set(firsts))), len(keys)]
+    return all(
+        all(map(operator.lt, itertools.islice(keys, a, b), itertools.islice(keys, a + 1, b)))
+        for a, b in itertools.pairwise(bounds)
     )
 
 
