@@ -629,6 +629,14 @@ def _only_cell_characters(items: Any, parser: Any) -> bool:
     return True
 
 
+def prepare(table: Table) -> None:
+    """Find now what the checks of a table kept as its bytes will ask of it whatever its columns' code systems
+    are: whether its lines are in key order.  Validate asks it as each table is read, while other processes
+    still parse the store's files.  (Of a source whose lines turn out not to have their cells, it is never asked.)"""
+    if table._rows is None:
+        _source_order(table)
+
+
 def _source_order(table: Table) -> bool:
     """Whether the source's rows are strictly in key order (no key twice), told from its lines alone: where the
     key is the leading columns, each line up to the end of its key is the key in bytes, which order as the key
