@@ -129,10 +129,10 @@ def same(raw: bytes, spec: tables.TableSpec, patterns: dict[str, str | None], ke
         fast = tables.parse(raw, spec, "t.csv")
         digest = tables.rows_digest(fast) if order == "digest first" and fast.readable else None
         if order == "problems first":
-            reading = fast.problems
+            reading = list(fast.problems)
         checked = list(tables.problems(fast, patterns, keys))
         if order != "problems first":
-            reading = fast.problems
+            reading = list(fast.problems)
         if fast.readable and digest is None:
             digest = tables.rows_digest(fast)
         assert (reading, checked, digest, fast.row_count) == expected, order

@@ -275,31 +275,25 @@ class Table:
     def _settle(self) -> None:
         """Where it is not yet known whether each line of the source has its cells: one RE2 match tells, and
         where one has not, the file is read line by line as parse reads such a file (its shape problems)."""
-        if self._rows is not None or self.shaped is not None:
-            return
-        assert self.source is not None
-        if _shaped(self.source, len(self.spec.columns)):
-            self.shaped = True
-            return
-        lines = self.source.decode("utf-8").split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        self._text_lines, self._rows, self._lines, self.source = lines, [], [], None
-        _read_lines(self, lines, len(self.spec.columns))
+        if self._rows is None and self.shaped is None:
+            assert self.source is not None
+            if _shaped(self.source, len(self.spec.columns)):
+                self.shaped = True
+            else:
+                self._materialize()
 
     def _materialize(self) -> None:
-        """The rows, their lines and the text lines, made from the source as parse makes them of a plain file."""
-        self._settle()
-        if self._rows is not None:
-            return  # (read line by line)
+        """The rows, their lines and the text lines, made from the source as parse makes them: column-wise
+        where each line has its cells, else line by line (with the problems of the lines that have not)."""
         assert self.source is not None
         lines = self.source.decode("utf-8").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        self._text_lines = lines
-        self._rows, self._lines = [], []
-        if not _plain(self, lines, len(self.spec.columns)):  # (parse saw every line has its cells)
-            raise AssertionError(f"{self.path}: not plain")
+        self._text_lines, self._rows, self._lines = lines, [], []
+        width = len(self.spec.columns)
+        if not _plain(self, lines, width):
+            _read_lines(self, lines, width)
+        self.source, self.shaped = None, True
 
     @property
     def key_columns(self) -> list[int]:
