@@ -213,6 +213,8 @@ def test_the_date_expression_takes_the_dates_python_takes() -> None:
         (r"(?s).", False),
         (r"\C", False),
         (r"(a)\1", False),
+        (r"X{,3}", False),
+        (r"X{1,3}", True),
     ],
 )
 def test_a_cell_expression_is_joined_only_where_it_cannot_match_a_comma_or_a_newline(

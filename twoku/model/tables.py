@@ -573,12 +573,13 @@ def _one_line(regex: str) -> bool:
     r"""Whether ``regex`` surely matches no newline, CR or comma: every literal and class in it, as Python's
     parser reads it, is checked.  False where that parser reads it otherwise than RE2 might (it refuses it, or
     warns), or where something in it could match one (., \s, \D, a negated class, a range across one)."""
-    import re._parser as parser  # type: ignore[import-not-found]  # (the module sre_parse became)
     import warnings
 
-    if "[:" in regex or "\\p" in regex or "\\P" in regex:
-        return False  # POSIX and Unicode classes: RE2's, not Python's
+    if "[:" in regex or "\\p" in regex or "\\P" in regex or "{," in regex:
+        return False  # POSIX and Unicode classes: RE2's, not Python's; x{,3}: a repeat to Python, text to RE2
     try:
+        import re._parser as parser  # type: ignore[import-not-found]  # (the module sre_parse became)
+
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             tree = parser.parse(regex)
