@@ -64,7 +64,8 @@ def cross_hits(root: Path, templates: list[tuple[str, int, dict[str, Any], bool]
 
     Two rules may flag the same line (a children's drug for an adult is both 限儿童 and
     儿童用药); each example is self-contained (its own patients), so what another rule finds
-    in it is found at scale too.  A rule's own hits are those its example declares.
+    in it is found at scale too.  A rule's own hits are those its example declares.  Every example is
+    loaded once, with its own IDs as at scale, and every rule runs once over them all.
     """
     from twoku.ops.library import region_layer
     from twoku.ops.run import load_tables, rule_spec, select_rules
@@ -72,16 +73,23 @@ def cross_hits(root: Path, templates: list[tuple[str, int, dict[str, Any], bool]
     lib = load_store(root, use_cache=False).library
     layer = region_layer("CN", lib)
     specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer)]
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    lines, origin = [], {}
     for rule_id, n, line, _ in templates:
-        groups.setdefault((rule_id, n), []).append(line)
+        tag = f"{rule_id}-{n}-"
+        line_id = tag + str(line["line_id"])
+        origin[line_id] = (rule_id, n, str(line["line_id"]))
+        visit = line.get("visit_id")
+        ids = {"line_id": line_id, "patient_id": tag + str(line.get("patient_id") or "P")}
+        lines.append({**line, **ids, "visit_id": None if visit is None else tag + str(visit)})
     con = duck.connect(1)
     load_tables(con, root, lib, specs)
+    duck.load_lines(con, lines)
+    duck.run_rules(con, specs)
     out = []
-    for (owner, n), lines in groups.items():
-        for spec in specs:
-            if spec.rule_id != owner:
-                out += [(owner, n, line_id, spec.rule_id) for line_id in duck.example_hits(con, spec, lines)]
+    for rule_id, line_id in con.execute("SELECT rule_id, line_id FROM hits ORDER BY 1, 2").fetchall():
+        owner, n, own_line = origin[line_id]
+        if rule_id != owner:
+            out.append((owner, n, own_line, rule_id))
     return out
 
 

@@ -103,17 +103,17 @@ def check_rate(root: Path) -> tuple[int, float, dict[str, float]]:
     return rows, sum(steps.values()), steps
 
 
-def diff_figure(n_rows: int, share: float = 0.01) -> tuple[float, float, int]:
-    """(seconds of parse both + diff, seconds of diff alone, changes found) for a table of ``n_rows`` with
-    ``share`` of its rows changed: a third added, a third removed, a third with a cell changed."""
-    from generate_tables import COLUMNS, TablePlan, _typed, rows_of
+Expected = tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[tuple[str, ...]]]
 
-    from twoku.model import tables
 
-    plan = TablePlan("CN-K-9999", "CN-K-9998", True, max(1, n_rows // 4), n_rows)
+def two_versions(n_rows: int, share: float = 0.01, system: str = "CN-K-9998") -> tuple[bytes, bytes, Expected]:
+    """A table of ``n_rows`` (drug codes of ``system``) before and after ``share`` of its rows changed: a third
+    added, a third removed, a third with a cell changed; and the keys (added, removed, changed) expected."""
+    from generate_tables import COLUMNS, TablePlan, rows_of
+
+    plan = TablePlan("CN-K-9999", system, True, max(1, n_rows // 4), n_rows)
     rows = rows_of(plan, 0, random.Random(5))
     names = [c.split("name: ")[1].split(",")[0] for c in COLUMNS]
-    spec = _typed(tables.TableSpec("t.csv", tuple(tables.Column(n) for n in names), ("point", "code")))
     old_text = ",".join(names) + "\n" + "".join(",".join(r) + "\n" for r in rows)
     rng = random.Random(9)
     picked = rng.sample(range(len(rows)), int(len(rows) * share))
@@ -139,8 +139,19 @@ def diff_figure(n_rows: int, share: float = 0.01) -> tuple[float, float, int]:
         sorted(k for k in before.keys() & after.keys() if before[k] != after[k]),
     )
     new_text = ",".join(names) + "\n" + "".join(",".join(r) + "\n" for r in new_rows)
-    old_raw, new_raw = old_text.encode(), new_text.encode()
-    del rows, new_rows, old_text, new_text, before, after
+    return old_text.encode(), new_text.encode(), expect
+
+
+def diff_figure(n_rows: int, share: float = 0.01) -> tuple[float, float, int]:
+    """(seconds of parse both + diff, seconds of diff alone, changes found) for a table of ``n_rows`` with
+    ``share`` of its rows changed (:func:`two_versions`), in process."""
+    from generate_tables import COLUMNS, _typed
+
+    from twoku.model import tables
+
+    names = [c.split("name: ")[1].split(",")[0] for c in COLUMNS]
+    spec = _typed(tables.TableSpec("t.csv", tuple(tables.Column(n) for n in names), ("point", "code")))
+    old_raw, new_raw, expect = two_versions(n_rows, share)
     started = time.perf_counter()
     old = tables.parse(old_raw, spec, "t.csv")
     new = tables.parse(new_raw, spec, "t.csv")
@@ -157,6 +168,42 @@ def diff_figure(n_rows: int, share: float = 0.01) -> tuple[float, float, int]:
     if got != expect:
         raise SystemExit(f"diff not exact: {[len(g) for g in got]} rows ≠ {[len(e) for e in expect]} expected")
     return done - started, done - parsed, sum(len(g) for g in got)
+
+
+def diff_command(n_rows: int, exe: list[str], env: dict[str, str], tmp: Path) -> tuple[float, int, int]:
+    """(best seconds of three, peak resident bytes, rows reported) of the whole ``twoku diff --format json``
+    between two commits of a store whose one table of ``n_rows`` had 1% of its rows changed (each version
+    sealed by ``twoku table seal``), checked exact against the changes made."""
+    import json
+
+    from generate_tables import PATTERNS, TablePlan, coding_item, table_item
+
+    root = tmp / "diff-store"
+    subprocess.run([*exe, "init", str(root), "--region", "CN"], env=env, check=True, capture_output=True)
+    old_raw, new_raw, expect = two_versions(n_rows, system="CN-K-0001")
+    path, text = coding_item("CN-K-0001", PATTERNS[0][0], PATTERNS[0][1])
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_text(text, encoding="utf-8")
+    plan = TablePlan("CN-K-0002", "CN-K-0001", True, max(1, n_rows // 4), n_rows)
+    path, text = table_item(plan, 0, "CN-K-0002.csv", 0, "")
+    item = root / path
+    item.parent.mkdir(parents=True, exist_ok=True)
+    item.write_text(text, encoding="utf-8")
+    for raw, message in ((old_raw, "表格"), (new_raw, "改动 1% 的行")):
+        (item.parent / "CN-K-0002.csv").write_bytes(raw)
+        subprocess.run([*exe, "table", "seal", "CN-K-0002"], cwd=root, env=env, check=True, capture_output=True)
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+        subprocess.run(["git", "commit", "-q", "-m", message], cwd=root, check=True, env=env)
+    args = [*exe, "diff", "--since", "HEAD~1", "--until", "HEAD", "--format", "json"]
+    shown = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=True)
+    found = json.loads(shown.stdout)
+    rows = [item["rows"] for item in found["items"] if item.get("rows")]
+    counts = [sum(len(r.get(k) or []) for r in rows) for k in ("added", "removed", "changed")]
+    if counts != [len(e) for e in expect]:
+        raise SystemExit(f"twoku diff not exact: {counts} rows ≠ {[len(e) for e in expect]} expected")
+    _, peak, _ = timed(args, root, env, memory=True)
+    best = min(timed(args, root, env)[0] for _ in range(3))
+    return best, peak, sum(counts)
 
 
 # --- twoku run: the joins against the literal IN lists ---------------------------------------
@@ -371,6 +418,9 @@ def main() -> None:
             "≤ 1024 MiB",
             _peak_mib() <= TARGET_MIB,
         )
+        whole, peak, shown = diff_command(args.diff_rows, exe, env, scratch)
+        line(f"  the whole twoku diff --format json ({shown:,} rows shown)", f"{whole:.2f} s", "≤ 1 s", whole <= 1)
+        line("  its peak memory (process tree)", f"{peak / 2**20:.0f} MiB", "≤ 1024 MiB", peak / 2**20 <= TARGET_MIB)
     if "run" not in skip:
         figures = run_figures(root, args.lines, args.reference_lines, scratch)
         n, seconds, _cpu = figures["join"]

@@ -26,8 +26,7 @@ from tests.engine.test_condition import INTERVAL, _spec
 from twoku.cli import app
 from twoku.engine import duck
 from twoku.engine import spark as engine
-from twoku.engine.sql import columns_used
-from twoku.errors import TwokuError
+from twoku.engine.sql import columns_used, compile_rule
 from twoku.model.condition import matches, measures
 from twoku.ops.library import region_layer
 from twoku.ops.run import load_tables, rule_spec, select_rules
@@ -38,6 +37,10 @@ REPO = Path(__file__).resolve().parents[2]
 LINES = 100_000
 runner = CliRunner()
 ROW = "rule_id, level, line_id, patient_id, visit_id, evidence"
+# The command, the bundle and submit.py run a sample of the rules (every rule is compared above them): a match
+# counting other lines, windows since the first and the previous line, a sum, a count, an admission gap,
+# admissions spanning a line, and a rule with hundreds of hits.
+SAMPLE = ("CN-R-0004", "CN-R-0007", "CN-R-0008", "CN-R-0010", "CN-R-0017", "CN-R-0018", "CN-R-0030", "CN-R-0200")
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +60,12 @@ def claims(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _on_spark(root: Path, region: str) -> tuple[list[str], list[str]]:
-    """The region's executable rules Spark runs as compiled, and those it refuses (engine.unsupported: other_lines
-    inside a match's where, a subquery two levels below the line; issue 22 keeps these open)."""
+def _duckdb_hits(
+    root: Path, claims: Path, region: str, rule_ids: tuple[str, ...] = ()
+) -> dict[str, set[tuple[Any, ...]]]:
     lib = load_store(root, use_cache=False).library
     layer = region_layer(region, lib)
-    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer)]
-    return [s.rule_id for s in specs if engine.unsupported(s) is None], [
-        s.rule_id for s in specs if engine.unsupported(s)
-    ]
-
-
-def _duckdb_hits(root: Path, claims: Path, region: str) -> dict[str, set[tuple[Any, ...]]]:
-    lib = load_store(root, use_cache=False).library
-    layer = region_layer(region, lib)
-    runs, _ = _on_spark(root, region)
-    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer, runs)]
+    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer, rule_ids)]
     con = duck.connect(2)
     duck.read_claims(con, claims, columns_used(specs))
     load_tables(con, root, lib, specs, layer)
@@ -107,13 +100,13 @@ def test_every_shipped_rule_hits_the_same_lines_on_spark_as_on_duckdb(
     root = _shipped_template
     lib = load_store(root, use_cache=False).library
     layer = region_layer(region, lib)
-    runs, refused = _on_spark(root, region)
-    assert len(refused) < len(runs)  # the few Spark cannot run are refused by name (see below), the rest compared
-    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer, runs)]
+    specs = [rule_spec(root, lib, r, layer) for r in select_rules(lib, layer)]
     kinds = {m.kind for s in specs for m in measures(s.condition)}
     # what must agree: windows over a patient's lines, admissions and their gaps, and joins to tables
     assert {"days_since_previous", "count"} & kinds and {"admission_gap", "admissions_spanning"} & kinds, kinds
     assert any(s.tables for s in specs)  # code sets: joins to the region's tables (row matches: below)
+    # a match whose where counts the other lines of the line's group: Spark runs its flat form (test_flat.py)
+    assert any(compile_rule(s, flat=True) != compile_rule(s) for s in specs)
     want = _duckdb_hits(root, claims, region)
     # most rules are compared on hits (a rule whose knowledge table is still an empty seed has none at scale)
     assert sum(1 for hits in want.values() if hits) >= 25, [r for r, hits in want.items() if not hits]
@@ -127,6 +120,38 @@ def test_every_shipped_rule_hits_the_same_lines_on_spark_as_on_duckdb(
     assert not _differences(want, got), _differences(want, got)
     assert counts == {r: len(hits) for r, hits in want.items()}
     assert driver.execute("SELECT DISTINCT region FROM hits").fetchall() == [(region,)]
+
+
+@pytest.mark.parametrize("region", ["CN", "510100"])
+def test_every_shipped_indicator_gives_the_same_institution_periods_on_spark(
+    region: str, spark: Any, claims: Path, _shipped_template: Path
+) -> None:
+    """统计指标监测类: each indicator's numerator, denominator, value, baseline and flag per institution and
+    period, computed by both engines from the same lines."""
+    from twoku.engine import indicator
+    from twoku.ops import indicators
+
+    root = _shipped_template
+    lib = load_store(root, use_cache=False).library
+    layer = region_layer(region, lib)
+    measured = indicators.select_indicators(lib, layer)
+    assert len(measured) >= 8  # the ZB classes and the national indicators
+    con = duck.connect(2)
+    duck.read_claims(con, claims, indicators.columns(root, lib, layer, measured))
+    specs = indicators.specs_of(con, root, lib, layer, measured)
+    want_counts = indicator.run_indicators(con, specs, region)
+    want = con.execute(f"SELECT * FROM indicators ORDER BY {indicator._ORDER}").fetchall()
+    assert len(want) > 50 and any(row[8] for row in want)  # institution-periods, some flagged
+
+    driver = duck.connect(1)
+    specs = indicators.specs_of(driver, root, lib, layer, measured)
+    assert engine.read_claims(spark, str(claims))[0] == LINES
+    engine.send_tables(spark, driver, [ref.relation for s in specs for ref in s.tables.values()])
+    assert engine.run_indicators(spark, driver, specs, region) == want_counts
+    got = driver.execute(f"SELECT * FROM indicators ORDER BY {indicator._ORDER}").fetchall()
+    assert [row[:4] + row[8:] for row in got] == [row[:4] + row[8:] for row in want]
+    for mine, theirs in zip(got, want, strict=True):  # sums in another order: equal to the fourth decimal
+        assert mine[4:8] == pytest.approx(theirs[4:8], abs=1e-4, nan_ok=True), mine
 
 
 def test_rules_that_match_table_rows_hit_the_same_lines_on_spark(spark: Any, shipped: Path, tmp_path: Path) -> None:
@@ -168,14 +193,9 @@ def test_rules_that_match_table_rows_hit_the_same_lines_on_spark(spark: Any, shi
     load_tables(driver, shipped, lib, specs, layer)
     assert engine.read_claims(spark, str(claims))[0] == len(lines)
     engine.send_tables(spark, driver, [ref.relation for s in specs for ref in s.tables.values()])
-    # other_lines inside a match's where: a subquery two levels below the line, which Spark cannot resolve
-    nested = {"CN-R-0903", "CN-R-0906"}
-    with pytest.raises(TwokuError) as refused:
-        engine.run_rules(spark, driver, specs, "CN")
-    assert all(r in refused.value.message for r in nested) and "DuckDB" in (refused.value.hint or "")
-    engine.run_rules(spark, driver, [s for s in specs if s.rule_id not in nested], "CN")
-    want = {r: hits for r, hits in want.items() if r not in nested}
-    rule_ids = [r for r in rule_ids if r not in nested]
+    # pairs in one visit and a drug used earlier count other lines inside the match: the flat form
+    assert {s.rule_id for s in specs if compile_rule(s, flat=True) != compile_rule(s)} == {"CN-R-0903", "CN-R-0906"}
+    engine.run_rules(spark, driver, specs, "CN")
     got = _by_rule(driver, rule_ids)
     assert not _differences(want, got), _differences(want, got)
 
@@ -206,21 +226,25 @@ def test_twoku_run_on_spark_writes_the_hits_and_the_summary_duckdb_writes(
     folder = tmp_path / "claims"  # a folder of part files, as a cluster stores a table
     folder.mkdir()
     shutil.copy(claims, folder / "part-00000.parquet")
-    runs, _ = _on_spark(shipped, "510100")
-    by_duck = _run("--claims", str(claims), "--region", "510100", "--rules", *runs, "--out", str(tmp_path / "duck.csv"))
+    sample = ["--region", "510100", "--rules", *SAMPLE, "CN-R-0023", "CN-R-0300"]  # and two indicators
+    by_duck = _run("--claims", str(claims), *sample, "--out", str(tmp_path / "duck.csv"))
     by_spark = _run(
         "--engine", "spark", "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=2",
-        "--claims", folder.as_uri(), "--region", "510100", "--rules", *runs, "--out", str(tmp_path / "spark.csv"),
+        "--claims", folder.as_uri(), *sample, "--out", str(tmp_path / "spark.csv"),
     )  # fmt: skip
     assert by_spark.exit_code == 0, by_spark.output
     duck_summary, spark_summary = json.loads(by_duck.stdout), json.loads(by_spark.stdout)
     assert spark_summary["engine"] == "spark" and duck_summary["engine"] == "duckdb"
-    for key in ("region", "lines", "hits", "rules", "ignored_columns"):
+    for key in ("region", "lines", "hits", "rules", "ignored_columns", "indicators"):
         assert spark_summary[key] == duck_summary[key], key
     assert spark_summary["hits"] > 0 and spark_summary["claims"] == folder.as_uri()
-    # the same file, byte for byte: same rows in the same order, the same evidence, the same CSV escaping
-    # (the driver writes Spark's hits as DuckDB writes its own: .parquet and .json alike)
+    assert [i["id"] for i in spark_summary["indicators"]] == ["CN-R-0023", "CN-R-0300"]
+    # the same files, byte for byte: same rows in the same order, the same evidence, the same CSV escaping
+    # (the driver writes Spark's hits as DuckDB writes its own: .parquet and .json alike), and the
+    # indicators' institution-periods beside them
     assert (tmp_path / "duck.csv").read_bytes() == (tmp_path / "spark.csv").read_bytes()
+    indicators = (tmp_path / "duck.indicators.csv").read_bytes()
+    assert indicators.count(b"\n") > 10 and (tmp_path / "spark.indicators.csv").read_bytes() == indicators
 
 
 def test_spark_reads_parquet_and_says_so_of_anything_else(spark: Any, shipped: Path, tmp_path: Path) -> None:
@@ -261,8 +285,7 @@ def test_the_spark_bundle_runs_unchanged_in_spark_sql(claims: Path, shipped: Pat
     import pyspark
 
     bundle = tmp_path / "bundle"
-    runs, _ = _on_spark(shipped, "510100")
-    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *runs, "--out", str(bundle)]
+    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *SAMPLE, "--out", str(bundle)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     before = {p.name: p.read_bytes() for p in bundle.iterdir() if p.is_file()}
@@ -281,7 +304,7 @@ def test_the_spark_bundle_runs_unchanged_in_spark_sql(claims: Path, shipped: Pat
     got: dict[str, set[tuple[Any, ...]]] = {r: set() for r in rule_ids}
     for row in got_rows:
         got[row[0]].add(tuple(row))
-    want = _duckdb_hits(shipped, claims, "510100")
+    want = _duckdb_hits(shipped, claims, "510100", SAMPLE)
     assert not _differences(want, got), _differences(want, got)
     assert sum(map(len, got.values())) > 100
 
@@ -291,8 +314,7 @@ def test_the_spark_bundle_runs_unchanged_as_spark_submit_runs_its_submit_py(
 ) -> None:
     """``spark-submit submit.py --bundle … --claims … --out …``: the bundle's own script, on the module's session."""
     bundle = tmp_path / "bundle"
-    runs, _ = _on_spark(shipped, "510100")
-    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *runs, "--out", str(bundle)]
+    args = ["compile", "--dialect", "spark", "--region", "510100", "--rules", *SAMPLE, "--out", str(bundle)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     spec = importlib.util.spec_from_file_location("submit", bundle / "submit.py")
@@ -301,6 +323,6 @@ def test_the_spark_bundle_runs_unchanged_as_spark_submit_runs_its_submit_py(
     spec.loader.exec_module(submit)
     hits = submit.run(spark, str(claims), f"file://{tmp_path}/hits", f"file://{bundle}")
     got = _by_rule(duckdb, [], f"SELECT {ROW} FROM read_parquet('{tmp_path}/hits/*.parquet')")
-    want = _duckdb_hits(shipped, claims, "510100")
+    want = _duckdb_hits(shipped, claims, "510100", SAMPLE)
     assert not _differences(want, got), _differences(want, got)
     assert hits == sum(map(len, want.values())) > 100

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from twoku.engine.sql import RuleSpec, TableRef, comment, compile_rule, literal, transpile
+from twoku.engine.sql import FLAT, RuleSpec, TableRef, comment, compile_rule, literal, transpile
 from twoku.model.condition import Param
 from twoku.model.indicator import Indicator, IndicatorMeasure, years_back
 
@@ -97,8 +97,9 @@ def _visit_value(m: IndicatorMeasure, flag: str) -> str:
     return f"MAX(CASE WHEN {flag} AND visit_id IS NOT NULL THEN {stay} END)"
 
 
-def compile_indicator(spec: IndicatorSpec, table: str = "claims") -> str:
-    """The SELECT (DuckDB dialect) of one indicator's institution-periods over ``table``."""
+def compile_indicator(spec: IndicatorSpec, table: str = "claims", flat: bool = False) -> str:
+    """The SELECT (DuckDB dialect) of one indicator's institution-periods over ``table`` (``flat``: its
+    conditions in the form Spark runs, engine/sql.compile_rule)."""
     ind = spec.indicator
     peers = ind.baseline.peers if ind.baseline is not None and ind.baseline.kind == "peers" else ()
     keys = list(dict.fromkeys([*ind.per, *peers]))
@@ -109,7 +110,7 @@ def compile_indicator(spec: IndicatorSpec, table: str = "claims") -> str:
             flags.append("TRUE")
             continue
         inner = compile_rule(
-            RuleSpec(spec.rule_id, "", m.where, spec.params, spec.tables, None, None, spec.patterns), table
+            RuleSpec(spec.rule_id, "", m.where, spec.params, spec.tables, None, None, spec.patterns), table, flat
         )
         ctes.append(f"w{n} AS (SELECT DISTINCT line_id FROM ({inner}) AS h)")
         joins.append(f"LEFT JOIN w{n} ON c.line_id = w{n}.line_id")
@@ -201,7 +202,7 @@ def compile_indicators(
     """Every indicator's rows as one UNION ALL query in ``dialect``, each headed by a comment."""
     pieces = []
     for spec in specs:
-        sql = transpile(f"SELECT * FROM ({compile_indicator(spec)}) AS i", dialect, pretty=True)
+        sql = transpile(f"SELECT * FROM ({compile_indicator(spec, flat=dialect in FLAT)}) AS i", dialect, pretty=True)
         pieces.append(comment(f"{spec.rule_id} {(names or {}).get(spec.rule_id, '')}") + "\n" + sql)
     return "\nUNION ALL\n".join(pieces) + "\n"
 
@@ -217,11 +218,7 @@ def run_indicators(con: Any, specs: Sequence[IndicatorSpec], region: str = "") -
 
     from twoku.errors import TwokuError
 
-    con.execute(
-        'CREATE OR REPLACE TABLE indicators (rule_id VARCHAR, institution_code VARCHAR, period VARCHAR, "group" '
-        "VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE, baseline DOUBLE, flagged BOOLEAN, "
-        "region VARCHAR)"
-    )
+    create_table(con)
     for spec in specs:
         try:
             con.execute(f"INSERT INTO indicators SELECT *, {literal(region)} FROM ({compile_indicator(spec)})")
@@ -230,6 +227,21 @@ def run_indicators(con: Any, specs: Sequence[IndicatorSpec], region: str = "") -
                 f"计算指标 {spec.rule_id} 失败：{exc}",
                 hint="检查结算明细的取值格式（日期 YYYY-MM-DD，金额为数字），见 schema/claim.schema.json",
             ) from None
+    return counts_of(con, specs)
+
+
+# The columns of INDICATOR_COLUMNS as DuckDB holds them (Spark's rows land in the same table).
+INDICATOR_TYPES = dict(zip(INDICATOR_COLUMNS, ("VARCHAR",) * 4 + ("DOUBLE",) * 4 + ("BOOLEAN",), strict=True))
+
+
+def create_table(con: Any) -> None:
+    """The empty table ``indicators`` (INDICATOR_COLUMNS and the region)."""
+    columns = ", ".join(f"{_quoted(c)} {t}" for c, t in INDICATOR_TYPES.items())
+    con.execute(f"CREATE OR REPLACE TABLE indicators ({columns}, region VARCHAR)")
+
+
+def counts_of(con: Any, specs: Sequence[IndicatorSpec]) -> dict[str, tuple[int, int]]:
+    """Per rule, how many institution-periods the table ``indicators`` holds and how many are flagged."""
     counts = {spec.rule_id: (0, 0) for spec in specs}
     sql = "SELECT rule_id, COUNT(*), COUNT(*) FILTER (WHERE flagged) FROM indicators GROUP BY rule_id"
     for rule_id, n, flagged in con.execute(sql).fetchall():

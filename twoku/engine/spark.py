@@ -31,10 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from twoku.engine import claimfile
+from twoku.engine.indicator import (
+    INDICATOR_COLUMNS,
+    INDICATOR_TYPES,
+    IndicatorSpec,
+    compile_indicator,
+    counts_of,
+    create_table,
+)
 from twoku.engine.sql import HIT_COLUMNS, RuleSpec, compile_rule, literal, sql_type, transpile
 from twoku.errors import TwokuError, UsageError
 from twoku.model import claim
-from twoku.model.condition import comparisons, matches
 
 INSTALL = "pip install 'twoku[spark]'"
 JAVA_INSTALL = "apt-get install openjdk-17-jre-headless（Debian/Ubuntu），或安装 JDK 17 并设置 JAVA_HOME"
@@ -224,30 +231,9 @@ def send_tables(spark: Any, con: Any, relations: Iterable[str]) -> None:
 
 
 def rule_sql(spec: RuleSpec) -> str:
-    """A rule's hits in Spark SQL: the DuckDB SELECT of engine/sql.py, transpiled."""
-    return transpile(compile_rule(spec), "spark")
-
-
-def unsupported(spec: RuleSpec) -> str | None:
-    """Why Spark cannot run the rule as compiled, or None.
-
-    Spark resolves a subquery's outer references one level up only: ``other_lines`` in a match's ``where``
-    counts the lines of the judged line's group for each matched row, a subquery two levels below the line
-    (DuckDB runs it; Spark says the line's column "cannot be resolved")."""
-    for m in matches(spec.condition):
-        if m.where is not None and any(c.measure.kind == "other_lines" for c in comparisons(m.where)):
-            return f"{spec.rule_id}：知识点明细表匹配（match {m.table}）的 where 中用了 other_lines"
-    return None
-
-
-def refuse_unsupported(specs: Sequence[RuleSpec]) -> None:
-    """A TwokuError naming every rule Spark cannot run (:func:`unsupported`), before anything runs."""
-    reasons = [r for r in map(unsupported, specs) if r is not None]
-    if reasons:
-        raise TwokuError(
-            "这些规则暂不能在 Spark 上运行（Spark 不支持跨两层的关联子查询）：" + "；".join(reasons),
-            hint="用缺省的 DuckDB 引擎运行这些规则，或在 --engine spark 时用 --rules 只选其他规则",
-        )
+    """A rule's hits in Spark SQL: the DuckDB SELECT of engine/sql.py in its flat form (no subquery reads a
+    relation two levels up, which Spark cannot resolve), transpiled."""
+    return transpile(compile_rule(spec, flat=True), "spark")
 
 
 def run_rules(
@@ -255,7 +241,6 @@ def run_rules(
 ) -> dict[str, int]:
     """Run each rule on Spark; its hits land in DuckDB's table ``hits`` (as engine/duck.py's run_rules
     leaves it), so the hits are written, counted and shown as the embedded engine's are."""
-    refuse_unsupported(specs)
     con.execute(
         "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
         "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
@@ -274,22 +259,53 @@ def run_rules(
 
 def _collect(spark: Any, spec: RuleSpec, file: Path) -> int:
     """The rule's hits, streamed from the executors into ``file`` (one JSON object a line); how many."""
+    return _stream(spark, rule_sql(spec), HIT_COLUMNS, file, f"运行 {spec.rule_id}")
+
+
+def _stream(spark: Any, sql: str, columns: Sequence[str], file: Path, doing: str) -> int:
+    """The rows of ``sql``, streamed from the executors into ``file`` (one JSON object a line); how many."""
     n = 0
     try:
-        rows = spark.sql(rule_sql(spec)).toLocalIterator()
+        rows = spark.sql(sql).toLocalIterator()
         with file.open("w", encoding="utf-8") as out:
             for row in rows:
-                out.write(json.dumps(dict(zip(HIT_COLUMNS, row, strict=True)), ensure_ascii=False) + "\n")
+                row = dict(zip(columns, row, strict=True))
+                out.write(json.dumps(row, ensure_ascii=False, default=float) + "\n")  # default: a DECIMAL
                 n += 1
     except Exception as exc:
         raise TwokuError(
-            f"在 Spark 上运行 {spec.rule_id} 失败：{_first_line(exc)}",
+            f"在 Spark 上{doing}失败：{_first_line(exc)}",
             hint="检查结算明细的列类型（日期为 DATE 或 YYYY-MM-DD，数量和金额为数字），见 schema/claim.schema.json",
         ) from None
     return n
 
 
-def _insert(con: Any, file: Path, region: str) -> None:
-    types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in HIT_COLUMNS) + "}"
-    source = f"read_json({literal(str(file))}, format = 'newline_delimited', columns = {types})"
-    con.execute(f"INSERT INTO hits SELECT {', '.join(HIT_COLUMNS)}, {literal(region)} FROM {source}")
+def _insert(con: Any, file: Path, region: str, table: str = "hits", types: Mapping[str, str] | None = None) -> None:
+    """The rows of ``file`` (JSON lines) into DuckDB's ``table``, each tagged with the region."""
+    types = types or dict.fromkeys(HIT_COLUMNS, "VARCHAR")
+    columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}"
+    source = f"read_json({literal(str(file))}, format = 'newline_delimited', columns = {columns})"
+    named = ", ".join(f'"{c}"' for c in types)
+    con.execute(f"INSERT INTO {table} SELECT {named}, {literal(region)} FROM {source}")
+
+
+# --- indicators -----------------------------------------------------------------------------------
+
+
+def indicator_sql(spec: IndicatorSpec) -> str:
+    """An indicator's institution-periods in Spark SQL: engine/indicator.py's SELECT, flat, transpiled."""
+    return transpile(compile_indicator(spec, flat=True), "spark")
+
+
+def run_indicators(
+    spark: Any, con: Any, specs: Sequence[IndicatorSpec], region: str = ""
+) -> dict[str, tuple[int, int]]:
+    """Compute each indicator on Spark; its rows land in DuckDB's table ``indicators`` (as engine/indicator.py's
+    run_indicators leaves it), so they are written and reported as the embedded engine's are."""
+    create_table(con)
+    with tempfile.TemporaryDirectory(prefix="twoku-indicators-") as scratch:
+        for n, spec in enumerate(specs):
+            file = Path(scratch) / f"{n}.jsonl"
+            if _stream(spark, indicator_sql(spec), INDICATOR_COLUMNS, file, f"计算指标 {spec.rule_id}"):
+                _insert(con, file, region, "indicators", INDICATOR_TYPES)
+    return counts_of(con, specs)

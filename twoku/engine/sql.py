@@ -45,6 +45,7 @@ from twoku.model.condition import (
 from twoku.model.controls import visible
 
 DIALECTS = ("duckdb", "spark", "trino")
+FLAT = frozenset({"spark"})  # dialects whose subqueries read the relations one level up only (compile_rule)
 HIT_COLUMNS = ("rule_id", "level", "line_id", "patient_id", "visit_id", "evidence")
 _SQL_OPS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _TYPES = {"string": "VARCHAR", "date": "DATE", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
@@ -100,15 +101,17 @@ def literal(value: Any, date: bool = False) -> str:
 
 
 class _Compiler:
-    def __init__(self, spec: RuleSpec, table: str = "claims") -> None:
+    def __init__(self, spec: RuleSpec, table: str = "claims", flat: bool = False) -> None:
         self.spec = spec
         self.table = table
+        self.flat = flat  # no subquery reads a relation two levels up (Spark's limit): see match_sql
         self.columns: dict[Measure, str] = {}  # window measures → inner column name
         self.joins: dict[tuple[str, ...], str] = {}  # admission grouping → join alias
         self.spans: dict[Measure, str] = {}  # admissions_spanning → join alias
         self.row: str | None = None  # inside a match's where: the alias of the matched table row
         self.outer: str | None = None  # inside other_lines' where: the alias of the line being judged
         self.aliases = 0
+        self.negated = 0  # how many nots the condition being compiled is under
 
     # --- values -------------------------------------------------------------------------
 
@@ -150,7 +153,15 @@ class _Compiler:
         subquery that names the first matched row in a hit's evidence)."""
         ref = self.table_ref(m.table)
         alias = self._alias("r")
-        ons = [
+        source, ons = f"{ref.relation} AS {alias}", []
+        if self.flat and _counts_lines(m):
+            # other_lines in the where reads the line and the row: a subquery two levels below the line, which
+            # Spark cannot resolve (it resolves outer references one level up).  The line is joined in again
+            # beside the row (line_id names one line), so both are one level up.
+            line = self._alias("x")
+            source, ons = f"{self.table} AS {line}, {source}", [f"{line}.line_id = {row}.line_id"]
+            row = line
+        ons += [
             f"SUBSTR({row}.{on.field}, 1, LENGTH({alias}.{on.column})) = {alias}.{on.column}"
             if on.prefix
             else f"{alias}.{on.column} = {row}.{on.field}"
@@ -158,16 +169,26 @@ class _Compiler:
         ]
         if m.where is not None:
             ons.append(self._within("row", alias, m.where, row))
-        return f"SELECT {select.format(r=alias)} FROM {ref.relation} AS {alias} WHERE {' AND '.join(ons)}"
+        return f"SELECT {select.format(r=alias)} FROM {source} WHERE {' AND '.join(ons)}"
 
     def other_lines_sql(self, m: Measure, row: str) -> str:
         """How many other lines of the line's group satisfy the where (which may name the line, and a row)."""
         alias = self._alias("d")
         on = [f"{alias}.{f} = {row}.{f}" for f in m.per]
-        on.append(f"{alias}.line_id <> {row}.line_id")
+        if not self.flat:
+            on.append(f"{alias}.line_id <> {row}.line_id")
         if m.where is not None:
             on.append(self._within("outer", row, m.where, alias))
-        return f"(SELECT COUNT(*) FROM {self.table} AS {alias} WHERE {' AND '.join(on)})"
+        count = f"(SELECT COUNT(*) FROM {self.table} AS {alias} WHERE {' AND '.join(on)})"
+        if not self.flat:
+            return count
+        # Spark joins a subquery's outer references as keys when they are equalities: the group's lines that
+        # qualify, less the line itself when it is in its group (no NULL key) and qualifies, counts the others
+        # without the unequal ``line_id <>``, which would pair every line with every line
+        own = [f"{row}.{f} IS NOT NULL" for f in m.per]
+        if m.where is not None:
+            own.append(self._within("outer", row, m.where, row))
+        return f"({count} - CASE WHEN {' AND '.join(own) or 'TRUE'} THEN 1 ELSE 0 END)"
 
     def _within(self, name: str, alias: str, cond: Condition, row: str) -> str:
         """``cond`` as SQL for ``row`` while ``{row: …}`` (name "row") or ``{line: …}`` ("outer") read ``alias``."""
@@ -294,7 +315,11 @@ class _Compiler:
         if isinstance(cond, AnyOf):
             return "(" + " OR ".join(self.condition_sql(p, row) for p in cond.parts) + ")"
         if isinstance(cond, Not):
-            return f"(NOT {self.condition_sql(cond.part, row)})"
+            self.negated += 1
+            try:
+                return f"(NOT {self.condition_sql(cond.part, row)})"
+            finally:
+                self.negated -= 1
         if isinstance(cond, Match):
             return f"EXISTS ({self.match_sql(cond, row)})"
         return self.comparison_sql(cond, row)
@@ -345,15 +370,27 @@ class _Compiler:
                 body = f"{lhs} {'IN' if comp.op == 'in' else 'NOT IN'} ({listed})"
             return f"COALESCE({body}, FALSE)"
         rhs = self._rhs(value, date, comp.chars, row)
+        if self.flat and comp.op == "eq" and not self.negated and isinstance(value, (RowRef, LineRef, FieldRef)):
+            # not under a not, a missing value fails alike without COALESCE (every condition is a filter or a
+            # CASE WHEN); a bare equality of two columns is what Spark can join on
+            return f"({lhs} = {rhs})"
         return f"COALESCE({lhs} {_SQL_OPS[comp.op]} {rhs}, FALSE)"
+
+
+def _counts_lines(m: Match) -> bool:
+    """Whether the match's where counts other lines of the line's group (``other_lines``)."""
+    return m.where is not None and any(c.measure.kind == "other_lines" for c in comparisons(m.where))
 
 
 def _chars(sql: str, chars: int | None) -> str:
     return sql if chars is None else f"SUBSTR(CAST({sql} AS VARCHAR), 1, {chars})"
 
 
-def compile_rule(spec: RuleSpec, table: str = "claims") -> str:
+def compile_rule(spec: RuleSpec, table: str = "claims", flat: bool = False) -> str:
     """The SELECT (DuckDB dialect) of one rule's hits over ``table`` (the claim lines).
+
+    ``flat``: no subquery reads a relation two levels up, as Spark requires (a match whose where counts
+    other lines joins the line in again beside the row); the hits are the same.
 
     Lines are filtered before any window or join: the line's own part of the condition
     (:func:`necessary`) picks the candidate lines, and a window reads only the lines that
@@ -362,7 +399,7 @@ def compile_rule(spec: RuleSpec, table: str = "claims") -> str:
     group shares them).  On claims where most lines are ordinary, a rule's windows run
     over a sliver of the data; the hits are the same as over every line.
     """
-    comp = _Compiler(spec, table)
+    comp = _Compiler(spec, table, flat)
     where = comp.condition_sql(spec.condition, "t")
     if spec.effective:
         where += f" AND t.service_date >= {literal(spec.effective, date=True)}"
@@ -558,7 +595,7 @@ def compile_rules(specs: Sequence[RuleSpec], dialect: str = "duckdb", names: Map
     """Every rule's hits as one UNION ALL query, in ``dialect``, each rule headed by a comment."""
     pieces = []
     for spec in specs:
-        sql = transpile(compile_rule(spec), dialect, pretty=True)
+        sql = transpile(compile_rule(spec, flat=dialect in FLAT), dialect, pretty=True)
         title = (names or {}).get(spec.rule_id, "")
         pieces.append(comment(f"{spec.rule_id} {title}") + "\n" + sql)
     return "\nUNION ALL\n".join(pieces) + "\n"

@@ -98,7 +98,7 @@ def _rows_of(
     paths = [
         tables.table_path(str(side[0]), spec) if spec else None for side, spec in zip((old, new), specs, strict=True)
     ]
-    raws = [gitdiff.read_at(repo, root, rev, p) if p else None for rev, p in zip((start, end), paths, strict=True)]
+    raws = gitdiff.read_both(repo, root, ((start, paths[0]), (end, paths[1])))
     found = {p for p in paths if p}
     spec = specs[1] or specs[0]
     if spec is not None and (specs[0] is None or specs[1] is None or specs[0].names == specs[1].names):

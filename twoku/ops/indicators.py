@@ -90,11 +90,30 @@ def compute(
 ) -> list[IndicatorResult]:
     """Each indicator over the loaded ``claims``; with ``out``, every institution-period written beside it."""
     from twoku.engine import indicator as engine
+
+    specs = specs_of(con, root, lib, region, rules)
+    return results(con, rules, specs, engine.run_indicators(con, specs, region.code), out)
+
+
+def specs_of(con: Any, root: Path, lib: Library, region: Layer, rules: Sequence[Item]) -> list[IndicatorSpec]:
+    """The indicators as they run in ``region``, the tables they read loaded into ``con``."""
     from twoku.ops.run import load_tables
 
     specs = [indicator_spec(root, lib, r, region) for r in rules]
     load_tables(con, root, lib, specs, region)  # type: ignore[arg-type]  # reads .tables only
-    counts = engine.run_indicators(con, specs, region.code)
+    return specs
+
+
+def results(
+    con: Any,
+    rules: Sequence[Item],
+    specs: Sequence[IndicatorSpec],
+    counts: dict[str, tuple[int, int]],
+    out: Path | None,
+) -> list[IndicatorResult]:
+    """What ``run`` reports of the computed table ``indicators``; with ``out``, every row written there."""
+    from twoku.engine import indicator as engine
+
     if out is not None:
         _write_whole(con, out)
     rows = engine.indicator_rows(con, flagged_only=True)

@@ -3,7 +3,8 @@
 The same rules as ``twoku run`` on DuckDB (ops/run.py): the rules the region runs, their localised
 parameters, its tables with its rows added and removed.  Spark reads the claims (a Parquet file, a
 folder of them, or a URI the cluster reads); the driver prepares the tables and writes the hits, so the
-hits file and the summary are the embedded engine's, line for line.
+hits file and the summary are the embedded engine's, line for line.  Indicators (统计指标监测类) are computed
+there too and written beside the hits, as ``twoku run`` writes them (ops/indicators.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def run(
     conf: Mapping[str, str] | None = None,
 ) -> RunResult:
     from twoku.engine import duck, spark
-    from twoku.ops import progress
+    from twoku.ops import indicators, progress
     from twoku.ops.library import region_layer
     from twoku.ops.run import _write_whole, load_tables, rule_spec, select_rules
     from twoku.ops.validate import load_store
@@ -39,27 +40,36 @@ def run(
         writable_file(out)
     spark.require()  # before the store is read: a missing install is said first
     spark.check_claims(claims)
-    lib = load_store(root).library
+    lib = load_store(root, tables=False).library  # the tables it reads, it reads one at a time
     layer = region_layer(region, lib)
-    rules = select_rules(lib, layer, rule_ids)
+    line_ids, indicator_ids = indicators.split_ids(lib, rule_ids)
+    rules = select_rules(lib, layer, line_ids) if line_ids or not rule_ids else []
+    measured = indicators.select_indicators(lib, layer, indicator_ids) if indicator_ids or not rule_ids else []
     specs = [rule_spec(root, lib, r, layer) for r in rules]
-    spark.refuse_unsupported(specs)  # before Spark starts
     source = claims if spark.is_uri(claims) else str(Path(claims).resolve())
     started = time.perf_counter()
     con = duck.connect(1)  # the driver's: the region's tables, then the hits
     load_tables(con, root, lib, specs, layer)
+    measures = indicators.specs_of(con, root, lib, layer, measured)
+    relations = [ref.relation for s in specs for ref in s.tables.values()]
+    relations += [ref.relation for m in measures for ref in m.tables.values()]
     settings = {"spark.sql.shuffle.partitions": "8", **(conf or {})}
     with spark.started(master, settings) as session:
         lines, ignored = spark.read_claims(session, source)
-        spark.send_tables(session, con, [ref.relation for s in specs for ref in s.tables.values()])
+        spark.send_tables(session, con, relations)
         counts = spark.run_rules(
             session, con, specs, layer.code, lambda done: progress.tell("运行规则", done, len(specs))
         )
+        computed = spark.run_indicators(session, con, measures, layer.code)
     seconds = time.perf_counter() - started
+    beside = indicators.indicators_path(out) if out is not None and measured else None
+    results = indicators.results(con, measured, measures, computed, beside)
     if out is not None:
         _write_whole(con, out)
     per_rule = [
         RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
     ]
     sample = duck.hit_rows(con, 20)
-    return RunResult(layer, claims, lines, per_rule, out, seconds, sample, "utf-8", ignored, engine="spark")
+    return RunResult(
+        layer, claims, lines, per_rule, out, seconds, sample, "utf-8", ignored, results, beside, engine="spark"
+    )

@@ -18,6 +18,7 @@ blobs are read, through GitPython's persistent ``cat-file --batch`` process.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,6 +258,32 @@ def files_at(repo: Any, root: Path, rev: Rev, dirs: tuple[str, ...]) -> Iterator
         parts = meta.split()
         if len(parts) == 3 and parts[1] == "blob":
             yield path.removeprefix(prefix), bytes(repo.odb.stream(bytes.fromhex(parts[2])).read())
+
+
+Side = tuple[Rev, str | None]  # a file at a revision (None: no file)
+
+
+def read_both(repo: Any, root: Path, sides: tuple[Side, Side]) -> list[bytes | None]:
+    """Two files (a table before and after), each as it is at its revision, read side by side: each committed
+    one by its own ``git cat-file`` (git inflates a large table in C; two at once use two cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(side: Side) -> bytes | None:
+        rev, path = side
+        if path is None:
+            return None
+        if rev.commit is None:
+            return read_blob(repo, root, None, path)
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"{rev.commit}:{_prefix(repo, root)}{path}"],
+            cwd=repo.working_tree_dir,
+            capture_output=True,
+            check=False,
+        )
+        return done.stdout if done.returncode == 0 else None  # absent at that revision
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(one, sides))
 
 
 def read_at(repo: Any, root: Path, rev: Rev, path: str) -> bytes | None:
