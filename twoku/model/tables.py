@@ -25,7 +25,9 @@ sealed with, so the item's own content digest (model/digest.py) covers its rows:
 table is a change like any other: diff shows it, sign-offs go stale, overrides review.
 
 Checks are made column by column over the joined text of a column with one compiled regular
-expression each (C speed, no Python step per cell); see :func:`problems`.
+expression each (C speed, no Python step per cell); see :func:`problems`.  A file as ``twoku table seal``
+writes it is kept as its bytes and, where nothing is wrong with it, checked and digested from them without
+its rows ever being made (see :class:`Table`, :func:`_source_clean`, :func:`_source_order`).
 """
 
 from __future__ import annotations
