@@ -99,3 +99,24 @@ def test_the_package_imports_only_its_declared_dependencies() -> None:
         tree = ast.parse((REPO / module).read_text(encoding="utf-8"))
         top_level = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
         assert not [n for n in top_level if "pyspark" in ast.unparse(n)], module
+
+
+def test_nothing_below_the_cli_prints() -> None:
+    """Output is the cli's (DESIGN.md): no module of the layers below writes to the terminal itself — render/
+    writes to the console it is given, and the store logs what the user must hear (cli/console.show_notices).
+    engine/submit.py is the standalone script of a Spark bundle: its main is its own command line."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "twoku"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package).as_posix()
+        if rel.startswith("cli/") or rel == "engine/submit.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            named = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            if named and node.value.id == "sys" and node.attr in ("stdout", "stderr"):  # type: ignore[attr-defined]
+                found.append(f"{rel}:{node.lineno} sys.{node.attr}")  # type: ignore[attr-defined]
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                found.append(f"{rel}:{node.lineno} print()")
+    assert not found, found

@@ -17,7 +17,7 @@ from typer.core import TyperGroup
 
 from twoku import __version__
 from twoku.cli import zh
-from twoku.cli.console import crashed, emit, interrupted, report_error, stderr, stdout
+from twoku.cli.console import crashed, emit, interrupted, report_error, show_notices, stderr, stdout
 from twoku.errors import TwokuError
 
 __all__ = ["LISTS", "Format", "app", "emit", "guarded", "listed", "report_error", "stderr", "stdout"]
@@ -64,6 +64,7 @@ def guarded(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        show_notices()
         try:
             return fn(*args, **kwargs)
         except TwokuError as error:

@@ -6,6 +6,8 @@ same pieces through cli/application.py.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -90,3 +92,21 @@ def outcome(run: Callable[[], int]) -> int:
         return interrupted()
     except Exception:
         return crashed()
+
+
+class _Notices(logging.Handler):
+    """What the layers below log for the user (a write undone after a killed command), on stderr as it is
+    when the record comes: a test's or a pipe's."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(record.getMessage() + "\n")
+            sys.stderr.flush()
+
+
+def show_notices() -> None:
+    """Show the warnings of the logger ``twoku`` on stderr (once, however often asked)."""
+    logger = logging.getLogger("twoku")
+    if not any(isinstance(h, _Notices) for h in logger.handlers):
+        logger.addHandler(_Notices(logging.WARNING))
+        logger.propagate = False

@@ -33,11 +33,11 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -313,10 +313,13 @@ def _play_back(root: Path, path: Path, data: dict[str, Any]) -> None:
         )
 
 
+# What a play-back could not undo is logged, not printed (nothing below cli/ prints): cli/console.py shows the
+# logger "twoku" on stderr; without a handler, logging's last resort writes it to stderr all the same.
+log = logging.getLogger(__name__)
+
+
 def _tell(message: str, hint: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"{message}\n  提示：{hint}\n")
-        sys.stderr.flush()
+    log.warning("%s\n  提示：%s", message, hint)
 
 
 def _content(path: Path) -> bytes | None:
