@@ -260,3 +260,40 @@ def test_key_cells_with_characters_before_the_comma_are_ordered_as_cells(seed: i
         lines[n], lines[n + 1] = lines[n + 1], lines[n]
     raw = ("name,code,sex,max_days,since,rate\n" + "".join(f"{line}\n" for line in lines)).encode()
     same(raw, NAMED_SPEC, PATTERNS)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_names_a_table_holds_are_found_in_its_bytes_as_in_its_rows(seed: int) -> None:
+    rng = random.Random(seed)
+    lines = [",".join(r) for r in sealed(rng, rng.choice([2, 15]))]
+    if rng.random() < 0.3:
+        lines = corrupt(rng, lines)
+    raw = encode(lines, rng)
+    pool = [
+        "阿帕他胺片",
+        "阿帕他胺",
+        "注射用头孢曲松钠",
+        "x",
+        "X",
+        "xa",
+        "男",
+        "1",
+        "a.b",
+        "(x)",
+        "x\\E",
+        "",
+        "a,b",
+        " x",
+    ]
+    names = rng.sample(pool, rng.randint(1, 5))
+    fast, made = tables.parse(raw, SPEC, "t.csv"), tables.parse(raw, SPEC, "t.csv")
+    if not fast.readable:
+        return
+    for column in range(len(COLUMNS)):
+        assert (
+            tables.present(fast, column, names)
+            == tables.present(made, column, names)
+            == (set(names) & {row[column] for row in made.rows})
+        )
+    if all(n and "," not in n and "\\E" not in n for n in names) and not fast.problems:
+        assert fast.from_source  # (asked of its bytes)
