@@ -108,8 +108,7 @@ def _unknown_names(
     table = lib.tables.get(tables.table_path(item.path, spec))
     if table is None or not table.readable or "name" not in spec.names:
         return  # the table's own findings say why
-    at = spec.names.index("name")
-    known = {row[at] for row in table.rows}
+    known = tables.present(table, spec.names.index("name"), names)
     unknown = [n for n in names if n not in known]
     if unknown:
         yield finding(

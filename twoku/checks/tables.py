@@ -13,7 +13,7 @@ from twoku.checks.registry import STORE_CODES, declare, finding, store_check
 from twoku.model import tables
 from twoku.model.findings import ERROR, WARNING, Finding
 from twoku.model.library import Item, Library, table_overrides
-from twoku.model.personal import NAME_KEYS, might_be_personal, personal_data
+from twoku.model.personal import NAME_KEYS, might_be_personal, personal_data, surely_not_personal
 from twoku.model.regex import UnsafePattern, compile_linear
 
 CODES = {
@@ -188,15 +188,16 @@ def _item_table(lib: Library, item: Item, spec: tables.TableSpec) -> Iterator[Fi
                 "在首行加上表头，如 code,name,note",
             ).located(1, 1)
     errors = bool(declared)
-    for problem in [*table.problems, *tables.problems(table, patterns, keys=not declared)]:
+    checked = list(tables.problems(table, patterns, keys=not declared))  # (before table.problems: see Table._settle)
+    for problem in [*table.problems, *checked]:
         found = finding(CODES[problem.kind], problem.message, path, (), item.id, problem.hint)
         errors = errors or found.severity == ERROR
         yield found.located(problem.line or 1, problem.column or 1)
     yield from _personal(item, table, path)
     if not spec.legacy and table.readable and not errors:  # the seal is asked for once the table is right
         digest = tables.rows_digest(table)
-        if digest != spec.digest or spec.rows != len(table.rows):
-            what = "尚未封存" if spec.digest is None else f"已改变（封存时 {spec.rows} 行，现在 {len(table.rows)} 行）"
+        if digest != spec.digest or spec.rows != table.row_count:
+            what = "尚未封存" if spec.digest is None else f"已改变（封存时 {spec.rows} 行，现在 {table.row_count} 行）"
             yield finding(
                 UNSEALED,
                 f"表格 {spec.file} 的内容{what}，与条目记录的摘要不符",
@@ -210,12 +211,19 @@ def _item_table(lib: Library, item: Item, spec: tables.TableSpec) -> Iterator[Fi
 def _personal(item: Item, table: tables.Table, path: str) -> Iterator[Finding]:
     """TK801 and TK802 in a table's file too (第二十二条): a table holds knowledge, never an insured person.
     One quick look at the whole file; its lines are searched only where it finds a number's shape."""
-    if not table.text_lines:
+    source = table.source if table.from_source else None
+    if source is not None:  # its bytes, its lines not made: the header is its first line
+        header = source[: source.find(b"\n")].decode("utf-8")
+    elif table.text_lines:
+        header = table.text_lines[0]
+    else:
         return
-    for n, title in enumerate(table.text_lines[0].split(",")):
+    for n, title in enumerate(header.split(",")):
         if title.strip() in NAME_KEYS:
             hint = "删除该列；知识点明细不保存参保人信息"
             yield finding("TK802", f"列 “{title.strip()}” 可能保存个人姓名", path, (), item.id, hint).located(1, n + 1)
+    if source is not None and surely_not_personal(source):
+        return
     if not might_be_personal("\n".join(table.text_lines)):
         return
     for n, line in enumerate(table.text_lines):

@@ -95,3 +95,22 @@ def masked(text: str) -> str:
     for _, m in found:
         flat = flat[: m.start()] + mask(m.group()) + flat[m.end() :]
     return flat if found else text
+
+
+# The same quick test for a file's bytes (a knowledge table's, of a million rows), by RE2: one scan of the bytes
+# each, no text made of them.  The look-arounds of _SHAPE (RE2 has none) become a character taken on each side,
+# or the text's end: a match of one is a match of the other.
+_SHAPE_TAKEN = (
+    r"(?:^|[^0-9A-Za-z])(?:1[3-9][0-9]{9}|[1-9][0-9]{16}[0-9Xx]|861[3-9][0-9]{9}|00861[3-9][0-9]{9})(?:$|[^0-9A-Za-z])"
+)
+
+
+def surely_not_personal(raw: bytes) -> bool:
+    """True where the UTF-8 text ``raw`` surely holds no personal data (might_be_personal would say False, line
+    breaks aside); False where it might, or where its digits or separators would be normalised first (the
+    caller then asks might_be_personal of its text)."""
+    from twoku.model.regex import compile_bytes
+
+    if compile_bytes(_RUN.pattern).search(raw) is None:
+        return True
+    return compile_bytes(f"{_CHANGED.pattern}|{_SHAPE_TAKEN}").search(raw) is None  # one scan for both

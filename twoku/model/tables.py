@@ -25,7 +25,9 @@ sealed with, so the item's own content digest (model/digest.py) covers its rows:
 table is a change like any other: diff shows it, sign-offs go stale, overrides review.
 
 Checks are made column by column over the joined text of a column with one compiled regular
-expression each (C speed, no Python step per cell); see :func:`problems`.
+expression each (C speed, no Python step per cell); see :func:`problems`.  A file as ``twoku table seal``
+writes it is kept as its bytes and, where nothing is wrong with it, checked and digested from them without
+its rows ever being made (see :class:`Table`, :func:`_source_clean`, :func:`_source_order`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from twoku.model.regex import UnsafePattern, compile_bytes, compile_linear
@@ -167,20 +170,132 @@ class Problem:
     hint: str | None = None
 
 
-@dataclass
 class Table:
-    """A table's file read against its declaration: the rows (cells as text) and the line of each."""
+    """A table's file read against its declaration: the rows (cells as text) and the line of each.
 
-    spec: TableSpec
-    path: str
-    rows: list[tuple[str, ...]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)  # the file line of each row
-    problems: list[Problem] = field(default_factory=list)  # of reading it (encoding, header, shape)
-    readable: bool = True  # False: nothing could be read (its cells are not checked)
-    text_lines: list[str] = field(default_factory=list, repr=False)  # the raw lines, for cell positions
-    # What is made once of the rows (their columns, whether they are in key order, whether the text lines are
-    # the rows as written: plain), for the rows it was made of (see _memo).
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    A file as ``twoku table seal`` writes it (UTF-8, no BOM, no quotes, no CR, each line its cells) is kept as
+    its bytes (``source``): its rows, their lines and the text lines are made from them when first asked for.
+    Validate asks for none of them where the file is right: :func:`problems` and :func:`rows_digest` read the
+    bytes (see :func:`_source_clean`, :func:`_source_order`), and a million rows are never a million tuples."""
+
+    def __init__(
+        self,
+        spec: TableSpec,
+        path: str,
+        rows: list[tuple[str, ...]] | None = None,
+        lines: list[int] | None = None,
+        problems: list[Problem] | None = None,
+        readable: bool = True,
+        text_lines: list[str] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.path = path
+        self._rows: list[tuple[str, ...]] | None = rows if rows is not None else []
+        self._lines: list[int] | None = lines if lines is not None else []  # the file line of each row
+        self._problems: list[Problem] = problems if problems is not None else []  # of reading it
+        self.readable = readable  # False: nothing could be read (its cells are not checked)
+        self._text_lines: list[str] | None = text_lines if text_lines is not None else []  # for cell positions
+        # What is made once of the rows (their columns, whether they are in key order, whether the text lines are
+        # the rows as written: plain), for the rows it was made of (see _memo).
+        self._memo: dict[str, Any] = {}
+        self.source: bytes | None = None  # the file's bytes, where rows are made from them when asked for
+        self.normalized = False  # source: its text is NFC (its bytes are those its digest hashes)
+        self.count = 0  # source: its rows (its lines, until it is known that each has its cells)
+        self.shaped: bool | None = True  # source: whether each line has its cells (None: not yet known)
+        self.facts: dict[Any, bool] = {}  # source: what _source_clean and _source_order found, by what they read
+
+    def __repr__(self) -> str:
+        return f"Table({self.path!r}, {self.row_count} rows, {len(self.problems)} problems)"
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What is wrong in the file's encoding, header or shape."""
+        self._settle()
+        return self._problems
+
+    @problems.setter
+    def problems(self, problems: list[Problem]) -> None:
+        self._problems = problems
+
+    @property
+    def rows(self) -> list[tuple[str, ...]]:
+        if self._rows is None:
+            self._materialize()
+        assert self._rows is not None
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows: list[tuple[str, ...]]) -> None:
+        if self._rows is None:
+            self._materialize()  # the text lines and the memo as they were (and the source no longer stands)
+        self._rows = rows
+        self.source = None
+
+    @property
+    def lines(self) -> list[int]:
+        if self._lines is None:
+            self._materialize()
+        assert self._lines is not None
+        return self._lines
+
+    @lines.setter
+    def lines(self, lines: list[int]) -> None:
+        if self._rows is None:
+            self._materialize()
+        self._lines = lines
+
+    @property
+    def text_lines(self) -> list[str]:
+        if self._text_lines is None:
+            self._materialize()
+        assert self._text_lines is not None
+        return self._text_lines
+
+    @text_lines.setter
+    def text_lines(self, lines: list[str]) -> None:
+        self._text_lines = lines
+
+    @property
+    def memo(self) -> dict[str, Any]:
+        """What is made once of the rows (see _memo): of the rows, so they are made from the source first."""
+        if self._rows is None:
+            self._materialize()
+        return self._memo
+
+    @property
+    def row_count(self) -> int:
+        """len(rows), without making them from the source."""
+        self._settle()
+        return self.count if self._rows is None else len(self._rows)
+
+    @property
+    def from_source(self) -> bool:
+        """Whether the rows are still only the source's bytes (nothing has asked for them), each line its cells."""
+        self._settle()
+        return self._rows is None
+
+    def _settle(self) -> None:
+        """Where it is not yet known whether each line of the source has its cells: one RE2 match tells, and
+        where one has not, the file is read line by line as parse reads such a file (its shape problems)."""
+        if self._rows is None and self.shaped is None:
+            assert self.source is not None
+            if _shaped(self.source, len(self.spec.columns)):
+                self.shaped = True
+            else:
+                self._materialize()
+
+    def _materialize(self) -> None:
+        """The rows, their lines and the text lines, made from the source as parse makes them: column-wise
+        where each line has its cells, else line by line (with the problems of the lines that have not)."""
+        assert self.source is not None
+        lines = self.source.decode("utf-8").split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        self._text_lines, self._rows, self._lines = lines, [], []
+        width = len(self.spec.columns)
+        if not _plain(self, lines, width):
+            _read_lines(self, lines, width)
+        self.source, self.shaped = None, True
 
     @property
     def key_columns(self) -> list[int]:
@@ -217,6 +332,18 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
         problems.append(Problem("encoding", "文件不是 UTF-8 编码（疑为 GBK/GB18030）", where, 1, hint))
         table.readable = False
         return table
+    width = len(spec.columns)
+    if width > 1 and not spec.legacy and b'"' not in raw and "\r" not in text:
+        header = _cells(text[: text.find("\n")])
+        if header is not None and _header_fits(header, spec) and "\n" in text[:-1]:
+            # The rows are made from the bytes when asked for (validate asks only where it finds a problem), as
+            # _plain makes them; whether each line has its cells is told when first asked (Table._settle), or
+            # by the match of whole rows that checks them (_source_clean).
+            table.source, table.count = raw, raw.count(b"\n") - raw.endswith(b"\n")
+            table.normalized = unicodedata.is_normalized("NFC", text)
+            table._rows = table._lines = table._text_lines = None
+            table.shaped = None
+            return table
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -251,7 +378,13 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
     width = len(spec.columns)
     if width > 1 and '"' not in text and _plain(table, lines, width):
         return table
-    rows, at = table.rows, table.lines
+    _read_lines(table, lines, width)
+    return table
+
+
+def _read_lines(table: Table, lines: list[str], width: int) -> None:
+    """The rows of the lines after the header, each line's own way, with what is wrong in their shape."""
+    rows, at, problems = table.rows, table.lines, table._problems
     for n, line in enumerate(lines):
         if n == 0:
             continue
@@ -269,7 +402,23 @@ def parse(raw: bytes, spec: TableSpec, path: str) -> Table:
             continue
         rows.append(tuple(cells))
         at.append(n + 1)
-    return table
+
+
+def _shaped(raw: bytes, width: int) -> bool:
+    """Whether every line after the header of ``raw`` (UTF-8 without BOM or quotes) has ``width`` cells, and
+    none a CR: one RE2 match over the bytes (an empty line has one cell)."""
+    if b"\r" in raw:
+        return False
+    at = raw.find(b"\n") + 1
+    if at == 0 or at >= len(raw):
+        return False  # no rows: nothing to gain
+    return _lines_of(width).fullmatch(raw, at) is not None
+
+
+@lru_cache(maxsize=64)
+def _lines_of(width: int) -> Any:
+    line = "[^,\n]*" + "(?:,[^,\n]*)" * (width - 1)
+    return compile_bytes(f"{line}(?:\n{line})*\n?")
 
 
 def _plain(table: Table, lines: list[str], width: int) -> bool:
@@ -342,13 +491,207 @@ def problems(table: Table, patterns: Mapping[str, str | None], keys: bool = True
 
     ``patterns``: the ``pattern`` of each coding knowledge item a column names as its system.
     """
-    if not table.readable or not table.rows:
+    if not table.readable:
+        return
+    keys = keys and len(table.key_columns) == len(table.spec.key)
+    if table._rows is None and table.count and _source_clean(table, patterns) and (not keys or _source_order(table)):
+        return  # every cell as its column wants it and the keys strictly increasing: nothing to say
+    if not table.rows:  # (made from the source where it was not so, as parse would have made them)
         return
     columns = _columns(table)
     for i, column in enumerate(table.spec.columns):
         yield from _column_problems(table, i, column, columns[i], patterns)
-    if keys and len(table.key_columns) == len(table.spec.key):
+    if keys:
         yield from _key_problems(table)
+
+
+# A table as twoku table seal writes it, checked in its bytes: the common case, a table with nothing wrong, is
+# told by one RE2 match over the whole file and a few passes over its lines made in C, where the cells (and the
+# Python objects they would be) are never made.  Only what finds nothing is answered so: where anything may be
+# wrong, the rows are made and checked cell by cell, and the findings name line and column.
+
+
+def _source_clean(table: Table, patterns: Mapping[str, str | None]) -> bool:
+    """Whether every cell of the source's rows passes the checks of :func:`_column_problems` (required cells not
+    empty, each cell of its type, a code of its system's pattern, a date a real one): true where one RE2
+    expression of the whole row, made of each column's, matches every line.  False where it does not, or where
+    a column's check cannot be put so."""
+    spec = table.spec
+    systems = tuple(sorted({(c.system, patterns.get(c.system)) for c in spec.columns if c.system}))
+    fact = ("clean", systems)
+    if fact not in table.facts:
+        whole = _row_regex(spec.columns, spec.key, systems)
+        source = table.source
+        assert source is not None
+        table.facts[fact] = whole is not None and whole.fullmatch(source, source.find(b"\n") + 1) is not None
+        if table.facts[fact]:
+            table.shaped = True  # (each line matched whole cells, none of which holds a comma or a newline)
+    return table.facts[fact]
+
+
+@lru_cache(maxsize=256)
+def _row_regex(columns: tuple[Column, ...], key: tuple[str, ...], systems: tuple[tuple[str, str | None], ...]) -> Any:
+    """RE2, compiled: lines of cells joined by commas, each cell matching whole what _column_problems asks of
+    its column (``(?:body)?`` where it may be empty); None where a column's body might match a newline or a
+    comma (then the cells would not be told apart) or an empty cell where one is not allowed."""
+    patterns = dict(systems)
+    cells = []
+    for column in columns:
+        required = column.required or column.name in key
+        body = _body(column, patterns)
+        if body is None:
+            cells.append("[^,\n]+" if required else "[^,\n]*")
+            continue
+        regex, _, pattern = body
+        if column.type == "date":
+            regex = _REAL_DATE  # the dates _real_date takes, of those \d{4}-\d{2}-\d{2} takes
+        elif (pattern is not None or column.type == "enum") and not _one_line(regex):
+            return None
+        try:
+            if required and compile_bytes(regex).fullmatch(b"") is not None:
+                return None
+        except UnsafePattern:
+            return None
+        cells.append(f"(?:{regex})" if required else f"(?:{regex})?")
+    line = ",".join(cells)
+    try:
+        return compile_bytes(f"{line}(?:\n{line})*\n?")
+    except UnsafePattern:
+        return None
+
+
+# The dates dt.date.fromisoformat takes among \d{4}-\d{2}-\d{2}: year 0001 on, each month's days, 29 February
+# in leap years (by 4, centuries by 400).
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_REAL_DATE = (
+    rf"(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    rf"|02-(?:0[1-9]|1[0-9]|2[0-8]))|{_LEAP}-02-29)"
+)
+_NOT_IN_CELL = (10, 13, 44)  # a newline, a CR, a comma
+
+
+def _one_line(regex: str) -> bool:
+    r"""Whether ``regex`` surely matches no newline, CR or comma: every literal and class in it, as Python's
+    parser reads it, is checked.  False where that parser reads it otherwise than RE2 might (it refuses it, or
+    warns), or where something in it could match one (., \s, \D, a negated class, a range across one)."""
+    import warnings
+
+    if "[:" in regex or "\\p" in regex or "\\P" in regex or "{," in regex:
+        return False  # POSIX and Unicode classes: RE2's, not Python's; x{,3}: a repeat to Python, text to RE2
+    try:
+        import re._parser as parser  # type: ignore[import-not-found]  # (the module sre_parse became)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tree = parser.parse(regex)
+    except Exception:  # (re.error, a warning made an error, anything else: not told)
+        return False
+    return _only_cell_characters(tree, parser)
+
+
+def _only_cell_characters(items: Any, parser: Any) -> bool:
+    c = parser  # (its constants: LITERAL, IN, …)
+    for op, av in items:
+        if op is c.LITERAL:
+            if av in _NOT_IN_CELL:
+                return False
+        elif op is c.IN:
+            for kind, value in av:
+                if kind is c.LITERAL:
+                    if value in _NOT_IN_CELL:
+                        return False
+                elif kind is c.RANGE:
+                    if any(value[0] <= bad <= value[1] for bad in _NOT_IN_CELL):
+                        return False
+                elif kind is c.CATEGORY:
+                    if value not in (c.CATEGORY_DIGIT, c.CATEGORY_WORD):
+                        return False
+                else:
+                    return False  # NEGATE and whatever else
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            if not _only_cell_characters(av[2], parser):
+                return False
+        elif op is c.SUBPATTERN:
+            if not _only_cell_characters(av[3], parser):
+                return False
+        elif op is c.BRANCH:
+            if not all(_only_cell_characters(branch, parser) for branch in av[1]):
+                return False
+        elif op is c.CATEGORY:
+            if av not in (c.CATEGORY_DIGIT, c.CATEGORY_WORD):
+                return False
+        elif op is not c.AT:
+            return False  # ., a back reference, a look-around, …
+    return True
+
+
+def prepare(table: Table) -> None:
+    """Find now what the checks of a table kept as its bytes will ask of it whatever its columns' code systems
+    are: whether its lines are in key order.  Validate asks it as each table is read, while other processes
+    still parse the store's files.  (Of a source whose lines turn out not to have their cells, it is never asked.)"""
+    if table._rows is None:
+        _source_order(table)
+
+
+def _source_order(table: Table) -> bool:
+    """Whether the source's rows are strictly in key order (no key twice), told from its lines alone: where the
+    key is the leading columns, each line up to the end of its key is the key in bytes, which order as the key
+    does where no key cell holds a character before the comma (a cell that begins another then orders first,
+    as in a tuple of cells) and the only integer key column, the first, holds plain numbers (0, or no leading
+    zero): with as many digits they order as text, and a longer one is larger.  False where it is not so, or
+    cannot be told so (the rows are then made and ordered)."""
+    if "order" not in table.facts:
+        table.facts["order"] = _lines_ordered(table)
+    return table.facts["order"]
+
+
+def _lines_ordered(table: Table) -> bool:
+    spec = table.spec
+    width, k = len(spec.columns), len(spec.key)
+    if not k or spec.names[:k] != spec.key:
+        return False
+    numbered = spec.columns[0].type == "integer"
+    if any(c.type == "integer" for c in spec.columns[1:k]):
+        return False
+    source = table.source
+    assert source is not None
+    lines = source.split(b"\n")
+    del lines[0]  # the header
+    if lines[-1] == b"":
+        lines.pop()
+    ends: list[int] = []
+    firsts: list[int] = []
+    for n in range(k):  # where each line's n-th cell ends
+        if n == width - 1:
+            ends = list(map(len, lines))
+        else:
+            starts = map(operator.add, ends, itertools.repeat(1)) if n else itertools.repeat(0)
+            ends = list(map(bytes.find, lines, itertools.repeat(b","), starts))
+        if n == 0:
+            firsts = ends
+    keys = list(map(bytes.__getitem__, lines, map(slice, itertools.repeat(None), ends)))
+    if _key_cells(k, numbered).fullmatch(b"\n".join(keys)) is None:
+        return False
+    if not numbered:
+        return all(map(operator.lt, keys, itertools.islice(keys, 1, None)))
+    if not all(map(operator.le, firsts, itertools.islice(firsts, 1, None))):
+        return False  # a number with fewer digits after one with more
+    # Each run of numbers of as many digits (its first line found in C), its keys compared as bytes.
+    bounds = [*sorted(map(firsts.index, set(firsts))), len(keys)]
+    return all(
+        all(map(operator.lt, itertools.islice(keys, a, b), itertools.islice(keys, a + 1, b)))
+        for a, b in itertools.pairwise(bounds)
+    )
+
+
+@lru_cache(maxsize=16)
+def _key_cells(k: int, numbered: bool) -> Any:
+    """Lines of ``k`` cells none of which holds a character before the comma; the first a plain number where
+    ``numbered``."""
+    cell = "[^\\x00-\\x2c]*"
+    line = ("(?:0|[1-9][0-9]*)" if numbered else cell) + f"(?:,{cell})" * (k - 1)
+    return compile_bytes(f"{line}(?:\n{line})*")
 
 
 _REPORTED = 20  # bad cells reported one by one per column; the rest are counted
@@ -586,6 +929,19 @@ def sort_key(table: Table, key: tuple[str, ...]) -> tuple[tuple[int, int | str],
     return tuple((0, int(v)) if t == "integer" and _is_int(v) else (1, v) for t, v in zip(types, key, strict=True))
 
 
+def present(table: Table, column: int, values: Iterable[str]) -> set[str]:
+    """Those of ``values`` that some row holds in column ``column`` (a rule's ``names:``): of a table kept as its
+    bytes, one RE2 search of them each (the ``column``-th cell of a line, whole), its rows never made."""
+    wanted = set(values)
+    if table.from_source and all(v and not any(c in v for c in ",\n\r") and "\\E" not in v for v in wanted):
+        source = table.source
+        assert source is not None
+        at = source.find(b"\n") + 1
+        before = "[^,\n]*," * column
+        return {v for v in wanted if compile_bytes(f"(?m)^{before}\\Q{v}\\E(?:,|$)").search(source, at) is not None}
+    return wanted & {row[column] for row in table.rows}
+
+
 def _is_int(value: str) -> bool:
     return value.lstrip("-").isdigit()
 
@@ -599,12 +955,23 @@ def sorted_rows(table: Table) -> list[tuple[str, ...]]:
 
 
 _DIGEST_CHUNK = 65536  # rows hashed at a time: the joined text of a million rows is never held whole
+_DIGEST_BYTES = 1 << 22  # … bytes of a source
+_SEPARATORS = bytes.maketrans(b"\n,", (_RS + _US).encode())
 
 
 def rows_digest(table: Table) -> str:
     """``sha256:`` + the digest of the canonical rows (see the module's docstring)."""
     # U+001E is a starter that never composes: the NFC of the whole is the NFC of chunks split before it.
     digest = hashlib.sha256(_nfc(_US.join(table.spec.names)).encode("utf-8"))
+    if table.from_source and table.normalized and _source_order(table):
+        # The lines in canonical order, NFC: their bytes, each line after an RS and its commas USs, are hashed.
+        source = table.source
+        assert source is not None
+        at, end = source.find(b"\n") + 1, len(source) - source.endswith(b"\n")
+        digest.update(_RS.encode())
+        for start in range(at, end, _DIGEST_BYTES):
+            digest.update(source[start : min(start + _DIGEST_BYTES, end)].translate(_SEPARATORS))
+        return "sha256:" + digest.hexdigest()
     rows = sorted_rows(table)
     # A file read column-wise (no quotes, one row per line) in canonical order: its lines are the rows as
     # written, their commas the cell separators.

@@ -104,8 +104,10 @@ def _assemble(
     memo: dict[str, Place],
     layers: dict[str, Layer],
     read_tables: bool = True,
+    checking: bool = False,
 ) -> _Assembled:
     from twoku.model.library import Item
+    from twoku.model.tables import prepare
 
     out = _Assembled()
     items, found, own, every, tables = out.items, out.found, out.own, out.every, out.tables
@@ -130,13 +132,25 @@ def _assemble(
                 layer = layers[code] = Layer(code)
             items.append(Item(kind, path, data, layer, digest))
             if read_tables and kind == "knowledge" and "table" in data:
-                tables.update(files.tables_in(root, [(path, data)]))
+                read = files.tables_in(root, [(path, data)])
+                for table in read.values() if checking else ():
+                    if table is not None:
+                        prepare(table)  # while the other processes still parse files (see parse_forked)
+                tables.update(read)
     return out
 
 
 def _load(
-    root: Path, cache: Cache, paths: list[str], known: dict[str, str], track: bool = True, tables: bool = True
+    root: Path,
+    cache: Cache,
+    paths: list[str],
+    known: dict[str, str],
+    track: bool = True,
+    tables: bool = True,
+    checking: bool = False,
 ) -> Loaded:
+    """The library of the store's files (``checking``: for validate, whose checks of each table begin as it is
+    read)."""
     from twoku.model.library import Library
 
     memo: dict[str, Place] = {}
@@ -144,7 +158,7 @@ def _load(
     chunks: dict[int, _Assembled] = {}
 
     def each(n: int, part: list[tuple[str, str, Entry]]) -> None:
-        chunks[n] = _assemble(root, ((path, entry) for path, _, entry in part), memo, layers, tables)
+        chunks[n] = _assemble(root, ((path, entry) for path, _, entry in part), memo, layers, tables, checking)
 
     entries, hits = read_entries(root, cache, paths, known, track, each)
     whole = _Assembled()
@@ -152,7 +166,7 @@ def _load(
         for n in sorted(chunks):
             whole.add(chunks[n])
     else:
-        whole = _assemble(root, ((path, entries[path]) for path in paths), memo, layers, tables)
+        whole = _assemble(root, ((path, entries[path]) for path in paths), memo, layers, tables, checking)
     config = whole.config if whole.config is not None else {}
     library = Library.build(whole.items, config, whole.tables)
     loaded = Loaded(root, library, whole.found, paths, hits, whole.own, whole.every)
@@ -289,7 +303,7 @@ def _summary(
             cache.save()
             return patched[0], _current_from_file(root), paths, patched[1]
     with no_gc(freeze=_big(paths)):  # what the checks make, too
-        loaded = _load(root, cache, paths, known, track)
+        loaded = _load(root, cache, paths, known, track, checking=True)
         summary, counted = _summarise(root, loaded, day)
     if cache.enabled:
         key = summary_key(scanned, day)
