@@ -10,8 +10,9 @@ Four figures, each with its target:
   second, timed in process over every table of the store; and the whole ``twoku validate --no-cache``;
 * warm validate with nothing changed, and after one table is edited (and resealed): unchanged tables must
   not slow it;
-* ``diff`` of one 1,000,000-row table with 1% of its rows changed (parse both versions, then diff), checked
-  exact against the changes made;
+* the whole ``twoku diff --format json`` between two commits of a store whose 1,000,000-row table had 1% of
+  its rows changed (each version sealed), checked exact against the changes made; and, informative, the same
+  versions not as sealed (parse both, then diff, in process);
 * ``twoku run``'s engine with the rules joining all 46 tables (one per table: a ``match`` on the item code
   with the row's sex and age limits, or a code set), over ``--lines`` synthetic lines on one thread,
   against the same rules compiled with every code pasted as a literal ``IN`` list (the reference, run on
@@ -404,23 +405,24 @@ def main() -> None:
             subprocess.run(["git", "checkout", "-q", "--", "."], cwd=root, check=True)
         line("twoku validate after one table changed (and sealed)", f"{edited:.3f} s", "", None)
     if "diff" not in skip:
+        whole, peak, shown = diff_command(args.diff_rows, exe, env, scratch)
+        line(
+            f"twoku diff --format json, a {args.diff_rows:,}-row table, 1% changed ({shown:,} rows shown)",
+            f"{whole:.2f} s",
+            "≤ 1 s",
+            whole <= TARGET_DIFF,
+        )
+        line("  its peak memory (process tree)", f"{peak / 2**20:.0f} MiB", "≤ 1024 MiB", peak / 2**20 <= TARGET_MIB)
+        # a table not as sealed (quotes, CR, out of key order: validate's findings) is parsed whole, both versions
         before = _peak_mib()
         total, alone, found = diff_figure(args.diff_rows)
         line(
-            f"diff of a {args.diff_rows:,}-row table, 1% changed ({found:,} rows)",
+            f"  a version not as sealed: both parsed, in process ({found:,} rows)",
             f"{alone:.2f} s (+parse {total - alone:.2f} s)",
-            "≤ 1 s",
-            alone <= TARGET_DIFF,
+            "",
+            None,
         )
-        line(
-            "  peak memory (this process)",
-            f"{max(before, _peak_mib()):.0f} MiB",
-            "≤ 1024 MiB",
-            _peak_mib() <= TARGET_MIB,
-        )
-        whole, peak, shown = diff_command(args.diff_rows, exe, env, scratch)
-        line(f"  the whole twoku diff --format json ({shown:,} rows shown)", f"{whole:.2f} s", "≤ 1 s", whole <= 1)
-        line("  its peak memory (process tree)", f"{peak / 2**20:.0f} MiB", "≤ 1024 MiB", peak / 2**20 <= TARGET_MIB)
+        line("    peak memory (this process)", f"{max(before, _peak_mib()):.0f} MiB", "", None)
     if "run" not in skip:
         figures = run_figures(root, args.lines, args.reference_lines, scratch)
         n, seconds, _cpu = figures["join"]

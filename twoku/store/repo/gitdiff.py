@@ -274,10 +274,11 @@ def read_both(repo: Any, root: Path, sides: tuple[Side, Side]) -> list[bytes | N
             return None
         if rev.commit is None:
             return read_blob(repo, root, None, path)
-        done = subprocess.run(
+        done = subprocess.run(  # stdout alone: read whole, not in chunks beside stderr's
             ["git", "cat-file", "blob", f"{rev.commit}:{_prefix(repo, root)}{path}"],
             cwd=repo.working_tree_dir,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             check=False,
         )
         return done.stdout if done.returncode == 0 else None  # absent at that revision
