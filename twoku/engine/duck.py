@@ -256,21 +256,30 @@ def _value(value: Any) -> Any:
 OUT_COLUMNS = (*HIT_COLUMNS, "region")
 
 
+def create_hits(con: Any) -> None:
+    """The empty table ``hits`` (HIT_COLUMNS and the region), where either engine's hits land."""
+    con.execute(f"CREATE OR REPLACE TABLE hits ({', '.join(f'{c} VARCHAR' for c in OUT_COLUMNS)})")
+
+
+def hit_counts(con: Any, rule_ids: Iterable[str]) -> dict[str, int]:
+    """Hits per rule in the table ``hits`` (0 for a rule with none)."""
+    counts = dict.fromkeys(rule_ids, 0)
+    for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
+        counts[rule_id] = int(n)
+    return counts
+
+
 def run_rules(
     con: Any, specs: Iterable[RuleSpec], region: str = "", each: Callable[[int], None] | None = None
 ) -> dict[str, int]:
     """Run each rule over ``claims`` into the table ``hits`` (tagged with the region); hits per rule
     (``each`` is told how many rules have run, after each one)."""
-    con.execute(
-        "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
-        "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
-    )
+    create_hits(con)
     import duckdb
 
     specs = list(specs)
     sources = slices(con, specs)
-    counts: dict[str, int] = {}
-    for spec in specs:
+    for done, spec in enumerate(specs):
         try:
             sql = compile_rule(spec, sources.get(spec.rule_id, "claims"))
             con.execute(f"INSERT INTO hits SELECT *, {literal(region)} FROM ({sql})")
@@ -279,12 +288,9 @@ def run_rules(
                 f"运行 {spec.rule_id} 失败：{exc}",
                 hint="检查结算明细的取值格式（日期 YYYY-MM-DD，数量和金额为数字），见 schema/claim.schema.json",
             ) from None
-        counts[spec.rule_id] = 0
         if each is not None:
-            each(len(counts))
-    for rule_id, n in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
-        counts[rule_id] = int(n)
-    return counts
+            each(done + 1)
+    return hit_counts(con, (spec.rule_id for spec in specs))
 
 
 MIN_ANCHORED = 2  # one anchored rule reads the claims once anyway

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from twoku.engine import claimfile
+from twoku.engine import claimfile, duck
 from twoku.engine.indicator import (
     INDICATOR_COLUMNS,
     INDICATOR_TYPES,
@@ -245,10 +245,7 @@ def run_rules(
     """Run the rules on Spark, a few to a job (their hits one UNION ALL); the hits land in DuckDB's table
     ``hits`` (as engine/duck.py's run_rules leaves it), so they are written, counted and shown as the embedded
     engine's are.  A job that fails is run again rule by rule, so the error names the rule."""
-    con.execute(
-        "CREATE OR REPLACE TABLE hits (rule_id VARCHAR, level VARCHAR, line_id VARCHAR, patient_id VARCHAR, "
-        "visit_id VARCHAR, evidence VARCHAR, region VARCHAR)"
-    )
+    duck.create_hits(con)
     with tempfile.TemporaryDirectory(prefix="twoku-hits-") as scratch:
         for n in range(0, len(specs), BATCH):
             batch = specs[n : n + BATCH]
@@ -264,10 +261,7 @@ def run_rules(
                         _insert(con, alone, region)
             if each is not None:
                 each(min(n + BATCH, len(specs)))
-    counts = {spec.rule_id: 0 for spec in specs}
-    for rule_id, hits in con.execute("SELECT rule_id, COUNT(*) FROM hits GROUP BY rule_id").fetchall():
-        counts[rule_id] = int(hits)
-    return counts
+    return duck.hit_counts(con, (spec.rule_id for spec in specs))
 
 
 def _collect(spark: Any, spec: RuleSpec, file: Path) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,48 @@ def select_rules(lib: Library, region: Layer, rule_ids: Sequence[str] = ()) -> l
     return chosen
 
 
+def check_out(out: Path | None) -> None:
+    """``--out`` names a hits file (.parquet, .csv or .json) that can be written, before anything runs."""
+    from twoku.engine import duck
+
+    if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
+        raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
+    if out is not None:
+        from twoku.store.documents.edit import writable_file
+
+        writable_file(out)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What ``twoku run`` runs, on either engine: the region's line rules (or those of ``--rules``) with their
+    specs, and its indicators."""
+
+    lib: Library
+    layer: Layer
+    rules: list[Item]
+    specs: list[RuleSpec]
+    measured: list[Item]
+
+    def per_rule(self, counts: Mapping[str, int]) -> list[RuleHits]:
+        return [
+            RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params))
+            for r, s in zip(self.rules, self.specs, strict=True)
+        ]
+
+
+def choose(root: Path, region: str | None, rule_ids: Sequence[str]) -> Chosen:
+    """The rules and indicators ``twoku run`` runs in ``region`` (``rule_ids``: only these)."""
+    from twoku.ops import indicators
+
+    lib = load_store(root, tables=False).library  # the tables it reads, it reads one at a time
+    layer = region_layer(region, lib)
+    line_ids, indicator_ids = indicators.split_ids(lib, rule_ids)
+    rules = select_rules(lib, layer, line_ids) if line_ids or not rule_ids else []
+    measured = indicators.select_indicators(lib, layer, indicator_ids) if indicator_ids or not rule_ids else []
+    return Chosen(lib, layer, rules, [rule_spec(root, lib, r, layer) for r in rules], measured)
+
+
 def run(
     root: Path,
     claims: Path,
@@ -187,22 +229,11 @@ def run(
     memory: str | None = None,
 ) -> RunResult:
     from twoku.engine import duck
-    from twoku.ops import progress
+    from twoku.ops import indicators, progress
 
-    if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
-        raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
-    if out is not None:
-        from twoku.store.documents.edit import writable_file
-
-        writable_file(out)
-    from twoku.ops import indicators
-
-    lib = load_store(root, tables=False).library  # the tables it reads, it reads one at a time
-    layer = region_layer(region, lib)
-    line_ids, indicator_ids = indicators.split_ids(lib, rule_ids)
-    rules = select_rules(lib, layer, line_ids) if line_ids or not rule_ids else []
-    measured = indicators.select_indicators(lib, layer, indicator_ids) if indicator_ids or not rule_ids else []
-    specs = [rule_spec(root, lib, r, layer) for r in rules]
+    check_out(out)
+    chosen = choose(root, region, rule_ids)
+    lib, layer, specs, measured = chosen.lib, chosen.layer, chosen.specs, chosen.measured
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="twoku-run-") as spill:
         con = duck.connect(threads, memory, Path(spill))
@@ -217,11 +248,18 @@ def run(
             _write_whole(con, out)
         sample = duck.hit_rows(con, 20)
         con.close()
-    per_rule = [
-        RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
-    ]
     return RunResult(
-        layer, claims, read.lines, per_rule, out, seconds, sample, read.encoding, read.ignored, computed, beside
+        layer,
+        claims,
+        read.lines,
+        chosen.per_rule(counts),
+        out,
+        seconds,
+        sample,
+        read.encoding,
+        read.ignored,
+        computed,
+        beside,
     )
 
 

@@ -13,8 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from twoku.errors import UsageError
-from twoku.model.runs import RuleHits, RunResult
+from twoku.model.runs import RunResult
 
 
 def run(
@@ -28,24 +27,13 @@ def run(
 ) -> RunResult:
     from twoku.engine import duck, spark
     from twoku.ops import indicators, progress
-    from twoku.ops.library import region_layer
-    from twoku.ops.run import _write_whole, load_tables, rule_spec, select_rules
-    from twoku.ops.validate import load_store
+    from twoku.ops.run import _write_whole, check_out, choose, load_tables
 
-    if out is not None and out.suffix.lower() not in duck.HIT_SUFFIXES:
-        raise UsageError(f"--out {out.name}：命中结果应写为 .parquet、.csv 或 .json")
-    if out is not None:
-        from twoku.store.documents.edit import writable_file
-
-        writable_file(out)
+    check_out(out)
     spark.require()  # before the store is read: a missing install is said first
     spark.check_claims(claims)
-    lib = load_store(root, tables=False).library  # the tables it reads, it reads one at a time
-    layer = region_layer(region, lib)
-    line_ids, indicator_ids = indicators.split_ids(lib, rule_ids)
-    rules = select_rules(lib, layer, line_ids) if line_ids or not rule_ids else []
-    measured = indicators.select_indicators(lib, layer, indicator_ids) if indicator_ids or not rule_ids else []
-    specs = [rule_spec(root, lib, r, layer) for r in rules]
+    chosen = choose(root, region, rule_ids)
+    lib, layer, specs, measured = chosen.lib, chosen.layer, chosen.specs, chosen.measured
     source = claims if spark.is_uri(claims) else str(Path(claims).resolve())
     started = time.perf_counter()
     con = duck.connect(1)  # the driver's: the region's tables, then the hits
@@ -66,10 +54,18 @@ def run(
     results = indicators.results(con, measured, measures, computed, beside)
     if out is not None:
         _write_whole(con, out)
-    per_rule = [
-        RuleHits(r.id, r.title, s.level, counts.get(r.id, 0), dict(s.params)) for r, s in zip(rules, specs, strict=True)
-    ]
     sample = duck.hit_rows(con, 20)
     return RunResult(
-        layer, claims, lines, per_rule, out, seconds, sample, "utf-8", ignored, results, beside, engine="spark"
+        layer,
+        claims,
+        lines,
+        chosen.per_rule(counts),
+        out,
+        seconds,
+        sample,
+        "utf-8",
+        ignored,
+        results,
+        beside,
+        engine="spark",
     )
