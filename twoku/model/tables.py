@@ -925,7 +925,11 @@ def _in_order(table: Table) -> bool:
 
 def sort_key(table: Table, key: tuple[str, ...]) -> tuple[tuple[int, int | str], ...]:
     """How rows are ordered: by key, integer key columns as numbers."""
-    types = [table.spec.columns[i].type for i in table.key_columns]
+    return key_order([table.spec.columns[i].type for i in table.key_columns], key)
+
+
+def key_order(types: Sequence[str], key: Sequence[str]) -> tuple[tuple[int, int | str], ...]:
+    """A key's place in a table's order (its key columns' ``types``): integer columns as numbers."""
     return tuple((0, int(v)) if t == "integer" and _is_int(v) else (1, v) for t, v in zip(types, key, strict=True))
 
 
@@ -1195,19 +1199,15 @@ def diff_raw(old: bytes | None, new: bytes | None, spec: TableSpec, path: str) -
     at = [spec.names.index(k) for k in spec.key if k in spec.names]
     if len(at) != len(spec.key):
         return None
-    keyed = [(i, spec.columns[i].type == "integer") for i in at]
+    types = [spec.columns[i].type for i in at]
     commas, last = len(spec.names) - 1, max(at, default=0)
 
     def order(line: bytes) -> tuple[tuple[int, int | str], ...] | None:
-        """The line's key as the file is sorted (sort_key): integer key columns as numbers."""
+        """The line's key as the file is sorted (:func:`sort_key`), or None for a line that is not a row."""
         if line.count(b",") != commas:
             return None
         cells = line.split(b",", last + 1)
-        out: list[tuple[int, int | str]] = []
-        for i, integer in keyed:
-            value = cells[i].decode("utf-8", "replace")
-            out.append((0, int(value)) if integer and _is_int(value) else (1, value))
-        return tuple(out)
+        return key_order(types, [cells[i].decode("utf-8", "replace") for i in at])
 
     found = _merged(bodies[0], bodies[1], order, len(header))
     if found is not None:
